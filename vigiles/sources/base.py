@@ -1,0 +1,47 @@
+"""What every source shares: bounded line reading and per-line errors that never stop a scan."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Iterator
+
+MAX_LINE_BYTES = 1 << 20
+"""Longest line a source accepts; longer lines are reported and skipped, never loaded whole."""
+
+
+@dataclass(slots=True, frozen=True)
+class ReadError:
+    """A line or record that could not be read; the scan reports it and goes on."""
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+
+def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
+    """Yield (line number, bytes) for each line; None in place of a line longer than `limit`.
+
+    A long line is consumed in chunks so that a 10 MB line costs no more memory than `limit`.
+    """
+    number = 0
+    while True:
+        chunk = stream.readline(limit + 1)
+        if not chunk:
+            return
+        number += 1
+        if len(chunk) > limit and not chunk.endswith(b"\n"):
+            while True:
+                rest = stream.readline(limit)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield number, None
+            continue
+        yield number, chunk
+
+
+def display_path(path: Path) -> str:
+    return str(path)

@@ -1,0 +1,39 @@
+"""The generic format (v1): JSON Lines, one event per line (docs/events.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import msgspec
+
+from ..events import Event, EventError, Location, from_dict
+from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+
+_decode = msgspec.json.Decoder().decode
+
+
+def sniff(first: object) -> bool:
+    return isinstance(first, dict) and isinstance(first.get("kind"), str) and "ts" in first
+
+
+def read(path: Path, name: str) -> Iterator[Event | ReadError]:
+    with open(path, "rb") as stream:
+        yield from read_stream(stream, name)
+
+
+def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
+    for number, line in bounded_lines(stream):
+        if line is None:
+            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+            continue
+        if not line.strip():
+            continue
+        try:
+            raw = _decode(line)
+        except msgspec.DecodeError as exc:
+            yield ReadError(name, number, f"not valid JSON: {exc}")
+            continue
+        try:
+            yield from_dict(raw, Location(name, line=number))
+        except EventError as exc:
+            yield ReadError(name, number, str(exc))
