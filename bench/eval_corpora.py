@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Detection quality on corpora nobody on the team wrote (../shared/corpora).
+
+Positives: the Linux tests of the Atomic Red Team techniques in atomic-red-team.categories.tsv, with
+input arguments replaced by their defaults. Negatives: nl2bash (all.cm.head8000) and tldr
+(commands.tsv, placeholders {{x}} replaced by x), except the lines labelled positive or ambiguous in
+bench/corpus_labels.tsv, each with a reason.
+
+A positive is detected when vigiles raises an alert (a finding of severity medium or above) on it;
+a negative is a false positive when it raises an alert. Prints recall per category, false-positive
+rates, evasion robustness, and every miss and false positive.
+
+    python bench/eval_corpora.py [--shared ../shared] [--json bench/results/detection.json] [--quiet]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from vigiles.analysis.engine import Engine  # noqa: E402
+from vigiles.analysis.evasion import variants  # noqa: E402
+from vigiles.analysis.rules import SEVERITY_RANK, load  # noqa: E402
+from vigiles.events import from_dict  # noqa: E402
+
+ALERT = SEVERITY_RANK["medium"]
+
+
+def atomic_positives(shared: Path) -> tuple[list[dict], list[str]]:
+    table = shared / "corpora" / "atomic-red-team.categories.tsv"
+    out, skipped = [], []
+    for line in table.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        technique, category = line.split("\t")[:2]
+        doc = yaml.safe_load((shared / "corpora" / "atomic-red-team" / "atomics" / technique /
+                              f"{technique}.yaml").read_text())
+        for number, test in enumerate(doc.get("atomic_tests", []), 1):
+            if "linux" not in test.get("supported_platforms", []):
+                continue
+            executor = test.get("executor") or {}
+            command = executor.get("command") or ""
+            defaults = {k: str((v or {}).get("default", "")) for k, v in (test.get("input_arguments") or {}).items()}
+            for key, value in defaults.items():
+                command = command.replace("#{" + key + "}", value)
+            name = f"{technique}-{number} {test.get('name', '')}"
+            if not command.strip():
+                skipped.append(f"{name} (executor {executor.get('name')}: no command to read)")
+                continue
+            out.append({"id": name, "technique": technique, "category": category, "command": command})
+    return out, skipped
+
+
+def negatives(shared: Path) -> dict[str, list[tuple[str, str]]]:
+    nl2bash = shared / "corpora" / "nl2bash" / "all.cm.head8000"
+    tldr = shared / "corpora" / "tldr" / "commands.tsv"
+    out = {"nl2bash": [], "tldr": []}
+    for number, line in enumerate(nl2bash.read_text(errors="replace").splitlines(), 1):
+        if line.strip():
+            out["nl2bash"].append((f"nl2bash:{number}", line))
+    placeholder = re.compile(r"\{\{(.*?)\}\}")
+    for number, line in enumerate(tldr.read_text(errors="replace").splitlines(), 1):
+        if "\t" not in line:
+            continue
+        page, command = line.split("\t", 1)
+        out["tldr"].append((f"tldr:{number}", placeholder.sub(lambda m: m.group(1), command)))
+    return out
+
+
+def labels(paths: list[Path]) -> dict[str, tuple[str, str]]:
+    found = {}
+    for path in paths:
+        with open(path, newline="") as stream:
+            for row in csv.reader(stream, delimiter="\t"):
+                if row and not row[0].startswith("#") and len(row) >= 3:
+                    if row[1] not in ("positive", "ambiguous"):
+                        raise SystemExit(f"{path}: label for {row[0]} must be positive or ambiguous")
+                    if not row[2].strip():
+                        raise SystemExit(f"{path}: {row[0]} needs a reason")
+                    found[row[0]] = (row[1], row[2])
+    return found
+
+
+def alerts(engine: Engine, command: str, sandbox: str) -> list:
+    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": sandbox})
+    return [f for f in engine.analyze(event) if SEVERITY_RANK[f.severity] >= ALERT]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--labels", type=Path, nargs="*",
+                        default=sorted((ROOT / "bench").glob("corpus_labels*.tsv")))
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--quiet", action="store_true", help="only the summary tables")
+    parser.add_argument("--no-evasion", action="store_true")
+    args = parser.parse_args()
+
+    ruleset = load()
+    if ruleset.problems:
+        print("rule problems:", *ruleset.problems, sep="\n  ")
+    engine = Engine(ruleset)
+    started = time.perf_counter()
+    positives, skipped = atomic_positives(args.shared)
+    per_cat = defaultdict(lambda: [0, 0, 0])  # total, detected, right category
+    misses = []
+    evasion = Counter()
+    evasion_total = Counter()
+    evasion_misses = []
+    for index, pos in enumerate(positives):
+        found = alerts(engine, pos["command"], f"pos{index}")
+        stats = per_cat[pos["category"]]
+        stats[0] += 1
+        if found:
+            stats[1] += 1
+            stats[2] += any(f.category == pos["category"] for f in found)
+            if not args.no_evasion:
+                for name, variant in variants(pos["command"]).items():
+                    evasion_total[name] += 1
+                    if alerts(engine, variant, f"pos{index}-{name}"):
+                        evasion[name] += 1
+                    else:
+                        evasion_misses.append(f"{pos['id']} [{name}]")
+        else:
+            misses.append(pos)
+    label = labels(args.labels)
+    fp_report = {}
+    for corpus, lines in negatives(args.shared).items():
+        fps, excluded, total = [], 0, 0
+        for ident, command in lines:
+            if ident in label:
+                excluded += 1
+                continue
+            total += 1
+            found = alerts(engine, command, "neg")
+            if found:
+                fps.append((ident, command, sorted({f.rule for f in found})))
+        fp_report[corpus] = {"total": total, "excluded": excluded, "false_positives": len(fps),
+                             "rate": len(fps) / total if total else 0.0, "lines": fps}
+    elapsed = time.perf_counter() - started
+
+    total = sum(s[0] for s in per_cat.values())
+    detected = sum(s[1] for s in per_cat.values())
+    print(f"\nAtomic Red Team Linux tests: {total} read ({len(skipped)} without a command skipped)")
+    print(f"{'category':24} {'tests':>5} {'detected':>8} {'recall':>7} {'right cat.':>10}")
+    for category in sorted(per_cat):
+        t, d, r = per_cat[category]
+        print(f"{category:24} {t:5d} {d:8d} {d / t:7.2f} {r / t:10.2f}")
+    print(f"{'overall':24} {total:5d} {detected:8d} {detected / total:7.2f}")
+    print("\nFalse positives (alerts, medium and above):")
+    for corpus, rep in fp_report.items():
+        print(f"  {corpus:8} {rep['false_positives']:4d} / {rep['total']:5d} = {rep['rate'] * 100:.2f}%"
+              f"  ({rep['excluded']} labelled lines excluded)")
+    if evasion_total:
+        all_ok, all_total = sum(evasion.values()), sum(evasion_total.values())
+        print(f"\nEvasion variants of detected positives: {all_ok}/{all_total} = {all_ok / all_total:.3f}")
+        for name in sorted(evasion_total):
+            print(f"  {name:26} {evasion[name]:4d}/{evasion_total[name]:4d} = {evasion[name] / evasion_total[name]:.3f}")
+    print(f"\n({elapsed:.1f} s)")
+    if not args.quiet:
+        print("\nMisses:")
+        for pos in misses:
+            print(f"  [{pos['category']}] {pos['id']}: {pos['command'][:300]!r}")
+        print("\nSkipped (no command):", *skipped, sep="\n  ")
+        for corpus, rep in fp_report.items():
+            print(f"\nFalse positives in {corpus}:")
+            for ident, command, rules in rep["lines"]:
+                print(f"  {ident}: {command[:200]!r} -> {', '.join(rules)}")
+        if evasion_misses:
+            print("\nEvasion misses:", *evasion_misses, sep="\n  ")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({
+            "recall": {c: {"tests": s[0], "detected": s[1], "right_category": s[2]} for c, s in per_cat.items()},
+            "overall_recall": detected / total if total else 0,
+            "false_positives": {c: {k: v for k, v in r.items() if k != "lines"} for c, r in fp_report.items()},
+            "evasion": {n: {"detected": evasion[n], "total": evasion_total[n]} for n in evasion_total},
+            "skipped": skipped, "misses": [p["id"] for p in misses],
+        }, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Static reading of interpreter snippets (python -c, perl -e, php -r, node -e, ruby -e).
+
+Python is read with `ast` (parsing only; nothing is ever evaluated). The other languages are read
+for the few things rules need: which calls run a shell, which open sockets, and the string
+literals handed to them, which are then read as shell in turn.
+"""
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+from dataclasses import dataclass, field
+
+import re2
+
+from .command import Code
+from .endpoints import Endpoint, is_ip
+
+MAX_CODE = 256 * 1024
+
+INTERPRETERS = {
+    "python": "python", "python2": "python", "python3": "python", "pypy": "python", "pypy3": "python",
+    "perl": "perl", "php": "php", "node": "node", "nodejs": "node", "ruby": "ruby", "lua": "lua",
+    "bun": "node", "deno": "node", "osascript": "osascript", "awk": "awk", "gawk": "awk",
+}
+CODE_FLAGS = {"python": ("-c",), "perl": ("-e", "-E"), "php": ("-r",), "node": ("-e", "--eval", "-p"),
+              "ruby": ("-e",), "lua": ("-e",), "awk": (), "osascript": ("-e",)}
+
+_SHELL_CALLS = frozenset({"os.system", "os.popen", "subprocess.run", "subprocess.call", "subprocess.Popen",
+                          "subprocess.check_output", "subprocess.check_call", "subprocess.getoutput",
+                          "subprocess.getstatusoutput", "pty.spawn", "os.execl", "os.execlp", "os.execv",
+                          "os.execvp", "os.execve", "os.execle", "os.spawnl", "os.spawnlp", "os.posix_spawn",
+                          "commands.getoutput", "system", "popen", "Popen", "run", "call", "check_output",
+                          "spawn", "getoutput"})
+
+# Other languages: calls that hand a string to a shell, and the literal after them.
+_OTHER_SHELL = re2.compile(
+    r"""(?:system|exec|shell_exec|passthru|popen|proc_open|execSync|spawnSync|spawn|execFile|`)\s*\(?\s*(?:\[\s*)?(?:"([^"\\]+)"|'([^'\\]+)')""")
+_OTHER_FEATURES = re2.compile(
+    r"(IO::Socket(?:::INET)?|Socket|socket|fsockopen|stream_socket_client|net\.connect|net\.Socket|"
+    r"createConnection|TCPSocket|child_process|require\(['\"][a-z_]+['\"]\)|exec|system|popen|"
+    r"proc_open|shell_exec|passthru|dup2|STDIN|/dev/tcp|base64_decode|b64decode|eval|fork)")
+_HOSTPORT = re2.compile(r"""["']((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24})["']\s*[,:)]\s*["']?(\d{1,5})""")
+
+
+@dataclass(slots=True)
+class CodeReading:
+    code: Code
+    shell: list[str] = field(default_factory=list)
+    """Strings the code hands to a shell; the caller reads them as shell commands."""
+    argv: list[list[str]] = field(default_factory=list)
+    """Argument vectors the code executes directly (subprocess.run([...]))."""
+    endpoints: list[Endpoint] = field(default_factory=list)
+    python: list[str] = field(default_factory=list)
+    """Python source the code decodes and executes (exec(b64decode(...)))."""
+
+
+def _dotted(node: ast.AST) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        parts.append(_dotted(node.func) + "()")
+    return ".".join(reversed(parts))
+
+
+def _literal(node: ast.AST) -> object:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
+def _decoded_literal(node: ast.AST) -> str | None:
+    """The text of b64decode('...') / bytes.fromhex('...') / '...'[::-1] arguments, when literal."""
+    if isinstance(node, ast.Call):
+        name = _dotted(node.func)
+        inner = node.args[0] if node.args else None
+        if inner is None:
+            return None
+        value = _literal(inner)
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        if name.endswith(("b64decode", "decodebytes", "decodestring")) and isinstance(value, str):
+            try:
+                return base64.b64decode(value + "=" * (-len(value) % 4)).decode("utf-8", "replace")
+            except (binascii.Error, ValueError):
+                return None
+        if name.endswith("fromhex") and isinstance(value, str):
+            try:
+                return bytes.fromhex(value).decode("utf-8", "replace")
+            except ValueError:
+                return None
+        if name.endswith(("decode", "decompress")) and isinstance(inner, ast.Call):
+            return _decoded_literal(inner)
+        if name.endswith("decode"):
+            return _decoded_literal(node.func.value) if isinstance(node.func, ast.Attribute) else None
+    value = _literal(node)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else None
+
+
+def read_python(text: str) -> CodeReading:
+    reading = CodeReading(Code("python", text[:MAX_CODE]))
+    try:
+        tree = ast.parse(text[:MAX_CODE])
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return _read_other("python", text)
+    code = reading.code
+    try:
+        nodes = list(ast.walk(tree))
+    except RecursionError:
+        return _read_other("python", text)
+    aliases: dict[str, str] = {}
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                code.modules.add(alias.name)
+                aliases[alias.asname or alias.name] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            code.modules.add(node.module)
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            head, _, tail = name.partition(".")
+            if head in aliases:
+                name = aliases[head] + ("." + tail if tail else "")
+            if name == "__import__" and node.args:
+                module = _literal(node.args[0])
+                if isinstance(module, str):
+                    code.modules.add(module)
+            code.calls.add(name)
+            short = name.rsplit(".", 1)[-1]
+            if (name in _SHELL_CALLS or short in ("system", "popen", "Popen", "check_output", "spawn")) and node.args:
+                first = node.args[0]
+                value = _literal(first)
+                if isinstance(value, str):
+                    reading.shell.append(value)
+                elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+                    reading.argv.append(list(value))
+                else:
+                    decoded = _decoded_literal(first)
+                    if decoded:
+                        reading.shell.append(decoded)
+            if short in ("exec", "eval", "compile") and node.args:
+                decoded = _decoded_literal(node.args[0])
+                if decoded and decoded != text:
+                    reading.python.append(decoded)
+            if short in ("connect", "connect_ex", "create_connection", "bind") and node.args:
+                target = _literal(node.args[0])
+                if isinstance(target, tuple) and len(target) >= 2 and isinstance(target[1], int):
+                    host = target[0] if isinstance(target[0], str) else None
+                    reading.endpoints.append(Endpoint(host, target[1], "tcp"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "/dev/tcp/" in node.value:
+            reading.shell.append(node.value)
+    return reading
+
+
+def _read_other(lang: str, text: str) -> CodeReading:
+    text = text[:MAX_CODE]
+    reading = CodeReading(Code(lang, text))
+    for match in _OTHER_FEATURES.finditer(text):
+        reading.code.calls.add(match.group(1))
+    for match in _OTHER_SHELL.finditer(text):
+        literal = match.group(1) or match.group(2)
+        if literal:
+            reading.shell.append(literal)
+    for match in _HOSTPORT.finditer(text):
+        host, port = match.group(1), int(match.group(2))
+        if 0 < port < 65536 and (is_ip(host) or "." in host):
+            reading.endpoints.append(Endpoint(host, port, "tcp"))
+    return reading
+
+
+def read_code(lang: str, text: str) -> CodeReading:
+    if lang == "python":
+        return read_python(text)
+    return _read_other(lang, text)

@@ -1,0 +1,63 @@
+"""A simple command as rules see it: the program, its words and what it touches."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .endpoints import Endpoint
+
+
+@dataclass(slots=True)
+class Code:
+    """What an interpreter snippet (python -c, perl -e, ...) does, as far as static reading shows."""
+
+    lang: str
+    text: str
+    calls: set[str] = field(default_factory=set)
+    modules: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class Cmd:
+    name: str
+    """The program's base name, after quotes, variables and paths are resolved."""
+    path: str
+    """The program word as resolved, e.g. /usr/bin/ssh or ./run.sh."""
+    args: list[str] = field(default_factory=list)
+    flags: set[str] = field(default_factory=set)
+    writes: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
+    redirects: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    via: tuple[str, ...] = ()
+    """How this command was reached: wrappers and decoders, outermost first (e.g. 'bash -c', 'base64')."""
+    pipe_from: list[str] = field(default_factory=list)
+    pipe_to: list[str] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    code: Code | None = None
+    stdout: str | None = None
+    """What the command prints, when static reading can tell (echo, base64 -d, ...)."""
+
+    @property
+    def line(self) -> str:
+        return " ".join([self.path, *self.args])
+
+    def __str__(self) -> str:
+        return self.line
+
+
+def split_flags(args: list[str]) -> set[str]:
+    """Options as written and, for clusters like -fNR, each letter alone: -f, -N, -R."""
+    flags: set[str] = set()
+    for arg in args:
+        if len(arg) < 2 or arg[0] != "-" or arg == "--":
+            continue
+        if arg.startswith("--"):
+            flags.add(arg.split("=", 1)[0])
+            continue
+        flags.add(arg)
+        if len(arg) > 2 and arg[1].isalpha():
+            for ch in arg[1:]:
+                if not ch.isalnum():
+                    break
+                flags.add("-" + ch)
+    return flags

@@ -1,0 +1,427 @@
+"""The condition language of rules: parsing, compiling to closures, and prefilter literals.
+
+    condition := or
+    or        := and ("or" and)*
+    and       := unary ("and" unary)*
+    unary     := "not" unary | "(" condition ")" | MACRO | FIELD OP [VALUE]
+    OP        := = | != | < | <= | > | >= | in | contains | icontains | startswith | endswith
+                 | glob | regex | pmatch | exists
+                 | ieq | istartswith | iendswith            (case-insensitive forms)
+    VALUE     := word | 'quoted' | "quoted" | number | "(" item ("," item)* ")"   (items may name lists)
+
+A field with several values (arguments, flags, hosts) satisfies a comparison when any value does.
+Regular expressions are RE2 (linear time); glob is fnmatch-style, translated to RE2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import re2
+
+from .fields import FIELDS, Subject
+
+OPS = ("=", "!=", "<=", ">=", "<", ">", "in", "contains", "icontains", "startswith", "endswith", "glob",
+       "regex", "pmatch", "exists", "ieq", "istartswith", "iendswith")
+_WORD_OPS = {"in", "contains", "icontains", "startswith", "endswith", "glob", "regex", "pmatch", "exists"}
+
+
+class RuleSyntaxError(ValueError):
+    pass
+
+
+@dataclass
+class Hits:
+    """Which leaves of a condition held: (field, value) pairs, for evidence."""
+
+    items: list[tuple[str, Any]] = field(default_factory=list)
+
+
+Pred = Callable[[Subject, Hits], bool]
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+def tokenize(text: str) -> list[str]:
+    tokens: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "(),":
+            tokens.append(ch)
+            i += 1
+        elif ch in "'\"":
+            end = i + 1
+            buf = []
+            while end < n and text[end] != ch:
+                if text[end] == "\\" and end + 1 < n and text[end + 1] in (ch, "\\"):
+                    end += 1
+                buf.append(text[end])
+                end += 1
+            if end >= n:
+                raise RuleSyntaxError(f"unterminated quote at offset {i}")
+            tokens.append("\x00" + "".join(buf))
+            i = end + 1
+        elif text.startswith(("!=", "<=", ">="), i):
+            tokens.append(text[i:i + 2])
+            i += 2
+        elif ch in "=<>":
+            tokens.append(ch)
+            i += 1
+        else:
+            end = i
+            while end < n and not text[end].isspace() and text[end] not in "(),'\"" and not (
+                    text[end] in "=<>!" and end > i and text[end - 1] != "\\"):
+                end += 1
+            if end == i:
+                end = i + 1
+            tokens.append(text[i:end])
+            i = end
+    return tokens
+
+
+def _is_quoted(token: str) -> bool:
+    return token.startswith("\x00")
+
+
+def _value(token: str) -> str:
+    return token[1:] if _is_quoted(token) else token
+
+
+# -- syntax tree ----------------------------------------------------------------------------------
+@dataclass
+class Node:
+    op: str  # and, or, not, macro, cmp
+    children: list["Node"] = field(default_factory=list)
+    field_name: str = ""
+    cmp: str = ""
+    values: list[Any] = field(default_factory=list)
+    macro: str = ""
+
+
+class _Parser:
+    def __init__(self, tokens: list[str], lists: dict[str, list], macros: set[str]):
+        self.tokens = tokens
+        self.pos = 0
+        self.lists = lists
+        self.macros = macros
+
+    def peek(self) -> str | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise RuleSyntaxError("condition ends too early")
+        self.pos += 1
+        return token
+
+    def parse(self) -> Node:
+        node = self.or_()
+        if self.peek() is not None:
+            raise RuleSyntaxError(f"unexpected {_value(self.peek())!r}")
+        return node
+
+    def or_(self) -> Node:
+        nodes = [self.and_()]
+        while self.peek() == "or":
+            self.take()
+            nodes.append(self.and_())
+        return nodes[0] if len(nodes) == 1 else Node("or", nodes)
+
+    def and_(self) -> Node:
+        nodes = [self.unary()]
+        while self.peek() == "and":
+            self.take()
+            nodes.append(self.unary())
+        return nodes[0] if len(nodes) == 1 else Node("and", nodes)
+
+    def unary(self) -> Node:
+        token = self.take()
+        if token == "not":
+            return Node("not", [self.unary()])
+        if token == "(":
+            node = self.or_()
+            if self.take() != ")":
+                raise RuleSyntaxError("missing ')'")
+            return node
+        if _is_quoted(token):
+            raise RuleSyntaxError(f"expected a field or macro, found the string {_value(token)!r}")
+        if token in FIELDS:
+            return self.comparison(token)
+        if token in self.macros:
+            return Node("macro", macro=token)
+        raise RuleSyntaxError(f"unknown field or macro {token!r}")
+
+    def comparison(self, name: str) -> Node:
+        op = self.take()
+        if op not in OPS:
+            raise RuleSyntaxError(f"expected an operator after {name}, found {_value(op)!r}")
+        if op == "exists":
+            return Node("cmp", field_name=name, cmp=op)
+        if self.peek() == "(":
+            self.take()
+            values: list[Any] = []
+            while True:
+                token = self.take()
+                if token == ")":
+                    break
+                if token == ",":
+                    continue
+                if not _is_quoted(token) and token in self.lists:
+                    values.extend(self.lists[token])
+                else:
+                    values.append(_value(token))
+        else:
+            token = self.take()
+            if not _is_quoted(token) and token in self.lists:
+                values = list(self.lists[token])
+            else:
+                values = [_value(token)]
+        return Node("cmp", field_name=name, cmp=op, values=values)
+
+
+def parse(text: str, lists: dict[str, list], macros: set[str]) -> Node:
+    return _Parser(tokenize(text), lists, macros).parse()
+
+
+# -- compiling ------------------------------------------------------------------------------------
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _glob_to_re2(pattern: str) -> str:
+    """fnmatch-style glob as an RE2 pattern: * any run, ? one character, [...] a class."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "*":
+            out.append("(?s:.*)")
+        elif ch == "?":
+            out.append("(?s:.)")
+        elif ch == "[":
+            end = pattern.find("]", i + 2)
+            if end < 0:
+                out.append(r"\[")
+            else:
+                body = pattern[i + 1:end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        else:
+            out.append(re2.escape(ch) if not ch.isalnum() else ch)
+        i += 1
+    return "".join(out)
+
+
+def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
+    strs = [str(v) for v in values]
+    if op in ("=", "in"):
+        wanted = set(strs)
+        return lambda v: str(v) in wanted
+    if op == "!=":
+        wanted = set(strs)
+        return lambda v: str(v) not in wanted
+    if op in ("<", "<=", ">", ">="):
+        bound = _number(values[0]) if values else None
+        if bound is None:
+            raise RuleSyntaxError(f"{op} needs a number")
+        compare = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}[op]
+
+        def numeric(v: Any) -> bool:
+            number = _number(v)
+            return number is not None and compare(number, bound)
+        return numeric
+    if op == "contains":
+        return lambda v: any(s in str(v) for s in strs)
+    if op == "icontains":
+        lowered = [s.lower() for s in strs]
+        return lambda v: any(s in str(v).lower() for s in lowered)
+    if op == "ieq":
+        wanted = {s.lower() for s in strs}
+        return lambda v: str(v).lower() in wanted
+    if op == "istartswith":
+        prefixes = tuple(s.lower() for s in strs)
+        return lambda v: str(v).lower().startswith(prefixes)
+    if op == "iendswith":
+        suffixes = tuple(s.lower() for s in strs)
+        return lambda v: str(v).lower().endswith(suffixes)
+    if op == "startswith":
+        prefixes = tuple(strs)
+        return lambda v: str(v).startswith(prefixes)
+    if op == "endswith":
+        suffixes = tuple(strs)
+        return lambda v: str(v).endswith(suffixes)
+    if op == "pmatch":
+        prefixes = tuple(s.rstrip("/") for s in strs)
+        return lambda v: any(str(v) == p or str(v).startswith(p + "/") for p in prefixes)
+    if op in ("glob", "regex"):
+        patterns = [_glob_to_re2(s) for s in strs] if op == "glob" else strs
+        try:
+            compiled = re2.compile("|".join(f"(?:{p})" for p in patterns))
+        except re2.error as exc:
+            raise RuleSyntaxError(f"bad {op} {strs!r}: {exc}") from None
+        if op == "glob":
+            return lambda v: compiled.fullmatch(str(v)) is not None
+        return lambda v: compiled.search(str(v)) is not None
+    raise RuleSyntaxError(f"unknown operator {op}")
+
+
+def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
+    if node.op == "and":
+        parts = [compile_node(c, macros) for c in node.children]
+
+        def all_of(s: Subject, hits: Hits) -> bool:
+            mark = len(hits.items)
+            for part in parts:
+                if not part(s, hits):
+                    del hits.items[mark:]
+                    return False
+            return True
+        return all_of
+    if node.op == "or":
+        parts = [compile_node(c, macros) for c in node.children]
+
+        def any_of(s: Subject, hits: Hits) -> bool:
+            for part in parts:
+                if part(s, hits):
+                    return True
+            return False
+        return any_of
+    if node.op == "not":
+        inner = compile_node(node.children[0], macros)
+
+        def negate(s: Subject, hits: Hits) -> bool:
+            scratch = Hits()
+            return not inner(s, scratch)
+        return negate
+    if node.op == "macro":
+        name = node.macro
+
+        def macro(s: Subject, hits: Hits) -> bool:
+            return macros[name](s, hits)
+        return macro
+    getter = FIELDS[node.field_name].get
+    fname = node.field_name
+    if node.cmp == "exists":
+        def exists(s: Subject, hits: Hits) -> bool:
+            value = getter(s)
+            return value is not None and value != [] and value != set()
+        return exists
+    test = _leaf_test(node.cmp, node.values)
+    negative = node.cmp == "!="
+
+    def leaf(s: Subject, hits: Hits) -> bool:
+        value = getter(s)
+        if value is None:
+            return False
+        if isinstance(value, (list, set, tuple, frozenset)):
+            if negative:
+                if all(test(v) for v in value):
+                    hits.items.append((fname, list(value)[:5]))
+                    return True
+                return False
+            for item in value:
+                if test(item):
+                    hits.items.append((fname, item))
+                    return True
+            return False
+        if test(value):
+            hits.items.append((fname, value))
+            return True
+        return False
+    return leaf
+
+
+# -- analysis for the prefilter and for scoping -----------------------------------------------------
+SYNTHETIC_NAMES = frozenset({"assign", "write_file", "write", "create", "delete", "chmod", "rename"})
+"""Program names the reader gives to things that are not programs; they never appear in the text."""
+_NEEDLE_OPS = {"=", "in", "contains", "icontains", "startswith", "endswith", "pmatch", "ieq", "istartswith",
+               "iendswith"}
+
+
+def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
+    """Literals of which at least one appears (lowercased) in the event's text whenever `node` holds.
+
+    None means no such set is known and the rule must run on every event of its kinds.
+    """
+    if node.op == "and":
+        best: set[str] | None = None
+        for child in node.children:
+            found = needles(child, macro_nodes)
+            if found is not None and (best is None or _quality(found) > _quality(best)):
+                best = found
+        return best
+    if node.op == "or":
+        union: set[str] = set()
+        for child in node.children:
+            found = needles(child, macro_nodes)
+            if found is None:
+                return None
+            union |= found
+        return union
+    if node.op == "not":
+        return None
+    if node.op == "macro":
+        return needles(macro_nodes[node.macro], macro_nodes)
+    spec = FIELDS[node.field_name]
+    if not spec.needle or node.cmp not in _NEEDLE_OPS or not node.values:
+        if node.cmp == "glob" and spec.needle:
+            out = set()
+            for pattern in node.values:
+                pieces = [p for p in _split_glob(str(pattern)) if len(p) >= 2]
+                if not pieces:
+                    return None
+                out.add(max(pieces, key=len).lower())
+            return out
+        return None
+    out = set()
+    for value in node.values:
+        text = str(value).lower()
+        if node.field_name == "cmd.name" and text in SYNTHETIC_NAMES:
+            return None
+        if node.field_name == "code.calls":
+            text = text.rsplit(".", 1)[-1]
+        if len(text) < 2:
+            return None
+        out.add(text)
+    return out
+
+
+def _split_glob(pattern: str) -> list[str]:
+    pieces, buf = [], []
+    depth = 0
+    for ch in pattern:
+        if ch == "[":
+            depth += 1
+        if ch in "*?[]" or depth:
+            if buf:
+                pieces.append("".join(buf))
+                buf = []
+            if ch == "]":
+                depth = max(0, depth - 1)
+            continue
+        buf.append(ch)
+    if buf:
+        pieces.append("".join(buf))
+    return pieces
+
+
+def _quality(found: set[str]) -> float:
+    return min((len(x) for x in found), default=0) - len(found) / 100
+
+
+def field_names(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
+    if node.op == "cmp":
+        return {node.field_name}
+    if node.op == "macro":
+        return field_names(macro_nodes[node.macro], macro_nodes)
+    out: set[str] = set()
+    for child in node.children:
+        out |= field_names(child, macro_nodes)
+    return out

@@ -1,0 +1,68 @@
+"""Evasion variants of a shell command, to measure whether detection survives obfuscation.
+
+Each variant keeps what the command does and changes how it is written: base64 piped to a shell,
+the program name split across variables, `bash -c` wrapping, absolute program paths, changed
+quoting, and a script written to a file then run.
+"""
+from __future__ import annotations
+
+import base64
+import shlex
+
+from .shell import ShellReader
+
+_reader: ShellReader | None = None
+
+
+def _first_program(command: str) -> tuple[str, int, int] | None:
+    """The first simple command's program word and its byte span in `command`, if plain."""
+    global _reader
+    if _reader is None:
+        _reader = ShellReader()
+    tree = _reader._parser.parse(command.encode())
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop(0)
+        if node.type == "command":
+            name = node.child_by_field_name("name")
+            if name is None:
+                return None
+            word = name.text.decode()
+            if not word.replace("-", "").replace("_", "").replace(".", "").replace("/", "").isalnum():
+                return None
+            return word, name.start_byte, name.end_byte
+        stack = list(node.named_children) + stack
+    return None
+
+
+def _replace(command: str, start: int, end: int, new: str) -> str:
+    data = command.encode()
+    return (data[:start] + new.encode() + data[end:]).decode()
+
+
+def variants(command: str) -> dict[str, str]:
+    """name -> variant; a variant that does not apply to this command is left out."""
+    out: dict[str, str] = {}
+    encoded = base64.b64encode(command.encode()).decode()
+    out["base64_pipe_shell"] = f"echo {encoded} | base64 -d | bash"
+    out["bash_c"] = f"bash -c {shlex.quote(command)}"
+    out["script_written_then_run"] = (
+        f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
+    program = _first_program(command)
+    if program is not None:
+        word, start, end = program
+        base = word.rsplit("/", 1)[-1]
+        if len(base) >= 2:
+            half = len(base) // 2
+            split = f"p1={base[:half]}; p2={base[half:]}; "
+            out["variable_split_name"] = split + _replace(command, start, end, "$p1$p2")
+            quoted = f"{base[0]}'{base[1:]}'" if not word.startswith("/") else f"\"{word}\""
+            out["changed_quoting"] = _replace(command, start, end, quoted)
+        if not word.startswith("/") and base not in _BUILTINS:
+            out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
+    return out
+
+
+_BUILTINS = frozenset({"cd", "echo", "export", "set", "unset", "source", ".", "eval", "exec", "history", "alias",
+                       "trap", "ulimit", "read", "printf", "test", "[", "type", "declare", "local", "kill",
+                       "wait", "jobs", "bg", "fg", "disown", "shopt", "umask", "exit", "return", "true", "false"})

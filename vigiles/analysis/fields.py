@@ -1,0 +1,147 @@
+"""The fields rule conditions can name, and how each is read from an event and one of its commands.
+
+A field yields a single value, a list (a condition holds when any element satisfies it) or None
+(absent: every comparison is false, `exists` is false). `needle` says whether the field's values
+appear verbatim in the event's text, which lets the prefilter use literals compared against it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .command import Cmd
+
+
+@dataclass(slots=True)
+class Subject:
+    """One thing a rule is evaluated against: an event and, for commands, one simple command in it."""
+
+    event: Any
+    cmd: Cmd | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    get: Callable[[Subject], Any]
+    doc: str
+    scope: str
+    """'cmd' (evaluated per simple command), 'event' (once per event) or a kind name."""
+    needle: bool = False
+
+
+def _cmd(attr: str) -> Callable[[Subject], Any]:
+    def get(s: Subject) -> Any:
+        return getattr(s.cmd, attr) if s.cmd is not None else None
+    return get
+
+
+def _code(attr: str) -> Callable[[Subject], Any]:
+    def get(s: Subject) -> Any:
+        code = s.cmd.code if s.cmd is not None else None
+        return getattr(code, attr) if code is not None else None
+    return get
+
+
+def _ev(attr: str, kind: str | None = None) -> Callable[[Subject], Any]:
+    def get(s: Subject) -> Any:
+        if kind is not None and s.event.kind != kind:
+            return None
+        return getattr(s.event, attr, None)
+    return get
+
+
+def _extra(key: str) -> Callable[[Subject], Any]:
+    return lambda s: s.event.extra.get(key)
+
+
+def _hosts(s: Subject) -> Any:
+    return [e.host for e in s.cmd.endpoints if e.host] if s.cmd is not None else None
+
+
+def _ports(s: Subject) -> Any:
+    return [e.port for e in s.cmd.endpoints if e.port is not None] if s.cmd is not None else None
+
+
+def _env(s: Subject) -> Any:
+    return [f"{k}={v}" for k, v in s.cmd.env.items()] if s.cmd is not None else None
+
+
+def _argc(s: Subject) -> Any:
+    return len(s.cmd.args) if s.cmd is not None else None
+
+
+_BIN_DIRS = ("/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/usr/local/bin/")
+
+
+def _image(s: Subject) -> Any:
+    """Absolute paths the program may be: itself when absolute, else the usual bin directories."""
+    if s.cmd is None:
+        return None
+    path = getattr(s.event, "exe", None) if s.event.kind == "process" else None
+    path = path or s.cmd.path
+    if path.startswith("/"):
+        return [path]
+    return [d + s.cmd.name for d in _BIN_DIRS]
+
+
+def _line(s: Subject) -> Any:
+    return s.cmd.line if s.cmd is not None else None
+
+
+def _exe(s: Subject) -> Any:
+    return getattr(s.event, "exe", None) or (s.cmd.path if s.cmd is not None and s.event.kind == "process" else None)
+
+
+_LIST = [
+    Field("evt.kind", _ev("kind"), "The event kind: action, process, network, gpu, job, file.", "event"),
+    Field("evt.tool", _ev("tool", "action"), "The tool an action called (bash, python, write_file, ...).", "event"),
+    Field("evt.text", lambda s: s.text, "The event's whole text after de-obfuscation (all commands read).", "event", True),
+    Field("evt.host", _ev("host"), "The host the event came from.", "event"),
+    Field("evt.sandbox", _ev("sandbox"), "The sandbox the event came from.", "event"),
+    Field("evt.output", _ev("output", "action"), "What an action printed (untrusted; use with care).", "event"),
+    Field("cmd.name", _cmd("name"), "The program's base name, resolved (ssh for /usr/bin/s'sh').", "cmd", True),
+    Field("cmd.path", _cmd("path"), "The program as written after resolution (/usr/bin/ssh, ./x.sh).", "cmd", True),
+    Field("cmd.args", _cmd("args"), "Each argument after the program (list).", "cmd", True),
+    Field("cmd.image", _image, "The program as an absolute path; a bare name gives each usual bin dir (Sigma's Image).", "cmd", True),
+    Field("cmd.argc", _argc, "How many arguments follow the program.", "cmd"),
+    Field("cmd.flags", _cmd("flags"), "Options; clusters are split too: -fNR gives -fNR, -f, -N, -R.", "cmd"),
+    Field("cmd.line", _line, "Program and arguments joined by single spaces.", "cmd", True),
+    Field("cmd.via", _cmd("via"), "How the command was reached: bash, base64, python code, script PATH, ...", "cmd"),
+    Field("cmd.writes", _cmd("writes"), "Files the command writes (redirections, tee, write_file).", "cmd", True),
+    Field("cmd.reads", _cmd("reads"), "Files the command reads through redirections.", "cmd", True),
+    Field("cmd.redirects", _cmd("redirects"), "Redirections as operator+target, e.g. >/dev/null.", "cmd", True),
+    Field("cmd.pipe_from", _cmd("pipe_from"), "Programs earlier in the same pipeline.", "cmd", True),
+    Field("cmd.pipe_to", _cmd("pipe_to"), "Programs later in the same pipeline.", "cmd", True),
+    Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
+    Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
+    Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),
+    Field("code.lang", _code("lang"), "Language of an interpreter snippet (python, perl, php, node, ruby).", "cmd"),
+    Field("code.calls", _code("calls"), "Functions the snippet calls (os.dup2, pty.spawn, fsockopen, ...).", "cmd", True),
+    Field("code.modules", _code("modules"), "Modules the snippet imports.", "cmd", True),
+    Field("code.text", _code("text"), "The snippet's source.", "cmd", True),
+    Field("proc.exe", _exe, "The executable of a process event.", "process", True),
+    Field("proc.user", _ev("user", "process"), "The user a process ran as.", "process"),
+    Field("proc.cwd", _ev("cwd", "process"), "The working directory of a process.", "process"),
+    Field("proc.ppid", _ev("ppid", "process"), "The parent pid of a process.", "process"),
+    Field("proc.pexe", _extra("parent_exe"), "The parent's executable, when the source knows it.", "process", True),
+    Field("proc.pcmdline", _extra("parent_cmdline"), "The parent's command line, when known.", "process", True),
+    Field("net.dst", _ev("dst", "network"), "Destination address.", "network"),
+    Field("net.dport", _ev("dport", "network"), "Destination port.", "network"),
+    Field("net.sport", _ev("sport", "network"), "Source port.", "network"),
+    Field("net.proto", _ev("proto", "network"), "Protocol (tcp, udp, ...).", "network"),
+    Field("net.direction", _ev("direction", "network"), "outbound, inbound, internal or unknown.", "network"),
+    Field("net.dns", _ev("dns_query", "network"), "The DNS name queried or connected to.", "network"),
+    Field("net.bytes_out", _ev("bytes_out", "network"), "Bytes sent.", "network"),
+    Field("net.bytes_in", _ev("bytes_in", "network"), "Bytes received.", "network"),
+    Field("net.duration", _ev("duration_s", "network"), "Connection lifetime in seconds.", "network"),
+    Field("gpu.index", _ev("gpu", "gpu"), "The GPU's index.", "gpu"),
+    Field("gpu.util", _ev("util", "gpu"), "Utilisation in percent.", "gpu"),
+    Field("gpu.mem_mib", _ev("mem_mib", "gpu"), "Memory used, MiB.", "gpu"),
+    Field("file.path", _ev("path", "file"), "The path of a file event.", "file", True),
+    Field("file.op", _ev("op", "file"), "write, delete, chmod, rename or create.", "file"),
+    Field("file.mode", _ev("mode", "file"), "The new mode of a chmod.", "file"),
+]
+
+FIELDS: dict[str, Field] = {f.name: f for f in _LIST}

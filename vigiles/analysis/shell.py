@@ -1,0 +1,631 @@
+"""Shell command understanding with tree-sitter-bash.
+
+`ShellReader.read(text)` returns every simple command the text would run, each resolved as far as
+static reading allows: quotes and escapes removed, simple variables substituted, wrappers such as
+`sudo`/`env`/`nohup` unwrapped, `bash -c`/`eval`/`$(...)` strings read again, base64/hex payloads
+piped into a shell decoded and read again, interpreter snippets (`python -c`, `perl -e`, ...) read
+for shell calls and sockets, and scripts written earlier in the same session read when run.
+"""
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+import tree_sitter_bash
+from tree_sitter import Language, Node, Parser
+
+from . import code as codemod
+from . import decode
+from .command import Cmd, split_flags
+from .endpoints import from_args, from_word
+
+MAX_TEXT = 512 * 1024
+MAX_DEPTH = 8
+MAX_COMMANDS = 4000
+
+_LANGUAGE = Language(tree_sitter_bash.language())
+
+# Programs that run the command in their arguments: name -> how many leading option words take a value.
+_WRAPPERS = {
+    "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
+    "doas": {"-u", "-C"}, "env": {"-u", "-C", "-S", "--unset", "--chdir"}, "nohup": set(),
+    "setsid": set(), "nice": {"-n", "--adjustment"}, "ionice": {"-c", "-n", "-p"}, "time": {"-f", "-o"},
+    "timeout": {"-s", "-k", "--signal", "--kill-after"}, "stdbuf": {"-i", "-o", "-e"}, "exec": {"-a"},
+    "command": set(), "builtin": set(), "chroot": set(), "taskset": set(), "chrt": set(),
+    "unshare": set(), "nsenter": {"-t", "--target"}, "runuser": {"-u", "-g"}, "sg": set(),
+    "torsocks": set(), "proxychains": {"-f"}, "proxychains4": {"-f"}, "strace": {"-o", "-e", "-p", "-s"},
+    "ltrace": {"-o", "-e"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E"}, "watch": {"-n", "-d"},
+    "flock": {"-w", "-E"}, "caffeinate": set(), "daemonize": {"-p", "-c", "-l", "-e", "-o", "-u"},
+    "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
+    "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
+    "sshpass": {"-p", "-f", "-d", "-e", "-P"},
+}
+# Wrappers whose first positional words are not the command (timeout 10 CMD, taskset 0x1 CMD).
+_LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
+_CODE_STRING_FLAGS = {"su": ("-c", "--command"), "script": ("-c", "--command"), "runuser": ("-c",),
+                      "flock": ("-c",), "sg": ()}
+_NETWORK_PROGRAMS = frozenset({"ssh", "autossh", "nc", "ncat", "netcat", "socat", "telnet", "sshpass",
+                               "scp", "sftp", "rsync", "ping", "nmap", "masscan", "chisel", "plink",
+                               "openssl", "curl", "wget", "ftp", "tftp", "dig", "nslookup", "host",
+                               "mosh", "proxytunnel", "cloudflared", "ngrok", "frpc", "bore", "zmap",
+                               "hping3", "traceroute", "nping", "sshuttle", "gost", "iodine", "dnscat2",
+                               "xmrig", "cpuminer", "minerd"})
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php", ".js")
+
+
+@dataclass(slots=True)
+class Session:
+    """What earlier actions of one run left behind: files written, so scripts run later can be read."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    names: set[str] = field(default_factory=set)
+    cwd: str = "/"
+    limit: int = 4096
+
+    def mentions(self, lowered_text: str) -> bool:
+        """Whether a command text names a file this session wrote (so it may run it)."""
+        return any(name in lowered_text for name in self.names)
+
+    def remember(self, path: str, content: str, append: bool = False) -> None:
+        key = self.absolute(path)
+        if append and key in self.files:
+            content = self.files[key] + content
+        if len(self.files) >= self.limit and key not in self.files:
+            self.files.pop(next(iter(self.files)))
+        self.files[key] = content[: decode.MAX_DECODED]
+        self.names.add(posixpath.basename(key).lower())
+
+    def absolute(self, path: str) -> str:
+        if path.startswith("~/"):
+            path = "/root/" + path[2:]
+        return posixpath.normpath(posixpath.join(self.cwd, path))
+
+    def lookup(self, path: str) -> str | None:
+        if not self.files:
+            return None
+        found = self.files.get(self.absolute(path))
+        if found is None and "/" not in path.rstrip("/"):
+            base = posixpath.basename(path)
+            for known, content in reversed(self.files.items()):
+                if posixpath.basename(known) == base:
+                    return content
+        return found
+
+
+def lang_of_script(path: str, content: str) -> str | None:
+    """How a written file would be run: 'shell', an interpreter language, or None (not a script)."""
+    first = content.lstrip()[:128].split("\n", 1)[0]
+    if first.startswith("#!"):
+        interp = first[2:].strip().split()
+        if interp:
+            prog = posixpath.basename(interp[0])
+            if prog == "env" and len(interp) > 1:
+                prog = posixpath.basename(interp[-1])
+            if prog in decode.SHELLS:
+                return "shell"
+            lang = codemod.INTERPRETERS.get(prog.rstrip("0123456789.") or prog) or codemod.INTERPRETERS.get(prog)
+            if lang:
+                return lang
+    lowered = path.lower()
+    if lowered.endswith((".sh", ".bash", ".zsh", ".ksh")) or lowered.endswith(("crontab", ".service", "rc",
+                                                                                ".profile", ".timer")):
+        return "shell"
+    if lowered.endswith(".py"):
+        return "python"
+    for suffix, lang in ((".pl", "perl"), (".rb", "ruby"), (".php", "php"), (".js", "node")):
+        if lowered.endswith(suffix):
+            return lang
+    return None
+
+
+class ShellReader:
+    """Reads shell text into commands. One reader per thread: tree-sitter parsers are not shared."""
+
+    def __init__(self) -> None:
+        self._parser = Parser(_LANGUAGE)
+
+    def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
+        walk = _Walk(self._parser, session or Session())
+        walk.text(text, via, {}, 0)
+        return walk.out
+
+    def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
+        """Commands an exec of `argv` runs: the program itself and whatever it is told to run."""
+        walk = _Walk(self._parser, session or Session())
+        if argv:
+            walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [])
+        return walk.out
+
+    def read_code(self, lang: str, text: str, session: Session | None = None,
+                  via: tuple[str, ...] = ()) -> list[Cmd]:
+        walk = _Walk(self._parser, session or Session())
+        walk.code(lang, text, via, 0, name=lang, path=lang, args=[])
+        return walk.out
+
+
+class _Walk:
+    def __init__(self, parser: Parser, session: Session) -> None:
+        self.parser = parser
+        self.session = session
+        self.out: list[Cmd] = []
+
+    # -- entry points -------------------------------------------------------------------------------
+    def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
+        if depth > MAX_DEPTH or not text or len(self.out) >= MAX_COMMANDS:
+            return
+        data = text[:MAX_TEXT].encode("utf-8", "surrogatepass")
+        tree = self.parser.parse(data)
+        self.node(tree.root_node, via, env, depth)
+
+    def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
+             args: list[str]) -> Cmd:
+        reading = codemod.read_code(lang, text)
+        cmd = Cmd(name=name, path=path, args=args, flags=split_flags(args), via=via, code=reading.code,
+                  endpoints=list(reading.endpoints))
+        self.out.append(cmd)
+        inner = via + (f"{lang} code",)
+        for string in reading.shell:
+            self.text(string, inner, {}, depth + 1)
+        for argv in reading.argv:
+            if argv:
+                self.command(argv[0], argv[1:], inner, {}, depth + 1, [], [])
+        for source in reading.python:
+            self.code("python", source, inner, depth + 1, name="python", path="python", args=[])
+        return cmd
+
+    # -- tree walking -------------------------------------------------------------------------------
+    def node(self, node: Node, via, env, depth, redirects=None) -> None:
+        kind = node.type
+        if kind == "command":
+            self.simple(node, via, env, depth, redirects or [])
+        elif kind == "pipeline":
+            self.pipeline(node, via, env, depth)
+        elif kind == "redirected_statement":
+            body = node.child_by_field_name("body")
+            reds = [c for c in node.children if c.id != body.id] if body is not None else []
+            if body is not None:
+                self.node(body, via, env, depth, reds)
+            else:
+                for child in reds:
+                    self.node(child, via, env, depth)
+        elif kind == "variable_assignment":
+            self.assign(node, env, via, depth)
+            self.out.append(Cmd(name="assign", path="assign", args=[self.assignment_text(node, env)], via=via))
+        elif kind in ("declaration_command", "unset_command"):
+            keyword = node.children[0].type if node.children else "declare"
+            args = []
+            for child in node.named_children:
+                if child.type == "variable_assignment":
+                    self.assign(child, env, via, depth)
+                    args.append(self.assignment_text(child, env))
+                else:
+                    args.append(self.word(child, env, via, depth))
+                    if keyword == "unset":
+                        env.pop(args[-1], None)
+            self.out.append(Cmd(name=keyword, path=keyword, args=args, flags=split_flags(args), via=via))
+        elif kind in ("command_substitution", "process_substitution"):
+            for child in node.named_children:
+                self.node(child, via + ("$()",), env, depth)
+        elif kind == "function_definition":
+            body = node.child_by_field_name("body")
+            if body is not None:
+                self.node(body, via + ("function",), env, depth)
+        elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
+            return
+        else:
+            for child in node.named_children:
+                self.node(child, via, env, depth)
+
+    def assign(self, node: Node, env, via, depth) -> None:
+        name_node = node.child_by_field_name("name")
+        value_node = node.child_by_field_name("value")
+        if name_node is None:
+            return
+        value = self.word(value_node, env, via, depth) if value_node is not None else ""
+        env[_text(name_node)] = value
+
+    def assignment_text(self, node: Node, env) -> str:
+        name_node = node.child_by_field_name("name")
+        name = _text(name_node) if name_node is not None else ""
+        return f"{name}={env.get(name, '')}"
+
+    def pipeline(self, node: Node, via, env, depth) -> None:
+        stages = [c for c in node.named_children if c.type in ("command", "redirected_statement", "subshell",
+                                                                "compound_statement", "if_statement",
+                                                                "for_statement", "while_statement")]
+        start = len(self.out)
+        stdin: str | None = None
+        known = True
+        names: list[str] = []
+        firsts: list[int] = []
+        for stage in stages:
+            before = len(self.out)
+            body, reds = stage, []
+            if stage.type == "redirected_statement":
+                body = stage.child_by_field_name("body") or stage
+                reds = [c for c in stage.children if c.id != body.id]
+            if body.type == "command":
+                cmd_stdin = stdin if known else None
+                self.simple(body, via, env, depth, reds, stdin=cmd_stdin, piped=True)
+            else:
+                self.node(stage, via, env, depth)
+            firsts.append(before)
+            if len(self.out) > before:
+                top = self.out[before]
+                names.append(top.name)
+                produced = top.stdout if known else None
+                stdin, known = (produced, produced is not None)
+            else:
+                names.append("")
+                stdin, known = None, False
+        for position, index in enumerate(firsts):
+            if index < len(self.out) and index >= start:
+                cmd = self.out[index]
+                cmd.pipe_from = [n for n in names[:position] if n]
+                cmd.pipe_to = [n for n in names[position + 1:] if n]
+
+    def simple(self, node: Node, via, env, depth, redirects, stdin: str | None = None, piped: bool = False):
+        local = dict(env)
+        words: list[str] = []
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                self.assign(child, local, via, depth)
+            elif child.type == "command_name":
+                words.append(self.word(child, local, via, depth))
+            elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                redirects = [*redirects, child]
+            else:
+                words.append(self.word(child, local, via, depth))
+        if not words:
+            env.update({k: v for k, v in local.items() if k not in env or env[k] != v})
+            return
+        heredoc = None
+        targets: list[tuple[str, str]] = []
+        for red in redirects:
+            if red.type == "heredoc_redirect":
+                body = next((c for c in red.named_children if c.type == "heredoc_body"), None)
+                if body is not None:
+                    start = next((c for c in red.named_children if c.type == "heredoc_start"), None)
+                    raw = start is not None and _text(start)[:1] in ("'", '"')
+                    heredoc = _text(body) if raw else self.expand_heredoc(body, local, via, depth)
+                for child in red.named_children:
+                    if child.type == "file_redirect":
+                        targets.extend(self.redirect_target(child, local, via, depth))
+            elif red.type == "herestring_redirect":
+                values = [self.word(c, local, via, depth) for c in red.named_children]
+                heredoc = " ".join(values) + "\n"
+            elif red.type == "file_redirect":
+                targets.extend(self.redirect_target(red, local, via, depth))
+        if heredoc is not None:
+            stdin = heredoc
+        self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
+                     node=node)
+
+    def redirect_target(self, node: Node, env, via, depth) -> list[tuple[str, str]]:
+        op = ""
+        target = None
+        for child in node.children:
+            if not child.is_named and child.type in (">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>"):
+                op = child.type
+            elif child.is_named and child.type != "file_descriptor" and target is None:
+                target = self.word(child, env, via, depth)
+        return [(op, target)] if target is not None else []
+
+    def expand_heredoc(self, body: Node, env, via, depth) -> str:
+        text = _text(body)
+        if "$" not in text:
+            return text
+        out = []
+        cursor = body.start_byte
+        for child in body.named_children:
+            out.append(_slice(body, cursor, child.start_byte))
+            out.append(self.word(child, env, via, depth))
+            cursor = child.end_byte
+        out.append(_slice(body, cursor, body.end_byte))
+        return "".join(out)
+
+    # -- words --------------------------------------------------------------------------------------
+    def word(self, node: Node, env, via, depth) -> str:
+        kind = node.type
+        if kind in ("word", "number", "variable_name", "heredoc_start"):
+            raw = _text(node)
+            return _unbackslash(raw) if "\\" in raw else raw
+        if kind == "raw_string":
+            return _text(node)[1:-1]
+        if kind == "ansi_c_string":
+            return decode.unescape_c(_text(node)[2:-1])
+        if kind == "string":
+            parts = []
+            cursor = node.start_byte + 1
+            for child in node.named_children:
+                if child.start_byte > cursor:
+                    parts.append(_slice(node, cursor, child.start_byte))
+                parts.append(self.word(child, env, via, depth) if child.type != "string_content"
+                             else _text(child))
+                cursor = child.end_byte
+            if node.end_byte - 1 > cursor:
+                parts.append(_slice(node, cursor, node.end_byte - 1))
+            return "".join(parts)
+        if kind == "string_content":
+            return _text(node)
+        if kind in ("concatenation", "command_name"):
+            return "".join(self.word(c, env, via, depth) for c in node.children
+                           if c.is_named or c.type not in ("{", "}"))
+        if kind == "simple_expansion":
+            name = node.named_children[0] if node.named_children else None
+            key = _text(name) if name is not None else ""
+            return env.get(key, _text(node))
+        if kind == "expansion":
+            names = [c for c in node.named_children if c.type == "variable_name"]
+            if len(node.named_children) == 1 and names:
+                return env.get(_text(names[0]), _text(node))
+            if names and _text(names[0]) in env:
+                return env[_text(names[0])]
+            defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
+            if names and defaults and ":-" in _text(node):
+                return self.word(defaults[0], env, via, depth)
+            return _text(node)
+        if kind == "command_substitution":
+            before = len(self.out)
+            for child in node.named_children:
+                self.node(child, via + ("$()",), env, depth)
+            produced = [c.stdout for c in self.out[before:]]
+            last = produced[-1] if produced else None
+            if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
+                return last.rstrip("\n")
+            return _text(node)
+        if kind == "process_substitution":
+            for child in node.named_children:
+                self.node(child, via + ("<()",), env, depth)
+            return _text(node)
+        if kind == "arithmetic_expansion":
+            return _text(node)
+        if node.named_child_count:
+            return "".join(self.word(c, env, via, depth) for c in node.named_children)
+        return _text(node)
+
+    # -- commands -----------------------------------------------------------------------------------
+    def command(self, program: str, args: list[str], via, env, depth, targets, _unused,
+                stdin: str | None = None, piped: bool = False, node: Node | None = None) -> None:
+        if len(self.out) >= MAX_COMMANDS:
+            return
+        program = program.strip()
+        if not program:
+            return
+        if " " in program and not args and depth < MAX_DEPTH and ("=" in program or program.count(" ") > 0):
+            # `$cmd` holding a whole command line: read it as one.
+            self.text(program, via, env, depth + 1)
+            return
+        name = posixpath.basename(program.rstrip("/")) or program
+        cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
+                  env={k: v for k, v in env.items()})
+        for op, target in targets:
+            cmd.redirects.append(f"{op}{target}")
+            if op in (">", ">>", "&>", "&>>", ">|", "<>"):
+                cmd.writes.append(target)
+            elif op in ("<",):
+                cmd.reads.append(target)
+            cmd.endpoints.extend(from_word(target))
+        self.out.append(cmd)
+        self.features(cmd, stdin, via, env, depth, piped)
+        stdout = decode.output_of(name, args, stdin)
+        if stdout is not None:
+            cmd.stdout = stdout
+            for op, target in targets:
+                if op in (">", ">>", "&>", "&>>", ">|"):
+                    self.session.remember(target, stdout, append=op in (">>", "&>>"))
+                    self.written(target, stdout, via, depth)
+        if name == "tee" and stdin is not None:
+            for target in (a for a in args if not a.startswith("-")):
+                cmd.writes.append(target)
+                self.session.remember(target, stdin, append="-a" in cmd.flags)
+                self.written(target, stdin, via, depth)
+        elif name == "tee":
+            cmd.writes.extend(a for a in args if not a.startswith("-"))
+        if name == "cd" and args:
+            self.session.cwd = self.session.absolute(args[0])
+
+    def written(self, path: str, content: str, via, depth) -> None:
+        """A file written with known content: read it now, as what it would do when run."""
+        lang = lang_of_script(path, content)
+        if lang == "shell":
+            self.text(content, via + (f"writes {path}",), {}, depth + 1)
+        elif lang:
+            self.code(lang, content, via + (f"writes {path}",), depth + 1, name=lang, path=lang, args=[])
+
+    def features(self, cmd: Cmd, stdin: str | None, via, env, depth, piped: bool) -> None:
+        name, args = cmd.name, cmd.args
+        cmd.endpoints.extend(from_args(args, name in _NETWORK_PROGRAMS))
+        inner_via = via + (name,)
+        if name in decode.SHELLS or name in ("eval", "source", "."):
+            self.shell_program(cmd, stdin, inner_via, env, depth)
+            return
+        lang = codemod.INTERPRETERS.get(name) or codemod.INTERPRETERS.get(name.rstrip("0123456789."))
+        if lang:
+            self.interpreter(cmd, lang, stdin, inner_via, depth)
+            return
+        if name in _WRAPPERS:
+            self.wrapper(cmd, inner_via, env, depth, stdin)
+            return
+        if name == "find":
+            for flag in ("-exec", "-execdir", "-ok", "-okdir"):
+                if flag in args:
+                    start = args.index(flag) + 1
+                    end = next((i for i in range(start, len(args)) if args[i] in (";", "+", "\\;")), len(args))
+                    if start < end:
+                        self.command(args[start], args[start + 1:end], inner_via, env, depth + 1, [], [])
+        elif name in ("ssh", "autossh") and args:
+            remote = _ssh_remote(args)
+            if remote:
+                self.text(" ".join(remote), inner_via, {}, depth + 1)
+        elif name in ("screen", "tmux", "dtach", "at", "batch", "crontab", "nohup") and args:
+            positional = [a for a in args if not a.startswith("-")]
+            if name == "tmux" and positional[:1] and positional[0] in ("new", "new-session", "send-keys", "send"):
+                rest = [a for a in positional[1:] if a not in ("Enter", "C-m")]
+                if rest:
+                    self.text(" ".join(rest), inner_via, {}, depth + 1)
+            elif name == "screen" and positional:
+                self.command(positional[0], positional[1:], inner_via, env, depth + 1, [], [])
+        if name in ("at", "batch") and stdin:
+            self.text(stdin, inner_via, {}, depth + 1)
+        if name in ("crontab",) and stdin:
+            cmd.reads.append("<stdin>")
+            self.cron_text(stdin, inner_via, depth)
+        if self.session.files and not cmd.via[-1:] == ("script",):
+            self.maybe_script(cmd, cmd.path, args, inner_via, depth)
+
+    def cron_text(self, text: str, via, depth) -> None:
+        for line in text.splitlines()[:256]:
+            fields = line.split(None, 5)
+            if len(fields) == 6 and not line.lstrip().startswith("#"):
+                self.text(fields[5], via, {}, depth + 1)
+            elif line.startswith("@") and len(fields) >= 2:
+                self.text(line.split(None, 1)[1], via, {}, depth + 1)
+
+    def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
+        name, args = cmd.name, cmd.args
+        if name == "eval":
+            self.text(" ".join(args), via, env, depth + 1)
+            return
+        if name in ("source", "."):
+            if args:
+                self.run_script(args[0], via, depth)
+            return
+        if name == "busybox" and args and args[0] not in decode.SHELLS:
+            self.command(args[0], args[1:], via, env, depth + 1, [], [])
+            return
+        rest = args[1:] if name == "busybox" else args
+        index = 0
+        while index < len(rest):
+            arg = rest[index]
+            if arg == "-c" or (arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]):
+                if index + 1 < len(rest):
+                    self.text(rest[index + 1], via, {}, depth + 1)
+                return
+            if not arg.startswith("-") and arg != "-":
+                self.run_script(arg, via, depth)
+                return
+            index += 1
+        if stdin is not None:
+            self.text(stdin, via, {}, depth + 1)
+
+    def interpreter(self, cmd: Cmd, lang: str, stdin, via, depth) -> None:
+        args = cmd.args
+        flags = codemod.CODE_FLAGS.get(lang, ())
+        code_text = None
+        for index, arg in enumerate(args):
+            if arg in flags and index + 1 < len(args):
+                code_text = args[index + 1]
+                break
+            for flag in flags:
+                if arg.startswith(flag) and len(arg) > len(flag) and len(flag) == 2 and not arg.startswith("--"):
+                    code_text = arg[len(flag):]
+                    break
+            if code_text is not None:
+                break
+        if code_text is None and lang == "awk":
+            program = [a for a in args if not a.startswith("-")]
+            code_text = program[0] if program else None
+        if code_text is None:
+            positional = [a for a in args if not a.startswith("-")]
+            if positional and lang != "awk":
+                content = self.session.lookup(positional[0])
+                if content is not None:
+                    code_text = content
+            if code_text is None and stdin is not None:
+                code_text = stdin
+        if code_text is None:
+            return
+        reading = codemod.read_code(lang, code_text)
+        cmd.code = reading.code
+        cmd.endpoints.extend(reading.endpoints)
+        inner = via[:-1] + (f"{lang} code",)
+        for string in reading.shell:
+            self.text(string, inner, {}, depth + 1)
+        for argv in reading.argv:
+            if argv:
+                self.command(argv[0], argv[1:], inner, {}, depth + 1, [], [])
+        for source in reading.python:
+            self.code("python", source, inner, depth + 1, name="python", path="python", args=[])
+
+    def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
+        name, args = cmd.name, cmd.args
+        for flag in _CODE_STRING_FLAGS.get(name, ()):
+            if flag in args:
+                at = args.index(flag)
+                if at + 1 < len(args):
+                    self.text(args[at + 1], via, {}, depth + 1)
+                return
+        valued = _WRAPPERS[name]
+        index = 0
+        local = dict(env)
+        while index < len(args):
+            arg = args[index]
+            if arg == "--":
+                index += 1
+                break
+            if arg.startswith("-"):
+                index += 2 if arg in valued else 1
+                continue
+            if name == "env" and "=" in arg:
+                key, _, value = arg.partition("=")
+                local[key] = value
+                index += 1
+                continue
+            break
+        index += _LEADING_POSITIONALS.get(name, 0)
+        if name == "su":
+            return
+        if index < len(args):
+            if name == "watch":
+                self.text(" ".join(args[index:]), via, local, depth + 1)
+            else:
+                self.command(args[index], args[index + 1:], via, local, depth + 1, [], [], stdin=stdin)
+
+    def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
+        if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
+            self.run_script(path, via, depth)
+
+    def run_script(self, path: str, via, depth) -> None:
+        content = self.session.lookup(path)
+        if content is None:
+            return
+        lang = lang_of_script(path, content) or "shell"
+        inner = via + (f"script {path}",)
+        if lang == "shell":
+            self.text(content, inner, {}, depth + 1)
+        else:
+            self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
+
+
+def _text(node: Node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _slice(node: Node, start: int, end: int) -> str:
+    base = node.start_byte
+    return node.text[start - base:end - base].decode("utf-8", "replace")
+
+
+def _unbackslash(raw: str) -> str:
+    out = []
+    chars = iter(raw)
+    for ch in chars:
+        if ch == "\\":
+            out.append(next(chars, ""))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _ssh_remote(args: list[str]) -> list[str]:
+    valued = set("BbcDEeFIiJLlmOopQRSWw")
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg.startswith("-") and len(arg) >= 2:
+            letter = arg[-1]
+            index += 2 if letter in valued else 1
+            continue
+        return args[index + 1:]
+    return []
