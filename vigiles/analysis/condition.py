@@ -71,8 +71,9 @@ def tokenize(text: str) -> list[str]:
             i += 1
         else:
             end = i
-            while end < n and not text[end].isspace() and text[end] not in "(),'\"" and not (
-                    text[end] in "=<>!" and end > i and text[end - 1] != "\\"):
+            while end < n and not text[end].isspace() and text[end] not in "(),'\"":
+                if text[end] in "=<>!" and text[i:end] in FIELDS:
+                    break  # `field=value` without spaces; elsewhere these characters belong to the word
                 end += 1
             if end == i:
                 end = i + 1

@@ -303,13 +303,16 @@ class _Walk:
 
     def redirect_target(self, node: Node, env, via, depth) -> list[tuple[str, str]]:
         op = ""
+        fd = ""
         target = None
         for child in node.children:
-            if not child.is_named and child.type in (">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>"):
+            if child.type == "file_descriptor":
+                fd = _text(child)
+            elif not child.is_named and child.type in (">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>"):
                 op = child.type
             elif child.is_named and child.type != "file_descriptor" and target is None:
                 target = self.word(child, env, via, depth)
-        return [(op, target)] if target is not None else []
+        return [(fd + op, target)] if target is not None else []
 
     def expand_heredoc(self, body: Node, env, via, depth) -> str:
         text = _text(body)
@@ -401,9 +404,10 @@ class _Walk:
                   env={k: v for k, v in env.items()})
         for op, target in targets:
             cmd.redirects.append(f"{op}{target}")
-            if op in (">", ">>", "&>", "&>>", ">|", "<>"):
+            bare = op.lstrip("0123456789")
+            if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
                 cmd.writes.append(target)
-            elif op in ("<",):
+            elif bare == "<":
                 cmd.reads.append(target)
             cmd.endpoints.extend(from_word(target))
         self.out.append(cmd)
@@ -412,7 +416,7 @@ class _Walk:
         if stdout is not None:
             cmd.stdout = stdout
             for op, target in targets:
-                if op in (">", ">>", "&>", "&>>", ">|"):
+                if op in (">", "1>", ">>", "1>>", "&>", "&>>", ">|"):
                     self.session.remember(target, stdout, append=op in (">>", "&>>"))
                     self.written(target, stdout, via, depth)
         if name == "tee" and stdin is not None:
@@ -455,6 +459,7 @@ class _Walk:
                     if start < end:
                         self.command(args[start], args[start + 1:end], inner_via, env, depth + 1, [], [])
         elif name in ("ssh", "autossh") and args:
+            cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
             if remote:
                 self.text(" ".join(remote), inner_via, {}, depth + 1)
@@ -619,13 +624,28 @@ def _unbackslash(raw: str) -> str:
 
 
 def _ssh_remote(args: list[str]) -> list[str]:
+    """The remote command of an ssh invocation: what follows the destination and any options after it."""
     valued = set("BbcDEeFIiJLlmOopQRSWw")
     index = 0
+    host_seen = False
     while index < len(args):
         arg = args[index]
+        if arg == "--":
+            index += 1
+            if not host_seen:
+                index += 1
+            return args[index:]
         if arg.startswith("-") and len(arg) >= 2:
-            letter = arg[-1]
-            index += 2 if letter in valued else 1
+            index += 2 if arg[-1] in valued else 1
             continue
-        return args[index + 1:]
+        if host_seen:
+            return args[index:]
+        host_seen = True
+        index += 1
     return []
+
+
+def ssh_option_words(args: list[str]) -> list[str]:
+    """ssh's own words, without the remote command (whose flags are not ssh's)."""
+    remote = _ssh_remote(args)
+    return args[: len(args) - len(remote)] if remote else args
