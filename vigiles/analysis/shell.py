@@ -84,10 +84,12 @@ class Session:
         if not self.files:
             return None
         found = self.files.get(self.absolute(path))
-        if found is None and "/" not in path.rstrip("/"):
-            base = posixpath.basename(path)
+        if found is None and not path.startswith("/"):
+            # The working directory is often unknown (earlier commands were not read): match the
+            # relative path against the tail of every file written.
+            tail = "/" + posixpath.normpath(path).lstrip("/")
             for known, content in reversed(self.files.items()):
-                if posixpath.basename(known) == base:
+                if known.endswith(tail):
                     return content
         return found
 

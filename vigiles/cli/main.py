@@ -1,0 +1,297 @@
+"""The `vigiles` command line."""
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .. import __version__
+from ..analysis.rules import CATEGORIES, SEVERITIES, SEVERITY_RANK, load
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="vigiles: an independent watcher for AI agents.")
+incidents_app = typer.Typer(no_args_is_help=True, help="Browse incidents kept in the store.")
+rules_app = typer.Typer(no_args_is_help=True, help="Inspect and check rule files.")
+app.add_typer(incidents_app, name="incidents")
+app.add_typer(rules_app, name="rules")
+
+err = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+class Severity(str, Enum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+def _db_path(db: Optional[Path]) -> Path:
+    from ..sinks.store import default_path
+    return db or default_path()
+
+
+def _load_rules(rules: List[Path], no_builtin: bool):
+    ruleset = load(rules, builtin=not no_builtin)
+    for problem in ruleset.problems:
+        err.print(f"[yellow]rule problem:[/] {problem}", markup=True, highlight=False)
+    return ruleset
+
+
+@app.command()
+def scan(
+    paths: List[Path] = typer.Argument(..., help="Transcript and log files or folders."),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fail_on: Optional[Severity] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    rules: List[Path] = typer.Option([], "--rules", help="Rule file or folder (vigiles or Sigma format); repeatable."),
+    no_builtin: bool = typer.Option(False, "--no-builtin", help="Run only the rules given with --rules."),
+    db: Optional[Path] = typer.Option(None, "--db", help="SQLite store (default $VIGILES_DB or ~/.local/share/vigiles/vigiles.db)."),
+    no_store: bool = typer.Option(False, "--no-store", help="Keep nothing on disk."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
+    window: float = typer.Option(3600.0, "--window", help="Seconds of quiet that split one incident from the next."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+) -> None:
+    """Scan recorded agent transcripts and host logs for instrumental-convergence behaviour."""
+    from ..pipeline import scan as run_scan
+    from ..sinks import report
+
+    if no_builtin and not rules:
+        err.print("--no-builtin needs at least one --rules PATH")
+        raise typer.Exit(2)
+    for path in rules:
+        if not path.exists():
+            err.print(f"rules path not found: {path}")
+            raise typer.Exit(2)
+    ruleset = _load_rules(rules, no_builtin)
+    store = None
+    if not no_store:
+        from ..sinks.store import Store
+        store = Store(_db_path(db))
+    log = None
+    if ledger is not None:
+        from ..sinks.ledger import LedgerSink
+        try:
+            log = LedgerSink.open(ledger)
+        except (OSError, ValueError) as exc:
+            err.print(f"cannot open ledger {ledger}: {exc}")
+            raise typer.Exit(2)
+    progress = _progress(paths)
+    try:
+        with progress as bar:
+            task = bar.add_task("scanning", total=_total_bytes(paths)) if bar is not None else None
+            done = {"bytes": 0}
+
+            def on_file(path: Path, _events: int) -> None:
+                if bar is not None:
+                    try:
+                        done["bytes"] += path.stat().st_size
+                    except OSError:
+                        pass
+                    bar.update(task, completed=done["bytes"])
+            result = run_scan(paths, ruleset, store=store, ledger=log, window_s=window, on_file=on_file)
+    finally:
+        if log is not None:
+            log.close()
+        if store is not None:
+            store.close()
+    for error in result.errors:
+        err.print(f"error: {error}", markup=False, highlight=False)
+    hidden = result.stats["bad_lines"] + result.stats["bad_files"] - len(result.errors)
+    if hidden > 0:
+        err.print(f"... and {hidden} more input errors")
+    if format is Format.json:
+        text = report.to_json(result)
+    elif format is Format.markdown:
+        text = report.to_markdown(result)
+    else:
+        text = None
+    if text is not None:
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        report.print_table(result, Console(file=open(output, "w")) if output else out)
+    if result.unreadable:
+        raise typer.Exit(2)
+    if fail_on is not None:
+        bar_rank = SEVERITY_RANK[fail_on.value]
+        if any(SEVERITY_RANK[f.severity] >= bar_rank for f in result.findings):
+            raise typer.Exit(1)
+
+
+def _total_bytes(paths: List[Path]) -> int:
+    from ..sources import iter_files
+    total = 0
+    for item in iter_files(paths):
+        if isinstance(item, Path):
+            try:
+                total += item.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _progress(paths: List[Path]):
+    """A progress bar on long scans, when a person is watching (stderr is a terminal)."""
+    if not err.is_terminal or _total_bytes(paths) < 8 * 1024 * 1024:
+        return _NoProgress()
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    return Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                    TimeRemainingColumn(), console=err, transient=True)
+
+
+@incidents_app.command("list")
+def incidents_list(
+    db: Optional[Path] = typer.Option(None, "--db"),
+    severity: Optional[Severity] = typer.Option(None, "--severity", help="At or above this severity."),
+    category: Optional[str] = typer.Option(None, "--category"),
+    limit: int = typer.Option(50, "--limit"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """List incidents, newest first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..sinks.store import Store
+
+    if category and category not in CATEGORIES:
+        err.print(f"unknown category {category!r}; one of {', '.join(CATEGORIES)}")
+        raise typer.Exit(2)
+    with Store(_db_path(db)) as store:
+        items = store.incidents(severity.value if severity else None, category, limit)
+    if json_out:
+        import json
+        sys.stdout.write(json.dumps(items, indent=2) + "\n")
+        return
+    table = Table()
+    for column in ("id", "severity", "categories", "sandbox / run / episode", "findings", "title"):
+        table.add_column(column, overflow="fold")
+    for inc in items:
+        where = " / ".join(str(p) for p in (inc["sandbox"], inc["run"], inc["episode"]) if p)
+        table.add_row(inc["id"], inc["severity"], ", ".join(inc["categories"]), Text(where),
+                      str(len(inc["finding_ids"])), Text(inc.get("title", "")))
+    out.print(table)
+
+
+@incidents_app.command("show")
+def incidents_show(
+    incident: str = typer.Argument(..., help="Incident id (a unique prefix is enough)."),
+    db: Optional[Path] = typer.Option(None, "--db"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show one incident: its timeline and the evidence of every finding."""
+    from rich.text import Text
+
+    from ..sinks.store import Store
+
+    with Store(_db_path(db)) as store:
+        inc = store.incident(incident)
+        if inc is None:
+            err.print(f"no incident {incident!r}")
+            raise typer.Exit(2)
+        findings = store.findings(inc["finding_ids"])
+        events = store.events([e for f in findings for e in f["event_ids"]])
+    if json_out:
+        import json
+        sys.stdout.write(json.dumps({"incident": inc, "findings": findings, "events": events}, indent=2) + "\n")
+        return
+    out.print(Text(f"Incident {inc['id']}: {inc.get('title', '')}", style="bold"))
+    out.print(Text(f"severity {inc['severity']}; categories {', '.join(inc['categories'])}; "
+                   f"sandbox {inc['sandbox']}; run {inc['run']}; episode {inc['episode']}"))
+    for f in sorted(findings, key=lambda f: (f["ts"], f.get("step") or 0)):
+        ev = f["evidence"]
+        out.print(Text(f"\n[step {f.get('step')}] {f['severity']} {f['category']} {f['rule']}: {f['title']}", style="bold"))
+        out.print(Text(f"  command: {ev.get('command', '')}"))
+        if ev.get("via"):
+            out.print(Text(f"  via: {' > '.join(ev['via'])}"))
+        out.print(Text(f"  matched: {', '.join(str(m['field']) + '=' + str(m['value']) for m in ev.get('matched', []))}"))
+        out.print(Text(f"  source: {ev.get('source')}"))
+        out.print(Text("  snippet: " + str(ev.get("snippet", "")).replace("\n", "\n           ")))
+
+
+@rules_app.command("list")
+def rules_list(
+    rules: List[Path] = typer.Option([], "--rules"),
+    no_builtin: bool = typer.Option(False, "--no-builtin"),
+    category: Optional[str] = typer.Option(None, "--category"),
+) -> None:
+    """List the rules that would run."""
+    from rich.table import Table
+
+    ruleset = _load_rules(rules, no_builtin)
+    table = Table()
+    for column in ("rule", "category", "severity", "ATT&CK", "title"):
+        table.add_column(column, overflow="fold")
+    for rule in ruleset.rules:
+        if category and rule.category != category:
+            continue
+        table.add_row(rule.id, rule.category, rule.severity, ", ".join(rule.attack), rule.title)
+    out.print(table)
+    out.print(f"{len(ruleset.rules)} rules")
+
+
+@rules_app.command("check")
+def rules_check(
+    rules: List[Path] = typer.Argument(..., help="Rule files or folders to check."),
+) -> None:
+    """Load rule files and report every problem; exit 1 when there is one."""
+    ruleset = load(rules, builtin=True)
+    slow = [r.id for r in ruleset.rules if r.needles is None and r.per_command]
+    for problem in ruleset.problems:
+        out.print(f"problem: {problem}", markup=False)
+    for rule_id in slow:
+        out.print(f"warning: rule {rule_id} has no prefilter literals; it runs on every command (add `prefilter:`)",
+                  markup=False)
+    out.print(f"{len(ruleset.rules)} rules loaded, {len(ruleset.problems)} problems")
+    if ruleset.problems:
+        raise typer.Exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def _mount_optional() -> None:
+    try:
+        from .ledger import app as ledger_app
+        app.add_typer(ledger_app, name="ledger", help="The signed transparency log.")
+    except ImportError:
+        pass
+    try:
+        from .ledger import witness_app
+        app.add_typer(witness_app, name="witness", help="Run or talk to a transparency-log witness.")
+    except ImportError:
+        pass
+
+
+_mount_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

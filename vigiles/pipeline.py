@@ -1,0 +1,103 @@
+"""One pass of the data flow: sources → events → analyzers → findings → incidents → sinks.
+
+`scan` is what `vigiles scan` runs; the service and the sensors feed the same `Analyzer`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .analysis.engine import Engine
+from .analysis.findings import Finding
+from .analysis.incidents import DEFAULT_WINDOW_S, Incident, group
+from .analysis.rules import RuleSet
+from .events import Event
+from .sources import ReadError, iter_files, read_file
+
+MAX_ERRORS_KEPT = 1000
+STORE_BATCH = 5000
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    errors: list[ReadError] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    unreadable: list[str] = field(default_factory=list)
+    """Paths that could not be opened at all (exit status 2)."""
+
+
+class Analyzer:
+    """Turns events into findings; keeps the engine's per-run state between calls."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.engine = Engine(ruleset)
+
+    def analyze(self, event: Event) -> list[Finding]:
+        return self.engine.analyze(event)
+
+
+def scan(paths: Iterable[str | Path], ruleset: RuleSet, *, store=None, ledger=None,
+         window_s: float = DEFAULT_WINDOW_S, on_file: Callable[[Path, int], None] | None = None) -> ScanResult:
+    started = time.perf_counter()
+    analyzer = Analyzer(ruleset)
+    result = ScanResult()
+    counts = {"events": 0, "bad_lines": 0, "bad_files": 0, "files": 0}
+    batch: list[Event] = []
+    scan_id = store.begin_scan([str(p) for p in paths]) if store is not None else None
+
+    def flush() -> None:
+        if store is not None and batch:
+            store.add_events(batch)
+        if ledger is not None and batch:
+            ledger.add_events(batch)
+        batch.clear()
+
+    for item in iter_files(paths):
+        if isinstance(item, ReadError):
+            _record_error(result, counts, item)
+            result.unreadable.append(item.file)
+            continue
+        counts["files"] += 1
+        for thing in read_file(item):
+            if isinstance(thing, ReadError):
+                _record_error(result, counts, thing)
+                if thing.message.startswith("cannot read"):
+                    result.unreadable.append(thing.file)
+                continue
+            counts["events"] += 1
+            result.findings.extend(analyzer.analyze(thing))
+            if store is not None or ledger is not None:
+                batch.append(thing)
+                if len(batch) >= STORE_BATCH:
+                    flush()
+        if on_file is not None:
+            on_file(item, counts["events"])
+    flush()
+    result.incidents = group(result.findings, window_s)
+    if store is not None:
+        store.add_findings(result.findings)
+        store.put_incidents(result.incidents)
+    if ledger is not None:
+        ledger.add_findings(result.findings)
+        ledger.add_incidents(result.incidents)
+    counts["seconds"] = round(time.perf_counter() - started, 3)
+    counts["findings"] = len(result.findings)
+    counts["incidents"] = len(result.incidents)
+    counts["parsed"] = analyzer.engine.stats["parsed"]
+    result.stats = counts
+    if store is not None and scan_id is not None:
+        store.end_scan(scan_id, counts)
+    return result
+
+
+def _record_error(result: ScanResult, counts: dict, error: ReadError) -> None:
+    if error.line is None:
+        counts["bad_files"] += 1
+    else:
+        counts["bad_lines"] += 1
+    if len(result.errors) < MAX_ERRORS_KEPT:
+        result.errors.append(error)
