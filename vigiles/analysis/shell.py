@@ -17,13 +17,15 @@ from tree_sitter import Language, Node, Parser
 from . import code as codemod
 from . import decode
 from .command import Cmd, split_flags
-from .endpoints import from_args, from_word
+from .endpoints import Endpoint, from_args, from_word
 
 MAX_TEXT = 512 * 1024
 MAX_DEPTH = 8
 MAX_COMMANDS = 4000
 
 _LANGUAGE = Language(tree_sitter_bash.language())
+UNREADABLE = "(unreadable)"
+"""The name given to a command the reader gave up on (nesting beyond Python's stack), so rules can flag it."""
 
 # Programs that run the command in their arguments: name -> how many leading option words take a value.
 _WRAPPERS = {
@@ -128,7 +130,10 @@ class ShellReader:
 
     def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
-        walk.text(text, via, {}, 0)
+        try:
+            walk.text(text, via, {}, 0)
+        except RecursionError:
+            walk.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["nested too deeply to read"], via=via))
         return walk.out
 
     def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
@@ -441,7 +446,10 @@ class _Walk:
 
     def features(self, cmd: Cmd, stdin: str | None, via, env, depth, piped: bool) -> None:
         name, args = cmd.name, cmd.args
-        cmd.endpoints.extend(from_args(args, name in _NETWORK_PROGRAMS))
+        if name in ("ssh", "autossh", "mosh", "dbclient"):
+            cmd.endpoints.extend(_ssh_endpoints(args))
+        else:
+            cmd.endpoints.extend(from_args(args, name in _NETWORK_PROGRAMS))
         inner_via = via + (name,)
         if name in decode.SHELLS or name in ("eval", "source", "."):
             self.shell_program(cmd, stdin, inner_via, env, depth)
@@ -586,8 +594,15 @@ class _Walk:
         if index < len(args):
             if name == "watch":
                 self.text(" ".join(args[index:]), via, local, depth + 1)
-            else:
-                self.command(args[index], args[index + 1:], via, local, depth + 1, [], [], stdin=stdin)
+                return
+            before = len(self.out)
+            self.command(args[index], args[index + 1:], via, local, depth + 1, [], [], stdin=stdin)
+            if len(self.out) > before:
+                inner = self.out[before]  # the wrapped command shares the wrapper's redirections
+                inner.redirects.extend(cmd.redirects)
+                inner.writes.extend(cmd.writes)
+                inner.reads.extend(cmd.reads)
+                inner.pipe_from, inner.pipe_to = list(cmd.pipe_from), list(cmd.pipe_to)
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
@@ -627,7 +642,7 @@ def _unbackslash(raw: str) -> str:
 
 def _ssh_remote(args: list[str]) -> list[str]:
     """The remote command of an ssh invocation: what follows the destination and any options after it."""
-    valued = set("BbcDEeFIiJLlmOopQRSWw")
+    valued = _SSH_VALUED
     index = 0
     host_seen = False
     while index < len(args):
@@ -645,6 +660,35 @@ def _ssh_remote(args: list[str]) -> list[str]:
         host_seen = True
         index += 1
     return []
+
+
+def _ssh_endpoints(args: list[str]) -> list[Endpoint]:
+    """The destination of an ssh command, with the port from -p when given."""
+    words = ssh_option_words(args)
+    port = None
+    host = None
+    index = 0
+    while index < len(words):
+        arg = words[index]
+        if arg.startswith("-") and len(arg) >= 2:
+            if arg == "-p" and index + 1 < len(words) and words[index + 1].isdigit():
+                port = int(words[index + 1])
+            elif arg.startswith("-p") and arg[2:].isdigit():
+                port = int(arg[2:])
+            index += 2 if arg[-1] in _SSH_VALUED else 1
+            continue
+        host = arg
+        index += 1
+    if host is None:
+        return []
+    if host.startswith("ssh://"):
+        found = from_word(host)
+        return found
+    target = host.rsplit("@", 1)[-1]
+    return [Endpoint(target, port if port and 0 < port < 65536 else None, "ssh")] if target else []
+
+
+_SSH_VALUED = set("BbcDEeFIiJLlmOopQRSWw")
 
 
 def ssh_option_words(args: list[str]) -> list[str]:

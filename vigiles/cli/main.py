@@ -45,7 +45,7 @@ def _db_path(db: Optional[Path]) -> Path:
 def _load_rules(rules: List[Path], no_builtin: bool):
     ruleset = load(rules, builtin=not no_builtin)
     for problem in ruleset.problems:
-        err.print(f"[yellow]rule problem:[/] {problem}", markup=True, highlight=False)
+        sys.stderr.write(f"rule problem: {_printable(problem)}\n")
     return ruleset
 
 
@@ -106,10 +106,10 @@ def scan(
         if store is not None:
             store.close()
     for error in result.errors:
-        err.print(f"error: {error}", markup=False, highlight=False)
+        sys.stderr.write(f"error: {_printable(str(error))}\n")
     hidden = result.stats["bad_lines"] + result.stats["bad_files"] - len(result.errors)
     if hidden > 0:
-        err.print(f"... and {hidden} more input errors")
+        sys.stderr.write(f"... and {hidden} more input errors\n")
     if format is Format.json:
         text = report.to_json(result)
     elif format is Format.markdown:
@@ -129,6 +129,11 @@ def scan(
         bar_rank = SEVERITY_RANK[fail_on.value]
         if any(SEVERITY_RANK[f.severity] >= bar_rank for f in result.findings):
             raise typer.Exit(1)
+
+
+def _printable(text: str) -> str:
+    """One line, no terminal control characters: file names and messages may come from the agent."""
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
 
 
 def _total_bytes(paths: List[Path]) -> int:

@@ -43,20 +43,40 @@ register(Format("generic", lambda head, first, path: generic.sniff(first), gener
 
 
 def _first_value(head: bytes) -> object:
-    """The JSON value on the file's first line, or None when it is not one."""
-    line = head.split(b"\n", 1)[0].strip()
-    if not line:
-        return None
-    try:
-        return msgspec.json.decode(line)
-    except msgspec.DecodeError:
-        return None
+    """The JSON value on the first of the head's complete lines that holds one, or None."""
+    lines = head.split(b"\n")
+    complete = lines[:-1] if len(lines) > 1 else lines
+    for line in complete[:8]:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            return msgspec.json.decode(line)
+        except msgspec.DecodeError:
+            continue
+    return None
+
+
+SKIP_LIMIT = 64 * 1024 * 1024
 
 
 def detect(path: Path) -> Format | None:
     with open(path, "rb") as stream:
         head = stream.read(HEAD_BYTES)
-    first = _first_value(head.lstrip(b"\xef\xbb\xbf"))
+        sample = head.lstrip(b"\xef\xbb\xbf")
+        first = _first_value(sample)
+        if first is None and b"\n" not in head and len(head) == HEAD_BYTES:
+            # The first line is longer than the head: judge the file by the lines after it.
+            skipped = len(head)
+            while skipped < SKIP_LIMIT:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                skipped += len(chunk)
+                if b"\n" in chunk:
+                    rest = chunk[chunk.index(b"\n") + 1:] + stream.read(HEAD_BYTES)
+                    first = _first_value(rest)
+                    break
     for fmt in FORMATS:
         try:
             if fmt.sniff(head, first, path):

