@@ -252,6 +252,8 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
 
 def load(paths: Iterable[Path] = (), builtin: bool = True) -> RuleSet:
     """Load the built-in pack (unless `builtin` is false) and then `paths` (files or folders) in order."""
+    from . import sigma
+
     loader = Loader()
     files: list[Path] = list(builtin_paths()) if builtin else []
     for path in paths:
@@ -260,11 +262,21 @@ def load(paths: Iterable[Path] = (), builtin: bool = True) -> RuleSet:
             files.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
         else:
             files.append(path)
+    sigma_files: list[Path] = []
     for path in files:
         try:
-            loader.add_file(path)
+            text = path.read_text(encoding="utf-8")
+            if sigma.is_sigma_text(text):
+                sigma_files.append(path)  # a Sigma rule file: translated by vigiles.analysis.sigma
+                continue
+            loader.add_text(text, str(path))
         except (OSError, UnicodeDecodeError) as exc:
             loader.problems.append(f"{path}: cannot read: {exc}")
         except RuleError as exc:
             loader.problems.append(str(exc))
-    return loader.build()
+    ruleset = loader.build()
+    if sigma_files:
+        sigma_rules, sigma_problems = sigma.load_sigma(sigma_files)
+        ruleset.rules.extend(sigma_rules)
+        ruleset.problems.extend(sigma_problems)
+    return ruleset
