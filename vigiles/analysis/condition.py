@@ -394,6 +394,27 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
     return out
 
 
+_WORD_FIELDS = frozenset({"cmd.name", "cmd.args", "cmd.hosts"})
+
+
+def name_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
+    """Needles that are whole words of the command (a program, an argument, a host named exactly).
+
+    The prefilter counts them only where they stand as a word, so `nc` in `sync` or `tor` in
+    `monitor` makes no candidate.
+    """
+    if node.op == "cmp":
+        if node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq"):
+            return {str(v).lower() for v in node.values}
+        return set()
+    if node.op == "macro":
+        return name_needles(macro_nodes[node.macro], macro_nodes)
+    out: set[str] = set()
+    for child in node.children:
+        out |= name_needles(child, macro_nodes)
+    return out
+
+
 def _split_glob(pattern: str) -> list[str]:
     pieces, buf = [], []
     depth = 0
@@ -413,8 +434,18 @@ def _split_glob(pattern: str) -> list[str]:
     return pieces
 
 
+COMMON_WORDS = frozenset({
+    "create", "start", "stop", "run", "scale", "launch", "add", "set", "get", "list", "delete", "remove", "update",
+    "restart", "enable", "disable", "install", "up", "down", "new", "show", "status", "service", "systemctl",
+    "sudo", "exec", "user", "http", "https", "curl", "wget", "file", "path", "name", "test", "config", "data",
+    "instances", "instance", "server", "client", "send", "open", "read", "write", "copy", "echo", "cat", "tmp",
+})
+"""Words too common in ordinary commands to choose as a rule's prefilter literal when another will do."""
+
+
 def _quality(found: set[str]) -> float:
-    return min((len(x) for x in found), default=0) - len(found) / 100
+    common = sum(1 for x in found if x in COMMON_WORDS)
+    return min((len(x) for x in found), default=0) - len(found) / 100 - 10 * common
 
 
 def field_names(node: Node, macro_nodes: dict[str, Node]) -> set[str]:

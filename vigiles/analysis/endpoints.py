@@ -29,7 +29,12 @@ def _port(text: str) -> int | None:
     return None
 
 
+_IP_CHARS = frozenset("0123456789abcdefABCDEF:.[]%")
+
+
 def is_ip(text: str) -> bool:
+    if not text or len(text) > 64 or not _IP_CHARS.issuperset(text) or ("." not in text and ":" not in text):
+        return False
     try:
         ipaddress.ip_address(text.strip("[]"))
         return True
@@ -47,9 +52,12 @@ def _hostlike(text: str) -> bool:
     return all(ch.isalnum() or ch in "-." for ch in text) and not text.replace(".", "").isdigit()
 
 
+_SIGNS = frozenset(".:@/")
+
+
 def from_word(word: str) -> list[Endpoint]:
     """Endpoints a single word names, or [] when it names none."""
-    if len(word) > 2048:
+    if len(word) > 2048 or _SIGNS.isdisjoint(word):
         return []
     found: list[Endpoint] = []
     for marker in ("/dev/tcp/", "/dev/udp/"):

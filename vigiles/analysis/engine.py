@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Any, Iterable
 
 import ahocorasick
+import re2
 
 from ..events import Action, Event, File, Process
 from .command import Cmd
@@ -21,9 +22,13 @@ from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
 from .shell import Session, ShellReader, lang_of_script
 
-_STRIP = str.maketrans("", "", "'\"\\")
-_MARKERS = ("base64", "xxd", "\\x", "eval", "`", "$(", "${", "<<", "/dev/tcp", "/dev/udp", "printf", "rev",
-            "openssl", "$'", "source ", ". /", "./", "bash ", "sh ", "exec")
+_MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
+            "| rev", "|rev", "decode(", "decompress")
+"""Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
+_PIPE_SPACE = re2.compile(r"\s*\|\s*")
+_ASSIGNMENT = re2.compile(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
+_EXPANSION = re2.compile(r"\$\{?[a-z_]")
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _WRITE_TOOLS = frozenset({"write_file", "create_file", "write", "file_write", "save_file", "str_replace_editor",
                           "edit_file", "text_editor", "str_replace_based_edit_tool", "upload", "apply_patch",
                           "create", "writefile", "write_to_file"})
@@ -31,6 +36,13 @@ _PATH_KEYS = ("path", "file_path", "filename", "file", "target", "dest", "destin
 _CONTENT_KEYS = ("content", "file_text", "text", "contents", "data", "new_str", "body", "code")
 _COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "commands")
 MAX_SESSIONS = 4096
+MAX_NAMES = 65536
+_EMPTY: frozenset = frozenset()
+_PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command", "execute_command", "exec",
+                                "run_shell_command", "local_shell", "run_in_session", "execute", "command"})
+CACHE_ENTRIES = 16384
+CACHE_TEXT = 4096
+"""Readings of identical command texts are reused (agents repeat themselves), unless they used a session."""
 MAX_SNIPPET = 400
 
 
@@ -45,7 +57,7 @@ class Engine:
         self.always: dict[str, list[int]] = {}
         self.by_kind: dict[str, list[int]] = {}
         self.automaton = ahocorasick.Automaton()
-        needle_rules: dict[str, list[int]] = {}
+        needle_rules: dict[str, tuple[list[int], list[int]]] = {}
         for index, rule in enumerate(self.rules):
             for kind in rule.kinds:
                 self.by_kind.setdefault(kind, []).append(index)
@@ -54,21 +66,41 @@ class Engine:
                     self.always.setdefault(kind, []).append(index)
             else:
                 for needle in rule.needles:
-                    needle_rules.setdefault(needle, []).append(index)
-        for needle, indices in needle_rules.items():
-            self.automaton.add_word(needle, tuple(indices))
-        self.has_needles = bool(needle_rules)
-        if self.has_needles:
-            self.automaton.make_automaton()
-        self.stats = {"parsed": 0, "skipped_by_prefilter": 0}
+                    # Texts are searched with spaces around pipes removed; needles are read the same way.
+                    needle = _PIPE_SPACE.sub("|", needle) if "|" in needle else needle
+                    plain, word = needle_rules.setdefault(needle, ([], []))
+                    (word if needle in rule.word_needles else plain).append(index)
+        for marker in _MARKERS:
+            needle_rules.setdefault(marker, ([], []))
+        for needle, (plain, word) in needle_rules.items():
+            # A program name must stand as a word for the rules that name it as a program:
+            # `nc` in `sync` or `az` in `lazy` makes no candidate of them.
+            self.automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
+        self.automaton.make_automaton()
+        self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
+        self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
+        self.parsed = self.skipped = self.reused = 0
+        self._known_names: set[str] = set()
+        self._names: ahocorasick.Automaton | None = None
+        self.cache: OrderedDict[tuple, list[Cmd]] = OrderedDict()
 
     # -- prefilter ----------------------------------------------------------------------------------
-    def candidates(self, text: str) -> set[int]:
+    def candidates(self, text: str) -> tuple[set[int], bool]:
+        """Rules whose literals occur in `text` (lowercased, unquoted), and whether it shows obfuscation."""
         found: set[int] = set()
-        if self.has_needles and text:
-            for _, indices in self.automaton.iter(text):
-                found.update(indices)
-        return found
+        marked = False
+        if text:
+            last = len(text) - 1
+            for end, (length, plain, word, marker) in self.automaton.iter(text):
+                if plain:
+                    found.update(plain)
+                if word:
+                    start = end - length
+                    if not ((start >= 0 and text[start] in _WORD_CHARS) or (end < last and text[end + 1] in _WORD_CHARS)):
+                        found.update(word)
+                if marker:
+                    marked = True
+        return found, marked
 
     def session(self, event: Event) -> Session:
         key = (event.host, event.sandbox, event.run, event.episode)
@@ -85,19 +117,26 @@ class Engine:
     def analyze(self, event: Event) -> list[Finding]:
         kind = event.kind
         if kind == "action":
+            text = event.input
+            if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
+                # The common case, kept short: a shell command with nothing else to read.
+                return self._commands(event, text, _ShellRead(self, event, text))
             return self._commands(event, *self._action(event))
         if kind == "process":
             argv = event.argv or ([event.exe] if event.exe else [])
             text = " ".join(argv)
+            if event.exe and (not argv or argv[0] != event.exe):
+                text = f"{event.exe} {text}"
+            parent = event.extra.get("parent_exe"), event.extra.get("parent_cmdline")
+            if parent[0] or parent[1]:
+                text = f"{text}\n{parent[0] or ''} {parent[1] or ''}"
             return self._commands(event, text, lambda: self.reader.read_argv(argv, self.session(event)))
         if kind == "file":
             cmd = _file_cmd(event)
             return self._run(event, [cmd], event.path, self.by_kind.get("file", []))
-        indices = self.by_kind.get(kind, [])
-        return self._run(event, [None], "", set(indices))
+        return self._run(event, [None], "", self.by_kind.get(kind, []))
 
     def _action(self, event: Action):
-        session = self.session(event)
         tool = event.tool.lower()
         args = event.args or {}
         language = event.language
@@ -110,6 +149,7 @@ class Engine:
                 text = f"{path}\n{content or ''}"
 
                 def read() -> list[Cmd]:
+                    session = self.session(event)
                     cmd = Cmd(name=tool, path=tool, args=[path], writes=[path], via=())
                     cmds = [cmd]
                     if content:
@@ -120,6 +160,7 @@ class Engine:
                             cmds += self.reader.read(content, session, via)
                         elif lang:
                             cmds += self.reader.read_code(lang, content, session, via)
+                    self.reader.touched = True  # it wrote to the session: never reuse this reading
                     return cmds
                 return text, read
         code = event.input
@@ -131,31 +172,70 @@ class Engine:
             text = json.dumps(args, ensure_ascii=False)[:65536] if args else ""
             return text, lambda: []
         if language == "python":
-            return code, lambda: self.reader.read_code("python", code, session, ())
+            return code, lambda: self.reader.read_code("python", code, self.session(event), ())
         if language == "shell" or _looks_like_shell_tool(tool):
-            return code, lambda: self.reader.read(code, session)
+            return code, lambda: self.reader.read(code, self.session(event))
         return code, lambda: []
 
     def _commands(self, event: Event, text: str, read) -> list[Finding]:
         kind = event.kind
-        lowered = text.lower().translate(_STRIP)
-        found = self.candidates(lowered)
-        session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        obfuscated = any(m in lowered for m in _MARKERS) or ("=" in lowered and "$" in lowered) or (
-            session is not None and session.mentions(lowered)) or kind == "action" and event.tool.lower() in _WRITE_TOOLS
-        always = self.always.get(kind, ())
-        if not found and not obfuscated and not always:
-            self.stats["skipped_by_prefilter"] += 1
+        lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
+        if "|" in lowered:
+            lowered = _PIPE_SPACE.sub("|", lowered)
+        found, marked = self.candidates(lowered)
+        always = self.always_sets.get(kind, _EMPTY)
+        if not found and not marked and not always and not self._maybe_hidden(event, lowered):
+            self.skipped += 1
             return []
-        cmds = read()
-        self.stats["parsed"] += 1
-        expanded = "\n".join(_cmd_text(c) for c in cmds).lower().translate(_STRIP)
-        found |= self.candidates(expanded)
-        allowed = self.by_kind.get(kind, [])
-        selected = (found | set(always)) & set(allowed)
+        key = (kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
+        cached = self.cache.get(key) if key is not None else None
+        if cached is None:
+            cmds = read()
+            self.parsed += 1
+            expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
+            deeper = self.candidates(expanded)[0]
+            if self.reader.touched:
+                self._learn_names(event)
+            elif key is not None:
+                self.cache[key] = (cmds, deeper)
+                if len(self.cache) > CACHE_ENTRIES:
+                    self.cache.popitem(last=False)
+        else:
+            cmds, deeper = cached
+            self.reused += 1
+            self.cache.move_to_end(key)
+        selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if not selected:
             return []
         return self._run(event, cmds or [None], text, selected)
+
+    def _maybe_hidden(self, event: Event, lowered: str) -> bool:
+        """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
+        if "=" in lowered and "$" in lowered and _ASSIGNMENT.search(lowered) is not None \
+                and _EXPANSION.search(lowered) is not None:
+            return True
+        if self._names is not None:
+            for _ in self._names.iter(lowered):
+                return True
+        return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
+
+    def _learn_names(self, event: Event) -> None:
+        """Remember the names of files sessions wrote, so that a later command naming one is read."""
+        session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
+        if session is None or session.names <= self._known_names:
+            return
+        self._known_names |= session.names
+        if len(self._known_names) > MAX_NAMES:
+            self._known_names = set(list(self._known_names)[-MAX_NAMES:])
+        automaton = ahocorasick.Automaton()
+        for name in self._known_names:
+            automaton.add_word(name, True)
+        automaton.make_automaton()
+        self._names = automaton
+
+    @property
+    def stats(self) -> dict:
+        return {"parsed": self.parsed, "skipped_by_prefilter": self.skipped, "reused": self.reused}
 
     def _run(self, event: Event, cmds: list, text: str, selected: Iterable[int]) -> list[Finding]:
         findings: list[Finding] = []
@@ -174,6 +254,18 @@ class Engine:
         return findings
 
 
+class _ShellRead:
+    """Reads a shell action's input when called; a class rather than a closure, to keep the skip path cheap."""
+
+    __slots__ = ("engine", "event", "text")
+
+    def __init__(self, engine: Engine, event: Event, text: str) -> None:
+        self.engine, self.event, self.text = engine, event, text
+
+    def __call__(self) -> list[Cmd]:
+        return self.engine.reader.read(self.text, self.engine.session(self.event))
+
+
 def _first(args: dict, keys: tuple) -> Any:
     for key in keys:
         value = args.get(key)
@@ -189,7 +281,10 @@ def _looks_like_shell_tool(tool: str) -> bool:
 
 
 def _cmd_text(cmd: Cmd) -> str:
+    """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.redirects]
+    if cmd.pipe_from:
+        parts.append("|" + cmd.name)
     if cmd.code is not None:
         parts.append(" ".join(sorted(cmd.code.calls)))
         parts.append(" ".join(sorted(cmd.code.modules)))

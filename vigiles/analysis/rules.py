@@ -48,6 +48,8 @@ class Rule:
     predicate: Any = None
     exception_predicates: list[Any] = field(default_factory=list)
     needles: set[str] | None = None
+    word_needles: set[str] = field(default_factory=set)
+    """Needles that are program names: they count only where they stand as a whole word."""
     per_command: bool = True
     origin: str = "vigiles"
     """'vigiles' for rules in our format, 'sigma' for imported Sigma rules."""
@@ -246,6 +248,7 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         predicate=predicate, exception_predicates=exception_preds,
         needles=cond.needles(node, macro_nodes) if not item.get("prefilter") else
         {str(p).lower() for p in item["prefilter"]},
+        word_needles=set() if item.get("prefilter") else cond.name_needles(node, macro_nodes),
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
     )
 

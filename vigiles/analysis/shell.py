@@ -127,6 +127,8 @@ class ShellReader:
 
     def __init__(self) -> None:
         self._parser = Parser(_LANGUAGE)
+        self.touched = False
+        """Whether the last read wrote to or read from its session (its result then depends on it)."""
 
     def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
@@ -134,6 +136,7 @@ class ShellReader:
             walk.text(text, via, {}, 0)
         except RecursionError:
             walk.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["nested too deeply to read"], via=via))
+        self.touched = walk.touched
         return walk.out
 
     def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
@@ -141,12 +144,14 @@ class ShellReader:
         walk = _Walk(self._parser, session or Session())
         if argv:
             walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [])
+        self.touched = walk.touched
         return walk.out
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
         walk.code(lang, text, via, 0, name=lang, path=lang, args=[])
+        self.touched = walk.touched
         return walk.out
 
 
@@ -155,6 +160,7 @@ class _Walk:
         self.parser = parser
         self.session = session
         self.out: list[Cmd] = []
+        self.touched = False
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -424,11 +430,13 @@ class _Walk:
             cmd.stdout = stdout
             for op, target in targets:
                 if op in (">", "1>", ">>", "1>>", "&>", "&>>", ">|"):
+                    self.touched = True
                     self.session.remember(target, stdout, append=op in (">>", "&>>"))
                     self.written(target, stdout, via, depth)
         if name == "tee" and stdin is not None:
             for target in (a for a in args if not a.startswith("-")):
                 cmd.writes.append(target)
+                self.touched = True
                 self.session.remember(target, stdin, append="-a" in cmd.flags)
                 self.written(target, stdin, via, depth)
         elif name == "tee":
@@ -546,6 +554,7 @@ class _Walk:
             if positional and lang != "awk":
                 content = self.session.lookup(positional[0])
                 if content is not None:
+                    self.touched = True
                     code_text = content
             if code_text is None and stdin is not None:
                 code_text = stdin
@@ -612,6 +621,7 @@ class _Walk:
         content = self.session.lookup(path)
         if content is None:
             return
+        self.touched = True
         lang = lang_of_script(path, content) or "shell"
         inner = via + (f"script {path}",)
         if lang == "shell":

@@ -1,62 +1,82 @@
 """The event model: one typed record per thing an agent did or a machine saw.
 
-`from_dict` is the single door into the model; every source goes through it, so validation,
-id assignment and the keeping of unknown fields happen in one place.
+Two doors lead in, both validating the same way: `decode_line` for generic-format (v1) JSON
+bytes (fast: straight into the typed struct), and `from_dict` for an already-decoded object, which
+every other source uses.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Union
 
-from . import action, file, gpu, job, network, process
+import msgspec
+
 from .action import Action
-from .base import COMMON, Event, EventError, Location, opt_int, opt_str, parse_ts, stable_id
+from .base import Event, EventError, Location, digest_id, stable_id
 from .file import File
 from .gpu import Gpu
 from .job import Job
 from .network import Network
 from .process import Process
 
-KINDS = {"action": action, "process": process, "network": network, "gpu": gpu, "job": job, "file": file}
+KINDS: dict[str, type[Event]] = {"action": Action, "process": Process, "network": Network, "gpu": Gpu,
+                                 "job": Job, "file": File}
+AnyEvent = Union[Action, Process, Network, Gpu, Job, File]
 
 __all__ = ["Event", "Action", "Process", "Network", "Gpu", "Job", "File", "Location", "EventError",
-           "KINDS", "from_dict"]
+           "KINDS", "from_dict", "decode_line"]
+
+_FIELDS = {kind: frozenset(cls.__struct_fields__) | {"kind"} for kind, cls in KINDS.items()}
+_fast = msgspec.json.Decoder(AnyEvent, strict=False)
+_plain = msgspec.json.Decoder()
 
 
-def from_dict(raw: Any, source: Location | None = None) -> Event:
+def from_dict(raw: Any, source: Location | None = None, digest_of: bytes | None = None) -> Event:
     """Validate one generic-format (v1) event and build its typed form.
 
-    Fields the model does not know are kept in `extra` and written back out unchanged.
+    Fields the model does not know are kept in `extra` and written back out unchanged. An event
+    without an id gets one derived from its content (`digest_of`, when the caller has the exact
+    bytes it was read from, else the canonical encoding of `raw`), so re-reading gives the same id.
     """
-    if not isinstance(raw, dict):
+    if type(raw) is not dict:
         raise EventError(f"an event is a JSON object, not {type(raw).__name__}")
     kind = raw.get("kind")
-    module = KINDS.get(kind) if isinstance(kind, str) else None
-    if module is None:
+    cls = KINDS.get(kind) if type(kind) is str else None
+    if cls is None:
         raise EventError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
     if "ts" not in raw:
         raise EventError("missing 'ts'")
-    event_id = raw.get("id")
-    if event_id is not None and (not isinstance(event_id, (str, int)) or isinstance(event_id, bool)):
-        raise EventError("'id' must be a string")
-    if kind == "job" and event_id is None:
-        raise EventError("a job event needs 'id' (the job's name)")
-    step = opt_int(raw, "step")
-    common = {
-        "kind": kind,
-        "id": str(event_id) if event_id is not None else "",
-        "ts": parse_ts(raw["ts"]),
-        "host": opt_str(raw, "host"),
-        "sandbox": opt_str(raw, "sandbox"),
-        "run": opt_str(raw, "run"),
-        "episode": opt_str(raw, "episode"),
-        "step": step,
-        "pid": opt_int(raw, "pid"),
-        "source": source,
-    }
-    event = module.build(common, raw)
-    known = set(COMMON).union(module.FIELDS)
-    event.extra = {k: v for k, v in raw.items() if k not in known}
+    known = _FIELDS[kind]
+    fields = {k: v for k, v in raw.items() if k in known and k != "kind"}
+    try:
+        event = msgspec.convert(fields, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        raise EventError(_message(exc)) from None
+    except EventError:
+        raise
+    if len(fields) + 1 < len(raw):
+        event.extra = {k: v for k, v in raw.items() if k not in known}
+    if source is not None:
+        event.source = source
     if not event.id:
-        body = {k: v for k, v in raw.items() if k != "id"}
-        event.id = stable_id(body)
+        event.id = stable_id(raw) if digest_of is None else digest_id(digest_of)
     return event
+
+
+def decode_line(line: bytes, source: Location | None = None) -> Event:
+    """One JSON Lines record as an event; raises EventError or msgspec.DecodeError (not JSON)."""
+    try:
+        event = _fast.decode(line)
+    except (msgspec.ValidationError, EventError):
+        return from_dict(_plain.decode(line), source, digest_of=line.strip())
+    if source is not None:
+        event.source = source
+    if not event.id:
+        event.id = digest_id(line.strip())
+    return event
+
+
+def _message(exc: msgspec.ValidationError) -> str:
+    """msgspec's message, with its JSON path ("- at `$.tool`") said as a field name."""
+    text = str(exc)
+    message, sep, path = text.partition(" - at `$.")
+    return f"{message} (field `{path}" + ("" if path.endswith("`") else "`") + ")" if sep else text

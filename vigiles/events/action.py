@@ -1,10 +1,9 @@
 """`action`: a tool call made by the agent."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
-from .base import Event, EventError, opt_int
+from .base import Event, EventError
 
 SHELL_TOOLS = frozenset({"bash", "shell", "sh", "zsh", "terminal", "run_command", "execute_command",
                          "exec", "execute", "run_shell_command", "cmd", "command", "run_in_session",
@@ -13,13 +12,18 @@ PYTHON_TOOLS = frozenset({"python", "python3", "ipython", "jupyter", "code_inter
                           "execute_python"})
 
 
-@dataclass(slots=True)
-class Action(Event):
-    tool: str = ""
+class Action(Event, tag="action", kw_only=True):
+    tool: str
     input: str | None = None
     args: dict[str, Any] | None = None
     output: str | None = None
     exit_code: int | None = None
+
+    kind: ClassVar[str] = "action"
+
+    def check(self) -> None:
+        if not self.tool:
+            raise EventError("action needs a non-empty string 'tool'")
 
     @property
     def language(self) -> str | None:
@@ -30,23 +34,3 @@ class Action(Event):
         if name in PYTHON_TOOLS or name.endswith("python"):
             return "python"
         return None
-
-
-def build(common: dict, raw: dict) -> Action:
-    tool = raw.get("tool")
-    if not isinstance(tool, str) or not tool:
-        raise EventError("action needs a non-empty string 'tool'")
-    text = raw.get("input")
-    if text is not None and not isinstance(text, str):
-        raise EventError("action 'input' must be a string (use 'args' for an object)")
-    args = raw.get("args")
-    if args is not None and not isinstance(args, dict):
-        raise EventError("action 'args' must be an object")
-    output = raw.get("output")
-    if output is not None and not isinstance(output, str):
-        output = str(output)
-    return Action(**common, tool=tool, input=text, args=args, output=output,
-                  exit_code=opt_int(raw, "exit_code"))
-
-
-FIELDS = ("tool", "input", "args", "output", "exit_code")

@@ -1,29 +1,23 @@
 """`file`: a change to a file."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
 
-from .base import Event, EventError, opt_str
+from .base import Event, EventError
 
 OPS = frozenset({"write", "delete", "chmod", "rename", "create"})
 
 
-@dataclass(slots=True)
-class File(Event):
-    path: str = ""
+class File(Event, tag="file", kw_only=True):
+    path: str
     op: str = "write"
     mode: str | None = None
     new_path: str | None = None
 
+    kind: ClassVar[str] = "file"
 
-def build(common: dict, raw: dict) -> File:
-    path = opt_str(raw, "path")
-    op = opt_str(raw, "op") or "write"
-    if not path:
-        raise EventError("file needs 'path'")
-    if op not in OPS:
-        raise EventError(f"file 'op' must be one of {sorted(OPS)}")
-    return File(**common, path=path, op=op, mode=opt_str(raw, "mode"), new_path=opt_str(raw, "new_path"))
-
-
-FIELDS = ("path", "op", "mode", "new_path")
+    def check(self) -> None:
+        if not self.path:
+            raise EventError("file needs 'path'")
+        if self.op not in OPS:
+            raise EventError(f"file 'op' must be one of {sorted(OPS)}")

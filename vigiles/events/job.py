@@ -1,19 +1,19 @@
 """`job`: compute that someone sanctioned; its `id` names the job."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import ClassVar
 
-from .base import Event, int_list
+from .base import Event, EventError
 
 
-@dataclass(slots=True)
-class Job(Event):
+class Job(Event, tag="job", kw_only=True):
     gpus: list[int] | None = None
     pids: list[int] | None = None
+    command: str | None = None
+    """A pattern for the job's processes' command lines, when pids are not known."""
 
+    kind: ClassVar[str] = "job"
 
-def build(common: dict, raw: dict) -> Job:
-    return Job(**common, gpus=int_list(raw, "gpus"), pids=int_list(raw, "pids"))
-
-
-FIELDS = ("gpus", "pids")
+    def check(self) -> None:
+        if not self.id:
+            raise EventError("a job event needs 'id' (the job's name)")

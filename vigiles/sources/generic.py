@@ -6,11 +6,8 @@ from typing import Iterator
 
 import msgspec
 
-from ..events import Event, EventError, Location, from_dict
+from ..events import Event, EventError, Location, decode_line
 from .base import MAX_LINE_BYTES, ReadError, bounded_lines
-
-_decode = msgspec.json.Decoder().decode
-
 
 def sniff(first: object) -> bool:
     return isinstance(first, dict) and isinstance(first.get("kind"), str) and "ts" in first
@@ -29,11 +26,8 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
         if not line.strip():
             continue
         try:
-            raw = _decode(line)
+            yield decode_line(line, Location(name, number))
         except msgspec.DecodeError as exc:
             yield ReadError(name, number, f"not valid JSON: {exc}")
-            continue
-        try:
-            yield from_dict(raw, Location(name, line=number))
         except EventError as exc:
             yield ReadError(name, number, str(exc))
