@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from .analysis.attribution import Attributor
+from .analysis.compute import ComputeAccountant, JobSpec
 from .analysis.engine import Engine
 from .analysis.findings import Finding
 from .analysis.incidents import DEFAULT_WINDOW_S, Incident, group
@@ -28,6 +30,8 @@ class ScanResult:
     stats: dict = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)
     """Paths that could not be opened at all (exit status 2)."""
+    compute: dict = field(default_factory=dict)
+    """GPU-seconds per sanctioned job and outside every job (docs/compute.md)."""
 
 
 class Analyzer:
@@ -40,10 +44,61 @@ class Analyzer:
         return self.engine.analyze(event)
 
 
+class Correlator:
+    """Ties host, network and GPU findings to the agent action that caused them, and accounts compute.
+
+    Host logs may be read before the transcript that explains them, so attribution waits until
+    every event has been seen (`finish`); a live sensor calls `attribute` as findings arrive.
+    """
+
+    MAX_PENDING = 100_000
+
+    def __init__(self, jobs: list[JobSpec] | None = None) -> None:
+        self.attributor = Attributor()
+        self.accountant = ComputeAccountant(jobs or [])
+        self.pending: list[tuple[Finding, Event]] = []
+
+    def observe(self, event: Event, findings: list[Finding]) -> None:
+        self.attributor.observe(event)
+        self.accountant.observe(event)
+        if event.kind != "action":
+            for finding in findings:
+                if len(self.pending) < self.MAX_PENDING:
+                    self.pending.append((finding, event))
+
+    def attribute(self, finding: Finding, event: Event) -> Finding:
+        return self.attributor.attribute(finding, event)
+
+    def finish(self, findings: list[Finding]) -> tuple[list[Finding], dict]:
+        """Attribute what waited; add the compute findings; return them and the accounting report."""
+        for finding, event in self.pending:
+            self.attributor.attribute(finding, event)
+        self.pending.clear()
+        tree = self.attributor.tree
+        report = self.accountant.account(tree)
+        extra = self.accountant.findings(tree, report, findings)
+        for finding in extra:
+            self.attributor.attribute(finding, _At(finding))
+        report.pop("_outside", None)
+        return extra, report
+
+
+class _At:
+    """Where and when a derived finding happened, in the shape attribution reads."""
+
+    kind = "gpu"
+
+    def __init__(self, finding: Finding) -> None:
+        self.host, self.sandbox, self.ts = finding.host, finding.sandbox, finding.ts
+        self.pid = finding.evidence.get("pid")
+
+
 def scan(paths: Iterable[str | Path], ruleset: RuleSet, *, store=None, ledger=None,
-         window_s: float = DEFAULT_WINDOW_S, on_file: Callable[[Path, int], None] | None = None) -> ScanResult:
+         window_s: float = DEFAULT_WINDOW_S, on_file: Callable[[Path, int], None] | None = None,
+         jobs: list[JobSpec] | None = None) -> ScanResult:
     started = time.perf_counter()
     analyzer = Analyzer(ruleset)
+    correlator = Correlator(jobs)
     result = ScanResult()
     counts = {"events": 0, "bad_lines": 0, "bad_files": 0, "files": 0}
     batch: list[Event] = []
@@ -69,7 +124,9 @@ def scan(paths: Iterable[str | Path], ruleset: RuleSet, *, store=None, ledger=No
                     result.unreadable.append(thing.file)
                 continue
             counts["events"] += 1
-            result.findings.extend(analyzer.analyze(thing))
+            found = analyzer.analyze(thing)
+            correlator.observe(thing, found)
+            result.findings.extend(found)
             if store is not None or ledger is not None:
                 batch.append(thing)
                 if len(batch) >= STORE_BATCH:
@@ -77,6 +134,8 @@ def scan(paths: Iterable[str | Path], ruleset: RuleSet, *, store=None, ledger=No
         if on_file is not None:
             on_file(item, counts["events"])
     flush()
+    derived, result.compute = correlator.finish(result.findings)
+    result.findings.extend(derived)
     result.incidents = group(result.findings, window_s)
     if store is not None:
         store.add_findings(result.findings)

@@ -317,6 +317,8 @@ def _finding(rule: Rule, event: Event, cmd: Cmd | None, text: str, hits: Hits) -
         "matched": [{"field": f, "value": v if isinstance(v, (str, int, float)) else str(v)}
                     for f, v in hits.items[:8]],
     }
+    if event.pid is not None and event.kind != "action":
+        evidence["pid"] = event.pid  # an action's pid is the shell that ran it, not the command
     if cmd is not None:
         evidence["command"] = cmd.line[:MAX_SNIPPET]
         if cmd.via:

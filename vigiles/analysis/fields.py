@@ -86,6 +86,27 @@ def _image(s: Subject) -> Any:
     return [d + s.cmd.name for d in _BIN_DIRS]
 
 
+def _scope(s: Subject) -> Any:
+    """loopback, private, link-local, multicast or public: where a connection's destination lies."""
+    dst = getattr(s.event, "dst", None) if s.event.kind == "network" else None
+    if not dst:
+        return None
+    import ipaddress
+    try:
+        address = ipaddress.ip_address(dst.strip("[]"))
+    except ValueError:
+        return None
+    if address.is_loopback:
+        return "loopback"
+    if address.is_link_local:
+        return "link-local"
+    if address.is_multicast:
+        return "multicast"
+    if address.is_private:
+        return "private"
+    return "public"
+
+
 def _line(s: Subject) -> Any:
     return s.cmd.line if s.cmd is not None else None
 
@@ -129,6 +150,7 @@ _LIST = [
     Field("proc.pcmdline", _extra("parent_cmdline"), "The parent's command line, when known.", "process", True),
     Field("net.dst", _ev("dst", "network"), "Destination address.", "network"),
     Field("net.dport", _ev("dport", "network"), "Destination port.", "network"),
+    Field("net.dst_scope", _scope, "Where the destination lies: loopback, private, link-local, multicast, public.", "network"),
     Field("net.sport", _ev("sport", "network"), "Source port.", "network"),
     Field("net.proto", _ev("proto", "network"), "Protocol (tcp, udp, ...).", "network"),
     Field("net.direction", _ev("direction", "network"), "outbound, inbound, internal or unknown.", "network"),

@@ -28,6 +28,7 @@ def to_json(result: ScanResult) -> str:
         "findings": [finding_json(f) for f in result.findings],
         "incidents": [incident_json(i) for i in result.incidents],
         "stats": result.stats,
+        "compute": result.compute,
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in result.errors],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)

@@ -1,0 +1,110 @@
+"""Cross-layer attribution: which agent action caused a process, a connection or a GPU sample.
+
+Through the process tree when an action names the pid that ran it (an ancestor of the event's
+process); otherwise through the sandbox (or host) and time: the latest action there at or before
+the event, within a window. Every attributed finding takes the action's run, episode and step, so
+findings of all layers that share a cause fall into one incident.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from ..events import Action, Event, Process
+from .findings import Finding
+from .proctree import ProcessTree
+
+DEFAULT_WINDOW_S = 600.0
+
+
+@dataclass(slots=True)
+class Cause:
+    action_id: str
+    ts: float
+    sandbox: str | None
+    run: str | None
+    episode: str | None
+    step: int | None
+    how: str
+
+
+class Attributor:
+    def __init__(self, window_s: float = DEFAULT_WINDOW_S) -> None:
+        self.tree = ProcessTree()
+        self.window_s = window_s
+        self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[Cause]]] = {}
+        self.timeline: dict[tuple, tuple[list[float], list[Cause]]] = {}
+        self.process_cause: dict[tuple[str | None, int], Cause] = {}
+
+    def observe(self, event: Event) -> None:
+        """Learn from every event: actions (with their pids), processes (the tree)."""
+        if isinstance(event, Action):
+            cause = Cause(event.id, event.ts, event.sandbox, event.run, event.episode, event.step, "")
+            if event.pid is not None:
+                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, cause)
+            for key in _places(event):
+                _insert(self.timeline.setdefault(key, ([], [])), event.ts, cause)
+        elif isinstance(event, Process):
+            self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
+
+    def cause_of(self, event: Event) -> Cause | None:
+        if isinstance(event, Action):
+            return None
+        host = event.host
+        chain = list(self.tree.ancestors(host, event.pid))
+        pids = [node.pid for node in chain] or ([event.pid] if event.pid is not None else [])
+        if chain and chain[-1].ppid is not None:
+            pids.append(chain[-1].ppid)  # the shell that ran the action may have no process event
+        for pid in pids:
+            # A shell session runs many actions under one pid: the cause is the latest before the event.
+            cause = _latest(self.by_pid.get((host, pid)), event.ts, None)
+            if cause is not None:
+                return _with(cause, "action pid" if pid == event.pid else "process tree")
+        for key in _places(event):
+            cause = _latest(self.timeline.get(key), event.ts, self.window_s)
+            if cause is not None:
+                return _with(cause, "sandbox and time" if key[0] == "sandbox" else "host and time")
+        return None
+
+    def attribute(self, finding: Finding, event: Event) -> Finding:
+        """Give a host-side finding the run, episode and step of the action that caused it."""
+        cause = self.cause_of(event)
+        if cause is None:
+            return finding
+        finding.sandbox = finding.sandbox or cause.sandbox
+        finding.run = cause.run or finding.run
+        finding.episode = cause.episode or finding.episode
+        finding.step = cause.step if cause.step is not None else finding.step
+        finding.evidence["caused_by"] = {"action": cause.action_id, "step": cause.step, "episode": cause.episode,
+                                         "run": cause.run, "how": cause.how}
+        return finding
+
+
+def _insert(series: tuple[list[float], list[Cause]], ts: float, cause: Cause) -> None:
+    times, causes = series
+    at = bisect.bisect_right(times, ts)
+    times.insert(at, ts)
+    causes.insert(at, cause)
+
+
+def _latest(series, ts: float, window: float | None) -> Cause | None:
+    if not series:
+        return None
+    times, causes = series
+    at = bisect.bisect_right(times, ts) - 1
+    if at < 0 or (window is not None and ts - times[at] > window):
+        return None
+    return causes[at]
+
+
+def _places(event: Event) -> list[tuple]:
+    places = []
+    if event.sandbox:
+        places.append(("sandbox", event.sandbox))
+    if event.host:
+        places.append(("host", event.host))
+    return places
+
+
+def _with(cause: Cause, how: str) -> Cause:
+    return Cause(cause.action_id, cause.ts, cause.sandbox, cause.run, cause.episode, cause.step, how)
