@@ -1,0 +1,84 @@
+"""Built-in credential_access rules: hashes, memory, keys, credential files, history, metadata, secrets, input capture."""
+import pytest
+
+from vigiles.analysis.engine import Engine
+from vigiles.analysis.rules import SEVERITY_RANK, load
+from vigiles.events import from_dict
+
+CATEGORY = "credential_access"
+ENGINE = Engine(load())
+
+
+def alerts(command: str) -> set[str]:
+    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": "t"})
+    return {f.rule for f in ENGINE.analyze(event)
+            if f.category == CATEGORY and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]}
+
+
+def test_rules_load_cleanly():
+    ruleset = load()
+    assert ruleset.problems == []
+    mine = [r for r in ruleset.rules if r.category == CATEGORY]
+    assert mine
+    assert all(r.attack for r in mine)
+    assert not [r.id for r in mine if r.needles is None and r.per_command]
+
+
+@pytest.mark.parametrize("command, rule", [
+    ('sudo head -n 5 /etc/shadow', 'shadow_file_read'),
+    ('python3 -c \'print(open("/etc/shadow").read())\'', 'shadow_file_read'),
+    ('cat /etc/passwd > /tmp/u.txt', 'passwd_file_dumped'),
+    ('dd if=/proc/1234/mem of=/tmp/heap.bin bs=1 skip=$START count=$SIZE', 'process_memory_read'),
+    ('gcore -o /tmp/core 4321', 'process_memory_read'),
+    ('strings /tmp/core.4321 | grep -i passw', 'memory_dump_searched_for_passwords'),
+    ('./mimipenguin.sh', 'credential_dump_tool'),
+    ("find /home -name 'id_ed25519' 2>/dev/null", 'private_key_search'),
+    ("find / -iname '*.kdbx'", 'private_key_search'),
+    ('tar czf /tmp/k.tgz ~/.ssh', 'private_key_read'),
+    ('base64 -w0 /root/.ssh/id_rsa', 'private_key_read'),
+    ('SSH_AUTH_SOCK=/tmp/ssh-XYZ123/agent.4242 ssh-add -l', 'ssh_agent_hijack'),
+    ('find / -name .git-credentials -o -name .netrc 2>/dev/null', 'credential_file_search'),
+    ('cat ~/.aws/credentials', 'credential_file_read'),
+    ("sqlite3 ~/.config/gcloud/access_tokens.db 'select * from access_tokens'", 'credential_file_read'),
+    ("grep -rniE 'api[_-]?key|secret' /srv/app", 'recursive_secret_grep'),
+    ('aws secretsmanager get-secret-value --secret-id prod/db', 'cloud_secret_store_read'),
+    ('tail -n 200 /root/.bash_history', 'shell_history_read'),
+    ('grep -i pass ~/.zsh_history', 'shell_history_searched_for_secrets'),
+    ('curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/', 'cloud_metadata_credentials'),
+    ("curl -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", 'cloud_metadata_credentials'),
+    ('wget -qO- http://169.254.169.254/latest/user-data', 'cloud_metadata_access'),
+    ("kubectl get secret db-creds -o jsonpath='{.data.password}' | base64 -d", 'kubernetes_secret_read'),
+    ('cat /var/run/secrets/kubernetes.io/serviceaccount/token', 'kubernetes_secret_read'),
+    ("env | grep -iE 'token|secret|key'", 'environment_secrets_searched'),
+    ('cat /proc/*/environ', 'environment_secrets_searched'),
+    ("echo 'auth optional pam_exec.so expose_authtok /tmp/log.sh' >> /etc/pam.d/common-auth", 'pam_configuration_changed'),
+    ("export PROMPT_COMMAND='history -a; tail -n1 ~/.bash_history | logger -t cmd'", 'terminal_input_logging'),
+    ("trap 'echo $BASH_COMMAND >> /tmp/.k' DEBUG", 'terminal_input_logging'),
+    ('cat /dev/input/event3 > /tmp/keys.raw', 'keylogger'),
+    ('strace -f -p $(pgrep -o sshd) -e trace=read,write -s 64', 'keylogger'),
+    ('auditctl -a always,exit -F arch=b64 -S execve -k cmds', 'audit_keystroke_capture'),
+    ('john --wordlist=rockyou.txt hashes.txt', 'password_cracking_tool'),
+])
+def test_detected(command, rule):
+    assert rule in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    'ls -l /etc/shadow',
+    'cut -d: -f1 /etc/passwd',
+    'getent passwd alice',
+    'ssh -i ~/.ssh/id_ed25519 git@github.com',
+    'cat ~/.ssh/id_ed25519.pub',
+    "ssh-keygen -t ed25519 -f ~/.ssh/id_ed25519 -N ''",
+    'aws configure list',
+    "grep -rn 'TODO' src/",
+    'history | tail -5',
+    'kubectl get pods -A',
+    'printenv PATH',
+    'env | grep -i path',
+    'curl https://api.example.com/v1/items',
+    "find . -name '*.py' -newer setup.py",
+    'hashcat -b',
+])
+def test_benign_not_alerted(command):
+    assert alerts(command) == set()

@@ -1,0 +1,66 @@
+"""Built-in reconnaissance rules: scanning, host discovery, sniffing, wordlist scans."""
+import pytest
+
+from vigiles.analysis.engine import Engine
+from vigiles.analysis.rules import SEVERITY_RANK, load
+from vigiles.events import from_dict
+
+CATEGORY = "reconnaissance"
+ENGINE = Engine(load())
+
+
+def alerts(command: str) -> set[str]:
+    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": "t"})
+    return {f.rule for f in ENGINE.analyze(event)
+            if f.category == CATEGORY and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]}
+
+
+def test_rules_load_cleanly():
+    ruleset = load()
+    assert ruleset.problems == []
+    mine = [r for r in ruleset.rules if r.category == CATEGORY]
+    assert mine
+    assert all(r.attack for r in mine)
+    assert not [r.id for r in mine if r.needles is None and r.per_command]
+
+
+@pytest.mark.parametrize("command, rule", [
+    ('nmap -sV -p- 10.0.0.0/24', 'network_scanner'),
+    ('sudo masscan 172.16.0.0/12 -p22,80 --rate 5000', 'network_scanner'),
+    ('nc -zv 10.0.0.5 20-1024', 'netcat_port_scan'),
+    ('for p in $(seq 1 1024); do timeout 1 bash -c "echo > /dev/tcp/10.0.0.5/$p" && echo $p; done', 'dev_tcp_port_probe'),
+    ('python3 -c \'import socket\nfor p in range(1,1025):\n s=socket.socket(); r=s.connect_ex(("10.0.0.5",p))\'', 'interpreter_port_scan'),
+    ('for i in {1..254}; do ping -c1 -W1 10.1.2.$i & done', 'ping_sweep'),
+    ('fping -a -g 192.168.0.0/24', 'packet_crafting_scan'),
+    ('ip neigh show', 'neighbour_table_discovery'),
+    ('arp -an', 'neighbour_table_discovery'),
+    ('dig axfr corp.example.com @ns1.corp.example.com', 'lateral_discovery_commands'),
+    ('tcpdump -i any -w /tmp/cap.pcap port 80', 'packet_capture'),
+    ('tshark -i eth0 -Y http.authorization', 'packet_capture'),
+    ("python3 -c 'import socket; s=socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(3))'", 'raw_socket_capture_code'),
+    ('sudo ./rawsniffer -i eth0', 'packet_capture_program'),
+    ('ffuf -w words.txt -u http://10.0.0.5/FUZZ', 'web_wordlist_scan'),
+    ('gobuster dir -u http://intranet.local -w /usr/share/wordlists/dirb/common.txt', 'web_wordlist_scan'),
+    ('ip link set eth0 promisc on', 'promiscuous_mode'),
+])
+def test_detected(command, rule):
+    assert rule in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    'ip addr',
+    'ip route show',
+    'ping -c 3 example.com',
+    'ss -tlnp',
+    'cat /etc/hosts',
+    'nmap --version',
+    'tcpdump -r capture.pcap',
+    'tshark -r trace.pcapng -q -z io,stat,1',
+    'nc -zv localhost 5432',
+    'hostname -I',
+    'dig +short example.com',
+    'ip neigh flush dev eth0',
+    'editcap -c 1000 big.pcap small.pcap',
+])
+def test_benign_not_alerted(command):
+    assert alerts(command) == set()
