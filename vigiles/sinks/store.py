@@ -42,6 +42,13 @@ CREATE TABLE IF NOT EXISTS incident_findings (
 CREATE TABLE IF NOT EXISTS ledger_refs (
     kind TEXT NOT NULL, id TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (kind, id)
 );
+CREATE TABLE IF NOT EXISTS alerts (
+    finding_id TEXT NOT NULL, sink TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL, ts REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS responses (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, ts REAL NOT NULL, finding_id TEXT, action TEXT NOT NULL,
+    target TEXT NOT NULL, dry_run INTEGER NOT NULL, outcome TEXT NOT NULL, body TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS scans (
     id INTEGER PRIMARY KEY AUTOINCREMENT, started REAL NOT NULL, finished REAL, paths TEXT, stats TEXT
 );
@@ -123,6 +130,24 @@ class Store:
     def ledger_ref(self, kind: str, ident: str) -> int | None:
         row = self.db.execute("SELECT idx FROM ledger_refs WHERE kind=? AND id=?", (kind, ident)).fetchone()
         return row[0] if row else None
+
+    def record_alert(self, finding_id: str, sink: str, status: str, attempts: int) -> None:
+        self.db.execute("INSERT INTO alerts VALUES (?,?,?,?,?)", (finding_id, sink, status, attempts, time.time()))
+
+    def alert_log(self, finding_id: str | None = None) -> list[tuple]:
+        if finding_id is None:
+            return self.db.execute("SELECT finding_id, sink, status, attempts FROM alerts").fetchall()
+        return self.db.execute("SELECT finding_id, sink, status, attempts FROM alerts WHERE finding_id=?",
+                               (finding_id,)).fetchall()
+
+    def record_response(self, record: dict) -> None:
+        self.db.execute("INSERT INTO responses (ts, finding_id, action, target, dry_run, outcome, body) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (record["ts"], record.get("finding"), record["action"], str(record["target"]),
+                         int(record["dry_run"]), record["outcome"], _encode(record).decode()))
+
+    def responses(self) -> list[dict]:
+        return [_decode(b) for (b,) in self.db.execute("SELECT body FROM responses ORDER BY id")]
 
     def begin_scan(self, paths: list[str]) -> int:
         cur = self.db.execute("INSERT INTO scans (started, paths) VALUES (?, ?)", (time.time(), _encode(paths).decode()))
