@@ -15,9 +15,11 @@ from ..analysis.rules import CATEGORIES, SEVERITIES, SEVERITY_RANK, load
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="vigiles: an independent watcher for AI agents.")
 incidents_app = typer.Typer(no_args_is_help=True, help="Browse incidents kept in the store.")
+compute_app = typer.Typer(no_args_is_help=True, help="GPU accounting: sanctioned jobs and GPU-seconds that belong to nobody.")
 rules_app = typer.Typer(no_args_is_help=True, help="Inspect and check rule files.")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(rules_app, name="rules")
+app.add_typer(compute_app, name="compute")
 
 err = Console(stderr=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -61,6 +63,11 @@ def scan(
     ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
     window: float = typer.Option(3600.0, "--window", help="Seconds of quiet that split one incident from the next."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
+    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
+    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
+    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    alert: List[str] = typer.Option([], "--alert", help="Send alerts (medium and above): stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
 ) -> None:
     """Scan recorded agent transcripts and host logs for instrumental-convergence behaviour."""
     from ..pipeline import scan as run_scan
@@ -99,7 +106,10 @@ def scan(
                     except OSError:
                         pass
                     bar.update(task, completed=done["bytes"])
-            result = run_scan(paths, ruleset, store=store, ledger=log, window_s=window, on_file=on_file)
+            jobs = _jobs(jobs_policy, job_command, job_pid, job_cgroup)
+            result = run_scan(paths, ruleset, store=store, ledger=log, window_s=window, on_file=on_file, jobs=jobs)
+            if alert:
+                _send_alerts(alert, result.findings, store)
     finally:
         if log is not None:
             log.close()
@@ -129,6 +139,37 @@ def scan(
         bar_rank = SEVERITY_RANK[fail_on.value]
         if any(SEVERITY_RANK[f.severity] >= bar_rank for f in result.findings):
             raise typer.Exit(1)
+
+
+def _jobs(policy: Optional[Path], commands: List[str], pids: List[int], cgroups: List[str]):
+    from ..analysis.compute import JobSpec, load_policy
+    jobs = []
+    if policy is not None:
+        try:
+            jobs.extend(load_policy(policy))
+        except (OSError, ValueError) as exc:
+            err.print(f"cannot read jobs policy: {exc}")
+            raise typer.Exit(2)
+    for index, command in enumerate(commands, 1):
+        jobs.append(JobSpec(id=f"cli-command-{index}", command=command))
+    if pids:
+        jobs.append(JobSpec(id="cli-pids", pids=set(pids)))
+    for index, cgroup in enumerate(cgroups, 1):
+        jobs.append(JobSpec(id=f"cli-cgroup-{index}", cgroup=cgroup))
+    return jobs
+
+
+def _send_alerts(specs: List[str], findings, store) -> None:
+    from ..sinks.alerts import Dispatcher, sink_from_spec
+    try:
+        sinks = [sink_from_spec(spec) for spec in specs]
+    except ValueError as exc:
+        err.print(str(exc))
+        raise typer.Exit(2)
+    dispatcher = Dispatcher(sinks, store=store)
+    for finding in sorted(findings, key=lambda f: f.ts):
+        dispatcher.publish(finding)
+    dispatcher.close(timeout=30)
 
 
 def _printable(text: str) -> str:
@@ -270,6 +311,51 @@ def rules_check(
     out.print(f"{len(ruleset.rules)} rules loaded, {len(ruleset.problems)} problems")
     if ruleset.problems:
         raise typer.Exit(1)
+
+
+@compute_app.command("report")
+def compute_report(
+    paths: List[Path] = typer.Argument(..., help="Host, GPU and job logs (and transcripts, for attribution)."),
+    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
+    job_command: List[str] = typer.Option([], "--job-command"),
+    job_pid: List[int] = typer.Option([], "--job-pid"),
+    job_cgroup: List[str] = typer.Option([], "--job-cgroup"),
+    json_out: bool = typer.Option(False, "--json"),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Sign the accounting into this transparency log."),
+) -> None:
+    """GPU-seconds per sanctioned job and per process outside every job."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..pipeline import scan as run_scan
+
+    ruleset = load()
+    jobs = _jobs(jobs_policy, job_command, job_pid, job_cgroup)
+    result = run_scan(paths, ruleset, jobs=jobs)
+    report = result.compute
+    if ledger is not None:
+        from ..sinks.ledger import LedgerSink
+        with LedgerSink.open(ledger) as log:
+            index = log.add_record("compute_report", report)
+            log.checkpoint()
+        err.print(f"accounting signed into {ledger} as entry {index}")
+    if json_out:
+        import json
+        sys.stdout.write(json.dumps(report, indent=2) + "\n")
+        return
+    table = Table(title="GPU accounting")
+    for column in ("owner", "GPU-seconds (busy)", "GPU-seconds (held)", "GPUs", "samples"):
+        table.add_column(column)
+    for job_id, usage in report.get("jobs", {}).items():
+        table.add_row(f"job {job_id}", f"{usage['gpu_seconds']:.1f}", f"{usage['held_seconds']:.1f}",
+                      ",".join(map(str, usage["gpus"])), str(usage["samples"]))
+    for item in report.get("outside_jobs", []):
+        table.add_row(Text(f"nobody: pid {item['pid']} on {item['host']} ({' '.join(item['argv'])[:60]})", style="bold red"),
+                      f"{item['gpu_seconds']:.1f}", f"{item['held_seconds']:.1f}", ",".join(map(str, item["gpus"])),
+                      str(item["samples"]))
+    out.print(table)
+    out.print(f"GPU-seconds in all: {report.get('gpu_seconds_total', 0):.1f}; outside every job: "
+              f"{report.get('gpu_seconds_outside_jobs', 0):.1f}")
 
 
 @app.command()
