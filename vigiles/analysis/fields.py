@@ -118,7 +118,7 @@ def _exe(s: Subject) -> Any:
 _LIST = [
     Field("evt.kind", _ev("kind"), "The event kind: action, process, network, gpu, job, file.", "event"),
     Field("evt.tool", _ev("tool", "action"), "The tool an action called (bash, python, write_file, ...).", "event"),
-    Field("evt.text", lambda s: s.text, "The event's whole text after de-obfuscation (all commands read).", "event", True),
+    Field("evt.text", lambda s: s.text, "The event's text as received (an action's input, a process's argv); the cmd.* fields see it de-obfuscated.", "event", True),
     Field("evt.host", _ev("host"), "The host the event came from.", "event"),
     Field("evt.sandbox", _ev("sandbox"), "The sandbox the event came from.", "event"),
     Field("evt.output", _ev("output", "action"), "What an action printed (untrusted; use with care).", "event"),

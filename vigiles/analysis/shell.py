@@ -196,8 +196,16 @@ class _Walk:
         elif kind == "redirected_statement":
             body = node.child_by_field_name("body")
             reds = [c for c in node.children if c.id != body.id] if body is not None else []
-            if body is not None:
+            if body is not None and body.type == "command":
                 self.node(body, via, env, depth, reds)
+            elif body is not None:
+                # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
+                before = len(self.out)
+                self.node(body, via, env, depth)
+                targets = [t for red in reds if red.type == "file_redirect"
+                           for t in self.redirect_target(red, env, via, depth)[0]]
+                for cmd in self.out[before:]:
+                    self.apply_redirects(cmd, targets)
             else:
                 for child in reds:
                     self.node(child, via, env, depth)
@@ -289,6 +297,9 @@ class _Walk:
                 redirects = [*redirects, child]
             else:
                 words.append(self.word(child, local, via, depth))
+        for red in redirects:
+            if red.type == "file_redirect" and words:
+                words.extend(self.redirect_target(red, local, via, depth)[1])
         if not words:
             env.update({k: v for k, v in local.items() if k not in env or env[k] != v})
             return
@@ -303,29 +314,47 @@ class _Walk:
                     heredoc = _text(body) if raw else self.expand_heredoc(body, local, via, depth)
                 for child in red.named_children:
                     if child.type == "file_redirect":
-                        targets.extend(self.redirect_target(child, local, via, depth))
+                        targets.extend(self.redirect_target(child, local, via, depth)[0])
             elif red.type == "herestring_redirect":
                 values = [self.word(c, local, via, depth) for c in red.named_children]
                 heredoc = " ".join(values) + "\n"
             elif red.type == "file_redirect":
-                targets.extend(self.redirect_target(red, local, via, depth))
+                targets.extend(self.redirect_target(red, local, via, depth)[0])
         if heredoc is not None:
             stdin = heredoc
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
                      node=node)
 
-    def redirect_target(self, node: Node, env, via, depth) -> list[tuple[str, str]]:
+    def redirect_target(self, node: Node, env, via, depth) -> tuple[list[tuple[str, str]], list[str]]:
+        """The redirection as (fd+operator, target), and any words tree-sitter put after the target.
+
+        `find / -name k 2>/dev/null -exec cat {} ;` parses with `-exec cat {} ;` inside the
+        redirection; those words are the command's.
+        """
         op = ""
         fd = ""
         target = None
+        rest: list[str] = []
         for child in node.children:
             if child.type == "file_descriptor":
                 fd = _text(child)
             elif not child.is_named and child.type in (">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>"):
                 op = child.type
-            elif child.is_named and child.type != "file_descriptor" and target is None:
+            elif child.is_named and target is None:
                 target = self.word(child, env, via, depth)
-        return [(fd + op, target)] if target is not None else []
+            elif child.is_named:
+                rest.append(self.word(child, env, via, depth))
+        return ([(fd + op, target)] if target is not None else []), rest
+
+    def apply_redirects(self, cmd: Cmd, targets: list[tuple[str, str]]) -> None:
+        for op, target in targets:
+            cmd.redirects.append(f"{op}{target}")
+            bare = op.lstrip("0123456789")
+            if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
+                cmd.writes.append(target)
+            elif bare == "<":
+                cmd.reads.append(target)
+            cmd.endpoints.extend(from_word(target))
 
     def expand_heredoc(self, body: Node, env, via, depth) -> str:
         text = _text(body)
@@ -415,14 +444,7 @@ class _Walk:
         name = posixpath.basename(program.rstrip("/")) or program
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()})
-        for op, target in targets:
-            cmd.redirects.append(f"{op}{target}")
-            bare = op.lstrip("0123456789")
-            if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
-                cmd.writes.append(target)
-            elif bare == "<":
-                cmd.reads.append(target)
-            cmd.endpoints.extend(from_word(target))
+        self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
@@ -489,6 +511,12 @@ class _Walk:
                     self.text(" ".join(rest), inner_via, {}, depth + 1)
             elif name == "screen" and positional:
                 self.command(positional[0], positional[1:], inner_via, env, depth + 1, [], [])
+        if name in ("kubectl", "oc", "docker", "podman", "nerdctl", "crictl", "lxc") and "exec" in args:
+            inner = _container_exec_command(name, args)
+            if inner:
+                self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
+        if name == "trap" and args and not args[0].startswith("-"):
+            self.text(args[0], inner_via, {}, depth + 1)
         if name in ("at", "batch") and stdin:
             self.text(stdin, inner_via, {}, depth + 1)
         if name in ("crontab",) and stdin:
@@ -591,7 +619,7 @@ class _Walk:
             if arg.startswith("-"):
                 index += 2 if arg in valued else 1
                 continue
-            if name == "env" and "=" in arg:
+            if name in ("env", "sudo", "doas") and "=" in arg and arg.split("=", 1)[0].isidentifier():
                 key, _, value = arg.partition("=")
                 local[key] = value
                 index += 1
@@ -670,6 +698,24 @@ def _ssh_remote(args: list[str]) -> list[str]:
         host_seen = True
         index += 1
     return []
+
+
+_EXEC_VALUED = frozenset({"-u", "--user", "-e", "--env", "-w", "--workdir", "-c", "--container", "-n",
+                          "--namespace", "--env-file", "--context", "--kubeconfig"})
+
+
+def _container_exec_command(program: str, args: list[str]) -> list[str]:
+    """The command of `kubectl exec POD -- CMD`, `docker exec [opts] CONTAINER CMD` and the like."""
+    at = args.index("exec")
+    rest = args[at + 1:]
+    if "--" in rest:
+        return rest[rest.index("--") + 1:]
+    if program in ("kubectl", "oc"):
+        return []
+    index = 0
+    while index < len(rest) and rest[index].startswith("-"):
+        index += 2 if rest[index] in _EXEC_VALUED else 1
+    return rest[index + 1:]
 
 
 def _ssh_endpoints(args: list[str]) -> list[Endpoint]:
