@@ -269,6 +269,16 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
             raise RuleSyntaxError(f"bad {op} {strs!r}: {exc}") from None
         if op == "glob":
             return lambda v: compiled.fullmatch(str(v)) is not None
+        literals = [regex_literals(p, minimum=2) for p in patterns]
+        if all(literals):
+            # Most values cannot match: look for the pattern's literals before running RE2 on them.
+            required = tuple({x for found in literals for x in found})
+
+            def search(v: Any) -> bool:
+                text = str(v)
+                lowered = text.lower()
+                return any(x in lowered for x in required) and compiled.search(text) is not None
+            return search
         return lambda v: compiled.search(str(v)) is not None
     raise RuleSyntaxError(f"unknown operator {op}")
 
@@ -371,6 +381,14 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
     if node.op == "macro":
         return needles(macro_nodes[node.macro], macro_nodes)
     spec = FIELDS[node.field_name]
+    if spec.needle and node.cmp == "regex" and node.values:
+        out = set()
+        for pattern in node.values:
+            found = regex_literals(str(pattern))
+            if found is None:
+                return None
+            out |= found
+        return out
     if not spec.needle or node.cmp not in _NEEDLE_OPS or not node.values:
         if node.cmp == "glob" and spec.needle:
             out = set()
@@ -395,6 +413,57 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
 
 
 _WORD_FIELDS = frozenset({"cmd.name", "cmd.args", "cmd.hosts"})
+
+
+def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
+    """Lowercase literals one of which occurs in any text the regular expression matches, or None.
+
+    Read from the pattern's syntax tree: a sequence takes its most selective literal run or group,
+    an alternation needs literals on every branch, an optional part gives none.
+    """
+    try:
+        import re._parser as sre  # the stdlib's own regex parser; RE2 syntax is a subset for this purpose
+        tree = sre.parse(pattern)
+    except Exception:  # any pattern it cannot read simply gets no literals
+        return None
+    return _sequence_literals(list(tree), sre, minimum)
+
+
+def _sequence_literals(items, sre, minimum: int) -> set[str] | None:
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append({"".join(run).lower()})
+            run.clear()
+
+    for op, arg in items:
+        if op is sre.LITERAL:
+            run.append(chr(arg))
+            continue
+        close_run()
+        if op is sre.SUBPATTERN:
+            inner = _sequence_literals(list(arg[-1]), sre, minimum)
+            if inner:
+                candidates.append(inner)
+        elif op is sre.BRANCH:
+            union: set[str] = set()
+            for branch in arg[1]:
+                inner = _sequence_literals(list(branch), sre, minimum)
+                if not inner:
+                    union = set()
+                    break
+                union |= inner
+            if union:
+                candidates.append(union)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)) and arg[0] >= 1:
+            inner = _sequence_literals(list(arg[2]), sre, minimum)
+            if inner:
+                candidates.append(inner)
+    close_run()
+    usable = [c for c in candidates if c and min(len(x) for x in c) >= minimum]
+    return max(usable, key=_quality) if usable else None
 
 
 def name_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
@@ -444,7 +513,9 @@ COMMON_WORDS = frozenset({
 
 
 def _quality(found: set[str]) -> float:
-    common = sum(1 for x in found if x in COMMON_WORDS)
+    """How selective a set of literals is likely to be: longer is rarer; common words and short
+    options (-name, -l) are seen in ordinary commands all the time."""
+    common = sum(1 for x in found if x in COMMON_WORDS or (x.startswith("-") and len(x) <= 8))
     return min((len(x) for x in found), default=0) - len(found) / 100 - 10 * common
 
 

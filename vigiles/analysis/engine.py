@@ -25,7 +25,6 @@ from .shell import Session, ShellReader, lang_of_script
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
-_PIPE_SPACE = re2.compile(r"\s*\|\s*")
 _ASSIGNMENT = re2.compile(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
 _EXPANSION = re2.compile(r"\$\{?[a-z_]")
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
@@ -56,27 +55,35 @@ class Engine:
         self.sessions: OrderedDict[tuple, Session] = OrderedDict()
         self.always: dict[str, list[int]] = {}
         self.by_kind: dict[str, list[int]] = {}
-        self.automaton = ahocorasick.Automaton()
-        needle_rules: dict[str, tuple[list[int], list[int]]] = {}
+        per_kind: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
         for index, rule in enumerate(self.rules):
             for kind in rule.kinds:
                 self.by_kind.setdefault(kind, []).append(index)
             if rule.needles is None or not rule.per_command:
                 for kind in rule.kinds:
                     self.always.setdefault(kind, []).append(index)
-            else:
+                continue
+            for kind in rule.kinds:
+                needle_rules = per_kind.setdefault(kind, {})
                 for needle in rule.needles:
                     # Texts are searched with spaces around pipes removed; needles are read the same way.
-                    needle = _PIPE_SPACE.sub("|", needle) if "|" in needle else needle
+                    if "|" in needle:
+                        needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
                     plain, word = needle_rules.setdefault(needle, ([], []))
                     (word if needle in rule.word_needles else plain).append(index)
-        for marker in _MARKERS:
-            needle_rules.setdefault(marker, ([], []))
-        for needle, (plain, word) in needle_rules.items():
-            # A program name must stand as a word for the rules that name it as a program:
-            # `nc` in `sync` or `az` in `lazy` makes no candidate of them.
-            self.automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
-        self.automaton.make_automaton()
+        self.automata: dict[str, ahocorasick.Automaton] = {}
+        for kind in ("action", "process", "file"):
+            # One automaton per kind, so a rule only for processes never makes an action be parsed.
+            needle_rules = per_kind.get(kind, {})
+            for marker in _MARKERS:
+                needle_rules.setdefault(marker, ([], []))
+            automaton = ahocorasick.Automaton()
+            for needle, (plain, word) in needle_rules.items():
+                # A program name must stand as a word for the rules that name it as a program:
+                # `nc` in `sync` or `az` in `lazy` makes no candidate of them.
+                automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
+            automaton.make_automaton()
+            self.automata[kind] = automaton
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
@@ -85,13 +92,13 @@ class Engine:
         self.cache: OrderedDict[tuple, list[Cmd]] = OrderedDict()
 
     # -- prefilter ----------------------------------------------------------------------------------
-    def candidates(self, text: str) -> tuple[set[int], bool]:
+    def candidates(self, text: str, kind: str = "action") -> tuple[set[int], bool]:
         """Rules whose literals occur in `text` (lowercased, unquoted), and whether it shows obfuscation."""
         found: set[int] = set()
         marked = False
         if text:
             last = len(text) - 1
-            for end, (length, plain, word, marker) in self.automaton.iter(text):
+            for end, (length, plain, word, marker) in self.automata[kind].iter(text):
                 if plain:
                     found.update(plain)
                 if word:
@@ -181,8 +188,8 @@ class Engine:
         kind = event.kind
         lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
         if "|" in lowered:
-            lowered = _PIPE_SPACE.sub("|", lowered)
-        found, marked = self.candidates(lowered)
+            lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
+        found, marked = self.candidates(lowered, kind)
         always = self.always_sets.get(kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -193,21 +200,26 @@ class Engine:
             cmds = read()
             self.parsed += 1
             expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
-            deeper = self.candidates(expanded)[0]
+            deeper = self.candidates(expanded, kind)[0]
+            selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
             if self.reader.touched:
                 self._learn_names(event)
-            elif key is not None:
-                self.cache[key] = (cmds, deeper)
+                key = None
+            matches = self._match(event, cmds or [None], text, selected)
+            if key is not None:
+                # A text's verdict is reused only when every rule that ran reads nothing but the text.
+                pure = all(self.rules[i].pure for i in selected)
+                self.cache[key] = (cmds, deeper, matches if pure else None)
                 if len(self.cache) > CACHE_ENTRIES:
                     self.cache.popitem(last=False)
         else:
-            cmds, deeper = cached
+            cmds, deeper, matches = cached
             self.reused += 1
             self.cache.move_to_end(key)
-        selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
-        if not selected:
-            return []
-        return self._run(event, cmds or [None], text, selected)
+            if matches is None:
+                selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
+                matches = self._match(event, cmds or [None], text, selected)
+        return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
 
     def _maybe_hidden(self, event: Event, lowered: str) -> bool:
         """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
@@ -238,7 +250,12 @@ class Engine:
         return {"parsed": self.parsed, "skipped_by_prefilter": self.skipped, "reused": self.reused}
 
     def _run(self, event: Event, cmds: list, text: str, selected: Iterable[int]) -> list[Finding]:
-        findings: list[Finding] = []
+        return [_finding(self.rules[index], event, cmd, text, hits)
+                for index, cmd, hits in self._match(event, cmds, text, selected)]
+
+    def _match(self, event: Event, cmds: list, text: str, selected: Iterable[int]) -> list[tuple]:
+        """(rule index, the command it matched, what matched) for each rule that fires, in rule order."""
+        matches: list[tuple] = []
         for index in sorted(selected):
             rule = self.rules[index]
             targets = cmds if rule.per_command else [cmds[0] if cmds else None]
@@ -249,9 +266,9 @@ class Engine:
                     continue
                 if any(pred(subject, Hits()) for pred in rule.exception_predicates):
                     continue
-                findings.append(_finding(rule, event, cmd, text, hits))
+                matches.append((index, cmd, hits))
                 break
-        return findings
+        return matches
 
 
 class _ShellRead:

@@ -25,6 +25,9 @@ _SCOPE_KINDS = {"cmd": {"action", "process", "file"}, "process": {"process"}, "n
                 "gpu": {"gpu"}, "file": {"file"}}
 
 
+PURE_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.scope == "cmd") | {"evt.text", "evt.kind", "evt.tool"}
+
+
 class RuleError(ValueError):
     """A rule file problem, naming the file and the rule."""
 
@@ -51,6 +54,9 @@ class Rule:
     word_needles: set[str] = field(default_factory=set)
     """Needles that are program names: they count only where they stand as a whole word."""
     per_command: bool = True
+    pure: bool = False
+    """Whether the rule reads only the command text and what was read from it (not host, time, ...),
+    so its verdict on a given text can be reused."""
     origin: str = "vigiles"
     """'vigiles' for rules in our format, 'sigma' for imported Sigma rules."""
 
@@ -237,6 +243,14 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         kinds = set.intersection(*narrowed) if narrowed else set(KINDS)
         if not kinds:
             raise RuleError("the condition mixes fields of different event kinds")
+    # Literals inferred from the condition are sound and, for names, whole-word; a rule's own
+    # `prefilter` is used where none can be inferred or where it is more selective.
+    needles = cond.needles(node, macro_nodes)
+    word_needles = cond.name_needles(node, macro_nodes) if needles is not None else set()
+    if item.get("prefilter"):
+        explicit = {str(p).lower() for p in item["prefilter"]}
+        if needles is None or cond._quality(explicit) > cond._quality(needles):
+            needles, word_needles = explicit, set()
     attack = item.get("attack") or []
     if isinstance(attack, str):
         attack = [attack]
@@ -246,10 +260,10 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         why=str(item.get("why") or ""), kinds=kinds, exceptions=exceptions,
         enabled=bool(item.get("enabled", True)), source=place, tags=[str(t) for t in item.get("tags") or []],
         predicate=predicate, exception_predicates=exception_preds,
-        needles=cond.needles(node, macro_nodes) if not item.get("prefilter") else
-        {str(p).lower() for p in item["prefilter"]},
-        word_needles=set() if item.get("prefilter") else cond.name_needles(node, macro_nodes),
+        needles=needles,
+        word_needles=word_needles,
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
+        pure=used <= PURE_FIELDS,
     )
 
 

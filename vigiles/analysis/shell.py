@@ -96,6 +96,20 @@ class Session:
         return found
 
 
+_SHELL_SYNTAX = frozenset("$`\\|&;<>()\n\r#{}'\"")
+
+
+def plain_words(text: str) -> list[str] | None:
+    """The words of a command with no shell syntax at all (no quotes, expansions, operators or
+    redirections), or None when the text needs a real parse."""
+    if len(text) > 4096 or not _SHELL_SYNTAX.isdisjoint(text):
+        return None
+    words = text.split()
+    if not words or "=" in words[0]:
+        return None
+    return words
+
+
 def lang_of_script(path: str, content: str) -> str | None:
     """How a written file would be run: 'shell', an interpreter language, or None (not a script)."""
     first = content.lstrip()[:128].split("\n", 1)[0]
@@ -132,6 +146,13 @@ class ShellReader:
 
     def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
+        words = plain_words(text)
+        if words is not None:
+            # A single simple command with nothing for a shell to interpret: its words are its argv,
+            # exactly as tree-sitter would give them, so read it the way an exec is read.
+            walk.command(words[0], words[1:], via, {}, 0, [], [])
+            self.touched = walk.touched
+            return walk.out
         try:
             walk.text(text, via, {}, 0)
         except RecursionError:
