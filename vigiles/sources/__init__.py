@@ -128,3 +128,11 @@ def read_paths(paths: Iterable[str | os.PathLike]) -> Iterator[Event | ReadError
 
 
 __all__ = ["Format", "FORMATS", "ReadError", "register", "detect", "read_paths", "read_file", "iter_files"]
+
+from . import auditd, falco, flowlogs, tetragon, zeek  # noqa: E402  sensor and log adapters
+
+register(Format(falco.NAME, lambda head, first, path: falco.sniff(first), falco.read))
+register(Format(tetragon.NAME, lambda head, first, path: tetragon.sniff(first), tetragon.read))
+register(Format(auditd.NAME, lambda head, first, path: auditd.sniff(head), auditd.read))
+register(Format(zeek.NAME, lambda head, first, path: zeek.sniff(head, first), zeek.read))
+register(Format(flowlogs.NAME, lambda head, first, path: flowlogs.sniff(head), flowlogs.read))
