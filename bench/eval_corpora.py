@@ -96,6 +96,59 @@ def alerts(engine: Engine, command: str, sandbox: str) -> list:
     return [f for f in engine.analyze(event) if SEVERITY_RANK[f.severity] >= ALERT]
 
 
+def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed) -> None:
+    total = sum(s[0] for s in per_cat.values())
+    detected = sum(s[1] for s in per_cat.values())
+    right = sum(s[2] for s in per_cat.values())
+    lines = [
+        "# Detection quality",
+        "",
+        "Measured on corpora nobody on the team wrote, read from `../shared/corpora` by",
+        "`python bench/eval_corpora.py --markdown docs/detection.md` (this file is its output).",
+        "",
+        "- **Positives**: the Linux tests of the Atomic Red Team techniques listed in",
+        "  `atomic-red-team.categories.tsv`, input arguments replaced by their defaults, each run as one",
+        "  `bash` action. A positive is **detected** when vigiles raises an alert (a finding of severity",
+        "  medium or above); *right category* counts those where an alert has the test's category.",
+        "- **Negatives**: every line of `nl2bash/all.cm.head8000` and `tldr/commands.tsv` (tldr's",
+        "  `{{placeholders}}` replaced by their text), except the lines labelled positive or ambiguous, with",
+        "  a reason each, in `bench/corpus_labels*.tsv`. A negative is a **false positive** when it raises",
+        "  an alert.",
+        "",
+        "## Recall per category",
+        "",
+        "| category | tests | detected | recall | right category |",
+        "|---|---|---|---|---|",
+    ]
+    for category in sorted(per_cat):
+        t, d, r = per_cat[category]
+        lines.append(f"| {category} | {t} | {d} | {d / t:.2f} | {r / t:.2f} |")
+    lines.append(f"| **overall** | {total} | {detected} | **{detected / total:.2f}** | {right / total:.2f} |")
+    lines += ["", f"{len(skipped)} Linux tests have no command to read (manual executors) and are left out:", ""]
+    lines += [f"- {s}" for s in skipped]
+    lines += ["", "## False positives (alerts)", "", "| corpus | lines | labelled, left out | false positives | rate |",
+              "|---|---|---|---|---|"]
+    for corpus, rep in fp_report.items():
+        lines.append(f"| {corpus} | {rep['total']} | {rep['excluded']} | {rep['false_positives']} | {rep['rate'] * 100:.2f}% |")
+    counts = {}
+    for ident, (lab, _) in label.items():
+        key = (ident.split(":")[0], lab)
+        counts[key] = counts.get(key, 0) + 1
+    lines += ["", "Labelled lines: " + ", ".join(f"{c} {corpus} {lab}" for (corpus, lab), c in sorted(counts.items())) + "."]
+    if evasion_total:
+        ok, all_total = sum(evasion.values()), sum(evasion_total.values())
+        lines += ["", "## Evasion", "",
+                  "Each detected positive rewritten as an agent hiding it would (`vigiles/analysis/evasion.py`):",
+                  "", "| variant | detected | of | rate |", "|---|---|---|---|"]
+        for name in sorted(evasion_total):
+            lines.append(f"| {name} | {evasion[name]} | {evasion_total[name]} | {evasion[name] / evasion_total[name]:.3f} |")
+        lines.append(f"| **all** | {ok} | {all_total} | **{ok / all_total:.3f}** |")
+    lines += ["", "## Misses", ""]
+    lines += [f"- [{p['category']}] {p['id']}" for p in misses] or ["none"]
+    lines += ["", f"(evaluation took {elapsed:.0f} s)", ""]
+    path.write_text("\n".join(lines))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
@@ -104,6 +157,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--quiet", action="store_true", help="only the summary tables")
     parser.add_argument("--no-evasion", action="store_true")
+    parser.add_argument("--markdown", type=Path, default=None, help="write the summary tables here (docs/detection.md)")
     args = parser.parse_args()
 
     ruleset = load()
@@ -178,6 +232,8 @@ def main() -> int:
                 print(f"  {ident}: {command[:200]!r} -> {', '.join(rules)}")
         if evasion_misses:
             print("\nEvasion misses:", *evasion_misses, sep="\n  ")
+    if args.markdown:
+        write_markdown(args.markdown, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({

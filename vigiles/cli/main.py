@@ -89,7 +89,7 @@ def scan(
     if ledger is not None:
         from ..sinks.ledger import LedgerSink
         try:
-            log = LedgerSink.open(ledger)
+            log = LedgerSink.open(ledger, store)
         except (OSError, ValueError) as exc:
             err.print(f"cannot open ledger {ledger}: {exc}")
             raise typer.Exit(2)
@@ -358,6 +358,71 @@ def compute_report(
               f"{report.get('gpu_seconds_outside_jobs', 0):.1f}")
 
 
+export_app = typer.Typer(no_args_is_help=True, help="Export evidence for auditors.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("bundle")
+def export_bundle_cmd(
+    incident: str = typer.Argument(..., help="Incident id (a unique prefix is enough)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder to write the bundle to (must not exist or be empty)."),
+    ledger: Path = typer.Option(..., "--ledger", help="The transparency log the scan wrote to."),
+    db: Optional[Path] = typer.Option(None, "--db"),
+) -> None:
+    """Write an offline-verifiable bundle: the incident, every event and finding it rests on, an
+    inclusion proof for each against a signed checkpoint, the verifier key, a policy and verify.py."""
+    from ..ledger import BundleError, LedgerError, Log, decode_record
+    from ..sinks.store import Store
+
+    with Store(_db_path(db)) as store:
+        inc = store.incident(incident)
+        if inc is None:
+            err.print(f"no incident {incident!r}")
+            raise typer.Exit(2)
+        findings = store.findings(inc["finding_ids"])
+        refs = [("finding", f["id"]) for f in findings]
+        refs += [("event", e) for f in findings for e in f["event_ids"]]
+        refs.append(("incident", inc["id"]))
+        indices = [(kind, ident, store.ledger_ref(kind, ident)) for kind, ident in dict.fromkeys(refs)]
+    missing = [f"{kind} {ident}" for kind, ident, index in indices if index is None]
+    if missing:
+        err.print(f"not in the ledger (was the scan run with --ledger {ledger}?): {', '.join(missing[:5])}")
+        raise typer.Exit(2)
+    try:
+        with Log.open(ledger) as log:
+            items = []
+            for kind, _, index in indices:
+                record = decode_record(log.entry(index))["record"]
+                items.append((kind, record, index))
+            from ..ledger import export_bundle
+            path = export_bundle(log, inc, items, output)
+    except (LedgerError, BundleError, OSError) as exc:
+        err.print(f"cannot export: {exc}")
+        raise typer.Exit(2)
+    out.print(f"bundle for {inc['id']} written to {path} ({len(items)} entries); "
+              f"check it with: python3 {path}/verify.py {path} --vkey {path}/log.vkey")
+
+
+@app.command("verify")
+def verify_bundle_cmd(
+    bundle: Path = typer.Argument(..., help="A bundle folder written by `vigiles export bundle`."),
+    vkey: str = typer.Option(..., "--vkey", help="The log's verifier key, or a file holding it (obtained independently)."),
+) -> None:
+    """Check an incident bundle offline: signatures, inclusion proofs, and that the records match."""
+    from ..ledger import verify_bundle
+
+    key = Path(vkey).read_text().strip() if Path(vkey).is_file() else vkey
+    if not bundle.is_dir():
+        err.print(f"not a bundle folder: {bundle}")
+        raise typer.Exit(2)
+    problems = verify_bundle(bundle, key)
+    if problems:
+        for problem in problems:
+            out.print(f"FAIL: {problem}", markup=False)
+        raise typer.Exit(1)
+    out.print(f"OK: {bundle} verifies against {key.split('+')[0]}", markup=False)
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
@@ -375,6 +440,14 @@ def _mount_optional() -> None:
         app.add_typer(witness_app, name="witness", help="Run or talk to a transparency-log witness.")
     except ImportError:
         pass
+    for module in ("service", "live"):
+        # Commands whose dependencies are optional extras (the service needs FastAPI) register
+        # themselves; without the extra, the rest of the command line still works.
+        try:
+            register = __import__(f"vigiles.cli.{module}", fromlist=["register"]).register
+        except ImportError:
+            continue
+        register(app)
 
 
 _mount_optional()
