@@ -104,7 +104,35 @@ async def get_incident(incident_id: str, request: Request, principal: Principal 
     return detail
 
 
-def incident_detail(service, incident_id: str) -> dict | None:
+CONTEXT_MARGIN_S = 600
+CONTEXT_LIMIT = 200
+
+
+def context_events(service, events: list[dict], first_ts: float, last_ts: float) -> list[dict]:
+    """Events without findings of their own that belong to the incident's processes (same host and pid,
+    close in time): the connection an ssh process opened, the GPU samples of a miner."""
+    import msgspec
+    known = {e.get("id") for e in events}
+    pids: dict[str, set[int]] = {}
+    for e in events:
+        if e.get("host") and isinstance(e.get("pid"), int) and e.get("kind") != "action":
+            pids.setdefault(e["host"], set()).add(e["pid"])
+    out: list[dict] = []
+    for host, wanted in pids.items():
+        marks = ",".join("?" * len(wanted))
+        rows = service.read.db.execute(
+            f"SELECT body FROM events WHERE host=? AND pid IN ({marks}) AND ts BETWEEN ? AND ? ORDER BY ts LIMIT ?",
+            (host, *sorted(wanted), first_ts - CONTEXT_MARGIN_S, last_ts + CONTEXT_MARGIN_S, CONTEXT_LIMIT)).fetchall()
+        for (body,) in rows:
+            event = msgspec.json.decode(body)
+            if event.get("id") not in known:
+                known.add(event.get("id"))
+                event["_context"] = True
+                out.append(event)
+    return out
+
+
+def incident_detail(service, incident_id: str, context: bool = False) -> dict | None:
     if len(incident_id) > 100 or not _ID.match(incident_id):
         return None
 
@@ -114,6 +142,8 @@ def incident_detail(service, incident_id: str) -> dict | None:
             return None
         findings = service.read.findings(incident["finding_ids"])
         events = service.read.events(list(dict.fromkeys(e for f in findings for e in f["event_ids"])))
+        if context:
+            events += context_events(service, events, incident["first_ts"], incident["last_ts"])
         return {"incident": incident, "findings": findings, "events": events}
     return service.read_call(read)
 

@@ -118,7 +118,7 @@ async def incident_page(request: Request, incident_id: str):
     if principal is None:
         return _login_redirect()
     service = request.app.state.service
-    detail = incident_detail(service, incident_id)
+    detail = incident_detail(service, incident_id, context=True)
     if detail is None:
         return _page("error.html", 404, principal=principal, section="incidents", error="No such incident.")
     timeline = build_timeline(detail["findings"], detail["events"])
@@ -187,11 +187,12 @@ def build_timeline(findings: list[dict], events: list[dict]) -> list[dict[str, A
     for event in events:
         kind = event.get("kind", "?")
         entries.append({"ts": event.get("ts"), "kind": kind, "label": LAYER_LABEL.get(kind, kind),
-                        "step": event.get("step"), "summary": summary(event), "findings": by_event.get(event.get("id"), [])})
+                        "step": event.get("step"), "summary": summary(event), "findings": by_event.get(event.get("id"), []),
+                        "context": bool(event.get("_context"))})
     for f in orphans:
         kind = "gpu" if f.get("category") == "compute_acquisition" and "gpus" in f.get("evidence", {}) else "action"
         entries.append({"ts": f.get("ts"), "kind": kind, "label": LAYER_LABEL[kind], "step": f.get("step"),
-                        "summary": str(f.get("evidence", {}).get("command") or f.get("title")), "findings": [f]})
+                        "summary": str(f.get("evidence", {}).get("command") or f.get("title")), "findings": [f], "context": False})
 
     def order(entry):
         ts = entry["ts"]
