@@ -1,0 +1,332 @@
+"""`vigiles watch -- COMMAND...` and `vigiles sensor`: the live sensors on the command line.
+
+`register(app)` adds both commands to the main `vigiles` app (vigiles/cli/main.py calls it).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .main import Format, Severity, _db_path, _printable, err, out
+
+ALERT_MIN = "medium"
+STORE_EVERY_S = 1.0
+MAX_FINDINGS_KEPT = 100_000
+
+
+def _ruleset(rules: List[Path]):
+    """The built-in pack, the user's files, and this process's pid in the list `vigiles_pids`
+    (so `kill <this pid>` is recognised by supervision_evasion_vigiles.yaml)."""
+    from ..analysis.rules import load
+    for path in rules:
+        if not path.exists():
+            err.print(f"rules path not found: {path}")
+            raise typer.Exit(2)
+    fd, name = tempfile.mkstemp(prefix="vigiles-pids-", suffix=".yaml")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"- list: vigiles_pids\n  items: ['{os.getpid()}']\n  append: true\n")
+        ruleset = load([*rules, Path(name)])
+    finally:
+        os.unlink(name)
+    for problem in ruleset.problems:
+        sys.stderr.write(f"rule problem: {_printable(problem)}\n")
+    return ruleset
+
+
+def _open_ledger(ledger: Optional[Path]):
+    if ledger is None:
+        return None
+    try:
+        from ..sinks.ledger import LedgerSink
+    except ImportError:
+        err.print("the ledger sink is not available in this build (vigiles.sinks.ledger)")
+        raise typer.Exit(2)
+    try:
+        return LedgerSink.open(ledger)
+    except (OSError, ValueError) as exc:
+        err.print(f"cannot open ledger {ledger}: {exc}")
+        raise typer.Exit(2)
+
+
+class _Consumer:
+    """Rules, correlation, alerts and storage for the events a sensor produces."""
+
+    def __init__(self, ruleset, store, ledger, alert_stream) -> None:
+        from ..analysis.rules import SEVERITY_RANK
+        from ..pipeline import Analyzer, Correlator
+        self.analyzer = Analyzer(ruleset)
+        self.correlator = Correlator()
+        self.store, self.ledger = store, ledger
+        self.alert_stream = alert_stream
+        self.alert_rank = SEVERITY_RANK[ALERT_MIN]
+        self.rank = SEVERITY_RANK
+        self.findings: list = []
+        self.new_findings: list = []
+        self.batch: list = []
+        self.events = 0
+        self.findings_dropped = 0
+        self.last_flush = time.monotonic()
+
+    def handle(self, event) -> None:
+        self.events += 1
+        found = self.analyzer.analyze(event)
+        self.correlator.observe(event, found)
+        for finding in found:
+            self.correlator.attribute(finding, event)
+        self.add_findings(found)
+        if self.store is not None or self.ledger is not None:
+            self.batch.append(event)
+        if time.monotonic() - self.last_flush >= STORE_EVERY_S or len(self.batch) >= 5000:
+            self.flush()
+
+    def add_findings(self, found) -> None:
+        from ..sinks.report import finding_json
+        for finding in found:
+            if len(self.findings) < MAX_FINDINGS_KEPT:
+                self.findings.append(finding)
+            else:
+                self.findings_dropped += 1
+            self.new_findings.append(finding)
+            if self.rank[finding.severity] >= self.alert_rank and self.alert_stream is not None:
+                self.alert_stream.write(json.dumps({"alert": finding_json(finding)}, ensure_ascii=False) + "\n")
+                self.alert_stream.flush()
+
+    def flush(self, incidents: bool = True) -> None:
+        from ..analysis.incidents import group
+        self.last_flush = time.monotonic()
+        if self.store is not None:
+            if self.batch:
+                self.store.add_events(self.batch)
+            if self.new_findings:
+                self.store.add_findings(self.new_findings)
+                if incidents:
+                    self.store.put_incidents(group(self.findings))
+        if self.ledger is not None:
+            if self.batch:
+                self.ledger.add_events(self.batch)
+            if self.new_findings:
+                self.ledger.add_findings(self.new_findings)
+        self.batch.clear()
+        self.new_findings.clear()
+
+    def finish(self, stats: dict):
+        from ..analysis.incidents import group
+        from ..pipeline import ScanResult
+        derived, compute = self.correlator.finish(self.findings)
+        self.add_findings(derived)
+        self.flush(incidents=False)
+        result = ScanResult(findings=self.findings, compute=compute)
+        result.incidents = group(result.findings)
+        if self.store is not None:
+            self.store.put_incidents(result.incidents)
+        if self.ledger is not None:
+            self.ledger.add_incidents(result.incidents)
+        result.stats = {"events": self.events, "bad_lines": 0, "bad_files": 0, "files": 0,
+                        "findings": len(result.findings), "incidents": len(result.incidents),
+                        "findings_dropped": self.findings_dropped, "parsed": self.analyzer.engine.stats.get("parsed"),
+                        **stats}
+        return result
+
+
+def _print_report(result, format: Format, output: Optional[Path]) -> None:
+    from rich.console import Console
+
+    from ..sinks import report
+    if format is Format.json:
+        text = report.to_json(result)
+    elif format is Format.markdown:
+        text = report.to_markdown(result)
+    else:
+        text = None
+    if text is not None:
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        report.print_table(result, Console(file=open(output, "w")) if output else out)
+
+
+def _exit_for(result, fail_on: Optional[Severity]) -> None:
+    from ..analysis.rules import SEVERITY_RANK
+    if fail_on is not None:
+        bar = SEVERITY_RANK[fail_on.value]
+        if any(SEVERITY_RANK[f.severity] >= bar for f in result.findings):
+            raise typer.Exit(1)
+
+
+def watch(
+    command: List[str] = typer.Argument(..., metavar="-- COMMAND...", help="The command to run and watch."),
+    format: Format = typer.Option(Format.table, "--format", "-f", help="Output format."),
+    fail_on: Optional[Severity] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity exists."),
+    db: Optional[Path] = typer.Option(None, "--db", help="SQLite store (default $VIGILES_DB or ~/.local/share/vigiles/vigiles.db)."),
+    no_store: bool = typer.Option(False, "--no-store", help="Keep nothing on disk."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
+    rules: List[Path] = typer.Option([], "--rules", help="Rule file or folder; repeatable."),
+    interval: float = typer.Option(0.1, "--interval", help="Seconds between polls (connections; processes without root)."),
+    poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
+    no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
+    alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Stream alerts as JSON lines on stderr."),
+) -> None:
+    """Run COMMAND (no shell) and watch its process tree and connections; report like `vigiles scan`."""
+    from ..sensors.run import Sensor
+
+    if interval <= 0:
+        err.print("--interval must be positive")
+        raise typer.Exit(2)
+    ruleset = _ruleset(rules)
+    store = None
+    if not no_store:
+        from ..sinks.store import Store
+        store = Store(_db_path(db))
+    log = _open_ledger(ledger)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None)
+    sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval, gpu=not no_gpu)
+    started = time.perf_counter()
+    child = None
+    previous = {}
+    try:
+        sensor.start()
+        try:
+            child = subprocess.Popen(command)
+        except OSError as exc:
+            err.print(f"cannot run {_printable(command[0])}: {exc.strerror or exc}")
+            raise typer.Exit(2)
+
+        def forward(signum, _frame):
+            if child is not None and child.poll() is None:
+                child.send_signal(signum)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, forward)
+        while True:
+            try:
+                event = sensor.get(timeout=0.05)
+            except KeyboardInterrupt:
+                continue  # the terminal sent SIGINT to the command too; report when it ends
+            if event is not None:
+                consumer.handle(event)
+            if child.poll() is not None:
+                break
+        # the command ended: let the sources catch up (one poll, the connector's queue), then stop
+        linger_until = time.monotonic() + max(0.2, interval * 2)
+        while time.monotonic() < linger_until:
+            event = sensor.get(timeout=0.02)
+            if event is not None:
+                consumer.handle(event)
+        sensor.stop()
+        for event in sensor.drain():
+            consumer.handle(event)
+        stats = sensor.stats()
+        stats["command_exit"] = child.returncode
+        stats["seconds"] = round(time.perf_counter() - started, 3)
+        result = consumer.finish(stats)
+    finally:
+        sensor.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if log is not None:
+            log.close()
+        if store is not None:
+            store.close()
+    if stats.get("lost_exec_details"):
+        sys.stderr.write(f"vigiles: {stats['lost_exec_details']} programs exited before their details could be read\n")
+    if stats.get("queue_dropped"):
+        sys.stderr.write(f"vigiles: {stats['queue_dropped']} events dropped (the analysis fell behind)\n")
+    _print_report(result, format, output)
+    _exit_for(result, fail_on)
+
+
+def sensor(
+    db: Optional[Path] = typer.Option(None, "--db", help="SQLite store (default $VIGILES_DB or ~/.local/share/vigiles/vigiles.db)."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
+    rules: List[Path] = typer.Option([], "--rules", help="Rule file or folder; repeatable."),
+    interval: float = typer.Option(0.5, "--interval", help="Seconds between polls (connections; processes without root)."),
+    duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds (default: until interrupted)."),
+    state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="Heartbeat folder (default $VIGILES_STATE_DIR or ~/.local/state/vigiles)."),
+    heartbeat: float = typer.Option(5.0, "--heartbeat", help="Seconds between heartbeats."),
+    poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
+    no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
+    gpu_interval: float = typer.Option(1.0, "--gpu-interval", help="Seconds between GPU samples."),
+    alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Print alerts as JSON lines on stderr."),
+    json_out: bool = typer.Option(False, "--json", help="Print the final statistics as JSON."),
+) -> None:
+    """Watch the whole host until interrupted (or for --duration seconds), storing findings and incidents."""
+    from ..sensors.heartbeat import Heartbeat, ledger_hook
+    from ..sensors.run import Sensor
+    from ..sinks.store import Store
+
+    if interval <= 0 or heartbeat <= 0:
+        err.print("--interval and --heartbeat must be positive")
+        raise typer.Exit(2)
+    ruleset = _ruleset(rules)
+    store = Store(_db_path(db))
+    log = _open_ledger(ledger)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None)
+    beat = Heartbeat(state_dir, heartbeat)
+    gap = beat.check_previous()
+    consumer.add_findings(gap)
+    ledger_hook(log, gap)
+    consumer.new_findings and store.add_findings(consumer.new_findings)
+    consumer.new_findings.clear()
+    live = Sensor(mode="poll" if poll else "auto", interval=interval, gpu=not no_gpu, gpu_interval=gpu_interval)
+    reason = {"why": "interrupted"}
+
+    def on_signal(signum, _frame):
+        reason["why"] = f"signal {signal.Signals(signum).name}"
+        raise KeyboardInterrupt
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    started = time.perf_counter()
+    deadline = time.monotonic() + duration if duration is not None else None
+    try:
+        live.start()
+        beat.start()
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                event = live.get(timeout=0.2)
+                if event is not None:
+                    consumer.handle(event)
+                elif time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
+                    consumer.flush()
+            reason["why"] = "duration elapsed"
+        except KeyboardInterrupt:
+            if reason["why"] == "interrupted":
+                reason["why"] = "signal SIGINT"
+        live.stop()
+        for event in live.drain():
+            consumer.handle(event)
+        stats = live.stats()
+        stats["seconds"] = round(time.perf_counter() - started, 3)
+        stats["stop_reason"] = reason["why"]
+        result = consumer.finish(stats)
+    finally:
+        live.stop()
+        beat.stop(reason["why"])
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if log is not None:
+            log.close()
+        store.close()
+    if json_out:
+        sys.stdout.write(json.dumps(result.stats, indent=2) + "\n")
+    else:
+        out.print(f"{result.stats['events']} events, {result.stats['findings']} findings, "
+                  f"{result.stats['incidents']} incidents in {result.stats['seconds']} s "
+                  f"({live.mode}; lost exec details {result.stats.get('lost_exec_details', 0)}, "
+                  f"dropped {result.stats.get('queue_dropped', 0)}; stopped: {reason['why']})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `watch` and `sensor` to the `vigiles` command line."""
+    app.command("watch", context_settings={"allow_interspersed_args": False})(watch)
+    app.command("sensor")(sensor)

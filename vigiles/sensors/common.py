@@ -1,0 +1,63 @@
+"""Shared pieces of the sensors: clocks, ids, user names, and building `process` events."""
+from __future__ import annotations
+
+import os
+import pwd
+import socket
+import time
+
+from ..events import Location, Process
+from ..events.base import digest_id
+
+HOST = socket.gethostname()
+_MAX_USERS = 4096
+_users: dict[int, str] = {}
+
+
+def boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return "unknown-boot"
+
+
+BOOT_ID = boot_id()
+
+
+def wall_offset() -> float:
+    """Seconds to add to a CLOCK_MONOTONIC reading (the connector's timestamps) to get epoch time."""
+    return time.time() - time.monotonic()
+
+
+def user_name(uid: int | None) -> str | None:
+    if uid is None:
+        return None
+    name = _users.get(uid)
+    if name is None:
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = str(uid)
+        if len(_users) >= _MAX_USERS:
+            _users.clear()
+        _users[uid] = name
+    return name
+
+
+def event_id(*parts: object) -> str:
+    """A unique, reproducible id: the boot, then whatever makes the event unique on it."""
+    return digest_id("\x00".join([BOOT_ID, *map(str, parts)]).encode("utf-8", "surrogateescape"))
+
+
+def process_event(ts: float, pid: int, ppid: int | None, argv: list[str] | None, exe: str | None,
+                  cwd: str | None, uid: int | None, sensor: str, key: object, **extra) -> Process:
+    event = Process(id=event_id("process", pid, key), ts=ts, host=HOST, pid=pid, ppid=ppid, exe=exe,
+                    argv=argv or None, cwd=cwd, user=user_name(uid))
+    event.extra = {"sensor": sensor, **extra}
+    event.source = Location(f"live:{sensor}")
+    return event
+
+
+def own_pids() -> set[int]:
+    return {os.getpid()}

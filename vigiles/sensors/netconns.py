@@ -1,0 +1,242 @@
+"""Connections per process, from /proc/net/{tcp,tcp6,udp,udp6} joined to processes through the
+socket inodes in /proc/PID/fd.
+
+Each connection is tracked for its whole life: one `network` event when it is first seen
+(extra `phase: open`), one when it is gone (`phase: close`, with `duration_s`), and, for those still
+open when the sensor stops, one `phase: open_at_stop` with the duration so far — so a tunnel that
+stays up for hours is two events, not one per poll. Durations are measured between polls (a lower
+bound, to within one interval). Connections that open and close between two polls are missed.
+/proc/net shows the sensor's own network namespace; byte counts are not in /proc/net (left None).
+"""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+import time
+from typing import Callable, Iterable, NamedTuple
+
+from ..events import Location, Network
+from .common import HOST, event_id
+
+MAX_CONNS = 65_536
+MAX_INODE_CACHE = 262_144
+TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2", 6: "TIME_WAIT",
+              7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
+TABLES = (("tcp", "/proc/net/tcp", socket.AF_INET), ("tcp", "/proc/net/tcp6", socket.AF_INET6),
+          ("udp", "/proc/net/udp", socket.AF_INET), ("udp", "/proc/net/udp6", socket.AF_INET6))
+
+
+class Entry(NamedTuple):
+    proto: str
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    state: int
+    uid: int
+    inode: int
+
+
+def decode_address(text: str, family: int) -> tuple[str, int]:
+    """`0100007F:0016` → ('127.0.0.1', 22); IPv6 as four host-order 32-bit words."""
+    host, _, port = text.partition(":")
+    if family == socket.AF_INET:
+        packed = struct.pack("=I", int(host, 16))
+    else:
+        packed = struct.pack("=IIII", *(int(host[i:i + 8], 16) for i in range(0, 32, 8)))
+        if packed[:12] == b"\0" * 10 + b"\xff\xff":  # v4-mapped
+            return socket.inet_ntop(socket.AF_INET, packed[12:]), int(port, 16)
+    return socket.inet_ntop(family, packed), int(port, 16)
+
+
+def parse_table(text: str, proto: str, family: int) -> list[Entry]:
+    out: list[Entry] = []
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10:
+            continue
+        try:
+            src, sport = decode_address(fields[1], family)
+            dst, dport = decode_address(fields[2], family)
+            out.append(Entry(proto, src, sport, dst, dport, int(fields[3], 16), int(fields[7]), int(fields[9])))
+        except (ValueError, struct.error, OSError):
+            continue
+    return out
+
+
+def read_tables(tables: Iterable[tuple[str, str, int]] = TABLES) -> list[Entry]:
+    out: list[Entry] = []
+    for proto, path, family in tables:
+        try:
+            with open(path) as fh:
+                out.extend(parse_table(fh.read(), proto, family))
+        except OSError:
+            continue
+    return out
+
+
+def socket_inodes(pid: int) -> set[int]:
+    found: set[int] = set()
+    base = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return found
+    for name in names:
+        try:
+            target = os.readlink(f"{base}/{name}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            found.add(int(target[8:-1]))
+    return found
+
+
+def _all_pids() -> list[int]:
+    try:
+        return [int(n) for n in os.listdir("/proc") if n.isdigit()]
+    except OSError:
+        return []
+
+
+def _loopback(address: str) -> bool:
+    return address.startswith("127.") or address == "::1"
+
+
+class Conn:
+    __slots__ = ("entry", "pid", "first", "last", "state", "open_id", "direction")
+
+    def __init__(self, entry: Entry, pid: int | None, now: float) -> None:
+        self.entry, self.pid, self.first, self.last, self.state = entry, pid, now, now, entry.state
+        self.open_id = ""
+        self.direction = "outbound"
+
+
+class NetTracker:
+    """Call `poll()` periodically; it returns the events of that poll. `pids()` gives the processes
+    whose sockets count (None: every process on the host)."""
+
+    def __init__(self, pids: Callable[[], Iterable[int] | None] = lambda: None,
+                 tables: Iterable[tuple[str, str, int]] = TABLES, max_conns: int = MAX_CONNS) -> None:
+        self.pids = pids
+        self.tables = tuple(tables)
+        self.max_conns = max_conns
+        self.conns: dict[tuple, Conn] = {}
+        self.owner: dict[int, int] = {}
+        self.foreign: set[int] = set()
+        self.stats = {"polls": 0, "opened": 0, "closed": 0, "dropped_capacity": 0}
+
+    def poll(self, now: float | None = None) -> list[Network]:
+        now = time.time() if now is None else now
+        self.stats["polls"] += 1
+        entries = read_tables(self.tables)
+        listening = {(e.proto, e.sport) for e in entries if e.state == 10 or (e.proto == "udp" and e.dport == 0)}
+        live = [e for e in entries if e.inode and e.dport and e.state != 10]
+        inodes = {e.inode for e in live}
+        self.owner = {i: p for i, p in self.owner.items() if i in inodes}
+        self.foreign &= inodes
+        unknown = inodes - self.owner.keys() - self.foreign
+        selected = self.pids()
+        selected = None if selected is None else set(selected)
+        if unknown:
+            self._resolve(unknown, selected)
+        out: list[Network] = []
+        current: set[tuple] = set()
+        for e in live:
+            pid = self.owner.get(e.inode)
+            if selected is not None and pid not in selected:
+                continue
+            key = (e.proto, e.inode, e.src, e.sport, e.dst, e.dport)
+            current.add(key)
+            conn = self.conns.get(key)
+            if conn is not None:
+                conn.last, conn.state = now, e.state
+                continue
+            if len(self.conns) >= self.max_conns:
+                self.stats["dropped_capacity"] += 1
+                continue
+            conn = self.conns[key] = Conn(e, pid, now)
+            self.stats["opened"] += 1
+            inbound = (e.proto, e.sport) in listening
+            out.append(self._event(conn, "open", now, inbound))
+        for key in [k for k in self.conns if k not in current]:
+            conn = self.conns.pop(key)
+            self.stats["closed"] += 1
+            out.append(self._event(conn, "close", conn.last, None))
+        return out
+
+    def finish(self) -> list[Network]:
+        """Events for the connections still open (the sensor is stopping)."""
+        out = [self._event(c, "open_at_stop", c.last, None) for c in self.conns.values()]
+        self.conns.clear()
+        return out
+
+    def _resolve(self, unknown: set[int], selected: set[int] | None) -> None:
+        candidates = sorted(selected) if selected is not None else _all_pids()
+        left = set(unknown)
+        for pid in candidates:
+            if not left:
+                break
+            hits = socket_inodes(pid) & left
+            for inode in hits:
+                self.owner[inode] = pid
+            left -= hits
+        if len(self.owner) > MAX_INODE_CACHE:
+            self.owner.clear()
+        if len(self.foreign) < MAX_INODE_CACHE:
+            self.foreign |= left
+
+    def _event(self, conn: Conn, phase: str, ts: float, inbound: bool | None) -> Network:
+        e = conn.entry
+        if inbound is not None:
+            conn.direction = "internal" if _loopback(e.dst) and _loopback(e.src) else (
+                "inbound" if inbound else "outbound")
+        direction = conn.direction
+        event = Network(id=event_id("network", phase, e.proto, e.inode, e.src, e.sport, e.dst, e.dport, conn.first),
+                        ts=ts, host=HOST, pid=conn.pid, proto=e.proto, src=e.src, sport=e.sport, dst=e.dst,
+                        dport=e.dport, direction=direction,
+                        duration_s=None if phase == "open" else round(conn.last - conn.first, 3))
+        event.extra = {"sensor": "netconns", "phase": phase, "state": TCP_STATES.get(conn.state, str(conn.state))
+                       if e.proto == "tcp" else None, "first_seen": conn.first, "uid": e.uid}
+        event.source = Location("live:netconns")
+        if phase == "open":
+            conn.open_id = event.id
+        else:
+            event.extra["open_event"] = conn.open_id
+        return event
+
+
+class NetSource:
+    """The tracker on a thread, every `interval` seconds."""
+
+    name = "netconns"
+
+    def __init__(self, emit: Callable, pids: Callable[[], Iterable[int] | None], interval: float = 0.5) -> None:
+        self.emit = emit
+        self.tracker = NetTracker(pids)
+        self.interval = interval
+        self.stats = self.tracker.stats
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="vigiles-net", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            for event in self.tracker.poll():
+                self.emit(event)
+            if self._stop.wait(self.interval):
+                return
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        for event in self.tracker.poll():
+            self.emit(event)
+        for event in self.tracker.finish():
+            self.emit(event)

@@ -1,0 +1,337 @@
+"""The Linux process-events connector (cn_proc): every fork, exec and exit on the host, as it happens.
+
+A plain netlink socket (``AF_NETLINK``, ``NETLINK_CONNECTOR``) bound to the ``CN_IDX_PROC`` group;
+after ``PROC_CN_MCAST_LISTEN`` the kernel sends one datagram per process event. Needs
+CAP_NET_ADMIN (root). Layouts (all native-endian, x86-64 and arm64 alike):
+
+``struct nlmsghdr`` (linux/netlink.h, 16 bytes)
+    u32 nlmsg_len, u16 nlmsg_type, u16 nlmsg_flags, u32 nlmsg_seq, u32 nlmsg_pid
+``struct cn_msg`` (linux/connector.h, 20 bytes)
+    struct cb_id {u32 idx, u32 val}, u32 seq, u32 ack, u16 len, u16 flags, u8 data[]
+``struct proc_event`` (linux/cn_proc.h)
+    u32 what, u32 cpu, u64 timestamp_ns (aligned 8; CLOCK_MONOTONIC ns), then a union:
+    fork {parent_pid, parent_tgid, child_pid, child_tgid}; exec {pid, tgid};
+    id (uid/gid) {pid, tgid, ruid|rgid, euid|egid}; sid {pid, tgid};
+    ptrace {pid, tgid, tracer_pid, tracer_tgid}; comm {pid, tgid, char comm[16]};
+    coredump {pid, tgid, parent_pid, parent_tgid}; exit {pid, tgid, exit_code, exit_signal,
+    parent_pid, parent_tgid} (the parent fields since Linux 4.19; older kernels send 8 bytes fewer).
+
+The reader does as little as it can: parse, and on exec read the new program's details from /proc
+at once (`read_details`), because a short-lived process may be gone a few milliseconds later.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import struct
+from typing import NamedTuple
+
+NETLINK_CONNECTOR = 11
+CN_IDX_PROC = 1
+CN_VAL_PROC = 1
+NLMSG_NOOP = 1
+NLMSG_ERROR = 2
+NLMSG_DONE = 3
+NLMSG_OVERRUN = 4
+PROC_CN_MCAST_LISTEN = 1
+PROC_CN_MCAST_IGNORE = 2
+
+PROC_EVENT_NONE = 0x00000000
+PROC_EVENT_FORK = 0x00000001
+PROC_EVENT_EXEC = 0x00000002
+PROC_EVENT_UID = 0x00000004
+PROC_EVENT_GID = 0x00000040
+PROC_EVENT_SID = 0x00000080
+PROC_EVENT_PTRACE = 0x00000100
+PROC_EVENT_COMM = 0x00000200
+PROC_EVENT_NONZERO_EXIT = 0x20000000
+PROC_EVENT_COREDUMP = 0x40000000
+PROC_EVENT_EXIT = 0x80000000
+
+NAMES = {PROC_EVENT_NONE: "ack", PROC_EVENT_FORK: "fork", PROC_EVENT_EXEC: "exec", PROC_EVENT_UID: "uid",
+         PROC_EVENT_GID: "gid", PROC_EVENT_SID: "sid", PROC_EVENT_PTRACE: "ptrace", PROC_EVENT_COMM: "comm",
+         PROC_EVENT_NONZERO_EXIT: "nonzero_exit", PROC_EVENT_COREDUMP: "coredump", PROC_EVENT_EXIT: "exit"}
+
+NLMSGHDR = struct.Struct("=IHHII")
+CN_MSG = struct.Struct("=IIIIHH")
+EVENT_HEAD = struct.Struct("=IIQ")
+_I2 = struct.Struct("=ii")
+_I4 = struct.Struct("=iiii")
+_ID = struct.Struct("=iiII")
+_COMM = struct.Struct("=ii16s")
+_EXIT = struct.Struct("=iiII")
+_EXIT_PARENT = struct.Struct("=ii")
+_OP = struct.Struct("=I")
+
+RCVBUF_BYTES = 8 * 1024 * 1024
+RECV_BYTES = 65536
+
+
+class ProcEvent(NamedTuple):
+    """One parsed proc_event. `pid`/`tgid` are the subject's; `ppid`/`ptgid` its parent's (fork,
+    exit, coredump) or the tracer's (ptrace); `info` holds the rest (uid/gid, comm, exit code)."""
+
+    what: str
+    cpu: int
+    timestamp_ns: int
+    pid: int
+    tgid: int
+    ppid: int | None = None
+    ptgid: int | None = None
+    info: tuple = ()
+
+
+def listen_message(op: int = PROC_CN_MCAST_LISTEN, nl_pid: int = 0, seq: int = 0) -> bytes:
+    """The datagram that subscribes to (or, with PROC_CN_MCAST_IGNORE, leaves) process events."""
+    payload = _OP.pack(op)
+    cn = CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, seq, 0, len(payload), 0) + payload
+    return NLMSGHDR.pack(NLMSGHDR.size + len(cn), NLMSG_DONE, 0, seq, nl_pid) + cn
+
+
+def parse_event(data: bytes | memoryview) -> ProcEvent | None:
+    """One struct proc_event (the cn_msg payload); None for a kind this reader does not know."""
+    if len(data) < EVENT_HEAD.size:
+        return None
+    what, cpu, ts = EVENT_HEAD.unpack_from(data, 0)
+    off = EVENT_HEAD.size
+    body = len(data) - off
+    if what == PROC_EVENT_FORK and body >= _I4.size:
+        ppid, ptgid, pid, tgid = _I4.unpack_from(data, off)
+        return ProcEvent("fork", cpu, ts, pid, tgid, ppid, ptgid)
+    if what == PROC_EVENT_EXEC and body >= _I2.size:
+        pid, tgid = _I2.unpack_from(data, off)
+        return ProcEvent("exec", cpu, ts, pid, tgid)
+    if what in (PROC_EVENT_EXIT, PROC_EVENT_NONZERO_EXIT) and body >= _EXIT.size:
+        pid, tgid, code, sig = _EXIT.unpack_from(data, off)
+        ppid = ptgid = None
+        if body >= _EXIT.size + _EXIT_PARENT.size:
+            ppid, ptgid = _EXIT_PARENT.unpack_from(data, off + _EXIT.size)
+        return ProcEvent(NAMES[what], cpu, ts, pid, tgid, ppid, ptgid, (code, sig))
+    if what in (PROC_EVENT_UID, PROC_EVENT_GID) and body >= _ID.size:
+        pid, tgid, real, effective = _ID.unpack_from(data, off)
+        return ProcEvent(NAMES[what], cpu, ts, pid, tgid, info=(real, effective))
+    if what == PROC_EVENT_SID and body >= _I2.size:
+        pid, tgid = _I2.unpack_from(data, off)
+        return ProcEvent("sid", cpu, ts, pid, tgid)
+    if what in (PROC_EVENT_PTRACE, PROC_EVENT_COREDUMP) and body >= _I4.size:
+        pid, tgid, ppid, ptgid = _I4.unpack_from(data, off)
+        return ProcEvent(NAMES[what], cpu, ts, pid, tgid, ppid, ptgid)
+    if what == PROC_EVENT_COMM and body >= _COMM.size:
+        pid, tgid, comm = _COMM.unpack_from(data, off)
+        return ProcEvent("comm", cpu, ts, pid, tgid, info=(comm.split(b"\0", 1)[0].decode("utf-8", "replace"),))
+    if what == PROC_EVENT_NONE and body >= 4:
+        (err,) = _OP.unpack_from(data, off)
+        return ProcEvent("ack", cpu, ts, 0, 0, info=(err,))
+    return None
+
+
+def parse_datagram(data: bytes) -> tuple[list[ProcEvent], int]:
+    """Every proc_event in one netlink datagram (there may be several messages); and how many
+    overrun/error messages it carried."""
+    events: list[ProcEvent] = []
+    problems = 0
+    view = memoryview(data)
+    off = 0
+    while off + NLMSGHDR.size <= len(data):
+        length, kind, _flags, _seq, _pid = NLMSGHDR.unpack_from(data, off)
+        if length < NLMSGHDR.size or off + length > len(data):
+            problems += 1
+            break
+        if kind in (NLMSG_ERROR, NLMSG_OVERRUN):
+            problems += 1
+        elif kind != NLMSG_NOOP:
+            start = off + NLMSGHDR.size
+            if length - NLMSGHDR.size >= CN_MSG.size:
+                idx, val, _s, _a, plen, _f = CN_MSG.unpack_from(data, start)
+                body = start + CN_MSG.size
+                if idx == CN_IDX_PROC and val == CN_VAL_PROC and body + plen <= off + length:
+                    event = parse_event(view[body:body + plen])
+                    if event is not None:
+                        events.append(event)
+        off += (length + 3) & ~3  # NLMSG_ALIGN
+    return events, problems
+
+
+class ProcConnector:
+    """The subscribed socket. `read()` returns the events of one datagram (or [] on timeout);
+    a full receive queue (ENOBUFS) is counted in `overruns` and reading goes on."""
+
+    def __init__(self, rcvbuf: int = RCVBUF_BYTES, timeout: float | None = 0.2) -> None:
+        self.overruns = 0
+        self.bad_messages = 0
+        self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+        try:
+            for option in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+                try:  # SO_RCVBUFFORCE ignores rmem_max (root); SO_RCVBUF is capped by it
+                    self.sock.setsockopt(socket.SOL_SOCKET, option, rcvbuf)
+                    break
+                except OSError:
+                    continue
+            self.sock.bind((0, CN_IDX_PROC))
+            self.sock.settimeout(timeout)
+            self.sock.send(listen_message(PROC_CN_MCAST_LISTEN, self.sock.getsockname()[0]))
+        except OSError:
+            self.sock.close()
+            raise
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def read(self) -> list[ProcEvent]:
+        try:
+            data = self.sock.recv(RECV_BYTES)
+        except socket.timeout:
+            return []
+        except OSError as exc:
+            if exc.errno == errno.ENOBUFS:
+                self.overruns += 1
+                return []
+            if exc.errno in (errno.EINTR, errno.EAGAIN):
+                return []
+            raise
+        events, problems = parse_datagram(data)
+        self.bad_messages += problems
+        return events
+
+    def close(self) -> None:
+        try:
+            self.sock.send(listen_message(PROC_CN_MCAST_IGNORE, self.sock.getsockname()[0]))
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def available() -> tuple[bool, str]:
+    """Whether the connector can be opened here, and why not."""
+    try:
+        ProcConnector(timeout=0).close()
+        return True, ""
+    except PermissionError:
+        return False, "the process connector needs root (CAP_NET_ADMIN)"
+    except OSError as exc:
+        return False, f"the process connector is unavailable: {exc.strerror or exc}"
+
+
+class Details(NamedTuple):
+    argv: list[str] | None
+    exe: str | None
+    cwd: str | None
+    ppid: int | None
+    uid: int | None
+
+
+MAX_CMDLINE = 128 * 1024
+
+
+def read_details(pid: int) -> Details | None:
+    """argv, exe, cwd, ppid and uid of a running process, read from /proc; None when it is gone
+    (or a zombie: its cmdline is empty and exe unreadable)."""
+    base = f"/proc/{pid}/"
+    try:
+        with open(base + "cmdline", "rb") as fh:
+            raw = fh.read(MAX_CMDLINE)
+        with open(base + "status", "rb") as fh:
+            status = fh.read(4096)
+    except OSError:
+        return None
+    if not raw:
+        return None  # exited (zombie) or a kernel thread
+    argv = [part.decode("utf-8", "surrogateescape") for part in raw.rstrip(b"\0").split(b"\0")]
+    ppid = uid = None
+    for line in status.split(b"\n"):
+        if line.startswith(b"PPid:"):
+            ppid = int(line.split()[1])
+        elif line.startswith(b"Uid:"):
+            uid = int(line.split()[1])
+            break
+    try:
+        exe = os.readlink(base + "exe")
+    except OSError:
+        exe = None
+    try:
+        cwd = os.readlink(base + "cwd")
+    except OSError:
+        cwd = None
+    return Details(argv, exe, cwd, ppid, uid)
+
+
+class ConnectorSource:
+    """The process sensor on the connector: a reader thread that keeps the tree and emits one
+    `process` event per exec (of the watched tree, or of the whole host)."""
+
+    name = "netlink"
+
+    def __init__(self, emit, tree, only_watched: bool = False, rcvbuf: int = RCVBUF_BYTES) -> None:
+        from .common import wall_offset
+        self.emit = emit
+        self.tree = tree
+        self.only_watched = only_watched
+        self.offset = wall_offset()
+        self.conn = ProcConnector(rcvbuf=rcvbuf)
+        self.stats = {"execs": 0, "lost_exec_details": 0, "forks": 0, "exits": 0, "overruns": 0,
+                      "bad_messages": 0, "skipped_unwatched": 0}
+        self._stop = False
+        self._thread = None
+
+    def start(self) -> None:
+        import threading
+        self._thread = threading.Thread(target=self._run, name="vigiles-netlink", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.conn.close()
+        self.stats["overruns"] = self.conn.overruns
+        self.stats["bad_messages"] = self.conn.bad_messages
+
+    def _run(self) -> None:
+        import sys
+        while not self._stop:
+            try:
+                events = self.conn.read()
+            except OSError as exc:
+                sys.stderr.write(f"vigiles: process connector read failed: {exc}\n")
+                return
+            for event in events:
+                self.handle(event)
+            self.stats["overruns"] = self.conn.overruns
+
+    def handle(self, event: ProcEvent) -> None:
+        what = event.what
+        if what == "fork":
+            if event.pid == event.tgid:  # a new process, not a thread
+                self.stats["forks"] += 1
+                self.tree.fork(event.ptgid, event.pid, event.timestamp_ns)
+        elif what == "exec":
+            self._exec(event)
+        elif what in ("exit", "nonzero_exit"):
+            if event.pid == event.tgid:
+                self.stats["exits"] += 1
+                self.tree.exit(event.pid)
+
+    def _exec(self, event: ProcEvent) -> None:
+        from .common import process_event
+        pid = event.tgid
+        tree = self.tree
+        known = pid in tree.nodes
+        if self.only_watched and known and not tree.is_watched(pid):
+            self.stats["skipped_unwatched"] += 1
+            return
+        details = read_details(pid)
+        if details is None:
+            if not self.only_watched or tree.is_watched(pid):
+                self.stats["execs"] += 1
+                self.stats["lost_exec_details"] += 1
+            return
+        if not known and details.ppid is not None:
+            tree.learn(pid, details.ppid, event.timestamp_ns)
+            if self.only_watched and not tree.is_watched(pid):
+                self.stats["skipped_unwatched"] += 1
+                return
+        self.stats["execs"] += 1
+        ppid = details.ppid if details.ppid is not None else tree.ppid(pid)
+        self.emit(process_event(event.timestamp_ns / 1e9 + self.offset, pid, ppid, details.argv, details.exe,
+                                details.cwd, details.uid, "netlink", event.timestamp_ns))

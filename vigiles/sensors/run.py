@@ -1,0 +1,118 @@
+"""One event stream from every live source: processes (connector or polling), connections, GPUs.
+
+Each source runs on its own thread and hands events to one bounded queue with `put_nowait`: when
+the consumer (rules, store, ledger) falls behind, new events are dropped and counted
+(`stats()["queue_dropped"]`) — the netlink reader never waits on it, so the kernel's queue keeps
+draining and the exec details are still read while the process exists.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import sys
+from typing import Any
+
+from ..events import Event
+from .tree import ProcessTree
+
+QUEUE_SIZE = 65_536
+
+
+class Sensor:
+    """`mode`: "auto" (the connector when it can be opened, else polling), "netlink" or "poll".
+
+    With `watch_children=True` only the process tree under this process (what it spawns after
+    `start()`) and that tree's connections are reported; otherwise the whole host.
+    """
+
+    def __init__(self, *, mode: str = "auto", watch_children: bool = False, interval: float = 0.1,
+                 net: bool = True, net_interval: float | None = None, gpu: bool = True, gpu_interval: float = 1.0,
+                 nvml: Any | None = None, queue_size: int = QUEUE_SIZE, stderr=None) -> None:
+        self.stderr = stderr if stderr is not None else sys.stderr
+        self.queue: queue.Queue[Event] = queue.Queue(maxsize=queue_size)
+        self.dropped = 0
+        self.tree = ProcessTree()
+        self.watch_children = watch_children
+        self.own_pid = os.getpid()
+        if watch_children:
+            self.tree.watch(self.own_pid)
+        self.sources: list[Any] = []
+        self.process_source: Any = None
+        self.mode = mode
+        self.interval = interval
+        self._want_net, self._net_interval = net, net_interval if net_interval is not None else interval
+        self._want_gpu, self._gpu_interval, self._nvml = gpu, gpu_interval, nvml
+        self.started = False
+
+    def emit(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except queue.Full:
+            self.dropped += 1
+
+    def _net_pids(self):
+        if not self.watch_children:
+            return None
+        return [p for p in list(self.tree.watched) if p != self.own_pid]
+
+    def start(self) -> "Sensor":
+        from .proc_connector import ConnectorSource, available
+        mode = self.mode
+        if mode in ("auto", "netlink"):
+            ok, why = available()
+            if ok:
+                self.process_source = ConnectorSource(self.emit, self.tree, only_watched=self.watch_children)
+                mode = "netlink"
+            elif mode == "netlink":
+                raise PermissionError(why)
+            else:
+                self.stderr.write(f"vigiles: {why}; falling back to polling\n")
+                mode = "poll"
+        if mode == "poll":
+            from .poll import PollSource
+            self.process_source = PollSource(self.emit, self.tree, self.interval, only_watched=self.watch_children,
+                                             stderr=self.stderr)
+        self.mode = mode
+        self.sources = [self.process_source]
+        if self._want_net:
+            from .netconns import NetSource
+            self.sources.append(NetSource(self.emit, self._net_pids, self._net_interval))
+        if self._want_gpu:
+            from .gpu import GpuSource
+            self.sources.append(GpuSource(self.emit, self._gpu_interval, self._nvml, self.stderr))
+        for source in self.sources:
+            source.start()
+        self.started = True
+        return self
+
+    def get(self, timeout: float | None = None) -> Event | None:
+        try:
+            return self.queue.get(timeout=timeout) if timeout != 0 else self.queue.get_nowait()
+        except queue.Empty:
+            return None
+
+    def drain(self, limit: int = QUEUE_SIZE) -> list[Event]:
+        out: list[Event] = []
+        while len(out) < limit:
+            try:
+                out.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        return out
+
+    def stop(self) -> None:
+        if not self.started:
+            return
+        for source in reversed(self.sources):
+            source.stop()
+        self.started = False
+
+    def stats(self) -> dict:
+        out: dict[str, Any] = {"process_sensor": self.mode, "queue_dropped": self.dropped,
+                               "tree_size": len(self.tree), "tree_evicted": self.tree.evicted}
+        for source in self.sources:
+            for key, value in source.stats.items():
+                out[f"{source.name}_{key}"] = value
+        if self.process_source is not None:
+            out["lost_exec_details"] = self.process_source.stats.get("lost_exec_details", 0)
+        return out
