@@ -28,11 +28,9 @@ MAX_AGE_S = 10.0
 MAX_RECORDS = 512
 """Most records kept for one event (a huge EXECVE is split over several)."""
 
-RECORD = re2.compile(r"(?:node=(\S{1,256}) )?type=([A-Z0-9_]{1,64}) msg=audit\((\d{1,12}(?:\.\d{1,9})?):(\d{1,20})\):\s?(.*)")
-FIELD = re2.compile(r"([A-Za-z_][A-Za-z0-9_]{0,63}(?:\[\d{1,6}\])?)=(\"[^\"]*\"|'[^']*'|\S*)")
-HEX = re2.compile(r"^(?:[0-9A-Fa-f]{2})+$")
+TYPE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+HEX_CHARS = frozenset("0123456789abcdefABCDEF")
 SYSARG = re2.compile(r"^[0-9A-Fa-f]{1,16}$")
-ARG = re2.compile(r"^a(\d{1,6})(?:\[(\d{1,6})\]|_len)?$")
 
 # syscall numbers per audit arch (x86_64, aarch64, i386 where it differs); ENRICHED logs name them.
 SYSCALLS = {
@@ -65,8 +63,34 @@ def sniff(head: bytes) -> bool:
     for line in head.split(b"\n")[:8]:
         text = line.strip()
         if text:
-            return RECORD.search(text.decode("utf-8", "replace")) is not None
+            return parse_header(text.decode("utf-8", "replace")) is not None
     return False
+
+
+def parse_header(text: str) -> tuple[str | None, str, float, str, str] | None:
+    """(node, type, seconds, serial, rest) of `[node=N ]type=T msg=audit(S.MS:SERIAL): rest`, else None.
+
+    The record may follow a syslog prefix; scanning is by `str.find`, linear in the line.
+    """
+    at = text.find("type=")
+    if at < 0:
+        return None
+    host = None
+    node = text.rfind("node=", 0, at)
+    if node >= 0 and (node == 0 or text[node - 1] == " "):
+        host = text[node + 5:at].strip() or None
+        if host is not None and (" " in host or len(host) > 256):
+            host = None
+    rtype, sep, rest = text[at + 5:].partition(" msg=audit(")
+    if not sep or not rtype or len(rtype) > 64 or not TYPE_CHARS.issuperset(rtype):
+        return None
+    stamp, sep, rest = rest.partition("):")
+    seconds, colon, serial = stamp.partition(":")
+    whole, _, frac = seconds.partition(".")
+    if not sep or not colon or not serial.isdigit() or len(serial) > 20 or not whole.isdigit() \
+            or len(whole) > 12 or (frac and (not frac.isdigit() or len(frac) > 9)):
+        return None
+    return host, rtype, float(seconds), serial, rest[1:] if rest.startswith(" ") else rest
 
 
 def read(path: Path, name: str) -> Iterator[Event | ReadError]:
@@ -84,12 +108,11 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
         text = raw.decode("utf-8", "replace").strip()
         if not text:
             continue
-        match = RECORD.search(text)
-        if match is None:
+        parsed = parse_header(text)
+        if parsed is None:
             yield ReadError(name, number, "not an audit record (expected 'type=TYPE msg=audit(SECONDS:SERIAL): ...')")
             continue
-        host, rtype, ts_text, serial, rest = match.groups()
-        ts = float(ts_text)
+        host, rtype, ts, serial, rest = parsed
         key = (host, serial)
         if rtype == "EOE":
             done = pending.pop(key, None)
@@ -117,12 +140,44 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
 
 
 def _fields(text: str) -> dict[str, str]:
+    """key=value pairs separated by spaces; a value may be "double" or 'single' quoted (with spaces)."""
     out: dict[str, str] = {}
-    for key, value in FIELD.findall(text):
-        if len(out) >= 4 * MAX_ARGS:
-            break
-        out.setdefault(key, value)
+    tokens = text.split(" ")
+    i, n = 0, len(tokens)
+    while i < n and len(out) < 4 * MAX_ARGS:
+        key, eq, value = tokens[i].partition("=")
+        i += 1
+        if not eq:
+            continue
+        if value and value[0] in "\"'" and (len(value) == 1 or value[-1] != value[0]):
+            quote, parts = value[0], [value]
+            while i < n:  # a quoted value with spaces in it: join up to the closing quote
+                parts.append(tokens[i])
+                i += 1
+                if tokens[i - 1].endswith(quote):
+                    break
+            value = " ".join(parts)
+        if key and len(key) <= 64:
+            out.setdefault(key, value)
     return out
+
+
+def _is_hex(value: str) -> bool:
+    return bool(value) and len(value) % 2 == 0 and HEX_CHARS.issuperset(value)
+
+
+def _arg_key(key: str) -> tuple[int, int | None] | None:
+    """a3 → (3, None); a3[1] → (3, 1); anything else (a3_len, argc) → None."""
+    if len(key) < 2 or key[0] != "a":
+        return None
+    index, bracket, chunk = key[1:].partition("[")
+    if not index.isdigit() or len(index) > 6:
+        return None
+    if not bracket:
+        return int(index), None
+    if not chunk.endswith("]") or not chunk[:-1].isdigit() or len(chunk) > 7:
+        return None
+    return int(index), int(chunk[:-1])
 
 
 def decode(value: str | None) -> str | None:
@@ -131,7 +186,7 @@ def decode(value: str | None) -> str | None:
         return None
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1][:MAX_TEXT]
-    if HEX.match(value):
+    if _is_hex(value):
         return bytes.fromhex(value[: 2 * MAX_TEXT]).decode("utf-8", "replace")
     return value[:MAX_TEXT]
 
@@ -147,16 +202,14 @@ def _argv(records: list) -> tuple[list[str] | None, bool]:
         if argc is None:
             argc = to_int(fields.get("argc"))
         for key, value in fields.items():
-            m = ARG.match(key)
-            if m is None or key.endswith("_len"):
+            parsed = _arg_key(key)
+            if parsed is None or parsed[0] >= MAX_ARGS:
                 continue
-            index = int(m.group(1))
-            if index >= MAX_ARGS:
-                continue
-            if m.group(2) is None:
+            index, chunk = parsed
+            if chunk is None:
                 args[index] = decode(value) or ""
             else:
-                chunks.setdefault(index, {})[int(m.group(2))] = decode(value) or ""
+                chunks.setdefault(index, {})[chunk] = decode(value) or ""
     for index, parts in chunks.items():
         args[index] = "".join(parts[i] for i in sorted(parts))[:MAX_TEXT]
     if not args:
@@ -168,7 +221,7 @@ def _argv(records: list) -> tuple[list[str] | None, bool]:
 
 def _sockaddr(hex_text: str | None) -> tuple[str | None, str | None, int | None]:
     """(family, address, port) from SOCKADDR's saddr: sockaddr_in / sockaddr_in6 / sockaddr_un."""
-    if not hex_text or not HEX.match(hex_text) or len(hex_text) > 512:
+    if not hex_text or len(hex_text) > 512 or not _is_hex(hex_text):
         return None, None, None
     data = bytes.fromhex(hex_text)
     if len(data) < 2:

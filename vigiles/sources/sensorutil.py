@@ -150,6 +150,9 @@ def json_lines(path: Path, name: str, convert: Callable[[dict, str, int, bytes],
             except msgspec.DecodeError as exc:
                 yield ReadError(name, number, f"not valid JSON: {exc}")
                 continue
+            except UnicodeDecodeError:
+                yield ReadError(name, number, "not valid JSON: invalid UTF-8")
+                continue
             if type(obj) is not dict:
                 yield ReadError(name, number, f"a {what} record is a JSON object, not {type(obj).__name__}")
                 continue
