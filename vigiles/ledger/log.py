@@ -236,6 +236,9 @@ class Log:
         clear_tmp(self.root)
         self._load_checkpoint()
         size = self._cp.size
+        history = self.root / "checkpoints" / str(size)
+        if not history.exists():
+            write_file(history, self._cp_note, self.root / ".tmp")
         levels, level = [], 0
         try:
             while size >> (TILE_HEIGHT * level):
@@ -378,8 +381,10 @@ class Log:
             cp = Checkpoint(self.origin, size, root_of_levels(self._levels))
             tiles = TileStore(self.root, size)
             note = self._cosign(sign_checkpoint(cp, self._signer), cp, tiles)
-            write_file(self.root / "checkpoints" / str(size), note, self.root / ".tmp")
+            # The latest checkpoint is the commit point; the history copy follows (and is
+            # restored on open if a crash comes in between), so history never runs ahead.
             write_file(self.root / "checkpoint", note, self.root / ".tmp")
+            write_file(self.root / "checkpoints" / str(size), note, self.root / ".tmp")
             self._journal.reset(size)
         except BaseException as exc:
             self._failed = exc
