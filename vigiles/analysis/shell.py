@@ -9,6 +9,7 @@ for shell calls and sockets, and scripts written earlier in the same session rea
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 import tree_sitter_bash
@@ -96,18 +97,45 @@ class Session:
         return found
 
 
-_SHELL_SYNTAX = frozenset("$`\\|&;<>()\n\r#{}'\"")
+_SHELL_SYNTAX = frozenset("$`\\|&;<>()\n\r#{}*?[]!~")
+# Whitespace, a single-quoted or double-quoted string, or a run of other characters. Each branch
+# starts with a character no other branch starts with and never backtracks: linear time.
+_WORD_PARTS = re.compile(r"""\s+|'[^']*'|"[^"]*"|[^\s'"]+""")
 
 
 def plain_words(text: str) -> list[str] | None:
-    """The words of a command with no shell syntax at all (no quotes, expansions, operators or
-    redirections), or None when the text needs a real parse."""
+    """The words of a command with no shell syntax beyond plain quoting (no expansions, globs,
+    operators or redirections), or None when the text needs a real parse."""
     if len(text) > 4096 or not _SHELL_SYNTAX.isdisjoint(text):
         return None
-    words = text.split()
-    if not words or "=" in words[0]:
+    if "'" not in text and '"' not in text:
+        words = text.split()
+    else:
+        words, current, end = [], [], 0
+        for match in _WORD_PARTS.finditer(text):
+            if match.start() != end:
+                return None  # an unmatched quote
+            end = match.end()
+            part = match.group()
+            if part[0].isspace():
+                if current:
+                    words.append("".join(current))
+                    current = []
+            elif part[0] in "'\"":
+                current.append(part[1:-1])
+            else:
+                current.append(part)
+        if end != len(text):
+            return None
+        if current:
+            words.append("".join(current))
+    if not words or "=" in words[0] or words[0] in _RESERVED:
         return None
     return words
+
+
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case", "esac",
+                       "function", "select", "time", "coproc", "[[", "]]", "{", "}", "!"})
 
 
 def lang_of_script(path: str, content: str) -> str | None:

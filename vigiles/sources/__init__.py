@@ -52,7 +52,7 @@ def _first_value(head: bytes) -> object:
             continue
         try:
             return msgspec.json.decode(line)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             continue
     return None
 

@@ -27,7 +27,7 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
             continue
         try:
             yield decode_line(line, Location(name, number))
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             yield ReadError(name, number, f"not valid JSON: {exc}")
         except EventError as exc:
             yield ReadError(name, number, str(exc))
