@@ -1,0 +1,102 @@
+"""The connector's message parsing, on hand-built datagrams laid out as linux/netlink.h,
+linux/connector.h and linux/cn_proc.h define them; and the live socket when root."""
+import os
+import struct
+import subprocess
+import time
+
+import pytest
+
+from vigiles.sensors import proc_connector as pc
+from vigiles.sensors.tree import ProcessTree
+
+NLMSG_DONE = 3
+
+
+def datagram(what, body, cpu=1, ts=123_456_789, idx=1, val=1, nl_type=NLMSG_DONE):
+    event = struct.pack("=IIQ", what, cpu, ts) + body
+    cn = struct.pack("=IIIIHH", idx, val, 7, 0, len(event), 0) + event
+    return struct.pack("=IHHII", 16 + len(cn), nl_type, 0, 7, 0) + cn
+
+
+def test_sizes_match_the_kernel_structs():
+    assert pc.NLMSGHDR.size == 16 and pc.CN_MSG.size == 20 and pc.EVENT_HEAD.size == 16
+
+
+def test_fork_exec_exit_comm_uid():
+    fork = datagram(pc.PROC_EVENT_FORK, struct.pack("=iiii", 100, 100, 101, 101))
+    events, problems = pc.parse_datagram(fork)
+    assert problems == 0
+    assert events == [pc.ProcEvent("fork", 1, 123_456_789, 101, 101, 100, 100)]
+    (exe,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 101, 101)))
+    assert (exe.what, exe.pid, exe.tgid) == ("exec", 101, 101)
+    (ex,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_EXIT, struct.pack("=iiIIii", 101, 101, 256, 17, 100, 100)))
+    assert (ex.what, ex.pid, ex.ppid, ex.info) == ("exit", 101, 100, (256, 17))
+    (old,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_EXIT, struct.pack("=iiII", 5, 5, 0, 17)))  # pre-4.19
+    assert old.ppid is None and old.info == (0, 17)
+    (comm,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_COMM, struct.pack("=ii16s", 9, 9, b"ssh\0garbage")))
+    assert comm.info == ("ssh",)
+    (uid,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_UID, struct.pack("=iiII", 9, 9, 1000, 0)))
+    assert (uid.what, uid.info) == ("uid", (1000, 0))
+    (ack,), _ = pc.parse_datagram(datagram(pc.PROC_EVENT_NONE, struct.pack("=I", 0)))
+    assert ack.what == "ack"
+
+
+def test_several_messages_in_one_datagram_and_bad_input():
+    one = datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 1, 1))
+    two = datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 2, 2))
+    events, _ = pc.parse_datagram(one + two)
+    assert [e.pid for e in events] == [1, 2]
+    assert pc.parse_datagram(one[:20]) == ([], 1)                       # truncated message: counted
+    assert pc.parse_datagram(one[:10]) == ([], 0)                       # not even a header
+    events, problems = pc.parse_datagram(struct.pack("=IHHII", 999, 3, 0, 0, 0))  # length past the end
+    assert events == [] and problems == 1
+    assert pc.parse_datagram(datagram(pc.PROC_EVENT_EXEC, b"\x01"))[0] == []  # short body
+    assert pc.parse_datagram(datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 1, 1), idx=2))[0] == []  # other connector
+    assert pc.parse_datagram(datagram(0x1234, b"\0" * 16))[0] == []      # unknown kind
+    assert pc.parse_datagram(struct.pack("=IHHII", 16, 2, 0, 0, 0)) == ([], 1)  # NLMSG_ERROR
+
+
+def test_listen_message_layout():
+    msg = pc.listen_message(pc.PROC_CN_MCAST_LISTEN, nl_pid=42)
+    length, kind, flags, seq, pid = struct.unpack_from("=IHHII", msg)
+    assert (length, kind, pid) == (len(msg), NLMSG_DONE, 42) and len(msg) == 40
+    assert struct.unpack_from("=IIIIHH", msg, 16) == (1, 1, 0, 0, 4, 0)
+    assert struct.unpack_from("=I", msg, 36) == (1,)
+
+
+def test_tree_selects_descendants_and_stays_bounded():
+    tree = ProcessTree(max_live=100, keep_exited=10)
+    tree.watch(10)
+    tree.fork(10, 11, 1)
+    tree.fork(11, 12, 2)
+    tree.fork(1, 99, 3)
+    assert tree.is_watched(12) and not tree.is_watched(99)
+    tree.exit(11)                      # the parent exits: the grandchild stays watched
+    assert tree.is_watched(12) and tree.ppid(12) == 11
+    for pid in range(1000, 1500):      # a fork bomb
+        tree.fork(12, pid, pid)
+    assert len(tree) <= 110 + 1 and tree.evicted > 0
+    for pid in range(2000, 2050):
+        tree.fork(1, pid, pid)
+        tree.exit(pid)
+    assert len(tree) <= 111
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the process connector needs root")
+def test_live_connector_reads_exec_details():
+    conn = pc.ConnectorSource(lambda e: seen.append(e), ProcessTree())
+    seen = []
+    conn.start()
+    try:
+        proc = subprocess.Popen(["sleep", "0.05"])
+        proc.wait()
+        deadline = time.time() + 3
+        while time.time() < deadline and not any(e.pid == proc.pid for e in seen):
+            time.sleep(0.02)
+    finally:
+        conn.stop()
+    mine = [e for e in seen if e.pid == proc.pid]
+    assert mine and mine[0].argv == ["sleep", "0.05"] and mine[0].exe.endswith("sleep")
+    assert mine[0].ppid == os.getpid() and mine[0].user
+    assert conn.stats["overruns"] == 0
