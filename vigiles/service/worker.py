@@ -21,7 +21,8 @@ from . import tables
 
 log = logging.getLogger("vigiles.service")
 REPLAY_LIMIT = 200_000
-BATCH_ITEMS = 64
+BATCH_ITEMS = 256
+DECISION_LINGER_S = 0.0
 
 
 class Work:
@@ -81,9 +82,13 @@ class AnalysisWorker:
                 return
             batch = [item]
             stop = False
+            # Guard decisions are only kept, nobody waits on them: gather them for a moment so that
+            # a stream of decisions costs one transaction per DECISION_LINGER_S, not one each.
+            linger = time.monotonic() + DECISION_LINGER_S if item.kind == "decision" else 0.0
             while len(batch) < BATCH_ITEMS:
                 try:
-                    more = self.queue.get_nowait()
+                    wait = linger - time.monotonic()
+                    more = self.queue.get(timeout=wait) if wait > 0 else self.queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
