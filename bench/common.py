@@ -26,11 +26,12 @@ def machine() -> dict:
 
 
 def ordinary_commands() -> list[str]:
-    placeholder = re.compile(r"\{\{(.*?)\}\}")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from eval_corpora import tldr_command
     lines = [l for l in (SHARED / "corpora" / "nl2bash" / "all.cm.head8000").read_text(errors="replace").splitlines() if l.strip()]
     for line in (SHARED / "corpora" / "tldr" / "commands.tsv").read_text(errors="replace").splitlines():
         if "\t" in line:
-            lines.append(placeholder.sub(lambda m: m.group(1), line.split("\t", 1)[1]))
+            lines.append(tldr_command(line.split("\t", 1)[1]))
     return lines
 
 

@@ -3,7 +3,9 @@
 
 Positives: the Linux tests of the Atomic Red Team techniques in atomic-red-team.categories.tsv, with
 input arguments replaced by their defaults. Negatives: nl2bash (all.cm.head8000) and tldr
-(commands.tsv, placeholders {{x}} replaced by x), except the lines labelled positive or ambiguous in
+(commands.tsv, each {{placeholder}} replaced by its text, and tldr's alternatives {{[-x|--long]}} and
+{{a|b}} by their first choice, as a person running the command would write it), except the lines
+labelled positive or ambiguous in
 bench/corpus_labels.tsv, each with a reason.
 
 A positive is detected when vigiles raises an alert (a finding of severity medium or above) on it;
@@ -68,13 +70,28 @@ def negatives(shared: Path) -> dict[str, list[tuple[str, str]]]:
     for number, line in enumerate(nl2bash.read_text(errors="replace").splitlines(), 1):
         if line.strip():
             out["nl2bash"].append((f"nl2bash:{number}", line))
-    placeholder = re.compile(r"\{\{(.*?)\}\}")
     for number, line in enumerate(tldr.read_text(errors="replace").splitlines(), 1):
         if "\t" not in line:
             continue
         page, command = line.split("\t", 1)
-        out["tldr"].append((f"tldr:{number}", placeholder.sub(lambda m: m.group(1), command)))
+        out["tldr"].append((f"tldr:{number}", tldr_command(command)))
     return out
+
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+
+
+def tldr_command(command: str) -> str:
+    """A tldr example as a person would type it: `{{path/to/file}}` -> `path/to/file`, and tldr's
+    alternatives `{{[-o|--output]}}` or `{{tcp|udp}}` -> the first one (`-o`, `tcp`)."""
+    def fill(match: re.Match) -> str:
+        inner = match.group(1)
+        if inner.startswith("[") and inner.endswith("]") and "|" in inner:
+            return inner[1:-1].split("|", 1)[0]
+        if "|" in inner and " " not in inner:
+            return inner.split("|", 1)[0]
+        return inner
+    return _PLACEHOLDER.sub(fill, command)
 
 
 def labels(paths: list[Path]) -> dict[str, tuple[str, str]]:
@@ -111,7 +128,8 @@ def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, mi
         "  `bash` action. A positive is **detected** when vigiles raises an alert (a finding of severity",
         "  medium or above); *right category* counts those where an alert has the test's category.",
         "- **Negatives**: every line of `nl2bash/all.cm.head8000` and `tldr/commands.tsv` (tldr's",
-        "  `{{placeholders}}` replaced by their text), except the lines labelled positive or ambiguous, with",
+        "  `{{placeholders}}` replaced by their text and `{{[-x|--long]}}` alternatives by the first), except",
+        "  the lines labelled positive or ambiguous, with",
         "  a reason each, in `bench/corpus_labels*.tsv`. A negative is a **false positive** when it raises",
         "  an alert.",
         "",
@@ -126,10 +144,15 @@ def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, mi
     lines.append(f"| **overall** | {total} | {detected} | **{detected / total:.2f}** | {right / total:.2f} |")
     lines += ["", f"{len(skipped)} Linux tests have no command to read (manual executors) and are left out:", ""]
     lines += [f"- {s}" for s in skipped]
-    lines += ["", "## False positives (alerts)", "", "| corpus | lines | labelled, left out | false positives | rate |",
-              "|---|---|---|---|---|"]
+    lines += ["", "## False positives (alerts)", "",
+              "| corpus | lines | labelled, left out | false positives | rate | alerts on every line (labels ignored) |",
+              "|---|---|---|---|---|---|"]
     for corpus, rep in fp_report.items():
-        lines.append(f"| {corpus} | {rep['total']} | {rep['excluded']} | {rep['false_positives']} | {rep['rate'] * 100:.2f}% |")
+        lines.append(f"| {corpus} | {rep['total']} | {rep['excluded']} | {rep['false_positives']} | {rep['rate'] * 100:.2f}% "
+                     f"| {rep['alerts_on_all_lines']} ({rep['rate_on_all_lines'] * 100:.2f}%) |")
+    lines += ["", "The last column counts alerts on every line, labelled or not: tldr documents offensive and",
+              "tunnelling tools (nmap, hydra, ngrok, chisel, tor, ...), whose examples are the very behaviours",
+              "vigiles exists to flag; the labels, each with its reason, say which lines those are."]
     counts = {}
     for ident, (lab, _) in label.items():
         key = (ident.split(":")[0], lab)
@@ -190,17 +213,20 @@ def main() -> int:
     label = labels(args.labels)
     fp_report = {}
     for corpus, lines in negatives(args.shared).items():
-        fps, excluded, total = [], 0, 0
+        fps, excluded, total, labelled_alerts = [], 0, 0, 0
         for ident, command in lines:
+            found = alerts(engine, command, "neg")
             if ident in label:
                 excluded += 1
+                labelled_alerts += bool(found)
                 continue
             total += 1
-            found = alerts(engine, command, "neg")
             if found:
                 fps.append((ident, command, sorted({f.rule for f in found})))
         fp_report[corpus] = {"total": total, "excluded": excluded, "false_positives": len(fps),
-                             "rate": len(fps) / total if total else 0.0, "lines": fps}
+                             "rate": len(fps) / total if total else 0.0, "lines": fps,
+                             "alerts_on_all_lines": len(fps) + labelled_alerts,
+                             "rate_on_all_lines": (len(fps) + labelled_alerts) / len(lines) if lines else 0.0}
     elapsed = time.perf_counter() - started
 
     total = sum(s[0] for s in per_cat.values())
@@ -214,7 +240,8 @@ def main() -> int:
     print("\nFalse positives (alerts, medium and above):")
     for corpus, rep in fp_report.items():
         print(f"  {corpus:8} {rep['false_positives']:4d} / {rep['total']:5d} = {rep['rate'] * 100:.2f}%"
-              f"  ({rep['excluded']} labelled lines excluded)")
+              f"  ({rep['excluded']} labelled lines excluded; alerts on every line, labels ignored: "
+              f"{rep['alerts_on_all_lines']} = {rep['rate_on_all_lines'] * 100:.2f}%)")
     if evasion_total:
         all_ok, all_total = sum(evasion.values()), sum(evasion_total.values())
         print(f"\nEvasion variants of detected positives: {all_ok}/{all_total} = {all_ok / all_total:.3f}")

@@ -547,7 +547,7 @@ class _Walk:
                     end = next((i for i in range(start, len(args)) if args[i] in (";", "+", "\\;")), len(args))
                     if start < end:
                         self.command(args[start], args[start + 1:end], inner_via, env, depth + 1, [], [])
-        elif name in ("ssh", "autossh") and args:
+        elif name in ("ssh", "autossh", "mosh", "dbclient") and args:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
             if remote:

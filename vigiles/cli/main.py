@@ -450,7 +450,8 @@ def _mount_optional() -> None:
         register(app)
 
 
-_mount_optional()
+if __name__ != "__main__":
+    _mount_optional()
 
 
 def main() -> None:
@@ -458,4 +459,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the importable module, so that command groups importing it see one copy.
+    from vigiles.cli.main import main as _main
+    _main()

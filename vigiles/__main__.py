@@ -1,0 +1,4 @@
+"""python -m vigiles"""
+from vigiles.cli.main import main
+
+main()
