@@ -181,6 +181,7 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     info = machine()
+    info["load_average_at_start"] = [round(x, 2) for x in __import__("os").getloadavg()]
     with tempfile.TemporaryDirectory() as tmp:
         proc, port, token = start_server(Path(tmp) / "bench.db")
         try:
