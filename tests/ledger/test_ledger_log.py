@@ -108,6 +108,16 @@ def test_checkpoint_interval(tmp_path):
     lg.close()
 
 
+def test_maybe_checkpoint(tmp_path):
+    lg = Log.init(tmp_path / "l", ORIGIN, checkpoint_interval=3600)
+    lg.append(b"a")
+    assert lg.maybe_checkpoint() is None and lg.checkpoint_size == 0
+    lg.checkpoint_interval = 0
+    assert lg.maybe_checkpoint() is not None and lg.checkpoint_size == 1
+    assert lg.maybe_checkpoint() is None  # nothing pending
+    lg.close()
+
+
 def test_recovery_replays_the_journal(log):
     log.append_many([b"a%d" % i for i in range(300)])
     log.checkpoint()

@@ -11,8 +11,9 @@
     blobs/sha256/<hex>       evidence too large for an entry
 
 Durability (see docs/ledger.md): `append` returns only after the entries are fsynced in
-the journal. `checkpoint` writes tiles and bundles (temp file, fsync, rename, fsync dir),
-then the signed checkpoint the same way, then resets the journal. Opening a log after a
+the journal; tiles and bundles that became full are then written (temp file, fsync, rename,
+fsync dir). `checkpoint` writes the partial tiles and bundles the same way, then the signed
+checkpoint, then its copy in checkpoints/, then resets the journal. Opening a log after a
 crash rebuilds the tree edge from the partial tiles of the latest checkpoint and replays
 the journal, so every acknowledged entry is kept and no torn file is ever visible.
 """
@@ -273,6 +274,7 @@ class Log:
         self._journal = journal
         for entry in replay:
             self._add(entry)
+        self._flush_full()
         if replay:
             log.info("ledger %s: recovered %d journaled entries after checkpoint %d", self.root, len(replay), size)
 
@@ -307,8 +309,13 @@ class Log:
             except BaseException as exc:
                 self._failed = exc
                 raise
-            for e in entries:
-                self._add(e)
+            try:
+                for e in entries:
+                    self._add(e)
+                self._flush_full()
+            except BaseException as exc:
+                self._failed = exc  # the entries are journaled: reopening recovers them
+                raise
             if self.checkpoint_interval is not None and \
                     time.monotonic() - self._last_checkpoint >= self.checkpoint_interval and self._signer is not None:
                 self._checkpoint_locked()
@@ -353,6 +360,13 @@ class Log:
             self._levels[level] = []
             level += 1
         self._size = i + 1
+
+    def _flush_full(self) -> None:
+        """Write the tiles and bundles that became full (they never change again), so that a
+        checkpoint only has the partial ones left to write and its latency stays flat."""
+        if self._pending:
+            write_files(self.root, self._pending)
+            self._pending = []
 
     # Checkpoints ---------------------------------------------------------------------------
 
@@ -417,6 +431,17 @@ class Log:
             sigs.extend(got)
         return add_signatures(note, sigs) if sigs else note
 
+    def maybe_checkpoint(self) -> bytes | None:
+        """Checkpoint if entries are pending and `checkpoint_interval` has passed; for callers
+        that stop appending for a while (appends check this themselves)."""
+        with self._mutex:
+            if self.readonly or self._signer is None or self._size == self._cp.size or \
+                    self.checkpoint_interval is None or \
+                    time.monotonic() - self._last_checkpoint < self.checkpoint_interval:
+                return None
+            self._check_writable()
+            return self._checkpoint_locked()
+
     def latest_checkpoint(self) -> bytes:
         """The latest signed checkpoint note."""
         return self._cp_note
@@ -440,12 +465,10 @@ class Log:
                     raise LedgerError(str(exc)) from exc
             if bundle == self._size >> TILE_HEIGHT:
                 return self._bundle[index & (TILE_WIDTH - 1)]
-            path = entries_path(bundle)
-            for rel, data in self._pending:
-                if rel == path:
-                    from .tiles import decode_bundle
-                    return decode_bundle(data)[index & (TILE_WIDTH - 1)]
-            raise LedgerError(f"entry {index} is neither checkpointed nor pending")
+            try:
+                return read_bundle_file(self.root, bundle, TILE_WIDTH)[index & (TILE_WIDTH - 1)]
+            except TileError as exc:
+                raise LedgerError(str(exc)) from exc
 
     def root_hash(self, size: int | None = None) -> bytes:
         """The root of the first `size` entries (at most the checkpoint size)."""

@@ -202,6 +202,7 @@ class TileStore:
         self.size = size
         self._cache: dict[tuple[int, int], bytes] = {}
         self._cache_max = cache
+        self._hashes: dict[int, bytes] = {}  # stored hashes already computed (tiles never change)
 
     def tile_width(self, level: int, index: int) -> int:
         """How wide tile (level, index) is in this tree (0 if it does not exist)."""
@@ -229,11 +230,17 @@ class TileStore:
         """A `tree.HashReader` over the tiles of this tree."""
         out = []
         for stored_index in indexes:
-            tile, start, end = tile_for_index(stored_index)
-            data = self.read_tile(tile.level, tile.index)
-            if len(data) < end:
-                raise TileError(f"stored hash {stored_index} is beyond tree size {self.size}")
-            out.append(tile_hash(data[start:end]))
+            h = self._hashes.get(stored_index)
+            if h is None:
+                tile, start, end = tile_for_index(stored_index)
+                data = self.read_tile(tile.level, tile.index)
+                if len(data) < end:
+                    raise TileError(f"stored hash {stored_index} is beyond tree size {self.size}")
+                h = tile_hash(data[start:end])
+                if len(self._hashes) >= 1 << 16:
+                    self._hashes.clear()
+                self._hashes[stored_index] = h
+            out.append(h)
         return out
 
     def read_entries(self, index: int) -> list[bytes]:
