@@ -15,12 +15,13 @@ def engine_with_pid(pid):
 
 
 ENGINE = engine_with_pid(4242)
+MINE = ("vigiles_kill_attempt", "vigiles_service_stopped")  # other packs may also flag these commands
 
 
 def rules(command, kind="action"):
     raw = ({"kind": "action", "ts": 0, "tool": "bash", "input": command} if kind == "action"
            else {"kind": "process", "ts": 0, "pid": 7, "argv": command.split()})
-    return {f.rule for f in ENGINE.analyze(from_dict(raw)) if f.category == "supervision_evasion"}
+    return {f.rule for f in ENGINE.analyze(from_dict(raw)) if f.rule in MINE}
 
 
 def test_loads_cleanly_with_prefilters():

@@ -170,7 +170,12 @@ class ProcConnector:
                 except OSError:
                     continue
             self.sock.bind((0, CN_IDX_PROC))
-            self.sock.settimeout(timeout)
+            if timeout:  # a kernel-side receive timeout: one system call per datagram, not poll + recv
+                usec = int(timeout * 1e6)
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", usec // 1_000_000,
+                                                                                        usec % 1_000_000))
+            else:
+                self.sock.settimeout(timeout)
             self.sock.send(listen_message(PROC_CN_MCAST_LISTEN, self.sock.getsockname()[0]))
         except OSError:
             self.sock.close()
@@ -188,7 +193,7 @@ class ProcConnector:
             if exc.errno == errno.ENOBUFS:
                 self.overruns += 1
                 return []
-            if exc.errno in (errno.EINTR, errno.EAGAIN):
+            if exc.errno in (errno.EINTR, errno.EAGAIN, errno.EWOULDBLOCK):
                 return []
             raise
         events, problems = parse_datagram(data)
@@ -225,27 +230,31 @@ class Details(NamedTuple):
 MAX_CMDLINE = 128 * 1024
 
 
+def _read(path: str, size: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
+
+
 def read_details(pid: int) -> Details | None:
-    """argv, exe, cwd, ppid and uid of a running process, read from /proc; None when it is gone
-    (or a zombie: its cmdline is empty and exe unreadable)."""
+    """argv, exe, cwd, ppid and (effective) uid of a running process, read from /proc with as few
+    system calls as it takes; None when it is gone (or a zombie: its cmdline is empty)."""
     base = f"/proc/{pid}/"
     try:
-        with open(base + "cmdline", "rb") as fh:
-            raw = fh.read(MAX_CMDLINE)
-        with open(base + "status", "rb") as fh:
-            status = fh.read(4096)
+        raw = _read(base + "cmdline", MAX_CMDLINE)
+        stat = _read(base + "stat", 1024)
+        uid = os.stat(base).st_uid
     except OSError:
         return None
     if not raw:
         return None  # exited (zombie) or a kernel thread
     argv = [part.decode("utf-8", "surrogateescape") for part in raw.rstrip(b"\0").split(b"\0")]
-    ppid = uid = None
-    for line in status.split(b"\n"):
-        if line.startswith(b"PPid:"):
-            ppid = int(line.split()[1])
-        elif line.startswith(b"Uid:"):
-            uid = int(line.split()[1])
-            break
+    try:  # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+        ppid = int(stat[stat.rindex(b")") + 2:].split(None, 2)[1])
+    except (ValueError, IndexError):
+        ppid = None
     try:
         exe = os.readlink(base + "exe")
     except OSError:
