@@ -211,6 +211,36 @@ def append(
     sys.stdout.write("".join(f"{i}\n" for i in indexes))
 
 
+@app.command()
+def bundle(
+    directory: Path = typer.Argument(..., help="The ledger."),
+    out: Path = typer.Argument(..., help="The bundle directory to create (new or empty)."),
+    indexes: List[int] = typer.Option(..., "--index", help="A ledger entry the incident rests on (repeatable)."),
+    incident: Optional[Path] = typer.Option(None, "--incident", help="The incident record, a JSON file (default: a summary naming the entries)."),
+    key_file: Optional[Path] = typer.Option(None, "--key-file", help="The log's PRIVATE+KEY file (to checkpoint entries not yet in one)."),
+) -> None:
+    """Export an incident bundle: the entries, a tlog-proof for each, the checkpoint, the key, a policy and verify.py."""
+    from ..ledger.bundle import BundleError, export_bundle
+    from ..ledger.log import LedgerError
+    from ..ledger.records import RecordError, decode_record, expand_record
+    try:
+        record = json.loads(incident.read_text()) if incident is not None else {"entries": sorted(set(indexes))}
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read the incident: {exc}")
+    lg = _open(directory, key_file)
+    try:
+        items = []
+        for index in indexes:
+            entry = decode_record(lg.entry(index))
+            items.append((entry["kind"], expand_record(entry["record"], lg.blobs.get), index))
+        export_bundle(lg, record, items, out)
+    except (IndexError, LedgerError, RecordError, BundleError, OSError) as exc:
+        raise _fail(str(exc))
+    finally:
+        lg.close()
+    sys.stdout.write(f"{out}\n")
+
+
 @app.command("verify-bundle")
 def verify_bundle_cmd(
     bundle: Path = typer.Argument(..., help="An incident bundle directory."),
