@@ -173,7 +173,8 @@ def watch(
     no_store: bool = typer.Option(False, "--no-store", help="Keep nothing on disk."),
     ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
     rules: List[Path] = typer.Option([], "--rules", help="Rule file or folder; repeatable."),
-    interval: float = typer.Option(0.1, "--interval", help="Seconds between polls (connections; processes without root)."),
+    interval: float = typer.Option(0.1, "--interval", help="Seconds between process polls (without root, or with --poll)."),
+    net_interval: float = typer.Option(0.5, "--net-interval", help="Seconds between connection polls (each reads /proc/net/tcp*, ~10 ms)."),
     poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
@@ -182,8 +183,8 @@ def watch(
     """Run COMMAND (no shell) and watch its process tree and connections; report like `vigiles scan`."""
     from ..sensors.run import Sensor
 
-    if interval <= 0:
-        err.print("--interval must be positive")
+    if interval <= 0 or net_interval <= 0:
+        err.print("--interval and --net-interval must be positive")
         raise typer.Exit(2)
     ruleset = _ruleset(rules)
     store = None
@@ -192,7 +193,8 @@ def watch(
         store = Store(_db_path(db))
     log = _open_ledger(ledger)
     consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None)
-    sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval, gpu=not no_gpu)
+    sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval,
+                    net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
     child = None
     previous = {}
@@ -219,7 +221,7 @@ def watch(
             if child.poll() is not None:
                 break
         # the command ended: let the sources catch up (one poll, the connector's queue), then stop
-        linger_until = time.monotonic() + max(0.2, interval * 2)
+        linger_until = time.monotonic() + max(0.2, interval * 2, min(net_interval, 2.0))
         while time.monotonic() < linger_until:
             event = sensor.get(timeout=0.02)
             if event is not None:
@@ -251,7 +253,8 @@ def sensor(
     db: Optional[Path] = typer.Option(None, "--db", help="SQLite store (default $VIGILES_DB or ~/.local/share/vigiles/vigiles.db)."),
     ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
     rules: List[Path] = typer.Option([], "--rules", help="Rule file or folder; repeatable."),
-    interval: float = typer.Option(0.5, "--interval", help="Seconds between polls (connections; processes without root)."),
+    interval: float = typer.Option(0.5, "--interval", help="Seconds between process polls (without root, or with --poll)."),
+    net_interval: float = typer.Option(2.0, "--net-interval", help="Seconds between connection polls (each reads /proc/net/tcp*, ~10 ms)."),
     duration: Optional[float] = typer.Option(None, "--duration", help="Stop after this many seconds (default: until interrupted)."),
     state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="Heartbeat folder (default $VIGILES_STATE_DIR or ~/.local/state/vigiles)."),
     heartbeat: float = typer.Option(5.0, "--heartbeat", help="Seconds between heartbeats."),
@@ -266,8 +269,8 @@ def sensor(
     from ..sensors.run import Sensor
     from ..sinks.store import Store
 
-    if interval <= 0 or heartbeat <= 0:
-        err.print("--interval and --heartbeat must be positive")
+    if interval <= 0 or net_interval <= 0 or heartbeat <= 0:
+        err.print("--interval, --net-interval and --heartbeat must be positive")
         raise typer.Exit(2)
     ruleset = _ruleset(rules)
     store = Store(_db_path(db))
@@ -279,7 +282,8 @@ def sensor(
     ledger_hook(log, gap)
     consumer.new_findings and store.add_findings(consumer.new_findings)
     consumer.new_findings.clear()
-    live = Sensor(mode="poll" if poll else "auto", interval=interval, gpu=not no_gpu, gpu_interval=gpu_interval)
+    live = Sensor(mode="poll" if poll else "auto", interval=interval, net_interval=net_interval, gpu=not no_gpu,
+                  gpu_interval=gpu_interval)
     reason = {"why": "interrupted"}
 
     def on_signal(signum, _frame):

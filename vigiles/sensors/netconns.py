@@ -141,7 +141,7 @@ class NetTracker:
         selected = self.pids()
         selected = None if selected is None else set(selected)
         if unknown:
-            self._resolve(unknown, selected)
+            self._resolve(unknown, selected, {e.uid for e in live if e.inode in unknown})
         out: list[Network] = []
         current: set[tuple] = set()
         for e in live:
@@ -173,12 +173,18 @@ class NetTracker:
         self.conns.clear()
         return out
 
-    def _resolve(self, unknown: set[int], selected: set[int] | None) -> None:
+    def _resolve(self, unknown: set[int], selected: set[int] | None, uids: set[int] | None = None) -> None:
         candidates = sorted(selected) if selected is not None else _all_pids()
         left = set(unknown)
         for pid in candidates:
             if not left:
                 break
+            if uids is not None and selected is None:
+                try:  # a socket's uid is its creator's: skip other users' processes (one stat, not every fd)
+                    if os.stat(f"/proc/{pid}").st_uid not in uids:
+                        continue
+                except OSError:
+                    continue
             hits = socket_inodes(pid) & left
             for inode in hits:
                 self.owner[inode] = pid
