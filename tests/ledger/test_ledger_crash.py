@@ -17,8 +17,6 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from vigiles.ledger.log import Log
 from vigiles.ledger.verify import verify_log
 
@@ -139,9 +137,9 @@ def test_sigkill_at_random_moments(tmp_path):
     lg.close()
     rng = random.Random(1234)
     sizes = []
-    deadline = time.monotonic() + 4
+    deadline = time.monotonic() + 3
     rounds = 0
-    while rounds < 6 and time.monotonic() < deadline:
+    while rounds < 5 and time.monotonic() < deadline:
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(rounds)],
                                 stdout=subprocess.PIPE, text=True)
         first = proc.stdout.readline()  # the writer is up and has acknowledged a batch
@@ -153,4 +151,4 @@ def test_sigkill_at_random_moments(tmp_path):
         acked = int((first + rest).split()[-1])
         sizes.append(check_recovered(root, acked, vkey))
         rounds += 1
-    assert rounds >= 4 and sizes == sorted(sizes) and sizes[-1] > sizes[0]
+    assert rounds >= 3 and sizes == sorted(sizes) and sizes[-1] > sizes[0]

@@ -18,7 +18,7 @@ from vigiles.ledger.note import (ALG_COSIGNATURE_V1, InvalidSignatureError, Note
                                  parse_vkey, sign_note, split_note)
 from vigiles.ledger.policy import PolicyError, parse_policy
 from vigiles.ledger.proof import TlogProof, TlogProofError, parse_proof, verify_proof
-from vigiles.ledger.tree import MemoryTree, leaf_hash
+from vigiles.ledger.tree import MemoryTree
 from vigiles.ledger.witness import encode_request, parse_request
 
 # c2sp.org/signed-note, "Verifier keys / Example".

@@ -1,12 +1,9 @@
 """tlog-witness over real HTTP on 127.0.0.1: the witness's answers, its state, the log's client, and quorums."""
 import http.client
-import json
-import os
 import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 from typer.testing import CliRunner

@@ -147,8 +147,8 @@ def verify(
     """Audit the whole ledger: re-hash every entry, rebuild every tile, check every signature and the history."""
     from ..ledger.policy import PolicyError, parse_policy
     from ..ledger.verify import AuditUsageError, verify_log
-    if not directory.is_dir():
-        raise _fail(f"{directory} is not a directory")
+    if not (directory / "log.json").is_file():
+        raise _fail(f"{directory} is not a vigiles ledger (no log.json)")
     trusted_policy = None
     if policy is not None:
         try:

@@ -124,6 +124,7 @@ class Log:
         self._last_checkpoint = time.monotonic()
         self._witness_sizes: dict[str, int] = {}
         self._witness_backoff: dict[str, float] = {}
+        self._witness_clients: dict[str, object] = {}
         self.policy: Policy | None = None
 
     # Creating and opening ----------------------------------------------------------------
@@ -139,7 +140,9 @@ class Log:
         root = Path(root)
         if (root / CONFIG).exists():
             raise LedgerError(f"{root} is already a ledger")
-        if root.exists() and any(p.name not in (".tmp",) for p in root.iterdir()):
+        # What an init that crashed before writing log.json leaves may be overwritten.
+        leftovers = {".tmp", "key", "policy", "checkpoints", "journal", "checkpoint"}
+        if root.exists() and any(p.name not in leftovers for p in root.iterdir()):
             raise LedgerError(f"{root} is not empty")
         signer = load_signer(None, key) if key is not None else generate_signer(origin)
         if store_key is None:
@@ -213,6 +216,9 @@ class Log:
             raise LogLockedError(f"{self.root} is being written by another process") from exc
 
     def _release(self) -> None:
+        for client in self._witness_clients.values():
+            client.close()
+        self._witness_clients = {}
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -419,7 +425,9 @@ class Log:
         for w in self.policy.witnesses.values():
             if not w.url or self._witness_backoff.get(w.name, 0) > now:
                 continue
-            client = WitnessClient(w.url, w.verifier, timeout=self.witness_timeout)
+            client = self._witness_clients.get(w.name)
+            if client is None or client.url != w.url.rstrip("/") or client.verifier != w.verifier:
+                client = self._witness_clients[w.name] = WitnessClient(w.url, w.verifier, timeout=self.witness_timeout)
             try:
                 got, size = client.submit(note, cp.size, self._witness_sizes.get(w.name, self._cp.size),
                                           lambda old: prove_tree(cp.size, old, tiles.read_hashes))

@@ -7,7 +7,6 @@ vigiles ledger directory served as static files.
 """
 from __future__ import annotations
 
-import os
 import re
 import struct
 from dataclasses import dataclass
@@ -282,15 +281,3 @@ def read_bundle_file(root: Path, index: int, width: int) -> list[bytes]:
             raise TileError(f"{rel} holds {len(entries)} entries, expected {width}")
         return entries[:width]
     raise TileError(f"{paths[0]} is missing")
-
-
-def walk_partials(root: Path) -> list[str]:
-    """Every partial tile or bundle path under root/tile (for audits)."""
-    out = []
-    base = Path(root) / "tile"
-    for dirpath, _dirnames, filenames in os.walk(base):
-        if dirpath.endswith(".p"):
-            rel = os.path.relpath(dirpath, root).replace(os.sep, "/")
-            out.extend(f"{rel}/{name}" for name in filenames)
-    return sorted(out)
-

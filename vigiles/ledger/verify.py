@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from .checkpoint import Checkpoint, CheckpointError, parse_checkpoint
+from .checkpoint import Checkpoint, parse_checkpoint
 from .journal import JournalError, read_journal
 from .note import InvalidSignatureError, NoteError, UnverifiedNoteError, open_note, parse_vkey, split_note
 from .policy import Policy, PolicyError

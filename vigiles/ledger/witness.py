@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .checkpoint import CheckpointError, parse_checkpoint
+from .checkpoint import parse_checkpoint
 from .cosignature import CosignatureSigner, CosignatureVerifier, cosign
 from .durable import write_file
 from .note import (InvalidSignatureError, NoteError, Signature, UnverifiedNoteError, b64decode, b64encode,
