@@ -43,6 +43,26 @@ def _ruleset(rules: List[Path]):
     return ruleset
 
 
+def _responders(alert_specs, contain: Optional[Path], enforce: bool, store, log):
+    """Alert sinks (--alert) and containment (--contain POLICY, dry run unless --enforce)."""
+    dispatcher = responder = None
+    if alert_specs:
+        from ..sinks.alerts import Dispatcher, sink_from_spec
+        try:
+            dispatcher = Dispatcher([sink_from_spec(spec) for spec in alert_specs], store=store)
+        except ValueError as exc:
+            err.print(str(exc))
+            raise typer.Exit(2)
+    if contain is not None:
+        from ..sinks.containment import Containment, load_policy
+        try:
+            responder = Containment(load_policy(contain), dry_run=not enforce, store=store, ledger=log)
+        except (OSError, ValueError) as exc:
+            err.print(f"cannot read containment policy: {exc}")
+            raise typer.Exit(2)
+    return dispatcher, responder
+
+
 def _open_ledger(ledger: Optional[Path]):
     if ledger is None:
         return None
@@ -61,8 +81,9 @@ def _open_ledger(ledger: Optional[Path]):
 class _Consumer:
     """Rules, correlation, alerts and storage for the events a sensor produces."""
 
-    def __init__(self, ruleset, store, ledger, alert_stream) -> None:
+    def __init__(self, ruleset, store, ledger, alert_stream, dispatcher=None, responder=None) -> None:
         from ..analysis.rules import SEVERITY_RANK
+        self.dispatcher, self.responder = dispatcher, responder
         from ..pipeline import Analyzer, Correlator
         self.analyzer = Analyzer(ruleset)
         self.correlator = Correlator()
@@ -100,6 +121,11 @@ class _Consumer:
             if self.rank[finding.severity] >= self.alert_rank and self.alert_stream is not None:
                 self.alert_stream.write(json.dumps({"alert": finding_json(finding)}, ensure_ascii=False) + "\n")
                 self.alert_stream.flush()
+            if self.dispatcher is not None:
+                self.dispatcher.publish(finding)
+            if self.responder is not None:
+                for record in self.responder.respond(finding):
+                    sys.stderr.write(json.dumps({"response": record}, ensure_ascii=False, default=str) + "\n")
 
     def flush(self, incidents: bool = True) -> None:
         from ..analysis.incidents import group
@@ -179,6 +205,9 @@ def watch(
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Stream alerts as JSON lines on stderr."),
+    alert: List[str] = typer.Option([], "--alert", help="Also send alerts to: stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
+    contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
+    enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
 ) -> None:
     """Run COMMAND (no shell) and watch its process tree and connections; report like `vigiles scan`."""
     from ..sensors.run import Sensor
@@ -192,7 +221,8 @@ def watch(
         from ..sinks.store import Store
         store = Store(_db_path(db))
     log = _open_ledger(ledger)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None)
+    dispatcher, responder = _responders(alert, contain, enforce, store, log)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder)
     sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval,
                     net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
@@ -233,6 +263,8 @@ def watch(
         stats["command_exit"] = child.returncode
         stats["seconds"] = round(time.perf_counter() - started, 3)
         result = consumer.finish(stats)
+        if dispatcher is not None:
+            dispatcher.close(timeout=10)
     finally:
         sensor.stop()
         for signum, handler in previous.items():
@@ -262,6 +294,9 @@ def sensor(
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     gpu_interval: float = typer.Option(1.0, "--gpu-interval", help="Seconds between GPU samples."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Print alerts as JSON lines on stderr."),
+    alert: List[str] = typer.Option([], "--alert", help="Also send alerts to: stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
+    contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
+    enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
     json_out: bool = typer.Option(False, "--json", help="Print the final statistics as JSON."),
 ) -> None:
     """Watch the whole host until interrupted (or for --duration seconds), storing findings and incidents."""
@@ -275,7 +310,8 @@ def sensor(
     ruleset = _ruleset(rules)
     store = Store(_db_path(db))
     log = _open_ledger(ledger)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None)
+    dispatcher, responder = _responders(alert, contain, enforce, store, log)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder)
     beat = Heartbeat(state_dir, heartbeat)
     gap = beat.check_previous()
     consumer.add_findings(gap)
@@ -313,6 +349,8 @@ def sensor(
         stats["seconds"] = round(time.perf_counter() - started, 3)
         stats["stop_reason"] = reason["why"]
         result = consumer.finish(stats)
+        if dispatcher is not None:
+            dispatcher.close(timeout=10)
     finally:
         live.stop()
         beat.stop(reason["why"])
