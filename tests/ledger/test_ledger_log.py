@@ -46,6 +46,17 @@ def test_init_layout(tmp_path):
         Log.init(tmp_path / "other", ORIGIN, key=generate_signer("example.org/else").skey)
 
 
+def test_open_or_init(tmp_path):
+    lg = Log.open_or_init(tmp_path / "l", ORIGIN, checkpoint_interval=None)
+    lg.append(b"a")
+    lg.close()
+    lg = Log.open_or_init(tmp_path / "l", ORIGIN, checkpoint_interval=None)
+    assert lg.size == 1 and lg.checkpoint_size == 1
+    lg.close()
+    with pytest.raises(LedgerError, match="is the ledger of"):
+        Log.open_or_init(tmp_path / "l", "example.org/other")
+
+
 def test_external_key_is_not_stored(tmp_path, monkeypatch):
     signer = generate_signer(ORIGIN)
     lg = Log.init(tmp_path / "l", ORIGIN, key=signer.skey, checkpoint_interval=None)

@@ -6,7 +6,7 @@ c2sp.org/signed-note checkpoints, tlog-cosignature and tlog-witness for witnesse
 tlog-policy for trust, tlog-proof for offline proofs.
 
     from vigiles.ledger import Log, export_bundle
-    log = Log.init("ledger", "example.org/vigiles")      # or Log.open("ledger")
+    log = Log.open_or_init("ledger", "example.org/vigiles")  # Log.init / Log.open
     i = log.append_record("event", {...})                # durable when it returns
     log.checkpoint()                                     # signed tree head
     export_bundle(log, incident, [("event", {...}, i)], "bundle")

@@ -200,6 +200,17 @@ class Log:
             raise
         return self
 
+    @classmethod
+    def open_or_init(cls, root: Path | str, origin: str, key=None, **kw) -> "Log":
+        """Open the ledger at `root`, creating it (with `origin`) when there is none yet."""
+        if (Path(root) / CONFIG).exists():
+            lg = cls.open(root, key=key, **kw)
+            if lg.origin != origin:
+                lg.close()
+                raise LedgerError(f"{root} is the ledger of {lg.origin!r}, not {origin!r}")
+            return lg
+        return cls.init(root, origin, key=key, **kw)
+
     def _load_policy(self) -> None:
         path = self.root / "policy"
         if path.exists():
