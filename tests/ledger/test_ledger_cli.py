@@ -99,6 +99,14 @@ def test_truncated_log(ledger):
     assert "log truncated: tile/entries/002.p/88 is missing; entries from 512 on are gone" in result.output
 
 
+def test_entries_cut_from_the_end(ledger):
+    root, vkey = ledger
+    rewrite_bundle(root / "tile/entries/002.p/88", lambda e: e[:85])
+    result = verify(root, vkey)
+    assert result.exit_code == 1
+    assert "log truncated: tile/entries/002.p/88 stops after 85 entries; entries 597..599 are missing" in result.output
+
+
 def test_rolled_back_checkpoint(ledger):
     root, vkey = ledger
     shutil.copy(root / "checkpoints/300", root / "checkpoint")  # a validly signed, older checkpoint
@@ -181,6 +189,8 @@ def test_wrong_vkey_and_usage_errors(ledger, tmp_path):
     assert result.exit_code == 1 and "not the trusted key" in result.output
     assert verify(root, "garbage+1234+AAAA").exit_code == 2
     assert run("verify", tmp_path / "nope").exit_code == 2
+    (tmp_path / "bad-policy").write_text("quorum nobody\n")
+    assert verify(root, vkey, "--policy", tmp_path / "bad-policy").exit_code == 2
     result = run("verify", root)
     assert result.exit_code == 0 and "trusting the key in log.json" in result.output
 

@@ -362,6 +362,10 @@ def _compare_leaves(k: int, rel: str, tile_rel: str, leaves: list[bytes], tile: 
                     problems: list[str]) -> None:
     """Name the entries of bundle k whose hash is not the tile's: modified, swapped, deleted, inserted."""
     base = k * TILE_WIDTH
+    if len(leaves) < len(tile) and leaves == tile[:len(leaves)]:
+        problems.append(f"log truncated: {rel} stops after {len(leaves)} entries; entries "
+                        f"{base + len(leaves)}..{base + len(tile) - 1} are missing")
+        return
     if len(leaves) == len(tile) - 1:
         for g in range(len(tile)):
             if leaves[:g] == tile[:g] and leaves[g:] == tile[g + 1:]:
