@@ -83,8 +83,7 @@ def run_forked_until(root, fatal: int):
                 setattr(os, name, gate(name))
             lg = Log.open(root, checkpoint_interval=None)
             scenario(lg, lambda n: os.write(write_fd, b"%d\n" % n))
-            lg.close()
-            os._exit(0)
+            os._exit(0)  # leave the last append in the journal: recovery must replay it
         except BaseException:
             os._exit(3)
     os.close(write_fd)
@@ -114,7 +113,7 @@ def test_kill_at_every_durable_step(tmp_path):
         if not killed:
             break  # the scenario ran to the end: every step has had its crash
         fatal += 1
-    assert rounds > 25  # every write and rename of the journal, tiles, bundles and checkpoints, and the cleanup
+    assert rounds > 20  # every write and rename of the journal, tiles, bundles and checkpoints, and the cleanup
 
 
 WRITER = """
