@@ -27,6 +27,8 @@ class Location(NamedTuple):
     message: int | None = None
 
     def __str__(self) -> str:
+        if self.line is not None and self.message is not None:
+            return f"{self.file}:{self.line}#message{self.message}"
         if self.line is not None:
             return f"{self.file}:{self.line}"
         if self.message is not None:

@@ -136,3 +136,14 @@ register(Format(tetragon.NAME, lambda head, first, path: tetragon.sniff(first), 
 register(Format(auditd.NAME, lambda head, first, path: auditd.sniff(head), auditd.read))
 register(Format(zeek.NAME, lambda head, first, path: zeek.sniff(head, first), zeek.read))
 register(Format(flowlogs.NAME, lambda head, first, path: flowlogs.sniff(head), flowlogs.read))
+
+# Transcript formats (docs/events.md, "Transcript formats"); most specific first.
+from . import anthropic, inspect_ai, openai, rock, swe_agent  # noqa: E402
+
+for _fmt in (Format("inspect", inspect_ai.sniff, inspect_ai.read),
+             Format("swe-agent", swe_agent.sniff, swe_agent.read),
+             Format("rock", rock.sniff, rock.read),
+             Format("anthropic", anthropic.sniff, anthropic.read),
+             Format("openai-responses", openai.sniff_responses, openai.read),
+             Format("openai-chat", openai.sniff_chat, openai.read)):
+    FORMATS.insert(len(FORMATS) - 1, _fmt)  # before the generic format, which stays last
