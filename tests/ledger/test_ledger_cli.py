@@ -183,6 +183,14 @@ def test_altered_tile_is_named(ledger):
     assert "tile/0/001 does not match the entries of tile/entries/001: the tile was altered" in result.output
 
 
+def test_missing_partial_tile_of_a_checkpointed_size(ledger):
+    root, vkey = ledger
+    (root / "tile/1/000.p/1").unlink()
+    result = verify(root, vkey)
+    assert result.exit_code == 1
+    assert "tile/1/000.p/1 is missing (checkpoints/300 needs it)" in result.output
+
+
 def test_wrong_vkey_and_usage_errors(ledger, tmp_path):
     root, vkey = ledger
     result = verify(root, generate_signer(ORIGIN).vkey)

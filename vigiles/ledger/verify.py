@@ -152,7 +152,11 @@ def verify_log(root: Path | str, vkey: str | None = None, policy: Policy | None 
         notes.append("checkpoints/ is empty: there is no history to check the log against")
     for name in names:
         label = f"checkpoints/{name}"
-        cp = _open_signed((history_dir / name).read_bytes(), label, verifier, origin, report)
+        data = _read(history_dir / name)
+        if data is None:
+            problems.append(f"{label} cannot be read")
+            continue
+        cp = _open_signed(data, label, verifier, origin, report)
         if cp is None:
             continue
         if str(cp.size) != name:
@@ -185,6 +189,7 @@ def verify_log(root: Path | str, vkey: str | None = None, policy: Policy | None 
         _insert_before_roots(report, scan.entry_problems)
     else:
         # The entries match every signature, so any mismatch is in a derived tile.
+        scan.tile_problems.extend(_missing_partials(root, signed))
         problems.extend(_limited(scan.tile_problems, "tile problems"))
     problems.extend(_limited(scan.blob_problems, "blob problems"))
     if scan.not_records:
@@ -208,10 +213,31 @@ def verify_log(root: Path | str, vkey: str | None = None, policy: Policy | None 
 
 
 def _read(path: Path) -> bytes | None:
+    """The file's bytes; None when it is missing or cannot be read (reported as missing)."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except OSError:
         return None
+
+
+def _missing_partials(root: Path, signed: list[tuple[str, Checkpoint]]) -> list[str]:
+    """tlog-tiles: the partial tiles and bundles of every checkpointed size must be served
+    until the full tile exists."""
+    out, seen = [], set()
+    for label, cp in sorted(signed, key=lambda item: item[1].size):
+        level = 0
+        while cp.size >> (TILE_HEIGHT * level):
+            width = (cp.size >> (TILE_HEIGHT * level)) & (TILE_WIDTH - 1)
+            index = cp.size >> (TILE_HEIGHT * (level + 1))
+            paths = [(tile_path(level, index, width), tile_path(level, index))] if width else []
+            if level == 0 and width:
+                paths.append((entries_path(index, width), entries_path(index)))
+            for partial, full in paths:
+                if partial not in seen and not (root / partial).is_file() and not (root / full).is_file():
+                    out.append(f"{partial} is missing ({label} needs it)")
+                seen.add(partial)
+            level += 1
+    return out
 
 
 def _limited(items: list[str], what: str) -> list[str]:
