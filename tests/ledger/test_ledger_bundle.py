@@ -155,3 +155,42 @@ def test_export_refuses_what_the_log_does_not_hold(tmp_path):
     out = export_bundle(lg, INCIDENT, [("event", {"seq": 1}, i)], tmp_path / "b3")  # checkpoints first
     assert lg.checkpoint_size == 1 and verify_bundle(out, lg.vkey) == []
     lg.close()
+
+
+def test_random_corruption_both_verifiers_agree(exported, tmp_path):
+    """Flip, cut, delete or replace one file at random: the package and verify.py (loaded as a
+    module here; the fresh-venv run is above) reach the same verdict and never crash."""
+    import contextlib
+    import importlib.util
+    import io
+    import random
+
+    from vigiles.ledger.bundle import STANDALONE
+    spec = importlib.util.spec_from_file_location("bundle_verify", STANDALONE)
+    standalone_module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(standalone_module)
+    bundle, vkey, _ = exported
+    files = [p for p in bundle.rglob("*") if p.is_file() and p.name not in ("verify.py", "README.txt", "log.vkey")]
+    rng = random.Random(2024)
+    failures = 0
+    for trial in range(120):
+        target = rng.choice(files)
+        original = target.read_bytes()
+        data = bytearray(original)
+        op = rng.choice(["flip", "cut", "delete", "junk"])
+        if op == "flip" and data:
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+            target.write_bytes(bytes(data))
+        elif op == "cut":
+            target.write_bytes(bytes(data[:rng.randrange(len(data) + 1)]))
+        elif op == "delete":
+            target.unlink()
+        else:
+            target.write_bytes(os.urandom(rng.randrange(1, 100)))
+        problems = verify_bundle(bundle, vkey)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            code = standalone_module.main([str(bundle), "--vkey", vkey])
+        assert (problems == []) == (code == 0), (op, target, problems, code)
+        failures += bool(problems)
+        target.write_bytes(original)
+    assert failures > 100
