@@ -157,7 +157,7 @@ def test_export_refuses_what_the_log_does_not_hold(tmp_path):
     lg.close()
 
 
-def test_random_corruption_both_verifiers_agree(exported, tmp_path):
+def test_random_corruption_both_verifiers_agree(exported):
     """Flip, cut, delete or replace one file at random: the package and verify.py (loaded as a
     module here; the fresh-venv run is above) reach the same verdict and never crash."""
     import contextlib

@@ -136,9 +136,7 @@ def test_sigkill_at_random_moments(tmp_path):
     lg.close()
     rng = random.Random(1234)
     sizes = []
-    deadline = time.monotonic() + 3
-    rounds = 0
-    while rounds < 5 and time.monotonic() < deadline:
+    for rounds in range(4):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(root), str(rounds)],
                                 stdout=subprocess.PIPE, text=True)
         first = proc.stdout.readline()  # the writer is up and has acknowledged a batch
@@ -149,5 +147,4 @@ def test_sigkill_at_random_moments(tmp_path):
         proc.wait()
         acked = int((first + rest).split()[-1])
         sizes.append(check_recovered(root, acked, vkey))
-        rounds += 1
-    assert rounds >= 3 and sizes == sorted(sizes) and sizes[-1] > sizes[0]
+    assert sizes == sorted(sizes) and sizes[-1] > sizes[0]
