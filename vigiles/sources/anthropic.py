@@ -1,93 +1,172 @@
-"""Anthropic messages and Claude Code sessions: every `tool_use` block becomes an `action` event.
+"""Anthropic Messages and Claude Code sessions: every `tool_use` block becomes an `action` event.
 
-Accepted shapes: a JSON array of messages; a Messages API request body (`{"messages": [...]}`) or
-response (`{"type": "message", "role": "assistant", "content": [...]}`); JSON Lines of messages,
-of `{"messages": [...]}` records, or Claude Code session records (`type` user/assistant with a
-`message`, plus `sessionId`, `timestamp`, `uuid`; summaries, snapshots and other record types are
-skipped). Tool calls: `tool_use` blocks (`id`, `name`, `input` object; also `server_tool_use`);
-results: `tool_result` blocks (`tool_use_id`, `content` as a string or blocks, `is_error` → kept
-`is_error: true`). OpenAI-style `tool_calls` in the same files are read too.
+Shapes: a JSON array of messages, a Messages API request body (`{"messages": [...]}`) or response
+(`{"type": "message", "content": [...]}`), JSON Lines of messages or of `{"messages": [...]}`
+records, and Claude Code session logs (records with `type` user/assistant, a `message`,
+`sessionId`, `timestamp`, `uuid`; summaries, snapshots and other record types are skipped).
+A `tool_use` block (`id`, `name`, `input`) is the call; the `tool_result` block with the same
+`tool_use_id` (content a string or text blocks) is its output.
 
-run and episode: a Claude Code record's `sessionId` (subagent records keep `sidechain: true` and
-`agent_id`); else a document's `id` or the file's stem; `{"messages"}` records of a JSON Lines file
-are episodes of their own (their `id`, else `line<N>`). ts: a Claude Code record's `timestamp`.
+run is the file name; episode the Claude Code `sessionId`, else the conversation's `id` (`lineN`
+for a `{"messages"}` record of a JSON Lines file); ts the record's `timestamp` when it has one.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..events import Event
+from ..events import Event, EventError, Location
 from .base import ReadError
-from .openai_chat import EPISODE_KEYS, _base, _is_conversation
-from .transcript import (Line, Thread, classify, episode_id, guarded, messages_of, read_conversations, stem,
-                         text_id, ts_of)
+from .calls import action, guarded, is_document, json_lines, load_document, parse_arguments, text_of, timestamp
 
 NAME = "anthropic"
-SESSION_TYPES = frozenset({"user", "assistant"})
+RECORD_TYPES = frozenset({"user", "assistant", "system", "summary", "file-history-snapshot", "queue-operation"})
+PENDING_LINES = 256
+"""Lines after which a tool call still waiting for its result is emitted without it."""
+PENDING_CALLS = 1024
+
+
+def _is_generic(first: object) -> bool:
+    return isinstance(first, dict) and isinstance(first.get("kind"), str) and "ts" in first
 
 
 def sniff(head: bytes, first: object, path: Path) -> bool:
-    return classify(head, first, path) == NAME
+    if _is_generic(first):
+        return False
+    if isinstance(first, dict):
+        if ("sessionId" in first or "leafUuid" in first) and first.get("type") in RECORD_TYPES:
+            return True
+        if first.get("type") in RECORD_TYPES and b'"sessionId"' in head:
+            return True
+        if first.get("type") == "message" and first.get("role") == "assistant" and _blocks(first) and not any(
+                b.get("type") in ("input_text", "output_text", "refusal") for b in _blocks(first)):
+            return True  # a Messages API response (a Responses API message item has *_text parts)
+    return b'"tool_use"' in head or b'"tool_result"' in head
+
+
+def _blocks(message: dict) -> list:
+    content = message.get("content")
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+class _Pending:
+    """Tool calls waiting for their results, emitted in the order they were made."""
+
+    def __init__(self) -> None:
+        self.calls: OrderedDict[int, dict] = OrderedDict()
+        self.by_id: dict[str, int] = {}
+        self.count = 0
+
+    def add(self, call: dict) -> None:
+        self.count += 1
+        self.calls[self.count] = call
+        if call["call_id"] is not None:
+            self.by_id[call["call_id"]] = self.count
+
+    def result(self, call_id: Any, content: Any) -> None:
+        key = self.by_id.pop(str(call_id), None) if call_id is not None else None
+        if key is not None and key in self.calls:
+            self.calls[key]["output"] = text_of(content)
+            self.calls[key]["done"] = True
+
+    def ready(self, now: int, everything: bool = False) -> Iterator[dict]:
+        while self.calls:
+            key, call = next(iter(self.calls.items()))
+            if not (everything or call.get("done") or now - call["seen"] > PENDING_LINES
+                    or len(self.calls) > PENDING_CALLS):
+                return
+            del self.calls[key]
+            if call["call_id"] is not None:
+                self.by_id.pop(call["call_id"], None)
+            yield call
+
+
+def _emit(call: dict, name: str) -> Event | ReadError:
+    try:
+        return action(tool=call["tool"], args=call["args"], raw=call["raw"], step=call["step"], run=call["run"],
+                      episode=call["episode"], ts=call["ts"], source=call["source"], output=call.get("output"),
+                      call_id=call["call_id"])
+    except EventError as exc:
+        return ReadError(name, call["source"].line, f"tool call {call['tool']!r}: {exc}")
 
 
 def read(path: Path, name: str) -> Iterator[Event | ReadError]:
-    return guarded(name, NAME, lambda: read_conversations(path, name, NAME, threads, line_kind))
+    run = path.stem
+    steps: dict[Any, int] = {}
+    pending = _Pending()
+
+    def message(msg: Any, source: Location, episode: str | None, ts: Any, now: int) -> Iterator[ReadError]:
+        if not isinstance(msg, dict):
+            yield ReadError(name, source.line, "a message is a JSON object")
+            return
+        ts = ts if ts is not None else timestamp(msg.get("timestamp") or msg.get("created_at"))
+        for block in _blocks(msg):
+            kind = block.get("type")
+            if kind in ("tool_use", "server_tool_use"):
+                tool = block.get("name")
+                if not isinstance(tool, str) or not tool:
+                    yield ReadError(name, source.line, "tool_use block without a name")
+                    continue
+                args, raw = parse_arguments(block.get("input"))
+                step = steps.get(episode, 0)
+                steps[episode] = step + 1
+                call_id = block.get("id")
+                pending.add({"tool": tool, "args": args, "raw": raw, "step": step, "run": run, "episode": episode,
+                             "ts": ts, "source": source, "call_id": str(call_id) if call_id is not None else None,
+                             "seen": now})
+            elif kind == "tool_result":
+                pending.result(block.get("tool_use_id"), block.get("content"))
+
+    def conversation(messages: list, episode: str | None, line: int | None) -> Iterator[Event | ReadError]:
+        for index, msg in enumerate(messages):
+            yield from message(msg, Location(name, line=line, message=index), episode, None, 0)
+        for call in pending.ready(0, everything=True):
+            yield _emit(call, name)
+
+    head = path.open("rb").read(65536)
+    if is_document(head):
+        doc, error = load_document(path, name)
+        if error:
+            yield error
+            return
+        if isinstance(doc, dict) and doc.get("type") == "message":
+            yield from conversation([doc], doc.get("id"), None)
+        elif isinstance(doc, dict) and isinstance(doc.get("messages"), list):
+            yield from conversation(doc["messages"], doc.get("id"), None)
+        elif isinstance(doc, list):
+            yield from conversation(doc, None, None)
+        else:
+            yield ReadError(name, None, "expected a JSON array of messages or an object with 'messages'")
+        return
+
+    number = 0
+    for item in json_lines(path, name):
+        if isinstance(item, ReadError):
+            yield item
+            continue
+        number, value = item
+        if not isinstance(value, dict):
+            yield ReadError(name, number, "expected a JSON object (a message or a Claude Code record)")
+        elif isinstance(value.get("message"), dict) and value.get("type") in ("user", "assistant"):
+            session = value.get("sessionId")
+            yield from message(value["message"], Location(name, line=number),
+                               str(session) if session is not None else None, timestamp(value.get("timestamp")),
+                               number)
+        elif "sessionId" in value or value.get("type") in RECORD_TYPES:
+            pass  # summaries, snapshots, system notes: no tool calls
+        elif isinstance(value.get("messages"), list):
+            for call in pending.ready(number, everything=True):
+                yield _emit(call, name)
+            yield from conversation(value["messages"], str(value.get("id") or f"line{number}"), number)
+        elif "role" in value or value.get("type") == "message":
+            yield from message(value, Location(name, line=number), None, None, number)
+        else:
+            yield ReadError(name, number, "not a message, a conversation or a Claude Code record")
+        for call in pending.ready(number):
+            yield _emit(call, name)
+    for call in pending.ready(number, everything=True):
+        yield _emit(call, name)
 
 
-def _is_response(doc: Any) -> bool:
-    return isinstance(doc, dict) and doc.get("type") == "message" and isinstance(doc.get("content"), list)
-
-
-def threads(doc: Any, name: str) -> list[Thread] | str:
-    default = stem(name)
-    if isinstance(doc, list):
-        if doc and all(_is_conversation(item) for item in doc[:16]):
-            return [Thread(f"{name}[{index}]", default, episode_id(item, *EPISODE_KEYS) or str(index),
-                           messages_of(item) or [], _base(item))
-                    for index, item in enumerate(doc) if _is_conversation(item)]
-        if doc and all(isinstance(item, dict) and isinstance(item.get("message"), dict) for item in doc[:16]):
-            session = next((text_id(i.get("sessionId")) for i in doc[:16] if isinstance(i, dict)), None) or default
-            return [Thread(name, session, session, [i.get("message") if isinstance(i, dict) else i for i in doc])]
-        return [Thread(name, default, default, doc)]
-    if isinstance(doc, dict):
-        if _is_response(doc):
-            run = text_id(doc.get("id")) or default
-            return [Thread(name, run, run, [doc])]
-        messages = messages_of(doc)
-        if messages is None:
-            return "no messages found: expected a JSON array of messages or an object with 'messages'"
-        run = text_id(doc.get("run_id")) or text_id(doc.get("id")) or default
-        episode = episode_id(doc, "episode_id", "episode", "trajectory_id", "sample_id") or run
-        return [Thread(name, run, episode, messages, _base(doc))]
-    return f"an Anthropic transcript is a JSON array or object, not {type(doc).__name__}"
-
-
-def line_kind(value: Any, number: int, default: str) -> Line:
-    if not isinstance(value, dict):
-        if isinstance(value, list):
-            return Line("thread", thread=Thread(default, default, f"line{number}", value))
-        return Line("error", error=f"an Anthropic record is a JSON object, not {type(value).__name__}")
-    session = text_id(value.get("sessionId"))
-    kind = value.get("type")
-    if session is not None or "leafUuid" in value or kind in ("summary", "file-history-snapshot"):
-        message = value.get("message")
-        if kind not in SESSION_TYPES:
-            return Line("skip")
-        if not isinstance(message, dict):
-            return Line("error", error=f"Claude Code {kind} record without a 'message' object")
-        extra: dict[str, Any] = {}
-        if value.get("isSidechain") is True:
-            extra["sidechain"] = True
-        agent = text_id(value.get("agentId"))
-        if agent is not None:
-            extra["agent_id"] = agent
-        run = session or default
-        return Line("message", message, run=run, episode=run, ts=ts_of(value.get("timestamp")), extra=extra or None)
-    if "role" in value or "tool_calls" in value or _is_response(value):
-        return Line("message", value, run=default)
-    if _is_conversation(value):
-        episode = episode_id(value, *EPISODE_KEYS) or f"line{number}"
-        return Line("thread", thread=Thread(default, text_id(value.get("run_id")) or default, episode,
-                                            messages_of(value) or [], _base(value)))
-    return Line("error", error="not a message (no 'role'), a conversation (no 'messages') nor a Claude Code record")
+read = guarded(read)
