@@ -142,7 +142,10 @@ def parse_policy(data):
         kw, args = words[0], words[1:]
         defined = lambda n: n in policy["witnesses"] or n in policy["groups"]  # noqa: E731
         if kw == "log" and len(args) in (1, 2):
-            policy["logs"].append(parse_vkey(args[0]))
+            key = parse_vkey(args[0])
+            if key[2] != ALG_ED25519:
+                raise Failure("policy line %d: a log key must be an Ed25519 key (type 1)" % number)
+            policy["logs"].append(key)
         elif kw == "witness" and len(args) in (2, 3):
             if args[0] == "none" or defined(args[0]):
                 raise Failure("policy line %d: %r is defined twice" % (number, args[0]))
