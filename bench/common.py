@@ -65,3 +65,84 @@ def save(name: str, doc: dict) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": machine(), **doc}, indent=2) + "\n")
     return out
+
+
+# -- helpers for the suite (bench/run_all.py) --------------------------------------------------------
+def pin_one_core() -> int | None:
+    """Pin this process to one CPU (the lowest it may use); returns that CPU, or None where not supported."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def best_of(repeat: int, fn):
+    """Run `fn()` `repeat` times; return (best wall seconds, best CPU seconds, last result).
+
+    The machine the figures come from is shared, so the best of a few runs is the figure least
+    disturbed by other work; CPU time (time.process_time) is reported beside wall time.
+    """
+    import time
+    best_wall = best_cpu = float("inf")
+    result = None
+    for _ in range(max(1, repeat)):
+        w, c = time.perf_counter(), time.process_time()
+        result = fn()
+        best_wall = min(best_wall, time.perf_counter() - w)
+        best_cpu = min(best_cpu, time.process_time() - c)
+    return best_wall, best_cpu, result
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of already sorted values, nearest-rank."""
+    if not sorted_values:
+        return float("nan")
+    k = max(0, min(len(sorted_values) - 1, int(round(q / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[k]
+
+
+def argv_of(command: str) -> list[str]:
+    """A command line as a process's argv: shlex rules, falling back to whitespace splitting."""
+    import shlex
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = command.split()
+    return argv or command.split()
+
+
+def image_of(argv0: str, cwd: str = "/workspace") -> str:
+    """A plausible absolute executable path for argv[0]: kept when absolute, joined to `cwd` when
+    relative with a slash (./x.sh), else /usr/bin/<name> (where most programs of the corpus live)."""
+    import posixpath
+    if argv0.startswith("/"):
+        return argv0
+    if "/" in argv0:
+        return posixpath.normpath(posixpath.join(cwd, argv0))
+    return "/usr/bin/" + argv0
+
+
+def process_events(n: int, attack_share: float = 0.03, seed: int = 7) -> list[dict]:
+    """`n` process events built from the same replay as `replay(n)`: argv split with shlex, exe = image_of(argv[0]).
+
+    Each event's original command line is kept as `command_line` (an extra field the engine ignores),
+    for engines that take a command-line string (Sigma's CommandLine).
+    """
+    events = []
+    for i, action in enumerate(replay(n, attack_share, seed)):
+        argv = argv_of(action["input"])
+        if not argv:
+            argv = ["true"]
+        events.append({"kind": "process", "id": f"p{i}", "ts": action["ts"], "pid": 10_000 + i, "ppid": 9_999,
+                       "exe": image_of(argv[0]), "argv": argv, "cwd": "/workspace", "user": "agent",
+                       "parent_exe": "/usr/bin/bash", "parent_cmdline": "bash", "command_line": action["input"],
+                       "sandbox": action["sandbox"], "run": action["run"], "episode": action["episode"]})
+    return events
