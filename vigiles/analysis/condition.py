@@ -508,6 +508,8 @@ COMMON_WORDS = frozenset({
     "restart", "enable", "disable", "install", "up", "down", "new", "show", "status", "service", "systemctl",
     "sudo", "exec", "user", "http", "https", "curl", "wget", "file", "path", "name", "test", "config", "data",
     "instances", "instance", "server", "client", "send", "open", "read", "write", "copy", "echo", "cat", "tmp",
+    "find", "grep", "env", "export", "exec", "set", "bash", "python", "python3", "/tmp/", "git", "docker",
+    "-name", "-iname", "-type", "-exec", "-print", "-path", "-delete", "-mtime", "-size", "--help", "--version",
 })
 """Words too common in ordinary commands to choose as a rule's prefilter literal when another will do."""
 
@@ -515,7 +517,7 @@ COMMON_WORDS = frozenset({
 def _quality(found: set[str]) -> float:
     """How selective a set of literals is likely to be: longer is rarer; common words and short
     options (-name, -l) are seen in ordinary commands all the time."""
-    common = sum(1 for x in found if x in COMMON_WORDS or (x.startswith("-") and len(x) <= 8))
+    common = sum(1 for x in found if x in COMMON_WORDS or (x.startswith("-") and len(x) <= 3))
     return min((len(x) for x in found), default=0) - len(found) / 100 - 10 * common
 
 

@@ -31,6 +31,7 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 _WRITE_TOOLS = frozenset({"write_file", "create_file", "write", "file_write", "save_file", "str_replace_editor",
                           "edit_file", "text_editor", "str_replace_based_edit_tool", "upload", "apply_patch",
                           "create", "writefile", "write_to_file"})
+_EDITOR_READS = frozenset({"view", "read", "open", "cat", "show", "list", "undo_edit"})
 _PATH_KEYS = ("path", "file_path", "filename", "file", "target", "dest", "destination", "target_path")
 _CONTENT_KEYS = ("content", "file_text", "text", "contents", "data", "new_str", "body", "code")
 _COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "commands")
@@ -150,7 +151,11 @@ class Engine:
         if tool in _WRITE_TOOLS or (language is None and _first(args, _PATH_KEYS) and _first(args, _CONTENT_KEYS)):
             path = _first(args, _PATH_KEYS)
             content = _first(args, _CONTENT_KEYS)
-            if content is None and event.input and path:
+            subcommand = args.get("command") if isinstance(args.get("command"), str) else None
+            if subcommand in _EDITOR_READS and path:
+                # str_replace_editor view: a read, not a write
+                return f"{path}", lambda: [Cmd(name=tool, path=tool, args=[subcommand, path], reads=[path])]
+            if content is None and event.input and path and subcommand is None:
                 content = event.input
             if path:
                 text = f"{path}\n{content or ''}"
@@ -163,7 +168,9 @@ class Engine:
                         session.remember(path, content)
                         lang = lang_of_script(path, content)
                         via = (f"writes {path}",)
-                        if lang == "shell":
+                        if lang == "cron":
+                            cmds += self.reader.read_cron(content, session, via, path)
+                        elif lang == "shell":
                             cmds += self.reader.read(content, session, via)
                         elif lang:
                             cmds += self.reader.read_code(lang, content, session, via)

@@ -138,6 +138,10 @@ _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "for", "while", "unti
                        "function", "select", "time", "coproc", "[[", "]]", "{", "}", "!"})
 
 
+def _system_crontab(path: str) -> bool:
+    return path == "/etc/crontab" or path.startswith("/etc/cron.d/")
+
+
 def lang_of_script(path: str, content: str) -> str | None:
     """How a written file would be run: 'shell', an interpreter language, or None (not a script)."""
     first = content.lstrip()[:128].split("\n", 1)[0]
@@ -153,7 +157,9 @@ def lang_of_script(path: str, content: str) -> str | None:
             if lang:
                 return lang
     lowered = path.lower()
-    if lowered.endswith((".sh", ".bash", ".zsh", ".ksh")) or lowered.endswith(("crontab", ".service", "rc",
+    if "/cron" in lowered or "/var/spool/cron" in lowered or lowered.endswith("crontab"):
+        return "cron"
+    if lowered.endswith((".sh", ".bash", ".zsh", ".ksh")) or lowered.endswith((".service", "rc",
                                                                                 ".profile", ".timer")):
         return "shell"
     if lowered.endswith(".py"):
@@ -193,6 +199,14 @@ class ShellReader:
         walk = _Walk(self._parser, session or Session())
         if argv:
             walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [])
+        self.touched = walk.touched
+        return walk.out
+
+    def read_cron(self, text: str, session: Session | None = None, via: tuple[str, ...] = (),
+                  path: str = "") -> list[Cmd]:
+        """The commands of crontab lines (five time fields, or an @keyword, then the command)."""
+        walk = _Walk(self._parser, session or Session())
+        walk.cron_text(text, via, 0, system=_system_crontab(path))
         self.touched = walk.touched
         return walk.out
 
@@ -244,7 +258,7 @@ class _Walk:
             self.pipeline(node, via, env, depth)
         elif kind == "redirected_statement":
             body = node.child_by_field_name("body")
-            reds = [c for c in node.children if c.id != body.id] if body is not None else []
+            reds = [c for c in node.children if c.id != body.id] if body is not None else list(node.children)
             if body is not None and body.type == "command":
                 self.node(body, via, env, depth, reds)
             elif body is not None:
@@ -256,8 +270,13 @@ class _Walk:
                 for cmd in self.out[before:]:
                     self.apply_redirects(cmd, targets)
             else:
-                for child in reds:
-                    self.node(child, via, env, depth)
+                # `> /var/log/syslog` alone: the shell runs the null command with the redirection.
+                targets = [t for red in reds if red.type == "file_redirect"
+                           for t in self.redirect_target(red, env, via, depth)[0]]
+                if targets:
+                    cmd = Cmd(name=":", path=":", via=via)
+                    self.apply_redirects(cmd, targets)
+                    self.out.append(cmd)
         elif kind == "variable_assignment":
             self.assign(node, env, via, depth)
             self.out.append(Cmd(name="assign", path="assign", args=[self.assignment_text(node, env)], via=via))
@@ -303,11 +322,10 @@ class _Walk:
         stages = [c for c in node.named_children if c.type in ("command", "redirected_statement", "subshell",
                                                                 "compound_statement", "if_statement",
                                                                 "for_statement", "while_statement")]
-        start = len(self.out)
         stdin: str | None = None
         known = True
         names: list[str] = []
-        firsts: list[int] = []
+        members: list[list[Cmd]] = []
         for stage in stages:
             before = len(self.out)
             body, reds = stage, []
@@ -315,22 +333,26 @@ class _Walk:
                 body = stage.child_by_field_name("body") or stage
                 reds = [c for c in stage.children if c.id != body.id]
             if body.type == "command":
-                cmd_stdin = stdin if known else None
-                self.simple(body, via, env, depth, reds, stdin=cmd_stdin, piped=True)
+                self.simple(body, via, env, depth, reds, stdin=stdin if known else None, piped=True)
             else:
                 self.node(stage, via, env, depth)
-            firsts.append(before)
-            if len(self.out) > before:
-                top = self.out[before]
-                names.append(top.name)
-                produced = top.stdout if known else None
-                stdin, known = (produced, produced is not None)
+            produced_cmds = self.out[before:]
+            # The stage's own commands: the program and what its wrappers (sudo, env, ...) run,
+            # not what runs inside its $(...) or a script it reads.
+            own = [c for c in produced_cmds if all(v in _WRAPPERS for v in c.via[len(via):])]
+            members.append(own)
+            effective = own[-1] if own else None
+            names.append(effective.name if effective is not None else "")
+            if body.type == "command":
+                produced = effective.stdout if effective is not None and known else None
             else:
-                names.append("")
-                stdin, known = None, False
-        for position, index in enumerate(firsts):
-            if index < len(self.out) and index >= start:
-                cmd = self.out[index]
+                # A group's output, as far as known: `(crontab -l; echo '* * * * * x') | crontab -`
+                # gives the lines the agent adds, which is what matters here.
+                outputs = [c.stdout for c in own if c.stdout is not None]
+                produced = "".join(outputs) if outputs else None
+            stdin, known = produced, produced is not None
+        for position, own in enumerate(members):
+            for cmd in own:
                 cmd.pipe_from = [n for n in names[:position] if n]
                 cmd.pipe_to = [n for n in names[position + 1:] if n]
 
@@ -518,7 +540,9 @@ class _Walk:
     def written(self, path: str, content: str, via, depth) -> None:
         """A file written with known content: read it now, as what it would do when run."""
         lang = lang_of_script(path, content)
-        if lang == "shell":
+        if lang == "cron":
+            self.cron_text(content, via + (f"writes {path}",), depth, system=_system_crontab(path))
+        elif lang == "shell":
             self.text(content, via + (f"writes {path}",), {}, depth + 1)
         elif lang:
             self.code(lang, content, via + (f"writes {path}",), depth + 1, name=lang, path=lang, args=[])
@@ -574,13 +598,21 @@ class _Walk:
         if self.session.files and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth)
 
-    def cron_text(self, text: str, via, depth) -> None:
+    def cron_text(self, text: str, via, depth, system: bool = False) -> None:
+        """Crontab lines; a system crontab (/etc/crontab, /etc/cron.d) has a user before the command."""
+        skip = 1 if system else 0
         for line in text.splitlines()[:256]:
-            fields = line.split(None, 5)
-            if len(fields) == 6 and not line.lstrip().startswith("#"):
-                self.text(fields[5], via, {}, depth + 1)
-            elif line.startswith("@") and len(fields) >= 2:
-                self.text(line.split(None, 1)[1], via, {}, depth + 1)
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#") or ("=" in stripped.split()[0] and not stripped.startswith("@")):
+                continue
+            if stripped.startswith("@"):
+                fields = stripped.split(None, 1 + skip)
+                if len(fields) == 2 + skip:
+                    self.text(fields[-1], via, {}, depth + 1)
+                continue
+            fields = stripped.split(None, 5 + skip)
+            if len(fields) == 6 + skip:
+                self.text(fields[-1], via, {}, depth + 1)
 
     def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
         name, args = cmd.name, cmd.args
@@ -688,7 +720,6 @@ class _Walk:
                 inner.redirects.extend(cmd.redirects)
                 inner.writes.extend(cmd.writes)
                 inner.reads.extend(cmd.reads)
-                inner.pipe_from, inner.pipe_to = list(cmd.pipe_from), list(cmd.pipe_to)
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
@@ -701,7 +732,7 @@ class _Walk:
         self.touched = True
         lang = lang_of_script(path, content) or "shell"
         inner = via + (f"script {path}",)
-        if lang == "shell":
+        if lang in ("shell", "cron"):
             self.text(content, inner, {}, depth + 1)
         else:
             self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
