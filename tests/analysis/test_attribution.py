@@ -28,6 +28,16 @@ def test_host_findings_take_the_step_of_the_action_that_caused_them():
     assert {"network_access", "compute_acquisition"} <= set(incident.categories)
 
 
+def test_the_cloud_firewall_flow_log_is_tied_to_the_actions():
+    """What the provider's firewall saw in ROME (flows by address only) lands on the right steps."""
+    result = scan([ROME], load())
+    flows = {(f.rule, f.step) for f in result.findings if "vpc-flow.log" in str(f.evidence.get("source"))}
+    assert ("long_lived_outbound_connection", 9) in flows  # the tunnel, opened by running the script
+    assert ("mining_pool_port_connection", 13) in flows    # the renamed miner's pool connection
+    how = {f.evidence["caused_by"]["how"] for f in result.findings if "vpc-flow.log" in str(f.evidence.get("source"))}
+    assert how == {"address, host and time"}
+
+
 def test_gpu_seconds_are_split_between_the_job_and_nobody():
     result = scan([ROME], load())
     compute = result.compute

@@ -34,6 +34,7 @@ class Attributor:
         self.window_s = window_s
         self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[Action]]] = {}
         self.timeline: dict[tuple, tuple[list[float], list[Action]]] = {}
+        self.addresses: dict[str, tuple[str | None, str | None]] = {}
 
     def observe(self, event: Event) -> None:
         """Learn from every event: actions (with their pids), processes (the tree)."""
@@ -48,6 +49,11 @@ class Attributor:
                 _insert(self.timeline.setdefault(("host", event.host), ([], [])), event.ts, event)
         elif kind == "process":
             self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
+        elif kind == "network" and event.src and (event.host or event.sandbox):
+            # A host sensor saw this address used by this host/sandbox: flow logs that know only
+            # addresses (a cloud firewall's) can then be tied to the sandbox's actions.
+            if event.src in self.addresses or len(self.addresses) < MAX_ADDRESSES:
+                self.addresses[event.src] = (event.host, event.sandbox)
 
     def cause_of(self, event: Event) -> Cause | None:
         if isinstance(event, Action):
@@ -62,10 +68,18 @@ class Attributor:
             cause = _latest(self.by_pid.get((host, pid)), event.ts, None)
             if cause is not None:
                 return _with(cause, "action pid" if pid == event.pid else "process tree")
-        for key in _places(event):
+        places, how = _places(event), None
+        if not places and event.kind == "network":
+            local = self.addresses.get(getattr(event, "src", None) or "") or self.addresses.get(
+                getattr(event, "dst", None) or "")
+            if local is not None:
+                places = [("sandbox", local[1])] if local[1] else []
+                places += [("host", local[0])] if local[0] else []
+                how = "address, host and time"
+        for key in places:
             cause = _latest(self.timeline.get(key), event.ts, self.window_s)
             if cause is not None:
-                return _with(cause, "sandbox and time" if key[0] == "sandbox" else "host and time")
+                return _with(cause, how or ("sandbox and time" if key[0] == "sandbox" else "host and time"))
         return None
 
     def attribute(self, finding: Finding, event: Event) -> Finding:
@@ -83,6 +97,7 @@ class Attributor:
 
 
 MAX_PER_PLACE = 50_000
+MAX_ADDRESSES = 100_000
 
 
 def _insert(series: tuple[list[float], list[Action]], ts: float, action: Action) -> None:
