@@ -34,7 +34,7 @@ def test_rome_example_json_contract(tmp_path):
     # the script written (8), run (9, with its ssh process), and installed in cron to run again (15)
     assert {f["step"] for f in tunnel} == {8, 9, 15}
     assert all(f["episode"] == "ep-018342" for f in doc["findings"])
-    assert doc["stats"]["bad_lines"] == 0 and doc["stats"]["files"] == 2
+    assert doc["stats"]["bad_lines"] == 0 and doc["stats"]["files"] == 3  # transcript, host log, flow log
     assert doc["compute"]["gpu_seconds_outside_jobs"] > 0
 
 
