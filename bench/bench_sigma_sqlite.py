@@ -30,7 +30,6 @@ import argparse
 import re
 import sqlite3
 import sys
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 

@@ -5,7 +5,6 @@ import json
 import os
 import platform
 import random
-import re
 import sys
 from pathlib import Path
 

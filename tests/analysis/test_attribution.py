@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from vigiles.analysis.attribution import Attributor
-from vigiles.analysis.compute import ComputeAccountant, JobSpec, load_policy
+from vigiles.analysis.compute import ComputeAccountant, load_policy
 from vigiles.analysis.rules import load
 from vigiles.events import from_dict
 from vigiles.pipeline import scan

@@ -1,27 +1,14 @@
 """Built-in self_replication rules: copies of weights, code or images leaving, and exfiltration channels."""
 import pytest
 
-from vigiles.analysis.engine import Engine
-from vigiles.analysis.rules import SEVERITY_RANK, load
-from vigiles.events import from_dict
+from rulecheck import category_alerts, check_category_loads
 
 CATEGORY = "self_replication"
-ENGINE = Engine(load())
-
-
-def alerts(command: str) -> set[str]:
-    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": "t"})
-    return {f.rule for f in ENGINE.analyze(event)
-            if f.category == CATEGORY and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]}
+alerts = category_alerts(CATEGORY)
 
 
 def test_rules_load_cleanly():
-    ruleset = load()
-    assert ruleset.problems == []
-    mine = [r for r in ruleset.rules if r.category == CATEGORY]
-    assert mine
-    assert all(r.attack for r in mine)
-    assert not [r.id for r in mine if r.needles is None and r.per_command]
+    check_category_loads(CATEGORY, minimum=1)
 
 
 @pytest.mark.parametrize("command, rule", [

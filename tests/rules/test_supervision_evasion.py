@@ -2,27 +2,14 @@
 masquerading and rootkits, timestomping, sandbox detection."""
 import pytest
 
-from vigiles.analysis.engine import Engine
-from vigiles.analysis.rules import SEVERITY_RANK, load
-from vigiles.events import from_dict
+from rulecheck import category_alerts, check_category_loads
 
 CATEGORY = "supervision_evasion"
-ENGINE = Engine(load())
-
-
-def alerts(command: str) -> set[str]:
-    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": "t"})
-    return {f.rule for f in ENGINE.analyze(event)
-            if f.category == CATEGORY and SEVERITY_RANK[f.severity] >= SEVERITY_RANK["medium"]}
+alerts = category_alerts(CATEGORY)
 
 
 def test_rules_load_cleanly():
-    ruleset = load()
-    assert ruleset.problems == []
-    mine = [r for r in ruleset.rules if r.source.split(" item")[0].endswith("supervision_evasion.yaml")]
-    assert len(mine) > 20
-    assert all(r.attack for r in mine)
-    assert not [r.id for r in mine if r.needles is None and r.per_command]
+    check_category_loads(CATEGORY, minimum=21)
 
 
 @pytest.mark.parametrize("command, rule", [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from ..events import Action, Event, Process
+from ..events import Action, Event
 from .findings import Finding
 from .proctree import ProcessTree
 

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import ahocorasick
 import re2
 
-from ..events import Action, Event, File, Process
+from ..events import Action, Event, File
 from .command import Cmd
 from .condition import Hits
 from .fields import Subject

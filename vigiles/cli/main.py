@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from .. import __version__
-from ..analysis.rules import CATEGORIES, SEVERITIES, SEVERITY_RANK, load
+from ..analysis.rules import CATEGORIES, SEVERITY_RANK, load
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="vigiles: an independent watcher for AI agents.")

@@ -19,7 +19,7 @@ import re2
 
 from ..events import Event, EventError
 from .base import MAX_LINE_BYTES, ReadError, bounded_lines
-from .sensorutil import MAX_ARGS, MAX_TEXT, build, clip, ip_of, is_local, to_int
+from .sensorutil import MAX_ARGS, MAX_TEXT, build, ip_of, is_local, to_int
 
 NAME = "auditd"
 
