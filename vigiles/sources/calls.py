@@ -18,6 +18,7 @@ from .base import MAX_LINE_BYTES, ReadError, bounded_lines
 
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
+EDITOR_COMMANDS = frozenset({"view", "create", "str_replace", "insert", "undo_edit", "write", "read", "open", "edit"})
 INPUT_KEYS = ("command", "cmd", "code", "script", "input", "commands", "source", "query")
 
 
@@ -41,6 +42,8 @@ def input_of(args: dict | None, raw: str | None) -> str | None:
         return raw
     if not args:
         return None
+    if isinstance(args.get("command"), str) and args["command"] in EDITOR_COMMANDS and "path" in args:
+        return None  # an editor's sub-command (view, create, str_replace) is not a command line
     for key in INPUT_KEYS:
         value = args.get(key)
         if isinstance(value, str):

@@ -63,6 +63,8 @@ def _read_archive(path: Path, name: str) -> Iterator[Event | ReadError]:
             yield ReadError(name, None, f"archive has {len(members)} members, over the {MAX_MEMBERS} limit")
             return
         header = _member(archive, "header.json", name)
+        if not header:  # a run still in progress has only its journal
+            header = _member(archive, "_journal/start.json", name)
         run = _run_id(header.get("eval") if isinstance(header, dict) else None, path)
         for info in sorted(members, key=lambda m: m.filename):
             if not (info.filename.startswith("samples/") and info.filename.endswith(".json")):
@@ -100,9 +102,26 @@ def _run_id(spec: Any, path: Path) -> str:
     return path.stem
 
 
+def _resolve(value: Any, attachments: dict, depth: int = 0) -> Any:
+    """Inspect stores long strings once, as `attachment://<hash>` into the sample's attachments."""
+    if isinstance(value, str) and value.startswith("attachment://"):
+        found = attachments.get(value[len("attachment://"):])
+        return found if isinstance(found, str) else value
+    if depth > 32:
+        return value
+    if isinstance(value, dict):
+        return {k: _resolve(v, attachments, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve(v, attachments, depth + 1) for v in value]
+    return value
+
+
 def _sample(sample: dict, run: str, name: str, where: str) -> Iterator[Event | ReadError]:
     episode = f"{sample.get('id')}#{sample.get('epoch', 1)}"
     messages = sample.get("messages") or []
+    attachments = sample.get("attachments")
+    if isinstance(attachments, dict) and attachments and isinstance(messages, list):
+        messages = _resolve(messages, attachments)
     if not isinstance(messages, list):
         yield ReadError(name, None, f"{where}: messages is not a list")
         return

@@ -121,6 +121,9 @@ def _calls(message: dict) -> Iterator[tuple[str | None, str, Any]]:
         command = act.get("command") if isinstance(act, dict) else None
         if isinstance(command, list):
             command = shlex.join(str(c) for c in command)  # argv, quoted so a shell reads it back unchanged
+        commands = act.get("commands") if isinstance(act, dict) else None
+        if command is None and isinstance(commands, list):
+            command = "\n".join(str(c) for c in commands)  # shell_call: shell command lines, run in order
         args = {"command": command} if command is not None else (act if isinstance(act, dict) else {})
         yield message.get("call_id") or message.get("id"), "local_shell" if kind == "local_shell_call" else "shell", args
         return
@@ -147,7 +150,12 @@ def _results(messages: list) -> dict[str, tuple[str | None, int | None]]:
         elif message.get("type") in ("function_call_output", "local_shell_call_output", "shell_call_output"):
             output = message.get("output")
             exit_code = None
-            if isinstance(output, dict):
+            if isinstance(output, list):  # shell_call_output: one {stdout, stderr, outcome} per command
+                parts = [o for o in output if isinstance(o, dict)]
+                codes = [(o.get("outcome") or {}).get("exit_code") for o in parts if isinstance(o.get("outcome"), dict)]
+                exit_code = next((c for c in reversed(codes) if isinstance(c, int)), None)
+                output = "\n".join(str(o.get("stdout") or "") + str(o.get("stderr") or "") for o in parts)
+            elif isinstance(output, dict):
                 exit_code = output.get("exit_code")
                 output = output.get("output") or output.get("stdout")
             found[str(message.get("call_id"))] = (text_of(output), exit_code if isinstance(exit_code, int) else None)

@@ -7,6 +7,7 @@ the whole action string. run is the file name; episode the instance id from `inf
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Iterator
 
@@ -33,8 +34,8 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
         yield ReadError(name, None, "a .traj file is an object with a `trajectory` list")
         return
     info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
-    episode = info.get("instance_id") or doc.get("instance_id") or (doc.get("environment") if isinstance(
-        doc.get("environment"), str) else None)
+    episode = info.get("instance_id") or doc.get("instance_id") or _replay_instance(doc.get("replay_config")) \
+        or path.name.split(".traj")[0]
     step = 0
     for index, entry in enumerate(doc["trajectory"]):
         if not isinstance(entry, dict):
@@ -48,6 +49,20 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
         yield action(tool=tool, args=None, raw=command, step=step, run=path.stem, episode=episode, ts=None,
                      source=Location(name, message=index), output=text_of(entry.get("observation")))
         step += 1
+
+
+def _replay_instance(config: object) -> str | None:
+    """SWE-agent 1.x keeps the instance id in `replay_config` (a JSON string): problem_statement.id."""
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(config, dict):
+        statement = config.get("problem_statement")
+        if isinstance(statement, dict) and isinstance(statement.get("id"), str):
+            return statement["id"]
+    return None
 
 
 read = guarded(read)
