@@ -100,6 +100,7 @@ def serve(
     ssl_certfile: Optional[Path] = typer.Option(None, "--ssl-certfile", help="TLS certificate (PEM)."),
     ssl_keyfile: Optional[Path] = typer.Option(None, "--ssl-keyfile", help="TLS private key (PEM)."),
     rock_upstream: Optional[str] = typer.Option(None, "--rock-upstream", help="A ROCK rocklet URL: mount the guarding gateway at /rock."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event, finding and guard decision to this transparency log."),
     ledger_hook: Optional[str] = typer.Option(None, "--ledger-hook", help="module:factory returning a ledger hook (see docs/service.md)."),
     max_inflight: int = typer.Option(8, "--max-inflight", help="Ingest requests in progress before 429."),
     max_queue: int = typer.Option(200_000, "--max-queue", help="Events waiting for analysis before 429."),
@@ -121,7 +122,14 @@ def serve(
         sys.stderr.write("--no-builtin needs at least one --rules PATH\n")
         raise typer.Exit(2)
     hook = None
-    if ledger_hook:
+    if ledger is not None:
+        from ..sinks.ledger import ServiceLedger
+        try:
+            hook = ServiceLedger(ledger, _db(db))
+        except (OSError, ValueError) as exc:
+            sys.stderr.write(f"cannot open ledger {ledger}: {exc}\n")
+            raise typer.Exit(2)
+    elif ledger_hook:
         from ..service.ledger_hook import load_hook
         try:
             hook = load_hook(ledger_hook)

@@ -163,6 +163,10 @@ class AnalysisWorker:
             if findings:
                 store.add_findings(findings)
                 self._regroup(findings)
+        if svc.ledger is not None and hasattr(svc.ledger, "record"):
+            # Everything stored also goes into the transparency log (vigiles serve --ledger DIR).
+            svc.ledger.record(events=[e for w in batch if w.kind == "events" for e in w.events] + extra_events,
+                              findings=findings, decisions=decisions)
         for f in findings:
             svc.metrics.findings.inc(1, f.severity)
 

@@ -65,3 +65,67 @@ class LedgerSink:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class ServiceLedger:
+    """The service's ledger: what the analysis thread stores is also appended to the log, and the
+    dashboard and incidents API read its state and per-incident inclusion proofs from here.
+
+    Implements `vigiles.service.ledger_hook.LedgerHook` (state, evidence_bundle) plus `record`, which
+    the service's analysis thread calls after each batch it stores.
+    """
+
+    def __init__(self, path: str | Path, store_path: str | Path) -> None:
+        import threading
+
+        from .store import Store
+        self.path = Path(path)
+        self.store = Store(store_path)
+        self.sink = LedgerSink.open(path, self.store)
+        self.lock = threading.Lock()
+        self._verified: tuple[int, bool, str] | None = None
+
+    def record(self, events=(), findings=(), incidents=(), decisions=()) -> None:
+        with self.lock:
+            self.sink.add_events(list(events))
+            self.sink.add_findings(list(findings))
+            if incidents:
+                self.sink.add_incidents(list(incidents))
+            for decision in decisions:
+                self.sink.add_record("guard_decision", decision, decision.get("id", ""))
+
+    def state(self) -> dict[str, Any]:
+        from ..ledger import verify_log
+        with self.lock:
+            self.sink.log.maybe_checkpoint()
+            info = self.sink.log.checkpoint_info
+        import base64
+        size = info.size
+        if self._verified is None or self._verified[0] != size:
+            report = verify_log(self.path, self.sink.log.vkey)
+            detail = "every entry, tile and checkpoint verified" if report.ok else "; ".join(report.problems[:3])
+            self._verified = (size, report.ok, detail)
+        return {"latest_checkpoint": {"size": size, "root": base64.b64encode(info.root).decode(),
+                                      "origin": info.origin},
+                "verified": self._verified[1], "detail": self._verified[2], "vkey": self.sink.log.vkey}
+
+    def evidence_bundle(self, incident: dict, findings: list[dict], events: list[dict]) -> dict[str, Any] | None:
+        refs = [("finding", f["id"]) for f in findings] + [("event", e["id"]) for e in events if "id" in e]
+        with self.lock:
+            self.sink.log.checkpoint()
+            entries, missing = [], []
+            for kind, ident in refs:
+                index = self.store.ledger_ref(kind, ident)
+                if index is None:
+                    missing.append(f"{kind} {ident}")
+                    continue
+                entries.append({"kind": kind, "id": ident, "index": index,
+                                "proof": self.sink.log.tlog_proof(index).decode()})
+            checkpoint = self.sink.log.latest_checkpoint().decode()
+        return {"checkpoint": checkpoint, "vkey": self.sink.log.vkey, "entries": entries, "missing": missing,
+                "offline": f"vigiles export bundle {incident.get('id')} -o DIR --ledger {self.path}"}
+
+    def close(self) -> None:
+        with self.lock:
+            self.sink.close()
+            self.store.close()
