@@ -16,7 +16,7 @@ from typing import List, Optional
 
 import typer
 
-from .main import Format, Severity, _db_path, _printable, err, out
+from .main import Format, Severity, _db_path, _printable, err, exit_for, out, print_report
 
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
@@ -164,31 +164,7 @@ class _Consumer:
         return result
 
 
-def _print_report(result, format: Format, output: Optional[Path]) -> None:
-    from rich.console import Console
 
-    from ..sinks import report
-    if format is Format.json:
-        text = report.to_json(result)
-    elif format is Format.markdown:
-        text = report.to_markdown(result)
-    else:
-        text = None
-    if text is not None:
-        if output:
-            output.write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        report.print_table(result, Console(file=open(output, "w")) if output else out)
-
-
-def _exit_for(result, fail_on: Optional[Severity]) -> None:
-    from ..analysis.rules import SEVERITY_RANK
-    if fail_on is not None:
-        bar = SEVERITY_RANK[fail_on.value]
-        if any(SEVERITY_RANK[f.severity] >= bar for f in result.findings):
-            raise typer.Exit(1)
 
 
 def watch(
@@ -277,8 +253,8 @@ def watch(
         sys.stderr.write(f"vigiles: {stats['lost_exec_details']} programs exited before their details could be read\n")
     if stats.get("queue_dropped"):
         sys.stderr.write(f"vigiles: {stats['queue_dropped']} events dropped (the analysis fell behind)\n")
-    _print_report(result, format, output)
-    _exit_for(result, fail_on)
+    print_report(result, format, output)
+    exit_for(result, fail_on)
 
 
 def sensor(

@@ -71,8 +71,6 @@ def scan(
 ) -> None:
     """Scan recorded agent transcripts and host logs for instrumental-convergence behaviour."""
     from ..pipeline import scan as run_scan
-    from ..sinks import report
-
     if no_builtin and not rules:
         err.print("--no-builtin needs at least one --rules PATH")
         raise typer.Exit(2)
@@ -120,6 +118,15 @@ def scan(
     hidden = result.stats["bad_lines"] + result.stats["bad_files"] - len(result.errors)
     if hidden > 0:
         sys.stderr.write(f"... and {hidden} more input errors\n")
+    print_report(result, format, output)
+    if result.unreadable:
+        raise typer.Exit(2)
+    exit_for(result, fail_on)
+
+
+def print_report(result, format: Format, output: Optional[Path]) -> None:
+    """The result in the chosen format, on stdout or in `output` (scan, watch and sensor share it)."""
+    from ..sinks import report
     if format is Format.json:
         text = report.to_json(result)
     elif format is Format.markdown:
@@ -133,8 +140,10 @@ def scan(
             sys.stdout.write(text if text.endswith("\n") else text + "\n")
     else:
         report.print_table(result, Console(file=open(output, "w")) if output else out)
-    if result.unreadable:
-        raise typer.Exit(2)
+
+
+def exit_for(result, fail_on: Optional[Severity]) -> None:
+    """Exit status 1 when a finding at or above `fail_on` exists."""
     if fail_on is not None:
         bar_rank = SEVERITY_RANK[fail_on.value]
         if any(SEVERITY_RANK[f.severity] >= bar_rank for f in result.findings):
@@ -445,8 +454,8 @@ def _mount_optional() -> None:
         # themselves; without the extra, the rest of the command line still works.
         try:
             register = __import__(f"vigiles.cli.{module}", fromlist=["register"]).register
-        except ImportError:
-            continue
+        except (ImportError, AttributeError):
+            continue  # no extra installed, or that module is the one importing us (it registers itself)
         register(app)
 
 

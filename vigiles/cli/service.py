@@ -9,6 +9,8 @@ from typing import List, Optional
 
 import typer
 
+from .main import Severity, _db_path
+
 tokens_app = typer.Typer(no_args_is_help=True, help="Access tokens for the service (stored hashed in the store).")
 
 
@@ -17,17 +19,7 @@ class Role(str, Enum):
     viewer = "viewer"
 
 
-class Severity(str, Enum):
-    info = "info"
-    low = "low"
-    medium = "medium"
-    high = "high"
-    critical = "critical"
-
-
-def _db(db: Optional[Path]) -> Path:
-    from ..sinks.store import default_path
-    return db or default_path()
+_db = _db_path
 
 
 def _connect(db: Optional[Path]) -> sqlite3.Connection:
