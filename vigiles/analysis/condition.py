@@ -327,6 +327,21 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
     test = _leaf_test(node.cmp, node.values)
     negative = node.cmp == "!="
 
+    if FIELDS[fname].scope != "cmd":
+        # The value depends on the event only: decide once per event and replay the hit.
+        def event_leaf(s: Subject, hits: Hits) -> bool:
+            memo = s.memo
+            if memo is None:
+                return leaf(s, hits)
+            key = id(event_leaf)
+            found = memo.get(key)
+            if found is None:
+                scratch = Hits()
+                found = memo[key] = (leaf(s, scratch), scratch.items)
+            if found[0]:
+                hits.items.extend(found[1])
+            return found[0]
+
     def leaf(s: Subject, hits: Hits) -> bool:
         value = getter(s)
         if value is None:
@@ -346,7 +361,7 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
             hits.items.append((fname, value))
             return True
         return False
-    return leaf
+    return event_leaf if FIELDS[fname].scope != "cmd" else leaf
 
 
 # -- analysis for the prefilter and for scoping -----------------------------------------------------

@@ -263,11 +263,24 @@ class Engine:
     def _match(self, event: Event, cmds: list, text: str, selected: Iterable[int]) -> list[tuple]:
         """(rule index, the command it matched, what matched) for each rule that fires, in rule order."""
         matches: list[tuple] = []
+        memo: dict = {}
+        per_cmd: list[set[int]] | None = None
+        kind = event.kind if event.kind in self.automata else "action"
         for index in sorted(selected):
             rule = self.rules[index]
-            targets = cmds if rule.per_command else [cmds[0] if cmds else None]
+            if not rule.per_command:
+                targets = [cmds[0] if cmds else None]
+            elif rule.cmd_scoped and len(cmds) > 1:
+                # Only the commands whose own text holds one of the rule's literals can match it:
+                # a long script costs one pass per command, not one per rule and command.
+                if per_cmd is None:
+                    per_cmd = [self.candidates(_lower(_cmd_text(c)), kind)[0] if c is not None else set()
+                               for c in cmds]
+                targets = [c for c, found in zip(cmds, per_cmd) if index in found]
+            else:
+                targets = cmds
             for cmd in targets:
-                subject = Subject(event, cmd, text)
+                subject = Subject(event, cmd, text, memo)
                 hits = Hits()
                 if not rule.predicate(subject, hits):
                     continue
@@ -304,14 +317,23 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
+def _lower(text: str) -> str:
+    """Text as the prefilter searches it: lowercased, no quotes or backslashes, no spaces around pipes."""
+    lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
+    if "|" in lowered:
+        lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
+    return lowered
+
+
 def _cmd_text(cmd: Cmd) -> str:
     """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe."""
-    parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.redirects]
+    parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
     if cmd.pipe_from:
         parts.append("|" + cmd.name)
     if cmd.code is not None:
         parts.append(" ".join(sorted(cmd.code.calls)))
         parts.append(" ".join(sorted(cmd.code.modules)))
+        parts.append(cmd.code.text)
     parts.extend(f"{k}={v}" for k, v in cmd.env.items())
     return " ".join(parts)
 

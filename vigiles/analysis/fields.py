@@ -19,6 +19,9 @@ class Subject:
     event: Any
     cmd: Cmd | None
     text: str
+    memo: dict | None = None
+    """Results of conditions on the event alone, shared by every command of one event, so a rule
+    pairing `evt.text regex ...` with command fields reads the text once, not once per command."""
 
 
 @dataclass(frozen=True, slots=True)

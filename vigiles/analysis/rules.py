@@ -25,6 +25,8 @@ _SCOPE_KINDS = {"cmd": {"action", "process", "file"}, "process": {"process"}, "n
                 "gpu": {"gpu"}, "file": {"file"}}
 
 
+_ELSEWHERE = frozenset({"cmd.pipe_from", "cmd.pipe_to", "cmd.via"})
+"""Command fields whose values name other commands, so they are not in the command's own text."""
 PURE_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.scope == "cmd") | {"evt.text", "evt.kind", "evt.tool"}
 
 
@@ -54,6 +56,9 @@ class Rule:
     word_needles: set[str] = field(default_factory=set)
     """Needles that are program names: they count only where they stand as a whole word."""
     per_command: bool = True
+    cmd_scoped: bool = False
+    """Whether every field the rule reads belongs to the command, so its literals must be in that
+    command's own text."""
     pure: bool = False
     """Whether the rule reads only the command text and what was read from it (not host, time, ...),
     so its verdict on a given text can be reused."""
@@ -247,10 +252,11 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     # `prefilter` is used where none can be inferred or where it is more selective.
     needles = cond.needles(node, macro_nodes)
     word_needles = cond.name_needles(node, macro_nodes) if needles is not None else set()
+    inferred = needles is not None
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or cond._quality(explicit) > cond._quality(needles):
-            needles, word_needles = explicit, set()
+            needles, word_needles, inferred = explicit, set(), False
     attack = item.get("attack") or []
     if isinstance(attack, str):
         attack = [attack]
@@ -264,6 +270,7 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         word_needles=word_needles,
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
         pure=used <= PURE_FIELDS,
+        cmd_scoped=inferred and all(FIELDS[f].scope == "cmd" for f in used) and not used & _ELSEWHERE,
     )
 
 
