@@ -89,8 +89,10 @@ class Session:
         found = self.files.get(self.absolute(path))
         if found is None and not path.startswith("/"):
             # The working directory is often unknown (earlier commands were not read): match the
-            # relative path against the tail of every file written.
+            # relative path against the tail of the files written under the same name.
             tail = "/" + posixpath.normpath(path).lstrip("/")
+            if posixpath.basename(tail).lower() not in self.names:
+                return None
             for known, content in reversed(self.files.items()):
                 if known.endswith(tail):
                     return content
