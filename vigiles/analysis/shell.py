@@ -241,7 +241,11 @@ class _Walk:
         cmd = Cmd(name=name, path=path, args=args, flags=split_flags(args), via=via, code=reading.code,
                   endpoints=list(reading.endpoints))
         self.out.append(cmd)
-        inner = via + (f"{lang} code",)
+        self.follow(reading, via + (f"{lang} code",), depth)
+        return cmd
+
+    def follow(self, reading, inner, depth) -> None:
+        """Read what interpreter code runs: shell strings, argv lists and Python it decodes."""
         for string in reading.shell:
             self.text(string, inner, {}, depth + 1)
         for argv in reading.argv:
@@ -249,7 +253,6 @@ class _Walk:
                 self.command(argv[0], argv[1:], inner, {}, depth + 1, [], [])
         for source in reading.python:
             self.code("python", source, inner, depth + 1, name="python", path="python", args=[])
-        return cmd
 
     # -- tree walking -------------------------------------------------------------------------------
     def node(self, node: Node, via, env, depth, redirects=None) -> None:
@@ -674,14 +677,7 @@ class _Walk:
         reading = codemod.read_code(lang, code_text)
         cmd.code = reading.code
         cmd.endpoints.extend(reading.endpoints)
-        inner = via[:-1] + (f"{lang} code",)
-        for string in reading.shell:
-            self.text(string, inner, {}, depth + 1)
-        for argv in reading.argv:
-            if argv:
-                self.command(argv[0], argv[1:], inner, {}, depth + 1, [], [])
-        for source in reading.python:
-            self.code("python", source, inner, depth + 1, name="python", path="python", args=[])
+        self.follow(reading, via[:-1] + (f"{lang} code",), depth)
 
     def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
         name, args = cmd.name, cmd.args
