@@ -45,3 +45,12 @@ def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tu
 
 def display_path(path: Path) -> str:
     return str(path)
+
+
+def data_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes] | ReadError]:
+    """(line number, line) for every non-blank line; a ReadError for each line over the limit."""
+    for number, line in bounded_lines(stream):
+        if line is None:
+            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+        elif line.strip():
+            yield number, line

@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, from_dict
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -113,12 +113,11 @@ def load_document(path: Path, name: str) -> tuple[Any, ReadError | None]:
 def json_lines(path: Path, name: str) -> Iterator[tuple[int, Any] | ReadError]:
     """(line number, value) for each JSON line; a ReadError for each bad one."""
     with open(path, "rb") as stream:
-        for number, line in bounded_lines(stream):
-            if line is None:
-                yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+        for item in data_lines(stream, name):
+            if isinstance(item, ReadError):
+                yield item
                 continue
-            if not line.strip():
-                continue
+            number, line = item
             try:
                 yield number, msgspec.json.decode(line)
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:

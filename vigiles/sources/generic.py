@@ -7,7 +7,7 @@ from typing import Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, decode_line
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 
 def sniff(first: object) -> bool:
     return isinstance(first, dict) and isinstance(first.get("kind"), str) and "ts" in first
@@ -19,12 +19,11 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
 
 
 def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
-    for number, line in bounded_lines(stream):
-        if line is None:
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+    for item in data_lines(stream, name):
+        if isinstance(item, ReadError):
+            yield item
             continue
-        if not line.strip():
-            continue
+        number, line = item
         try:
             yield decode_line(line, Location(name, number))
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
