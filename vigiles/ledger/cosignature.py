@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .note import (ALG_COSIGNATURE_V1, NoteError, Signature, _public_from_seed, b64encode, format_vkey, key_id,
-                   split_note)
+from .note import ALG_COSIGNATURE_V1, NoteError, SeedKey, Signature, format_vkey, key_id, split_note
 
 MAX_TIMESTAMP = (1 << 63) - 1
 
@@ -65,31 +64,13 @@ class CosignatureVerifier:
 
 
 @dataclass(frozen=True)
-class CosignatureSigner:
+class CosignatureSigner(SeedKey):
     """A witness key: produces cosignature/v1 signatures stamped with the current time."""
 
-    name: str
-    seed: bytes = field(repr=False)
     alg: int = ALG_COSIGNATURE_V1
-
-    @property
-    def public_key(self) -> bytes:
-        return _public_from_seed(self.seed)
-
-    @property
-    def key_id(self) -> int:
-        return key_id(self.name, self.alg, self.public_key)
-
-    @property
-    def skey(self) -> str:
-        return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{b64encode(bytes([self.alg]) + self.seed)}"
 
     def verifier(self) -> CosignatureVerifier:
         return CosignatureVerifier(self.name, self.public_key)
-
-    @property
-    def vkey(self) -> str:
-        return self.verifier().vkey
 
     def sign(self, text: bytes, timestamp: int | None = None) -> bytes:
         """timestamped_signature: u64 big-endian timestamp || Ed25519 signature."""

@@ -109,8 +109,9 @@ class Ed25519Verifier:
 
 
 @dataclass(frozen=True)
-class Ed25519Signer:
-    """Signs note texts with an Ed25519 key (signature type 0x01)."""
+class SeedKey:
+    """An Ed25519 private key (its 32-byte seed) under a name and a signature type: what a log's
+    signer and a witness's cosigner share. Subclasses say how they sign and what verifies them."""
 
     name: str
     seed: bytes = field(repr=False)
@@ -129,12 +130,19 @@ class Ed25519Signer:
         """The private key string (keep it secret)."""
         return f"PRIVATE+KEY+{self.name}+{self.key_id:08x}+{b64encode(bytes([self.alg]) + self.seed)}"
 
-    def verifier(self) -> Ed25519Verifier:
-        return Ed25519Verifier(self.name, self.public_key)
-
     @property
     def vkey(self) -> str:
         return self.verifier().vkey
+
+
+@dataclass(frozen=True)
+class Ed25519Signer(SeedKey):
+    """Signs note texts with an Ed25519 key (signature type 0x01)."""
+
+    alg: int = ALG_ED25519
+
+    def verifier(self) -> Ed25519Verifier:
+        return Ed25519Verifier(self.name, self.public_key)
 
     def sign(self, text: bytes) -> bytes:
         return Ed25519PrivateKey.from_private_bytes(self.seed).sign(text)
