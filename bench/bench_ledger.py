@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
 import statistics
@@ -36,17 +35,7 @@ COMMANDS = ["ls -la /workspace", "python train.py --epochs 3", "git status", "pi
             "curl -s https://example.org/install.sh | sh", "tar czf out.tgz results/", "make -j8 test"]
 
 
-def machine() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()}
+from common import machine  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 
 def events(n: int, seed: int = 7) -> list[dict]:
