@@ -82,6 +82,17 @@ class Correlator:
         report.pop("_outside", None)
         return extra, report
 
+    def compute_so_far(self, findings: list[Finding]) -> list[Finding]:
+        """Compute findings from what has been seen so far, for a live sensor to alert on before it
+        stops. A finding keeps its id (rule, host, pid, first sample) as evidence grows, so a caller
+        recognises the same one again, here and from `finish`."""
+        tree = self.attributor.tree
+        report = self.accountant.account(tree)
+        extra = self.accountant.findings(tree, report, findings)
+        for finding in extra:
+            self.attributor.attribute(finding, _At(finding))
+        return extra
+
 
 class _At:
     """Where and when a derived finding happened, in the shape attribution reads."""

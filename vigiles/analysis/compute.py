@@ -97,7 +97,7 @@ class ComputeAccountant:
         self.max_gap_s = max_gap_s
         self.series: dict[tuple, list[tuple[float, float | None, str]]] = {}
         self.device: dict[tuple, list[tuple[float, float | None, str]]] = {}
-        self.pool_connections: dict[tuple, list[str]] = {}
+        self.pool_connections: dict[tuple, dict[str, None]] = {}
         self.process_events: dict[tuple, Process] = {}
         self.sandboxes: dict[tuple, str | None] = {}
 
@@ -114,7 +114,9 @@ class ComputeAccountant:
                     self.sandboxes.setdefault((event.host, event.pid), event.sandbox)
         elif isinstance(event, Network):
             if event.pid is not None and event.dport in POOL_PORTS and event.direction != "inbound":
-                self.pool_connections.setdefault((event.host, event.pid), []).append(f"{event.dst}:{event.dport}")
+                endpoints = self.pool_connections.setdefault((event.host, event.pid), {})
+                if len(endpoints) < 16:
+                    endpoints[f"{event.dst}:{event.dport}"] = None
         elif isinstance(event, Process):
             self.process_events[(event.host, event.pid)] = event
 
@@ -164,6 +166,8 @@ class ComputeAccountant:
         """A finding for each process that held a GPU outside every sanctioned job."""
         miner_rules: dict[tuple, list[str]] = {}
         for finding in rule_findings:
+            if finding.rule == "gpu_use_outside_job":
+                continue  # this method's own, already reported by a live sensor
             if finding.category == "compute_acquisition" and finding.evidence.get("pid") is not None:
                 miner_rules.setdefault((finding.host, finding.evidence["pid"]), []).append(finding.rule)
         out = []
@@ -177,7 +181,7 @@ class ComputeAccountant:
             node = tree.get(host, pid)
             if node is not None and node.argv and node.argv[0].startswith("[") and (node.exe or "").startswith("/"):
                 signs.append(f"kernel-thread name {node.argv[0]!r} on executable {node.exe}")
-            for endpoint in self.pool_connections.get((host, pid), [])[:3]:
+            for endpoint in list(self.pool_connections.get((host, pid), {}))[:3]:
                 signs.append(f"connection to pool port {endpoint}")
             if usage.samples >= 3 and usage.saturated / usage.samples >= 0.8:
                 signs.append(f"saturated load: util >= {SATURATED_UTIL:.0f}% in {usage.saturated}/{usage.samples} samples")

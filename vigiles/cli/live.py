@@ -16,10 +16,11 @@ from typing import List, Optional
 
 import typer
 
-from .main import Format, Severity, _db_path, _printable, err, exit_for, out, print_report
+from .main import Format, Severity, _db_path, _jobs, _printable, err, exit_for, out, print_report
 
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
+COMPUTE_EVERY_S = 5.0
 MAX_FINDINGS_KEPT = 100_000
 
 
@@ -63,6 +64,16 @@ def _responders(alert_specs, contain: Optional[Path], enforce: bool, store, log)
     return dispatcher, responder
 
 
+def _events_file(path: Optional[Path]):
+    if path is None:
+        return None
+    try:
+        return open(path, "w", encoding="utf-8", buffering=1 << 16)
+    except OSError as exc:
+        err.print(f"cannot write events to {path}: {exc.strerror or exc}")
+        raise typer.Exit(2)
+
+
 def _open_ledger(ledger: Optional[Path]):
     if ledger is None:
         return None
@@ -81,12 +92,17 @@ def _open_ledger(ledger: Optional[Path]):
 class _Consumer:
     """Rules, correlation, alerts and storage for the events a sensor produces."""
 
-    def __init__(self, ruleset, store, ledger, alert_stream, dispatcher=None, responder=None) -> None:
+    def __init__(self, ruleset, store, ledger, alert_stream, dispatcher=None, responder=None,
+                 jobs=None, events_out=None) -> None:
         from ..analysis.rules import SEVERITY_RANK
         self.dispatcher, self.responder = dispatcher, responder
         from ..pipeline import Analyzer, Correlator
         self.analyzer = Analyzer(ruleset)
-        self.correlator = Correlator()
+        self.correlator = Correlator(jobs)
+        self.events_out = events_out
+        self.derived: dict[str, int] = {}
+        """Compute findings already reported, by id → their index in `findings`."""
+        self.last_compute = time.monotonic()
         self.store, self.ledger = store, ledger
         self.alert_stream = alert_stream
         self.alert_rank = SEVERITY_RANK[ALERT_MIN]
@@ -100,6 +116,8 @@ class _Consumer:
 
     def handle(self, event) -> None:
         self.events += 1
+        if self.events_out is not None:
+            self.events_out.write(json.dumps(event.to_dict(), ensure_ascii=False, default=str) + "\n")
         found = self.analyzer.analyze(event)
         self.correlator.observe(event, found)
         for finding in found:
@@ -109,6 +127,29 @@ class _Consumer:
             self.batch.append(event)
         if time.monotonic() - self.last_flush >= STORE_EVERY_S or len(self.batch) >= 5000:
             self.flush()
+        if event.kind == "gpu" and time.monotonic() - self.last_compute >= COMPUTE_EVERY_S:
+            self.check_compute()
+
+    def check_compute(self) -> None:
+        """GPU use outside every sanctioned job, alerted while the sensor runs rather than at its end."""
+        self.last_compute = time.monotonic()
+        self.add_derived(self.correlator.compute_so_far(self.findings))
+
+    def add_derived(self, found) -> None:
+        """Derived findings are recomputed as evidence grows: a known one is updated in place (and in
+        the store) without a second alert; a new one is alerted."""
+        fresh = []
+        for finding in found:
+            index = self.derived.get(finding.id)
+            if index is None:
+                fresh.append(finding)
+                continue
+            self.findings[index] = finding
+            self.new_findings.append(finding)
+        for finding in fresh:
+            if len(self.findings) < MAX_FINDINGS_KEPT:
+                self.derived[finding.id] = len(self.findings)
+        self.add_findings(fresh)
 
     def add_findings(self, found) -> None:
         from ..sinks.report import finding_json
@@ -149,7 +190,7 @@ class _Consumer:
         from ..analysis.incidents import group
         from ..pipeline import ScanResult
         derived, compute = self.correlator.finish(self.findings)
-        self.add_findings(derived)
+        self.add_derived(derived)
         self.flush(incidents=False)
         result = ScanResult(findings=self.findings, compute=compute)
         result.incidents = group(result.findings)
@@ -184,6 +225,11 @@ def watch(
     alert: List[str] = typer.Option([], "--alert", help="Also send alerts to: stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
     contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
     enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
+    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
+    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
+    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
+    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    events_path: Optional[Path] = typer.Option(None, "--events", help="Also record every event here as JSON lines (replay with `vigiles scan`)."),
 ) -> None:
     """Run COMMAND (no shell) and watch its process tree and connections; report like `vigiles scan`."""
     from ..sensors.run import Sensor
@@ -198,7 +244,9 @@ def watch(
         store = Store(_db_path(db))
     log = _open_ledger(ledger)
     dispatcher, responder = _responders(alert, contain, enforce, store, log)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder)
+    events_out = _events_file(events_path)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder,
+                         jobs=_jobs(jobs_policy, job_command, job_pid, job_cgroup), events_out=events_out)
     sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval,
                     net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
@@ -247,6 +295,8 @@ def watch(
             signal.signal(signum, handler)
         if log is not None:
             log.close()
+        if events_out is not None:
+            events_out.close()
         if store is not None:
             store.close()
     if stats.get("lost_exec_details"):
@@ -274,6 +324,11 @@ def sensor(
     contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
     enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
     json_out: bool = typer.Option(False, "--json", help="Print the final statistics as JSON."),
+    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
+    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
+    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
+    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    events_path: Optional[Path] = typer.Option(None, "--events", help="Also record every event here as JSON lines (replay with `vigiles scan`)."),
 ) -> None:
     """Watch the whole host until interrupted (or for --duration seconds), storing findings and incidents."""
     from ..sensors.heartbeat import Heartbeat, ledger_hook
@@ -287,7 +342,9 @@ def sensor(
     store = Store(_db_path(db))
     log = _open_ledger(ledger)
     dispatcher, responder = _responders(alert, contain, enforce, store, log)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder)
+    events_out = _events_file(events_path)
+    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder,
+                         jobs=_jobs(jobs_policy, job_command, job_pid, job_cgroup), events_out=events_out)
     beat = Heartbeat(state_dir, heartbeat)
     gap = beat.check_previous()
     consumer.add_findings(gap)
@@ -334,6 +391,8 @@ def sensor(
             signal.signal(signum, handler)
         if log is not None:
             log.close()
+        if events_out is not None:
+            events_out.close()
         store.close()
     if json_out:
         sys.stdout.write(json.dumps(result.stats, indent=2) + "\n")
