@@ -100,3 +100,55 @@ def test_live_connector_reads_exec_details():
     assert mine and mine[0].argv == ["sleep", "0.05"] and mine[0].exe.endswith("sleep")
     assert mine[0].ppid == os.getpid() and mine[0].user
     assert conn.stats["overruns"] == 0
+
+
+def test_filtered_listen_message_carries_proc_input():
+    msg = pc.listen_message(pc.PROC_CN_MCAST_LISTEN, nl_pid=7, events=pc.PROC_EVENT_EXEC)
+    assert len(msg) == 44 and struct.unpack_from("=I", msg, 0) == (44,)
+    assert struct.unpack_from("=IIIIHH", msg, 16)[4] == 8  # cn_msg.len: struct proc_input
+    assert struct.unpack_from("=II", msg, 36) == (pc.PROC_CN_MCAST_LISTEN, pc.PROC_EVENT_EXEC)
+
+
+def test_filtering_needs_linux_6_6():
+    assert not pc.filtering_supported("6.5.13-generic")
+    assert pc.filtering_supported("6.6.0") and pc.filtering_supported("6.18.44-fc-v657-gpu")
+    assert pc.filtering_supported("7.0.1") and not pc.filtering_supported("5.15.0-91-generic")
+    assert not pc.filtering_supported("unknown")
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not pc.filtering_supported(),
+                    reason="needs root and a kernel that filters process events (Linux >= 6.6)")
+def test_the_kernel_filters_per_socket():
+    execs = pc.ProcConnector(events=pc.PROC_EVENT_EXEC, timeout=0.1)
+    lifecycle = pc.ProcConnector(events=pc.PROC_EVENT_FORK | pc.PROC_EVENT_EXIT, timeout=0.1)
+    try:
+        proc = subprocess.Popen(["true"])
+        proc.wait()
+        time.sleep(0.05)
+        on_execs = [e for e in execs.drain() if e.tgid == proc.pid]
+        on_lifecycle = [e for e in lifecycle.drain() if e.tgid == proc.pid]
+    finally:
+        execs.close()
+        lifecycle.close()
+    assert [e.what for e in on_execs] == ["exec"]
+    assert sorted(e.what for e in on_lifecycle) == ["exit", "fork"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the process connector needs root")
+def test_a_child_forked_and_exec_d_at_once_is_in_the_watched_tree():
+    """The reader sleeps on execs and drains forks on waking: the fork must still come first."""
+    tree = ProcessTree()
+    tree.watch(os.getpid())
+    seen = []
+    conn = pc.ConnectorSource(seen.append, tree, only_watched=True)
+    conn.start()
+    try:
+        proc = subprocess.Popen(["bash", "-c", "sleep 0.05 & wait"])
+        proc.wait()
+        deadline = time.time() + 3
+        while time.time() < deadline and len(seen) < 2:
+            time.sleep(0.02)
+    finally:
+        conn.stop()
+    assert [e.argv for e in seen] == [["bash", "-c", "sleep 0.05 & wait"], ["sleep", "0.05"]]
+    assert seen[1].ppid == proc.pid

@@ -21,6 +21,23 @@ from .main import Format, Severity, _db_path, _jobs, _printable, err, exit_for, 
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
 COMPUTE_EVERY_S = 5.0
+COALESCE_S = 0.02
+DRAIN_MAX = 4096
+
+
+def _pump(live, consumer, timeout: float) -> bool:
+    """Handle what the sensors queued: wait for one event, take all queued with it, then pause
+    COALESCE_S so that the next wake finds a batch. A wake of this thread (and the hand-over of the
+    interpreter lock with the sensor threads) costs more than handling an event; the pause bounds
+    wakes to 50 a second at the price of at most 20 ms of added alert latency under load."""
+    event = live.get(timeout=timeout)
+    if event is None:
+        return False
+    consumer.handle(event)
+    for event in live.drain(DRAIN_MAX):
+        consumer.handle(event)
+    time.sleep(COALESCE_S)
+    return True
 MAX_FINDINGS_KEPT = 100_000
 
 
@@ -267,11 +284,9 @@ def watch(
             previous[signum] = signal.signal(signum, forward)
         while True:
             try:
-                event = sensor.get(timeout=0.05)
+                _pump(sensor, consumer, 0.05)
             except KeyboardInterrupt:
                 continue  # the terminal sent SIGINT to the command too; report when it ends
-            if event is not None:
-                consumer.handle(event)
             if child.poll() is not None:
                 break
         # the command ended: let the sources catch up (one poll, the connector's queue), then stop
@@ -366,10 +381,7 @@ def sensor(
         beat.start()
         try:
             while deadline is None or time.monotonic() < deadline:
-                event = live.get(timeout=0.2)
-                if event is not None:
-                    consumer.handle(event)
-                elif time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
+                if not _pump(live, consumer, 0.2) and time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
                     consumer.flush()
             reason["why"] = "duration elapsed"
         except KeyboardInterrupt:

@@ -18,6 +18,13 @@ CAP_NET_ADMIN (root). Layouts (all native-endian, x86-64 and arm64 alike):
 
 The reader does as little as it can: parse, and on exec read the new program's details from /proc
 at once (`read_details`), because a short-lived process may be gone a few milliseconds later.
+
+Since Linux 6.6 a listener may send ``struct proc_input {u32 mcast_op; u32 event_type}`` instead
+of the bare op, and the kernel then delivers only the event kinds in the ``event_type`` mask
+(drivers/connector/cn_proc.c, cn_filter). The reader uses two such sockets: it sleeps on one that
+carries execs only, and on each wake drains the other (forks and exits) without blocking. Waking
+costs far more than reading here, and a fork and an exit come with nearly every exec: this cuts the
+wakes to one per exec.
 """
 from __future__ import annotations
 
@@ -63,10 +70,13 @@ _COMM = struct.Struct("=ii16s")
 _EXIT = struct.Struct("=iiII")
 _EXIT_PARENT = struct.Struct("=ii")
 _OP = struct.Struct("=I")
+_INPUT = struct.Struct("=II")
 
 RCVBUF_BYTES = 8 * 1024 * 1024
 READER_NICE = -10
 RECV_BYTES = 65536
+MAX_DRAIN = 4096
+FILTER_SINCE = (6, 6)
 
 
 class ProcEvent(NamedTuple):
@@ -83,9 +93,11 @@ class ProcEvent(NamedTuple):
     info: tuple = ()
 
 
-def listen_message(op: int = PROC_CN_MCAST_LISTEN, nl_pid: int = 0, seq: int = 0) -> bytes:
-    """The datagram that subscribes to (or, with PROC_CN_MCAST_IGNORE, leaves) process events."""
-    payload = _OP.pack(op)
+def listen_message(op: int = PROC_CN_MCAST_LISTEN, nl_pid: int = 0, seq: int = 0,
+                   events: int | None = None) -> bytes:
+    """The datagram that subscribes to (or, with PROC_CN_MCAST_IGNORE, leaves) process events;
+    with `events`, a mask of PROC_EVENT_* kinds, only those (struct proc_input, Linux >= 6.6)."""
+    payload = _OP.pack(op) if events is None else _INPUT.pack(op, events)
     cn = CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, seq, 0, len(payload), 0) + payload
     return NLMSGHDR.pack(NLMSGHDR.size + len(cn), NLMSG_DONE, 0, seq, nl_pid) + cn
 
@@ -158,7 +170,7 @@ class ProcConnector:
     """The subscribed socket. `read()` returns the events of one datagram (or [] on timeout);
     a full receive queue (ENOBUFS) is counted in `overruns` and reading goes on."""
 
-    def __init__(self, rcvbuf: int = RCVBUF_BYTES, timeout: float | None = 0.2) -> None:
+    def __init__(self, rcvbuf: int = RCVBUF_BYTES, timeout: float | None = 0.2, events: int | None = None) -> None:
         self.overruns = 0
         self.bad_messages = 0
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
@@ -176,10 +188,11 @@ class ProcConnector:
                                                                                         usec % 1_000_000))
             else:
                 self.sock.settimeout(timeout)
-            self.sock.send(listen_message(PROC_CN_MCAST_LISTEN, self.sock.getsockname()[0]))
+            self.sock.send(listen_message(PROC_CN_MCAST_LISTEN, self.sock.getsockname()[0], events=events))
         except OSError:
             self.sock.close()
             raise
+        self.events = events
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -200,12 +213,40 @@ class ProcConnector:
         self.bad_messages += problems
         return events
 
+    def drain(self, limit: int = MAX_DRAIN) -> list[ProcEvent]:
+        """Every event already queued, without waiting."""
+        out: list[ProcEvent] = []
+        for _ in range(limit):
+            try:
+                data = self.sock.recv(RECV_BYTES, socket.MSG_DONTWAIT)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    self.overruns += 1
+                    continue
+                raise
+            events, problems = parse_datagram(data)
+            self.bad_messages += problems
+            out.extend(events)
+        return out
+
     def close(self) -> None:
         try:
-            self.sock.send(listen_message(PROC_CN_MCAST_IGNORE, self.sock.getsockname()[0]))
+            self.sock.send(listen_message(PROC_CN_MCAST_IGNORE, self.sock.getsockname()[0], events=self.events))
         except OSError:
             pass
         self.sock.close()
+
+
+def filtering_supported(release: str | None = None) -> bool:
+    """Whether this kernel filters process events per socket (Linux >= 6.6)."""
+    release = os.uname().release if release is None else release
+    try:
+        major, minor = (int(part) for part in release.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= FILTER_SINCE
 
 
 def available() -> tuple[bool, str]:
@@ -230,40 +271,56 @@ class Details(NamedTuple):
 MAX_CMDLINE = 128 * 1024
 
 
-def _read(path: str, size: int) -> bytes:
-    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+def _read_at(name: str, size: int, directory: int) -> bytes:
+    fd = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=directory)
     try:
         return os.read(fd, size)
     finally:
         os.close(fd)
 
 
-def read_details(pid: int) -> Details | None:
+def read_details(pid: int, ppid_known: int | None = None) -> Details | None:
     """argv, exe, cwd, ppid and (effective) uid of a running process, read from /proc with as few
-    system calls as it takes; None when it is gone (or a zombie: its cmdline is empty)."""
-    base = f"/proc/{pid}/"
+    system calls as it takes; None when it is gone (or a zombie: its cmdline is empty).
+
+    A new process's /proc entries are built on first use, and reading them costs far more than
+    the same reads repeated (about 130 µs against 13 µs here), so: one lookup of /proc/PID, the
+    rest relative to it, and /proc/PID/stat only when the parent is not already known (its fork
+    was seen)."""
     try:
-        raw = _read(base + "cmdline", MAX_CMDLINE)
-        stat = _read(base + "stat", 1024)
-        uid = os.stat(base).st_uid
+        directory = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
         return None
-    if not raw:
-        return None  # exited (zombie) or a kernel thread
+    try:
+        raw = _read_at("cmdline", MAX_CMDLINE, directory)
+        if not raw:
+            return None  # exited (zombie) or a kernel thread
+        ppid = ppid_known
+        if ppid is None:
+            stat = _read_at("stat", 1024, directory)
+            try:  # "pid (comm) state ppid ...": comm may hold spaces and parentheses
+                ppid = int(stat[stat.rindex(b")") + 2:].split(None, 2)[1])
+            except (ValueError, IndexError):
+                ppid = None
+        uid = os.fstat(directory).st_uid
+        try:
+            exe = os.readlink("exe", dir_fd=directory)
+        except OSError:
+            exe = None
+        try:
+            cwd = os.readlink("cwd", dir_fd=directory)
+        except OSError:
+            cwd = None
+    except OSError:
+        return None
+    finally:
+        os.close(directory)
     argv = [part.decode("utf-8", "surrogateescape") for part in raw.rstrip(b"\0").split(b"\0")]
-    try:  # "pid (comm) state ppid ...": comm may hold spaces and parentheses
-        ppid = int(stat[stat.rindex(b")") + 2:].split(None, 2)[1])
-    except (ValueError, IndexError):
-        ppid = None
-    try:
-        exe = os.readlink(base + "exe")
-    except OSError:
-        exe = None
-    try:
-        cwd = os.readlink(base + "cwd")
-    except OSError:
-        cwd = None
     return Details(argv, exe, cwd, ppid, uid)
+
+
+def _timestamp(event: ProcEvent) -> int:
+    return event.timestamp_ns
 
 
 class ConnectorSource:
@@ -278,7 +335,16 @@ class ConnectorSource:
         self.tree = tree
         self.only_watched = only_watched
         self.offset = wall_offset()
-        self.conn = ProcConnector(rcvbuf=rcvbuf)
+        self.tree_conn: ProcConnector | None = None
+        if filtering_supported():
+            self.conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_EXEC, timeout=0.1)
+            try:
+                self.tree_conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_FORK | PROC_EVENT_EXIT, timeout=None)
+            except OSError:
+                self.conn.close()
+                raise
+        else:
+            self.conn = ProcConnector(rcvbuf=rcvbuf)
         self.stats = {"execs": 0, "lost_exec_details": 0, "forks": 0, "exits": 0, "overruns": 0,
                       "bad_messages": 0, "skipped_unwatched": 0}
         self._stop = False
@@ -294,8 +360,14 @@ class ConnectorSource:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.conn.close()
-        self.stats["overruns"] = self.conn.overruns
-        self.stats["bad_messages"] = self.conn.bad_messages
+        if self.tree_conn is not None:
+            self.tree_conn.close()
+        self._count_problems()
+
+    def _count_problems(self) -> None:
+        conns = [self.conn] + ([self.tree_conn] if self.tree_conn is not None else [])
+        self.stats["overruns"] = sum(c.overruns for c in conns)
+        self.stats["bad_messages"] = sum(c.bad_messages for c in conns)
 
     def _run(self) -> None:
         import sys
@@ -305,15 +377,24 @@ class ConnectorSource:
             self.stats["reader_nice"] = READER_NICE
         except (OSError, AttributeError):
             pass
+        self.stats["filtered"] = self.tree_conn is not None
         while not self._stop:
             try:
                 events = self.conn.read()
+                if self.tree_conn is not None:
+                    # forks and exits queued meanwhile, then any exec that came in between; handled
+                    # in the kernel's time order, so a child's fork still comes before its exec
+                    tree_events = self.tree_conn.drain()
+                    if tree_events:
+                        events.extend(tree_events)
+                        events.extend(self.conn.drain())
+                        events.sort(key=_timestamp)
             except OSError as exc:
                 sys.stderr.write(f"vigiles: process connector read failed: {exc}\n")
                 return
             for event in events:
                 self.handle(event)
-            self.stats["overruns"] = self.conn.overruns
+            self._count_problems()
 
     def handle(self, event: ProcEvent) -> None:
         what = event.what
@@ -336,7 +417,7 @@ class ConnectorSource:
         if self.only_watched and known and not tree.is_watched(pid):
             self.stats["skipped_unwatched"] += 1
             return
-        details = read_details(pid)
+        details = read_details(pid, tree.ppid(pid) if known else None)
         if details is None:
             if not self.only_watched or tree.is_watched(pid):
                 self.stats["execs"] += 1
