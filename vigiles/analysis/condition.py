@@ -430,6 +430,56 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
 _WORD_FIELDS = frozenset({"cmd.name", "cmd.args", "cmd.hosts"})
 
 
+MAX_ALTERNATIVES = 16
+
+
+def alternatives(node: Node, macro_nodes: dict[str, Node]) -> list[list[set[str]]] | None:
+    """When `node` can hold, read from its literals: a list of alternatives, each a list of literal
+    sets (clauses); the node holds only if, for some alternative, every clause has a member in the
+    event's text. None: nothing is known. `needles` gives one set that must be met; this also keeps
+    the others, so `sudo -l` needs `-l` besides `sudo` and an ordinary `sudo apt install` is never
+    read for that rule. An `and` distributes over its children's alternatives up to
+    MAX_ALTERNATIVES, and beyond that adds a child's `needles` as one clause."""
+    if node.op == "or":
+        out: list[list[set[str]]] = []
+        for child in node.children:
+            found = alternatives(child, macro_nodes)
+            if found is None:
+                return None
+            out.extend(found)
+        if len(out) > MAX_ALTERNATIVES:
+            union = needles(node, macro_nodes)
+            return [[union]] if union else None
+        return out
+    if node.op == "and":
+        combos: list[list[set[str]]] = [[]]
+        for child in node.children:
+            found = alternatives(child, macro_nodes)
+            if found is None:
+                continue
+            if len(combos) * len(found) <= MAX_ALTERNATIVES:
+                combos = [combo + alt for combo in combos for alt in found]
+            else:
+                union = needles(child, macro_nodes)
+                if union:
+                    combos = [combo + [union] for combo in combos]
+        return combos if any(combos) else None
+    if node.op == "macro":
+        return alternatives(macro_nodes[node.macro], macro_nodes)
+    if node.op == "not":
+        return None
+    if node.op == "cmp" and node.cmp == "regex" and node.values and FIELDS[node.field_name].needle:
+        out = []
+        for pattern in node.values:
+            clauses = regex_clauses(str(pattern))
+            if not clauses:
+                return None
+            out.append(clauses)
+        return out if len(out) <= MAX_ALTERNATIVES else None
+    found = needles(node, macro_nodes)
+    return [[found]] if found else None
+
+
 def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
     """Lowercase literals one of which occurs in any text the regular expression matches, or None.
 
@@ -444,7 +494,19 @@ def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
     return _sequence_literals(list(tree), sre, minimum)
 
 
-def _sequence_literals(items, sre, minimum: int) -> set[str] | None:
+def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
+    """Every literal set of the pattern's top-level sequence that a match must contain (one member
+    of each): `^(/tmp|/dev/shm)/(sshd|crond)$` needs one of the folders and one of the names."""
+    try:
+        import re._parser as sre
+        tree = sre.parse(pattern)
+    except Exception:
+        return None
+    out = _sequence_literals(list(tree), sre, minimum, every=True)
+    return out or None
+
+
+def _sequence_literals(items, sre, minimum: int, every: bool = False):
     candidates: list[set[str]] = []
     run: list[str] = []
 
@@ -478,6 +540,8 @@ def _sequence_literals(items, sre, minimum: int) -> set[str] | None:
                 candidates.append(inner)
     close_run()
     usable = [c for c in candidates if c and min(len(x) for x in c) >= minimum]
+    if every:
+        return usable
     return max(usable, key=_quality) if usable else None
 
 

@@ -36,13 +36,15 @@ _PATH_KEYS = ("path", "file_path", "filename", "file", "target", "dest", "destin
 _CONTENT_KEYS = ("content", "file_text", "text", "contents", "data", "new_str", "body", "code")
 _COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "commands")
 MAX_SESSIONS = 4096
-MAX_NAMES = 65536
 _EMPTY: frozenset = frozenset()
 _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command", "execute_command", "exec",
                                 "run_shell_command", "local_shell", "run_in_session", "execute", "command"})
 CACHE_ENTRIES = 16384
 CACHE_TEXT = 4096
 """Readings of identical command texts are reused (agents repeat themselves), unless they used a session."""
+SKIP_ENTRIES = 65536
+SKIP_TEXT = 512
+"""Texts the prefilter passed over, remembered (at most 32 MiB of text) until a session teaches new names."""
 MAX_SNIPPET = 400
 
 
@@ -85,12 +87,18 @@ class Engine:
                 automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
             automaton.make_automaton()
             self.automata[kind] = automaton
+        self.requires = {index: tuple(tuple(frozenset(clause) for clause in alt) for alt in rule.requires)
+                         for index, rule in enumerate(self.rules) if rule.requires}
+        self.required_literals = ahocorasick.Automaton()
+        for literal in {lit for alts in self.requires.values() for alt in alts for clause in alt for lit in clause}:
+            self.required_literals.add_word(literal, literal)
+        self.required_literals.make_automaton()
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
-        self._known_names: set[str] = set()
-        self._names: ahocorasick.Automaton | None = None
-        self.cache: OrderedDict[tuple, list[Cmd]] = OrderedDict()
+        self.cache: OrderedDict[tuple, tuple] = OrderedDict()
+        self.skips: dict[tuple, None] = {}
+        """Texts the prefilter passed over (a text's verdict, unless its session wrote files)."""
 
     # -- prefilter ----------------------------------------------------------------------------------
     def candidates(self, text: str, kind: str = "action") -> tuple[set[int], bool]:
@@ -109,6 +117,23 @@ class Engine:
                 if marker:
                     marked = True
         return found, marked
+
+    def narrow(self, found: set[int], text: str) -> set[int]:
+        """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
+        requires = self.requires
+        present = None
+        for index in [i for i in found if i in requires]:
+            if present is None:
+                present = {literal for _, literal in self.required_literals.iter(text)}
+            for alternative in requires[index]:
+                for clause in alternative:
+                    if clause.isdisjoint(present):
+                        break
+                else:
+                    break  # every clause of this alternative has a literal in the text
+            else:
+                found.discard(index)
+        return found
 
     def session(self, event: Event) -> Session:
         key = (event.host, event.sandbox, event.run, event.episode)
@@ -193,39 +218,50 @@ class Engine:
 
     def _commands(self, event: Event, text: str, read) -> list[Finding]:
         kind = event.kind
+        key = (kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
+        if key is not None:
+            # The verdict on a text is a function of the text (and kind and tool) while no session
+            # has taught the engine new file names: agents and their sandboxes repeat themselves.
+            if key in self.skips and not self._names_written(event, text):
+                self.skipped += 1
+                return []
+            cached = self.cache.get(key)
+            if cached is not None:
+                cmds, selected, matches = cached
+                self.reused += 1
+                self.cache.move_to_end(key)
+                if matches is None:
+                    matches = self._match(event, cmds or [None], text, selected)
+                return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
         lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
         if "|" in lowered:
             lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
         found, marked = self.candidates(lowered, kind)
+        if found and not _builds_words(lowered):
+            self.narrow(found, lowered)
         always = self.always_sets.get(kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
+            if key is not None and len(text) <= SKIP_TEXT:
+                self.skips[key] = None
+                if len(self.skips) > SKIP_ENTRIES:
+                    del self.skips[next(iter(self.skips))]
             return []
-        key = (kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
-        cached = self.cache.get(key) if key is not None else None
-        if cached is None:
-            cmds = read()
-            self.parsed += 1
-            expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
-            deeper = self.candidates(expanded, kind)[0]
-            selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
-            if self.reader.touched:
-                self._learn_names(event)
-                key = None
-            matches = self._match(event, cmds or [None], text, selected)
-            if key is not None:
-                # A text's verdict is reused only when every rule that ran reads nothing but the text.
-                pure = all(self.rules[i].pure for i in selected)
-                self.cache[key] = (cmds, deeper, matches if pure else None)
-                if len(self.cache) > CACHE_ENTRIES:
-                    self.cache.popitem(last=False)
-        else:
-            cmds, deeper, matches = cached
-            self.reused += 1
-            self.cache.move_to_end(key)
-            if matches is None:
-                selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
-                matches = self._match(event, cmds or [None], text, selected)
+        cmds = read()
+        self.parsed += 1
+        expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
+        deeper = self.narrow(self.candidates(expanded, kind)[0], expanded)
+        selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
+        if self.reader.touched:
+            key = None
+        matches = self._match(event, cmds or [None], text, selected)
+        if key is not None:
+            # A text's verdict is reused only when every rule that ran reads nothing but the text;
+            # otherwise its reading is, and the rules run again.
+            pure = all(self.rules[i].pure for i in selected)
+            self.cache[key] = (None, selected, matches) if pure else (cmds, selected, None)
+            if len(self.cache) > CACHE_ENTRIES:
+                self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
 
     def _maybe_hidden(self, event: Event, lowered: str) -> bool:
@@ -233,24 +269,14 @@ class Engine:
         if "=" in lowered and "$" in lowered and _ASSIGNMENT.search(lowered) is not None \
                 and _EXPANSION.search(lowered) is not None:
             return True
-        if self._names is not None:
-            for _ in self._names.iter(lowered):
-                return True
+        if self._names_written(event, lowered):
+            return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _learn_names(self, event: Event) -> None:
-        """Remember the names of files sessions wrote, so that a later command naming one is read."""
+    def _names_written(self, event: Event, text: str) -> bool:
+        """Whether the text names a file that the event's session wrote (it may run it: read it)."""
         session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        if session is None or session.names <= self._known_names:
-            return
-        self._known_names |= session.names
-        if len(self._known_names) > MAX_NAMES:
-            self._known_names = set(list(self._known_names)[-MAX_NAMES:])
-        automaton = ahocorasick.Automaton()
-        for name in self._known_names:
-            automaton.add_word(name, True)
-        automaton.make_automaton()
-        self._names = automaton
+        return session is not None and bool(session.names) and session.mentions(_lower(text))
 
     @property
     def stats(self) -> dict:
@@ -274,8 +300,13 @@ class Engine:
                 # Only the commands whose own text holds one of the rule's literals can match it:
                 # a long script costs one pass per command, not one per rule and command.
                 if per_cmd is None:
-                    per_cmd = [self.candidates(_lower(_cmd_text(c)), kind)[0] if c is not None else set()
-                               for c in cmds]
+                    per_cmd = []
+                    for c in cmds:
+                        if c is None:
+                            per_cmd.append(set())
+                            continue
+                        lowered = _lower(_cmd_text(c))
+                        per_cmd.append(self.narrow(self.candidates(lowered, kind)[0], lowered))
                 targets = [c for c, found in zip(cmds, per_cmd) if index in found]
             else:
                 targets = cmds
@@ -315,6 +346,16 @@ def _first(args: dict, keys: tuple) -> Any:
 
 def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
+
+
+_BUILDS_WORDS = re2.compile(r"\$[({]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+
+
+def _builds_words(lowered: str) -> bool:
+    """Whether the shell could make words that are not in the text as written (command or parameter
+    substitution, brace expansion, glob characters): then only the needles are trusted, not
+    Rule.requires. `{}` of find and `{print $1}` of awk expand to nothing new; `[ -f x ]` is a test."""
+    return _BUILDS_WORDS.search(lowered) is not None
 
 
 def _lower(text: str) -> str:

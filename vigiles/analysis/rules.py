@@ -55,6 +55,9 @@ class Rule:
     needles: set[str] | None = None
     word_needles: set[str] = field(default_factory=set)
     """Needles that are program names: they count only where they stand as a whole word."""
+    requires: tuple[tuple[tuple[str, ...], ...], ...] | None = None
+    """What the text must hold besides a needle (cond.alternatives): for some alternative, a member
+    of each of its literal sets. None when the needles say all that is known."""
     per_command: bool = True
     cmd_scoped: bool = False
     """Whether every field the rule reads belongs to the command, so its literals must be in that
@@ -257,6 +260,7 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or cond._quality(explicit) > cond._quality(needles):
             needles, word_needles, inferred = explicit, set(), False
+    requires = _requires(cond.alternatives(node, macro_nodes), needles)
     attack = item.get("attack") or []
     if isinstance(attack, str):
         attack = [attack]
@@ -268,10 +272,23 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         predicate=predicate, exception_predicates=exception_preds,
         needles=needles,
         word_needles=word_needles,
+        requires=requires,
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
         pure=used <= PURE_FIELDS,
         cmd_scoped=inferred and all(FIELDS[f].scope == "cmd" for f in used) and not used & _ELSEWHERE,
     )
+
+
+def _requires(alternatives: list[list[set[str]]] | None, needles: set[str] | None):
+    """cond.alternatives as tuples, or None where they add nothing to the needles."""
+    if needles is None or not alternatives:
+        return None
+    out = tuple(tuple(tuple(sorted(c)) for c in alt if c) for alt in alternatives)
+    if any(not alt for alt in out):
+        return None  # an alternative with no literal at all: the needles are all there is
+    if all(len(alt) == 1 and set(alt[0]) >= needles for alt in out):
+        return None
+    return out
 
 
 def load(paths: Iterable[Path] = (), builtin: bool = True) -> RuleSet:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
@@ -65,9 +66,24 @@ class Session:
     cwd: str = "/"
     limit: int = 4096
 
+    _finder: Any = field(default=None, repr=False, compare=False)
+    _finder_size: int = field(default=0, repr=False, compare=False)
+
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it)."""
-        return any(name in lowered_text for name in self.names)
+        names = self.names
+        if len(names) <= 32:
+            return any(name in lowered_text for name in names)
+        if self._finder_size != len(names):  # names only grow
+            import ahocorasick
+            finder = ahocorasick.Automaton()
+            for name in names:
+                finder.add_word(name, True)
+            finder.make_automaton()
+            self._finder, self._finder_size = finder, len(names)
+        for _ in self._finder.iter(lowered_text):
+            return True
+        return False
 
     def remember(self, path: str, content: str, append: bool = False) -> None:
         key = self.absolute(path)
