@@ -32,21 +32,23 @@ class Attributor:
     def __init__(self, window_s: float = DEFAULT_WINDOW_S) -> None:
         self.tree = ProcessTree()
         self.window_s = window_s
-        self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[Action]]] = {}
-        self.timeline: dict[tuple, tuple[list[float], list[Action]]] = {}
+        self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[tuple]]] = {}
+        self.timeline: dict[tuple, tuple[list[float], list[tuple]]] = {}
         self.addresses: dict[str, tuple[str | None, str | None]] = {}
 
     def observe(self, event: Event) -> None:
         """Learn from every event: actions (with their pids), processes (the tree)."""
         kind = event.kind
         if kind == "action":
-            # The action itself stands for the cause; a Cause is made only when one is asked for.
+            # What a Cause needs of the action, as a tuple of plain values: the action itself is not
+            # kept alive (its text may be large), and such tuples are not traced by the garbage collector.
+            ref = (event.id, event.ts, event.sandbox, event.run, event.episode, event.step)
             if event.pid is not None:
-                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, event)
+                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, ref)
             if event.sandbox:
-                _insert(self.timeline.setdefault(("sandbox", event.sandbox), ([], [])), event.ts, event)
+                _insert(self.timeline.setdefault(("sandbox", event.sandbox), ([], [])), event.ts, ref)
             if event.host:
-                _insert(self.timeline.setdefault(("host", event.host), ([], [])), event.ts, event)
+                _insert(self.timeline.setdefault(("host", event.host), ([], [])), event.ts, ref)
         elif kind == "process":
             self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
         elif kind == "network" and event.src and (event.host or event.sandbox):
@@ -100,7 +102,7 @@ MAX_PER_PLACE = 50_000
 MAX_ADDRESSES = 100_000
 
 
-def _insert(series: tuple[list[float], list[Action]], ts: float, action: Action) -> None:
+def _insert(series: tuple[list[float], list[tuple]], ts: float, action: tuple) -> None:
     times, actions = series
     if not times or ts >= times[-1]:
         times.append(ts)
@@ -114,7 +116,7 @@ def _insert(series: tuple[list[float], list[Action]], ts: float, action: Action)
         del actions[: MAX_PER_PLACE // 2]
 
 
-def _latest(series, ts: float, window: float | None) -> Action | None:
+def _latest(series, ts: float, window: float | None) -> tuple | None:
     if not series:
         return None
     times, causes = series
@@ -133,5 +135,5 @@ def _places(event: Event) -> list[tuple]:
     return places
 
 
-def _with(action: Action, how: str) -> Cause:
-    return Cause(action.id, action.ts, action.sandbox, action.run, action.episode, action.step, how)
+def _with(action: tuple, how: str) -> Cause:
+    return Cause(*action, how)
