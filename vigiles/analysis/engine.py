@@ -42,6 +42,10 @@ _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command"
 CACHE_ENTRIES = 16384
 CACHE_TEXT = 4096
 """Readings of identical command texts are reused (agents repeat themselves), unless they used a session."""
+LONG_TEXT = 2048
+MANY_LITERALS = 24
+"""Above this many characters, or literals to look for, Rule.requires is checked with one automaton
+pass over the text rather than a search per literal."""
 SKIP_ENTRIES = 65536
 SKIP_TEXT = 512
 """Texts the prefilter passed over, remembered (at most 32 MiB of text) until a session teaches new names."""
@@ -89,10 +93,27 @@ class Engine:
             self.automata[kind] = automaton
         self.requires = {index: tuple(tuple(frozenset(clause) for clause in alt) for alt in rule.requires)
                          for index, rule in enumerate(self.rules) if rule.requires}
+        self.require_cost = {index: sum(len(c) for alt in alts for c in alt) for index, alts in self.requires.items()}
         self.required_literals = ahocorasick.Automaton()
         for literal in {lit for alts in self.requires.values() for alt in alts for clause in alt for lit in clause}:
             self.required_literals.add_word(literal, literal)
-        self.required_literals.make_automaton()
+        if self.requires:
+            self.required_literals.make_automaton()
+        # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
+        self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command)
+        self.cmd_automaton = ahocorasick.Automaton()
+        cmd_needles: dict[str, tuple[list[int], list[int]]] = {}
+        for index in self.cmd_scoped:
+            rule = self.rules[index]
+            for needle in rule.cmd_needles:
+                if "|" in needle:
+                    needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
+                plain, word = cmd_needles.setdefault(needle, ([], []))
+                (word if needle in rule.cmd_word_needles else plain).append(index)
+        for needle, (plain, word) in cmd_needles.items():
+            self.cmd_automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), False))
+        if cmd_needles:
+            self.cmd_automaton.make_automaton()
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
@@ -101,13 +122,13 @@ class Engine:
         """Texts the prefilter passed over (a text's verdict, unless its session wrote files)."""
 
     # -- prefilter ----------------------------------------------------------------------------------
-    def candidates(self, text: str, kind: str = "action") -> tuple[set[int], bool]:
+    def candidates(self, text: str, kind: str = "action", automaton=None) -> tuple[set[int], bool]:
         """Rules whose literals occur in `text` (lowercased, unquoted), and whether it shows obfuscation."""
         found: set[int] = set()
         marked = False
         if text:
             last = len(text) - 1
-            for end, (length, plain, word, marker) in self.automata[kind].iter(text):
+            for end, (length, plain, word, marker) in (automaton or self.automata[kind]).iter(text):
                 if plain:
                     found.update(plain)
                 if word:
@@ -121,16 +142,32 @@ class Engine:
     def narrow(self, found: set[int], text: str) -> set[int]:
         """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
         requires = self.requires
-        present = None
-        for index in [i for i in found if i in requires]:
-            if present is None:
-                present = {literal for _, literal in self.required_literals.iter(text)}
-            for alternative in requires[index]:
-                for clause in alternative:
-                    if clause.isdisjoint(present):
+        checks = [i for i in found if i in requires]
+        if not checks:
+            return found
+        if len(text) > LONG_TEXT or sum(self.require_cost[i] for i in checks) > MANY_LITERALS:
+            # One automaton pass for every literal the text holds, rather than a search per literal.
+            present = {literal for _, literal in self.required_literals.iter(text)}
+            for index in checks:
+                for alternative in requires[index]:
+                    for clause in alternative:
+                        if clause.isdisjoint(present):
+                            break
+                    else:
                         break
                 else:
-                    break  # every clause of this alternative has a literal in the text
+                    found.discard(index)
+            return found
+        for index in checks:
+            for alternative in requires[index]:
+                for clause in alternative:
+                    for literal in clause:
+                        if literal in text:
+                            break
+                    else:
+                        break  # no literal of this clause: the alternative fails
+                else:
+                    break  # every clause has a literal in the text
             else:
                 found.discard(index)
         return found
@@ -290,24 +327,22 @@ class Engine:
         """(rule index, the command it matched, what matched) for each rule that fires, in rule order."""
         matches: list[tuple] = []
         memo: dict = {}
-        per_cmd: list[set[int]] | None = None
-        kind = event.kind if event.kind in self.automata else "action"
+        by_rule: dict[int, list[Cmd]] | None = None
         for index in sorted(selected):
             rule = self.rules[index]
             if not rule.per_command:
                 targets = [cmds[0] if cmds else None]
-            elif rule.cmd_scoped and len(cmds) > 1:
-                # Only the commands whose own text holds one of the rule's literals can match it:
-                # a long script costs one pass per command, not one per rule and command.
-                if per_cmd is None:
-                    per_cmd = []
+            elif index in self.cmd_scoped and len(cmds) > 1:
+                # Only the commands whose own text holds the rule's literals can match it: a long
+                # script costs one pass per command, not one per rule and command.
+                if by_rule is None:
+                    by_rule = {}
                     for c in cmds:
-                        if c is None:
-                            per_cmd.append(set())
-                            continue
-                        lowered = _lower(_cmd_text(c))
-                        per_cmd.append(self.narrow(self.candidates(lowered, kind)[0], lowered))
-                targets = [c for c, found in zip(cmds, per_cmd) if index in found]
+                        if c is not None:
+                            lowered = _lower(_scope_text(c))
+                            for i in self.narrow(self.candidates(lowered, automaton=self.cmd_automaton)[0], lowered):
+                                by_rule.setdefault(i, []).append(c)
+                targets = by_rule.get(index, ())
             else:
                 targets = cmds
             for cmd in targets:
@@ -377,6 +412,14 @@ def _cmd_text(cmd: Cmd) -> str:
         parts.append(cmd.code.text)
     parts.extend(f"{k}={v}" for k, v in cmd.env.items())
     return " ".join(parts)
+
+
+def _scope_text(cmd: Cmd) -> str:
+    """A command's text with what its pipe and `via` fields name: all a command-scoped rule reads."""
+    text = _cmd_text(cmd)
+    if cmd.pipe_from or cmd.pipe_to or cmd.via:
+        text = " ".join([text, *cmd.pipe_from, *cmd.pipe_to, *cmd.via])
+    return text
 
 
 def _file_cmd(event: File) -> Cmd:

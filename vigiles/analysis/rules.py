@@ -59,9 +59,12 @@ class Rule:
     """What the text must hold besides a needle (cond.alternatives): for some alternative, a member
     of each of its literal sets. None when the needles say all that is known."""
     per_command: bool = True
-    cmd_scoped: bool = False
-    """Whether every field the rule reads belongs to the command, so its literals must be in that
-    command's own text."""
+    cmd_needles: set[str] | None = None
+    """Literals inferred from the condition (whatever `needles` were chosen) of which one is in the
+    text of the very command the rule matches (with its pipe neighbours and `via`): set when every
+    field the rule reads belongs to the command. A long script then runs the rule only on the
+    commands that hold one."""
+    cmd_word_needles: set[str] = field(default_factory=set)
     pure: bool = False
     """Whether the rule reads only the command text and what was read from it (not host, time, ...),
     so its verdict on a given text can be reused."""
@@ -255,11 +258,11 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     # `prefilter` is used where none can be inferred or where it is more selective.
     needles = cond.needles(node, macro_nodes)
     word_needles = cond.name_needles(node, macro_nodes) if needles is not None else set()
-    inferred = needles is not None
+    inferred_needles, inferred_words = needles, word_needles
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or cond._quality(explicit) > cond._quality(needles):
-            needles, word_needles, inferred = explicit, set(), False
+            needles, word_needles = explicit, set()
     requires = _requires(cond.alternatives(node, macro_nodes), needles)
     attack = item.get("attack") or []
     if isinstance(attack, str):
@@ -275,7 +278,8 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         requires=requires,
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
         pure=used <= PURE_FIELDS,
-        cmd_scoped=inferred and all(FIELDS[f].scope == "cmd" for f in used) and not used & _ELSEWHERE,
+        cmd_needles=inferred_needles if all(FIELDS[f].scope == "cmd" for f in used) else None,
+        cmd_word_needles=inferred_words,
     )
 
 
