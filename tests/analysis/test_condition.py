@@ -69,3 +69,20 @@ def test_needles_for_the_prefilter():
 
 def test_tokenizer_keeps_operators_inside_values():
     assert tokenize("cmd.args in (Tunnel=, a=b)") == ["cmd.args", "in", "(", "Tunnel=", ",", "a=b", ")"]
+
+
+def test_alternatives_keep_every_literal_a_branch_needs():
+    from vigiles.analysis import condition as cond
+    node = cond.parse('cmd.name = sudo and cmd.args contains "-l" or cmd.name = doas and cmd.args = -L', {}, set())
+    assert cond.alternatives(node, {}) == [[{"sudo"}, {"-l"}], [{"doas"}, {"-l"}]]
+    assert cond.needles(node, {}) == {"sudo", "doas"}
+    node = cond.parse('cmd.name = curl and not cmd.args contains "ok.example"', {}, set())
+    assert cond.alternatives(node, {}) == [[{"curl"}]]  # a negation asks for nothing
+    assert cond.alternatives(cond.parse("cmd.argc > 3", {}, set()), {}) is None
+
+
+def test_regex_clauses_are_every_literal_run_a_match_contains():
+    from vigiles.analysis import condition as cond
+    # (the regex parser factors the branches' common "/" out; what is left still must be there)
+    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"tmp", "dev/shm"}, {"sshd", "cron"}]
+    assert cond.regex_clauses(r"(a|bc)+x?") is None  # a branch too short to look for
