@@ -83,6 +83,8 @@ def test_alternatives_keep_every_literal_a_branch_needs():
 
 def test_regex_clauses_are_every_literal_run_a_match_contains():
     from vigiles.analysis import condition as cond
-    # (the regex parser factors the branches' common "/" out; what is left still must be there)
-    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"tmp", "dev/shm"}, {"sshd", "cron"}]
+    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"/tmp", "/dev/shm"}, {"sshd", "cron"}]
+    # a run followed by a small alternation of literals takes each of its forms
+    assert cond.regex_literals(r"-(W|R)\s?([0-9a-f]{2}\s?){2,20}", minimum=2) == {"-w", "-r"}
+    assert cond.regex_literals(r"/dev/[sh]m/x") == {"/dev/sm/x", "/dev/hm/x"}
     assert cond.regex_clauses(r"(a|bc)+x?") is None  # a branch too short to look for

@@ -408,7 +408,10 @@ def test_needles(tmp_path):
     wild = one(tmp_path, "sel:\n    CommandLine: '*curl *|*sh'\ncondition: sel")
     assert wild.needles == {"curl "}
     regex = one(tmp_path, r"sel:" "\n" r"    CommandLine|re: '\s-O\s'" "\ncondition: sel")
-    assert regex.needles is None
+    assert regex.needles == {"-o"}  # two characters, where the regex has no longer literal
+    # a process event's text holds its executable and its parent's: Image values are needles there
+    assert parent.kind_needles == {"process": {"/java"}}
+    assert bin_dir.kind_needles == {"process": {"/bin/"}}
 
     engine = Engine(RuleSet(rules=[rule, image_only, wild]))
     assert engine.analyze(action("ls -la /srv")) == []

@@ -283,6 +283,24 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
     raise RuleSyntaxError(f"unknown operator {op}")
 
 
+_COMPUTED = frozenset({"cmd.image", "cmd.hosts", "cmd.ports", "cmd.env"})
+"""Command fields built on each read (lists): kept per command for the event's other rules."""
+
+
+def _memoised(getter: Callable[[Subject], Any], fname: str) -> Callable[[Subject], Any]:
+    def get(s: Subject) -> Any:
+        memo = s.memo
+        if memo is None or s.cmd is None:
+            return getter(s)
+        key = (id(s.cmd), fname)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = getter(s)
+            return value
+    return get
+
+
 def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
     if node.op == "and":
         parts = [compile_node(c, macros) for c in node.children]
@@ -319,6 +337,8 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
         return macro
     getter = FIELDS[node.field_name].get
     fname = node.field_name
+    if fname in _COMPUTED:
+        getter = _memoised(getter, fname)
     if node.cmp == "exists":
         def exists(s: Subject, hits: Hits) -> bool:
             value = getter(s)
@@ -399,7 +419,7 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
     if spec.needle and node.cmp == "regex" and node.values:
         out = set()
         for pattern in node.values:
-            found = regex_literals(str(pattern))
+            found = regex_literals(str(pattern)) or regex_literals(str(pattern), minimum=2)
             if found is None:
                 return None
             out |= found
@@ -506,18 +526,27 @@ def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
     return out or None
 
 
+MAX_RUN_FORMS = 16
+
+
 def _sequence_literals(items, sre, minimum: int, every: bool = False):
     candidates: list[set[str]] = []
-    run: list[str] = []
+    run: set[str] = {""}
+    """The literal run so far, in each of its forms: `-(W|R)` is {"-W", "-R"}."""
 
     def close_run() -> None:
-        if run:
-            candidates.append({"".join(run).lower()})
-            run.clear()
+        nonlocal run
+        if run != {""}:
+            candidates.append({form.lower() for form in run})
+        run = {""}
 
     for op, arg in items:
         if op is sre.LITERAL:
-            run.append(chr(arg))
+            run = {form + chr(arg) for form in run}
+            continue
+        choices = _literal_choices(op, arg, sre)
+        if choices is not None and len(run) * len(choices) <= MAX_RUN_FORMS:
+            run = {form + choice for form in run for choice in choices}
             continue
         close_run()
         if op is sre.SUBPATTERN:
@@ -543,6 +572,34 @@ def _sequence_literals(items, sre, minimum: int, every: bool = False):
     if every:
         return usable
     return max(usable, key=_quality) if usable else None
+
+
+def _literal_choices(op, arg, sre) -> list[str] | None:
+    """The strings a small alternation of plain literals (`(W|R)`, `[WR]`) can stand for, else None."""
+    if op is sre.SUBPATTERN:
+        inner = list(arg[-1])
+        if len(inner) != 1:
+            return _plain_string(inner, sre)
+        op, arg = inner[0]
+    if op is sre.BRANCH:
+        out = []
+        for branch in arg[1]:
+            text = _plain_string(list(branch), sre)
+            if text is None:
+                return None
+            out.append(text[0])
+        return out
+    if op is sre.IN and arg and all(kind is sre.LITERAL for kind, _ in arg):
+        return [chr(code) for _, code in arg]
+    if op is sre.LITERAL:
+        return [chr(arg)]
+    return None
+
+
+def _plain_string(items, sre) -> list[str] | None:
+    if items and all(op is sre.LITERAL for op, _ in items):
+        return ["".join(chr(code) for _, code in items)]
+    return None
 
 
 def name_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:

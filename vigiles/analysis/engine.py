@@ -37,6 +37,9 @@ _CONTENT_KEYS = ("content", "file_text", "text", "contents", "data", "new_str", 
 _COMMAND_KEYS = ("command", "cmd", "script", "code", "input", "commands")
 MAX_SESSIONS = 4096
 _EMPTY: frozenset = frozenset()
+_SCAN_KINDS = {"process": ("process", "process_noexe")}
+"""A process event's text holds its executable when the source gave one (`process`), not when it did
+not (`process_noexe`): rules may have needles for the one that are not sound for the other."""
 _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command", "execute_command", "exec",
                                 "run_shell_command", "local_shell", "run_in_session", "execute", "command"})
 CACHE_ENTRIES = 16384
@@ -66,20 +69,21 @@ class Engine:
         for index, rule in enumerate(self.rules):
             for kind in rule.kinds:
                 self.by_kind.setdefault(kind, []).append(index)
-            if rule.needles is None or not rule.per_command:
-                for kind in rule.kinds:
-                    self.always.setdefault(kind, []).append(index)
-                continue
             for kind in rule.kinds:
-                needle_rules = per_kind.setdefault(kind, {})
-                for needle in rule.needles:
-                    # Texts are searched with spaces around pipes removed; needles are read the same way.
-                    if "|" in needle:
-                        needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
-                    plain, word = needle_rules.setdefault(needle, ([], []))
-                    (word if needle in rule.word_needles else plain).append(index)
+                for scan_kind in _SCAN_KINDS.get(kind, (kind,)):
+                    needles = rule.kind_needles.get(scan_kind, rule.needles) if rule.kind_needles else rule.needles
+                    if needles is None or not rule.per_command:
+                        self.always.setdefault(scan_kind, []).append(index)
+                        continue
+                    needle_rules = per_kind.setdefault(scan_kind, {})
+                    for needle in needles:
+                        # Texts are searched with spaces around pipes removed; needles are read the same way.
+                        if "|" in needle:
+                            needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
+                        plain, word = needle_rules.setdefault(needle, ([], []))
+                        (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
-        for kind in ("action", "process", "file"):
+        for kind in ("action", "process", "process_noexe", "file"):
             # One automaton per kind, so a rule only for processes never makes an action be parsed.
             needle_rules = per_kind.get(kind, {})
             for marker in _MARKERS:
@@ -200,7 +204,8 @@ class Engine:
             parent = event.extra.get("parent_exe"), event.extra.get("parent_cmdline")
             if parent[0] or parent[1]:
                 text = f"{text}\n{parent[0] or ''} {parent[1] or ''}"
-            return self._commands(event, text, lambda: self.reader.read_argv(argv, self.session(event)))
+            return self._commands(event, text, lambda: self.reader.read_argv(argv, self.session(event)),
+                                  "process" if event.exe else "process_noexe")
         if kind == "file":
             cmd = _file_cmd(event)
             return self._run(event, [cmd], event.path, self.by_kind.get("file", []))
@@ -253,9 +258,10 @@ class Engine:
             return code, lambda: self.reader.read(code, self.session(event))
         return code, lambda: []
 
-    def _commands(self, event: Event, text: str, read) -> list[Finding]:
+    def _commands(self, event: Event, text: str, read, scan_kind: str | None = None) -> list[Finding]:
         kind = event.kind
-        key = (kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
+        scan_kind = scan_kind or kind
+        key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
         if key is not None:
             # The verdict on a text is a function of the text (and kind and tool) while no session
             # has taught the engine new file names: agents and their sandboxes repeat themselves.
@@ -273,10 +279,10 @@ class Engine:
         lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
         if "|" in lowered:
             lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
-        found, marked = self.candidates(lowered, kind)
+        found, marked = self.candidates(lowered, scan_kind)
         if found and not _builds_words(lowered):
             self.narrow(found, lowered)
-        always = self.always_sets.get(kind, _EMPTY)
+        always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
             if key is not None and len(text) <= SKIP_TEXT:
@@ -287,7 +293,7 @@ class Engine:
         cmds = read()
         self.parsed += 1
         expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
-        deeper = self.narrow(self.candidates(expanded, kind)[0], expanded)
+        deeper = self.narrow(self.candidates(expanded, scan_kind)[0], expanded)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if self.reader.touched:
             key = None

@@ -59,6 +59,9 @@ class Rule:
     """What the text must hold besides a needle (cond.alternatives): for some alternative, a member
     of each of its literal sets. None when the needles say all that is known."""
     per_command: bool = True
+    kind_needles: dict[str, set[str] | None] | None = None
+    """Needles for one kind of event text in place of `needles` (Sigma rules: a process event's
+    text holds its executable, so Image values are needles there and nowhere else)."""
     cmd_needles: set[str] | None = None
     """Literals inferred from the condition (whatever `needles` were chosen) of which one is in the
     text of the very command the rule matches (with its pipe neighbours and `via`): set when every

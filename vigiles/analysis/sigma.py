@@ -225,6 +225,7 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
         tags=["sigma", *tags],
         predicate=predicate,
         needles=prefilter_needles(node),
+        kind_needles={"process": process_needles(node)},
         per_command=True,
         origin="sigma",
     )
@@ -521,6 +522,29 @@ def prefilter_needles(node: cond.Node) -> set[str] | None:
     if not out or any(len(n) < 2 for n in out):
         return None
     return out
+
+
+def process_needles(node: cond.Node) -> set[str] | None:
+    """Needles for process events that name their executable: the engine's text for such an event
+    holds the executable, the argv and the parent's executable and command line when the source
+    gave them, so every field of the rule is verbatim there and `cond.needles` is sound as it is."""
+    found = cond.needles(_process_view(node), {})
+    if found is None:
+        return None
+    out = {n.translate(_STRIP) for n in found}
+    if not out or any(len(n) < 2 for n in out):
+        return None
+    return out
+
+
+def _process_view(node: cond.Node) -> cond.Node:
+    """The condition with Image and the process fields read as the text they are in a process
+    event's text (the engine adds the executable and the parent's fields to it)."""
+    if node.op in ("and", "or", "not"):
+        return cond.Node(node.op, [_process_view(c) for c in node.children])
+    if node.op == "cmp" and (node.field_name == "cmd.image" or node.field_name in _NOT_IN_TEXT):
+        return cond.Node("cmp", field_name="cmd.line", cmp=node.cmp, values=node.values)
+    return node
 
 
 def _needle_view(node: cond.Node) -> cond.Node:
