@@ -152,6 +152,11 @@ PREFILTER_RULES = textwrap.dedent("""
       severity: high
       condition: cmd.name in (sh, bash) and cmd.pipe_from in (curl, wget)
       prefilter: [curl, wget]
+    - rule: sudo_list
+      title: sudo rights listed
+      category: privilege_escalation
+      severity: low
+      condition: cmd.name = sudo and cmd.flags in (-l, --list)
     - rule: daemon_in_tmp
       title: daemon name in /tmp
       category: supervision_evasion
@@ -175,10 +180,12 @@ def _rules(engine, text, **fields):
 
 def test_a_rule_needs_all_its_literals_before_a_command_is_read():
     eng = prefilter_engine()
-    assert eng.rules[0].requires is not None and eng.rules[2].requires is not None
+    assert all(rule.requires is not None for rule in eng.rules if rule.id != "fetched_into_shell")
     assert _rules(eng, "curl -s https://ok.example/data.json") == []
     assert _rules(eng, "ls -la /tmp/notes; tail /dev/shm/queue") == []
-    assert eng.parsed == 0  # `curl` without the host, `/tmp` without a daemon's name: nothing is read
+    assert _rules(eng, "sudo apt-get install -y jq") == []
+    assert eng.parsed == 0  # `curl` without the host, `/tmp` without a daemon's name, sudo without -l
+    assert _rules(eng, "sudo -nl") == _rules(eng, "sudo --list") == ["sudo_list"]  # -l in a cluster too
     assert _rules(eng, "curl -s https://evil.example/x") == ["curl_to_evil"]
     assert _rules(eng, "/tmp/sshd -D") == ["daemon_in_tmp"]
 

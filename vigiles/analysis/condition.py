@@ -488,6 +488,8 @@ def alternatives(node: Node, macro_nodes: dict[str, Node]) -> list[list[set[str]
         return alternatives(macro_nodes[node.macro], macro_nodes)
     if node.op == "not":
         return None
+    if node.op == "cmp" and node.field_name == "cmd.flags" and node.cmp in ("=", "in") and node.values:
+        return [[{flag_literal(str(v)) for v in node.values}]]
     if node.op == "cmp" and node.cmp == "regex" and node.values and FIELDS[node.field_name].needle:
         out = []
         for pattern in node.values:
@@ -512,6 +514,19 @@ def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
     except Exception:  # any pattern it cannot read simply gets no literals
         return None
     return _sequence_literals(list(tree), sre, minimum)
+
+
+FLAG_MARK = "\x01"
+
+
+def flag_literal(flag: str) -> str:
+    """What shows an option in a command's text: a long option or a cluster as written; a single
+    letter (-l) may sit in a cluster (-al), so it is FLAG_MARK + the letter, which the engine
+    checks against the letters of the text's short-option words (engine.short_flags)."""
+    flag = flag.lower()
+    if len(flag) == 2 and flag[0] == "-" and flag[1] != "-":
+        return FLAG_MARK + flag[1]
+    return flag
 
 
 def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:

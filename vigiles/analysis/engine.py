@@ -16,7 +16,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import Hits
+from .condition import FLAG_MARK, Hits
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -98,6 +98,8 @@ class Engine:
         self.requires = {index: tuple(tuple(frozenset(clause) for clause in alt) for alt in rule.requires)
                          for index, rule in enumerate(self.rules) if rule.requires}
         self.require_cost = {index: sum(len(c) for alt in alts for c in alt) for index, alts in self.requires.items()}
+        self.flag_rules = frozenset(index for index, alts in self.requires.items()
+                                    if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
         for literal in {lit for alts in self.requires.values() for alt in alts for clause in alt for lit in clause}:
             self.required_literals.add_word(literal, literal)
@@ -149,9 +151,11 @@ class Engine:
         checks = [i for i in found if i in requires]
         if not checks:
             return found
+        flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
         if len(text) > LONG_TEXT or sum(self.require_cost[i] for i in checks) > MANY_LITERALS:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = {literal for _, literal in self.required_literals.iter(text)}
+            present.update(flags)
             for index in checks:
                 for alternative in requires[index]:
                     for clause in alternative:
@@ -166,7 +170,7 @@ class Engine:
             for alternative in requires[index]:
                 for clause in alternative:
                     for literal in clause:
-                        if literal in text:
+                        if literal in text or literal in flags:
                             break
                     else:
                         break  # no literal of this clause: the alternative fails
@@ -390,6 +394,19 @@ def _looks_like_shell_tool(tool: str) -> bool:
 
 
 _BUILDS_WORDS = re2.compile(r"\$[({]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+
+
+def short_flags(lowered: str) -> frozenset[str]:
+    """FLAG_MARK + each letter of the text's short-option words (-la gives l and a), as
+    condition.flag_literal writes an option a rule asks for."""
+    out = set()
+    for word in lowered.split():
+        if len(word) > 1 and word[0] == "-" and word[1] != "-":
+            for ch in word[1:]:
+                if not ch.isalnum():
+                    break
+                out.add(FLAG_MARK + ch)
+    return frozenset(out)
 
 
 def _builds_words(lowered: str) -> bool:
