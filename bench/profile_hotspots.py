@@ -45,31 +45,34 @@ def profile(rules: list, events: list) -> dict:
 
 
 def prefilter_report(rules: list) -> dict:
-    """Which needles and rules let the corpus's distinct ordinary commands through the prefilter."""
+    """Which rules send the corpus's distinct ordinary commands to the parser: the engine's own
+    decision (needles, then each rule's other literals, obfuscation signs), one fresh engine."""
     from collections import Counter
 
     from common import ordinary_commands
-    from vigiles.analysis.engine import _WORD_CHARS
+    from vigiles.analysis.engine import _builds_words, _lower
     engine = Engine(RuleSet(rules=rules))
     commands = sorted(set(ordinary_commands()))
-    needles, candidates, passed = Counter(), Counter(), 0
-    for text in commands:
-        lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
-        if "|" in lowered:
-            lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
+    sole, candidates = Counter(), Counter()
+    for index, text in enumerate(commands):
+        event = from_dict({"kind": "action", "ts": 1_764_547_200 + index, "tool": "bash", "input": text,
+                           "sandbox": f"s{index}"})
+        before = engine.parsed
+        engine.analyze(event)
+        if engine.parsed == before:
+            continue
+        lowered = _lower(text)
         found, marked = engine.candidates(lowered)
-        passed += bool(found or marked)
+        if found and not _builds_words(lowered):
+            engine.narrow(found, lowered)
         candidates.update(engine.rules[i].id for i in found)
-        seen, last = set(), len(lowered) - 1
-        for end, (length, plain, word, marker) in engine.automata["action"].iter(lowered):
-            start = end - length
-            needle = lowered[start + 1:end + 1]
-            whole = not ((start >= 0 and lowered[start] in _WORD_CHARS) or (end < last and lowered[end + 1] in _WORD_CHARS))
-            if needle not in seen and (plain or marker or (word and whole)):
-                seen.add(needle)
-                needles[needle] += 1
-    return {"distinct_ordinary_commands": len(commands), "passed": passed, "passed_share": round(passed / len(commands), 3),
-            "top_needles": needles.most_common(15), "top_candidate_rules": candidates.most_common(10)}
+        if len(found) == 1:
+            sole[engine.rules[next(iter(found))].id] += 1
+        elif not found:
+            sole["(obfuscation sign or variables)" if marked or not _builds_words(lowered) else "(no rule)"] += 1
+    return {"distinct_ordinary_commands": len(commands), "passed": engine.parsed,
+            "passed_share": round(engine.parsed / len(commands), 3),
+            "top_sole_reasons": sole.most_common(10), "top_candidate_rules": candidates.most_common(10)}
 
 
 def main() -> int:
