@@ -67,22 +67,27 @@ class Session:
     limit: int = 4096
 
     _finder: Any = field(default=None, repr=False, compare=False)
-    _finder_size: int = field(default=0, repr=False, compare=False)
+    _found_names: int = field(default=0, repr=False, compare=False)
+    _recent: list = field(default_factory=list, repr=False, compare=False)
 
     def mentions(self, lowered_text: str) -> bool:
-        """Whether a command text names a file this session wrote (so it may run it)."""
-        names = self.names
-        if len(names) <= 32:
-            return any(name in lowered_text for name in names)
-        if self._finder_size != len(names):  # names only grow
+        """Whether a command text names a file this session wrote (so it may run it): one automaton
+        pass over the names it had at the last build, then a search for each name added since."""
+        if len(self._recent) > 16 or len(self.names) != self._found_names + len(self._recent):
+            # (the second test catches names added other than through `remember`)
             import ahocorasick
             finder = ahocorasick.Automaton()
-            for name in names:
+            for name in self.names:
                 finder.add_word(name, True)
             finder.make_automaton()
-            self._finder, self._finder_size = finder, len(names)
-        for _ in self._finder.iter(lowered_text):
-            return True
+            self._finder, self._found_names = finder, len(self.names)
+            self._recent.clear()
+        for name in self._recent:
+            if name in lowered_text:
+                return True
+        if self._finder is not None:
+            for _ in self._finder.iter(lowered_text):
+                return True
         return False
 
     def remember(self, path: str, content: str, append: bool = False) -> None:
@@ -92,7 +97,10 @@ class Session:
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
         self.files[key] = content[: decode.MAX_DECODED]
-        self.names.add(posixpath.basename(key).lower())
+        name = posixpath.basename(key).lower()
+        if name not in self.names:
+            self.names.add(name)
+            self._recent.append(name)
 
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
