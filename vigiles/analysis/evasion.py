@@ -2,11 +2,13 @@
 
 Each variant keeps what the command does and changes how it is written: base64 piped to a shell,
 the program name split across variables, `bash -c` wrapping, absolute program paths, changed
-quoting, and a script written to a file then run.
+quoting, a script written to a file then run, and a plain command's words joined by brace
+expansion (`{cat,/etc/passwd}`, which needs no space).
 """
 from __future__ import annotations
 
 import base64
+import re2
 import shlex
 
 from .shell import ShellReader
@@ -60,7 +62,23 @@ def variants(command: str) -> dict[str, str]:
             out["changed_quoting"] = _replace(command, start, end, quoted)
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
+    words = _plain_words(command)
+    if words is not None and len(words) >= 2:
+        out["brace_words"] = "{" + ",".join(words) + "}"
     return out
+
+
+_PLAIN_WORD = re2.compile(r"[A-Za-z0-9_./:=@%+-]+")
+
+
+def _plain_words(command: str) -> list[str] | None:
+    """The words of a command that is one simple command of plain words, else None."""
+    if "\n" in command.strip():
+        return None
+    words = command.split()
+    if not words or not all(_PLAIN_WORD.fullmatch(w) for w in words):
+        return None
+    return words
 
 
 _BUILTINS = frozenset({"cd", "echo", "export", "set", "unset", "source", ".", "eval", "exec", "history", "alias",

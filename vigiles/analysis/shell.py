@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
@@ -255,7 +256,10 @@ class _Walk:
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
         if depth > MAX_DEPTH or not text or len(self.out) >= MAX_COMMANDS:
             return
-        data = text[:MAX_TEXT].encode("utf-8", "surrogatepass")
+        text = text[:MAX_TEXT]
+        if "{" in text and "," in text:
+            text = _COMMAND_BRACES.sub(_expand_command_braces, text)
+        data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
         self.node(tree.root_node, via, env, depth)
 
@@ -391,10 +395,10 @@ class _Walk:
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self.assign(child, local, via, depth)
-            elif child.type == "command_name":
-                words.append(self.word(child, local, via, depth))
             elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 redirects = [*redirects, child]
+            elif child.type in _BRACE_NODES and _has_braces(child):
+                words.extend(brace_expand(_text(child)))
             else:
                 words.append(self.word(child, local, via, depth))
         for red in redirects:
@@ -758,6 +762,95 @@ class _Walk:
             self.text(content, inner, {}, depth + 1)
         else:
             self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
+
+
+_BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
+MAX_BRACE_WORDS = 64
+
+
+_COMMAND_BRACES = re2.compile(r"(^|[;&|(\n][ \t]*|(?:^|\s)(?:then|do|else|time|!)[ \t]+)(\{[^\s;|&<>()'\"$\\`]*\})")
+"""A brace word where a command starts (`{curl,http://x}|{bash,}`): bash expands it into words, while
+tree-sitter reads its `{` as the start of a group and gives up."""
+
+
+def _expand_command_braces(match) -> str:
+    word = match.group(2)
+    words = brace_expand(word)
+    return match.group(1) + (" ".join(words) if words != [word] else word)
+
+
+def _has_braces(node: Node) -> bool:
+    """A word bash would brace-expand (`{cat,/etc/passwd}`, `cu{rl,}`): braces with a comma or
+    `..` inside, and nothing quoted or expanded that this simple reading would get wrong."""
+    raw = node.text
+    return (b"{" in raw and b"}" in raw and (b"," in raw or b".." in raw) and len(raw) <= 4096
+            and raw.count(b"{") <= 16
+            and not any(ch in raw for ch in (b"'", b'"', b"$", b"\\", b"`")))
+
+
+def brace_expand(word: str, limit: int = MAX_BRACE_WORDS) -> list[str]:
+    """Bash's brace expansion of one unquoted word: `{a,b}c` gives ac and bc, `{1..3}` 1, 2, 3,
+    `{x,}` x (an empty result is dropped). At most `limit` words; a brace without a comma or a
+    range stays as written."""
+    out: list[str] = []
+    for item in _brace(word, limit):
+        if item:
+            out.append(item)
+        if len(out) >= limit:
+            break
+    return out or [word]
+
+
+def _brace(word: str, limit: int) -> list[str]:
+    depth, start = 0, -1
+    for i, ch in enumerate(word):
+        if ch == "{":
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+            if depth == 0:
+                body = word[start + 1:i]
+                choices = _brace_choices(body)
+                if choices is None:
+                    continue  # `{}` or `{x}`: literal; look further on
+                rests = _brace(word[i + 1:], limit)
+                out: list[str] = []
+                for choice in choices:
+                    for head in _brace(word[:start] + choice, limit):
+                        for rest in rests:
+                            out.append(head + rest)
+                            if len(out) >= limit:
+                                return out
+                return out
+    return [word]
+
+
+def _brace_choices(body: str) -> list[str] | None:
+    parts, depth, begin = [], 0, 0
+    for i, ch in enumerate(body):
+        if ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append(body[begin:i])
+            begin = i + 1
+    if parts:
+        return [*parts, body[begin:]]
+    ends = body.split("..")
+    if len(ends) == 2 and ends[0] and ends[1]:
+        a, b = ends
+        if a.lstrip("-").isdigit() and b.lstrip("-").isdigit():
+            lo, hi = int(a), int(b)
+            step = 1 if hi >= lo else -1
+            if abs(hi - lo) < MAX_BRACE_WORDS:
+                return [str(n) for n in range(lo, hi + step, step)]
+        elif len(a) == 1 and len(b) == 1 and a.isalpha() and b.isalpha():
+            step = 1 if ord(b) >= ord(a) else -1
+            return [chr(c) for c in range(ord(a), ord(b) + step, step)]
+    return None
 
 
 def _text(node: Node) -> str:
