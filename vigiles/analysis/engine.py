@@ -337,6 +337,8 @@ class Engine:
         """(rule index, the command it matched, what matched) for each rule that fires, in rule order."""
         matches: list[tuple] = []
         memo: dict = {}
+        subjects: dict[int, Subject] = {}
+        hits = Hits()
         by_rule: dict[int, list[Cmd]] | None = None
         for index in sorted(selected):
             rule = self.rules[index]
@@ -356,15 +358,27 @@ class Engine:
             else:
                 targets = cmds
             for cmd in targets:
-                subject = Subject(event, cmd, text, memo)
-                hits = Hits()
+                key = id(cmd)
+                subject = subjects.get(key)
+                if subject is None:
+                    subject = subjects[key] = Subject(event, cmd, text, memo)
                 if not rule.predicate(subject, hits):
+                    hits.items.clear()
                     continue
-                if any(pred(subject, Hits()) for pred in rule.exception_predicates):
+                if rule.exception_predicates and _excepted(rule, subject):
+                    hits.items.clear()
                     continue
                 matches.append((index, cmd, hits))
+                hits = Hits()
                 break
         return matches
+
+
+def _excepted(rule: Rule, subject: Subject) -> bool:
+    for pred in rule.exception_predicates:
+        if pred(subject, Hits()):
+            return True
+    return False
 
 
 class _ShellRead:
