@@ -52,3 +52,30 @@ def test_without_a_sanctioned_job_both_processes_are_outside():
     assert abs(report["gpu_seconds_outside_jobs"] - report["gpu_seconds_total"]) < 1e-6
     severities = sorted(f.severity for f in result.findings if f.rule == "gpu_use_outside_job")
     assert severities == ["critical", "high"]  # the miner has signs; plain train.py has none
+
+
+def test_a_long_series_is_folded_without_changing_the_accounting():
+    """A sensor that runs for days: samples beyond MAX_SAMPLES per series are integrated into a
+    running total; the GPU-seconds are those of the whole series."""
+    from vigiles.analysis import compute
+    from vigiles.analysis.proctree import ProcessTree
+    from vigiles.events import from_dict
+    n = compute.MAX_SAMPLES * 5 + 37
+    events = [from_dict({"kind": "gpu", "ts": 1_000 + i, "host": "h", "gpu": 0, "pid": 42,
+                         "util": float(i % 101)}) for i in range(n)]
+    events += [from_dict({"kind": "gpu", "ts": 1_000 + i, "host": "h", "gpu": 0, "util": 50.0}) for i in range(n)]
+    folded, whole = compute.ComputeAccountant(), compute.ComputeAccountant()
+    for event in events:
+        folded.observe(event)
+    whole_limit, compute.MAX_SAMPLES = compute.MAX_SAMPLES, 10 ** 9
+    try:
+        for event in events:
+            whole.observe(event)
+    finally:
+        compute.MAX_SAMPLES = whole_limit
+    assert max(len(s) for s in folded.series.values()) <= compute.MAX_SAMPLES
+    a, b = folded.account(ProcessTree()), whole.account(ProcessTree())
+    assert a["outside_jobs"][0]["samples"] == b["outside_jobs"][0]["samples"] == n
+    assert abs(a["gpu_seconds_outside_jobs"] - b["gpu_seconds_outside_jobs"]) < 1e-6
+    assert a["devices"][0]["held_seconds"] == b["devices"][0]["held_seconds"] == n
+    assert a["outside_jobs"][0]["first_ts"] == 1_000 and a["outside_jobs"][0]["last_ts"] == 1_000 + n - 1

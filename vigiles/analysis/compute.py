@@ -27,6 +27,8 @@ MAX_GAP_S = 60.0
 MIN_HELD_S = 5.0
 SATURATED_UTIL = 90.0
 MAX_SERIES = 100_000
+MAX_SAMPLES = 512
+"""Samples kept per series; older ones are folded into a running total (ComputeAccountant._fold)."""
 POOL_PORTS = frozenset({3333, 4444, 5555, 7777, 8888, 9999, 14433, 14444, 45560, 45700, 10128, 10343, 13333,
                         20535, 5730, 19999, 3357})
 
@@ -71,6 +73,18 @@ class Usage:
         if len(self.event_ids) < 8:
             self.event_ids.append(event_id)
 
+    def merge(self, other: "Usage") -> None:
+        self.held_s += other.held_s
+        self.busy_s += other.busy_s
+        self.samples += other.samples
+        self.saturated += other.saturated
+        for ts in (other.first_ts, other.last_ts):
+            if ts is not None:
+                self.first_ts = ts if self.first_ts is None else min(self.first_ts, ts)
+                self.last_ts = ts if self.last_ts is None else max(self.last_ts, ts)
+        self.gpus |= other.gpus
+        self.event_ids.extend(other.event_ids[: max(0, 8 - len(self.event_ids))])
+
     def to_dict(self) -> dict[str, Any]:
         return {"gpu_seconds": round(self.busy_s, 3), "held_seconds": round(self.held_s, 3),
                 "samples": self.samples, "gpus": sorted(self.gpus), "first_ts": self.first_ts,
@@ -100,6 +114,8 @@ class ComputeAccountant:
         self.pool_connections: dict[tuple, dict[str, None]] = {}
         self.process_events: dict[tuple, Process] = {}
         self.sandboxes: dict[tuple, str | None] = {}
+        self.folded: dict[tuple, Usage] = {}
+        """(series kind, key) → the usage of the samples folded out of that series."""
 
     def observe(self, event: Event) -> None:
         if isinstance(event, Job):
@@ -109,7 +125,10 @@ class ComputeAccountant:
             key = (event.host, event.gpu, event.pid)
             store = self.series if event.pid is not None else self.device
             if key in store or len(store) < MAX_SERIES:
-                store.setdefault(key, []).append((event.ts, event.util, event.id))
+                samples = store.setdefault(key, [])
+                samples.append((event.ts, event.util, event.id))
+                if len(samples) > MAX_SAMPLES:
+                    self._fold("device" if event.pid is None else "process", key, samples)
                 if event.pid is not None:
                     self.sandboxes.setdefault((event.host, event.pid), event.sandbox)
         elif isinstance(event, Network):
@@ -119,6 +138,18 @@ class ComputeAccountant:
                     endpoints[f"{event.dst}:{event.dport}"] = None
         elif isinstance(event, Process):
             self.process_events[(event.host, event.pid)] = event
+
+    def _fold(self, kind: str, key: tuple, samples: list) -> None:
+        """Integrate the older half of a long series into a running total: a sensor that runs for
+        days keeps bounded memory, and accounting (every few seconds, live) takes bounded time."""
+        samples.sort(key=_ts)
+        half = len(samples) // 2
+        folded = self.folded.setdefault((kind, key), Usage())
+        for index, (ts, dt, util, event_id) in enumerate(_intervals(samples, self.max_gap_s)):
+            if index >= half:
+                break
+            folded.add(key[1], ts, dt, util, event_id)
+        del samples[:half]
 
     def job_of(self, tree: ProcessTree, host: str | None, pid: int, gpu: int) -> str | None:
         process = self.process_events.get((host, pid))
@@ -143,11 +174,15 @@ class ComputeAccountant:
         for (host, gpu, pid), samples in self.series.items():
             job_id = self.job_of(tree, host, pid, gpu)
             usage = per_job.setdefault(job_id, Usage()) if job_id else outside.setdefault((host, pid), Usage())
+            if ("process", (host, gpu, pid)) in self.folded:
+                usage.merge(self.folded[("process", (host, gpu, pid))])
             for ts, dt, util, event_id in _intervals(samples, self.max_gap_s):
                 usage.add(gpu, ts, dt, util, event_id)
         devices: dict[tuple, Usage] = {}
-        for (host, gpu, _), samples in self.device.items():
+        for (host, gpu, pid), samples in self.device.items():
             usage = devices.setdefault((host, gpu), Usage())
+            if ("device", (host, gpu, pid)) in self.folded:
+                usage.merge(self.folded[("device", (host, gpu, pid))])
             for ts, dt, util, event_id in _intervals(samples, self.max_gap_s):
                 usage.add(gpu, ts, dt, util, event_id)
         total = sum(u.busy_s for u in per_job.values()) + sum(u.busy_s for u in outside.values())
@@ -201,6 +236,10 @@ class ComputeAccountant:
                           "command": " ".join(_argv(tree, host, pid))[:400]},
                 description="A process held a GPU without belonging to any sanctioned job."))
         return out
+
+
+def _ts(sample: tuple) -> float:
+    return sample[0]
 
 
 def _intervals(samples: list[tuple[float, float | None, str]], max_gap: float):
