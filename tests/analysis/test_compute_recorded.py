@@ -79,3 +79,16 @@ def test_a_long_series_is_folded_without_changing_the_accounting():
     assert abs(a["gpu_seconds_outside_jobs"] - b["gpu_seconds_outside_jobs"]) < 1e-6
     assert a["devices"][0]["held_seconds"] == b["devices"][0]["held_seconds"] == n
     assert a["outside_jobs"][0]["first_ts"] == 1_000 and a["outside_jobs"][0]["last_ts"] == 1_000 + n - 1
+
+
+def test_executions_are_bounded_but_those_of_gpu_processes_are_kept():
+    from vigiles.analysis import compute
+    from vigiles.events import from_dict
+    accountant = compute.ComputeAccountant()
+    accountant.observe(from_dict({"kind": "process", "ts": 1, "host": "h", "pid": 7, "argv": ["./miner"],
+                                  "cgroup": "/user.slice/x"}))
+    accountant.observe(from_dict({"kind": "gpu", "ts": 2, "host": "h", "gpu": 0, "pid": 7, "util": 99.0}))
+    for pid in range(1000, 1000 + compute.MAX_PROCESSES + 10):
+        accountant.observe(from_dict({"kind": "process", "ts": 3, "host": "h", "pid": pid, "argv": ["true"]}))
+    assert len(accountant.process_events) == compute.MAX_PROCESSES
+    assert accountant._process("h", 7).argv == ["./miner"]

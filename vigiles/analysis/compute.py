@@ -11,6 +11,7 @@ a pool port, a steady saturated load.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -29,6 +30,7 @@ SATURATED_UTIL = 90.0
 MAX_SERIES = 100_000
 MAX_SAMPLES = 512
 """Samples kept per series; older ones are folded into a running total (ComputeAccountant._fold)."""
+MAX_PROCESSES = 65_536
 POOL_PORTS = frozenset({3333, 4444, 5555, 7777, 8888, 9999, 14433, 14444, 45560, 45700, 10128, 10343, 13333,
                         20535, 5730, 19999, 3357})
 
@@ -112,7 +114,9 @@ class ComputeAccountant:
         self.series: dict[tuple, list[tuple[float, float | None, str]]] = {}
         self.device: dict[tuple, list[tuple[float, float | None, str]]] = {}
         self.pool_connections: dict[tuple, dict[str, None]] = {}
-        self.process_events: dict[tuple, Process] = {}
+        self.process_events: OrderedDict[tuple, Process] = OrderedDict()
+        """The latest executions (at most MAX_PROCESSES), and those of every process seen on a GPU."""
+        self.gpu_processes: dict[tuple, Process] = {}
         self.sandboxes: dict[tuple, str | None] = {}
         self.folded: dict[tuple, Usage] = {}
         """(series kind, key) → the usage of the samples folded out of that series."""
@@ -131,13 +135,25 @@ class ComputeAccountant:
                     self._fold("device" if event.pid is None else "process", key, samples)
                 if event.pid is not None:
                     self.sandboxes.setdefault((event.host, event.pid), event.sandbox)
+                    process = self.process_events.get((event.host, event.pid))
+                    if process is not None:
+                        self.gpu_processes[(event.host, event.pid)] = process
         elif isinstance(event, Network):
             if event.pid is not None and event.dport in POOL_PORTS and event.direction != "inbound":
                 endpoints = self.pool_connections.setdefault((event.host, event.pid), {})
                 if len(endpoints) < 16:
                     endpoints[f"{event.dst}:{event.dport}"] = None
         elif isinstance(event, Process):
-            self.process_events[(event.host, event.pid)] = event
+            key = (event.host, event.pid)
+            self.process_events[key] = event
+            self.process_events.move_to_end(key)
+            if len(self.process_events) > MAX_PROCESSES:
+                self.process_events.popitem(last=False)
+            if key in self.sandboxes:  # a pid already seen on a GPU (logs may come in any order)
+                self.gpu_processes[key] = event
+
+    def _process(self, host: str | None, pid: int) -> Process | None:
+        return self.gpu_processes.get((host, pid)) or self.process_events.get((host, pid))
 
     def _fold(self, kind: str, key: tuple, samples: list) -> None:
         """Integrate the older half of a long series into a running total: a sensor that runs for
@@ -152,7 +168,7 @@ class ComputeAccountant:
         del samples[:half]
 
     def job_of(self, tree: ProcessTree, host: str | None, pid: int, gpu: int) -> str | None:
-        process = self.process_events.get((host, pid))
+        process = self._process(host, pid)
         chain = list(tree.ancestors(host, pid))
         for job in self.jobs.values():
             if job.host and host and job.host != host:
@@ -224,7 +240,7 @@ class ComputeAccountant:
             rule = "gpu_use_outside_job"
             ident = "fd-" + hashlib.blake2b(f"{rule}\x00{host}\x00{pid}\x00{usage.first_ts}".encode(),
                                            digest_size=12).hexdigest()
-            process = self.process_events.get((host, pid))
+            process = self._process(host, pid)
             event_ids = ([process.id] if process is not None else []) + usage.event_ids
             out.append(Finding(
                 id=ident, rule=rule, title="GPU used outside every sanctioned job", category="compute_acquisition",
