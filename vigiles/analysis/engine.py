@@ -323,7 +323,12 @@ class Engine:
     def _names_written(self, event: Event, text: str) -> bool:
         """Whether the text names a file that the event's session wrote (it may run it: read it)."""
         session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        return session is not None and bool(session.names) and session.mentions(_lower(text))
+        if session is None or not session.names:
+            return False
+        lowered = text.lower()
+        if "'" in lowered or '"' in lowered or "\\" in lowered:  # `bash 'x'.sh` names x.sh too
+            lowered = lowered.replace("'", "").replace('"', "").replace("\\", "")
+        return session.mentions(lowered)
 
     @property
     def stats(self) -> dict:
