@@ -1,9 +1,12 @@
 """The rule engine: choose the rules an event could match, read its commands, run the rules.
 
 Ordinary commands should cost little. An Aho-Corasick automaton over every rule's literals
-(lowercased, quotes and backslashes removed) tells which rules can possibly match; an event with
-no candidate and no sign of obfuscation is never parsed. Events that pass are read by the shell
-reader, and the literals are looked for again in the de-obfuscated commands.
+(lowercased, quotes and backslashes removed) names the rules that could match; each keeps only if
+the text holds a literal of every part of one branch of its condition (Rule.requires). An event
+with no candidate and no sign of obfuscation is never parsed, and that verdict on its text is
+remembered. Events that pass are read by the shell reader, the literals are looked for again in
+the de-obfuscated commands, and each command-local rule runs only on the commands that hold its
+literals.
 """
 from __future__ import annotations
 
@@ -51,7 +54,8 @@ MANY_LITERALS = 24
 pass over the text rather than a search per literal."""
 SKIP_ENTRIES = 65536
 SKIP_TEXT = 512
-"""Texts the prefilter passed over, remembered (at most 32 MiB of text) until a session teaches new names."""
+"""Texts the prefilter passed over, remembered (at most 32 MiB of text); a text that names a file its
+session wrote is read all the same."""
 MAX_SNIPPET = 400
 
 
