@@ -145,7 +145,7 @@ def test_brace_expansion_as_bash_does_it():
     assert brace_expand("{a,{b,c}}x") == ["ax", "bx", "cx"]
     assert brace_expand("x{1..3}") == ["x1", "x2", "x3"]
     assert brace_expand("{}") == ["{}"] and brace_expand("x{y}z") == ["x{y}z"]
-    assert len(brace_expand("{a,b}" * 40)) == 64  # bounded
+    assert len(brace_expand("{a,b}" * 12)) == 64  # bounded: 4,096 words cut to 64
 
 
 def test_brace_words_are_read_as_the_command_they_expand_to():
@@ -159,3 +159,19 @@ def test_brace_words_are_read_as_the_command_they_expand_to():
     assert [c.line for c in reader.read("{ echo a; }")] == ["echo a"]
     assert [c.name for c in reader.read("find . -name x -exec rm {} \\;")] == ["find", "rm"]
     assert [c.line for c in reader.read("awk '{print $1, $2}' f")] == ["awk {print $1, $2} f"]
+
+
+def test_brace_expansion_is_bounded_on_hostile_words():
+    from hypothesis import given, settings, strategies as st
+
+    from vigiles.analysis.shell import MAX_BRACE_WORDS, brace_expand
+
+    assert brace_expand("{a,b}" * 3000) == ["{a,b}" * 3000]  # too many braces: left as written
+    assert brace_expand("{" * 5000 + "a,b" + "}" * 5000)[0].startswith("{{")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet="{},.ab1-", max_size=80))
+    def check(word):
+        out = brace_expand(word)
+        assert 1 <= len(out) <= MAX_BRACE_WORDS
+    check()

@@ -766,6 +766,7 @@ class _Walk:
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
 MAX_BRACE_WORDS = 64
+MAX_BRACES = 16
 
 
 _COMMAND_BRACES = re2.compile(r"(^|[;&|(\n][ \t]*|(?:^|\s)(?:then|do|else|time|!)[ \t]+)(\{[^\s;|&<>()'\"$\\`]*\})")
@@ -784,14 +785,16 @@ def _has_braces(node: Node) -> bool:
     `..` inside, and nothing quoted or expanded that this simple reading would get wrong."""
     raw = node.text
     return (b"{" in raw and b"}" in raw and (b"," in raw or b".." in raw) and len(raw) <= 4096
-            and raw.count(b"{") <= 16
+            and raw.count(b"{") <= MAX_BRACES
             and not any(ch in raw for ch in (b"'", b'"', b"$", b"\\", b"`")))
 
 
 def brace_expand(word: str, limit: int = MAX_BRACE_WORDS) -> list[str]:
     """Bash's brace expansion of one unquoted word: `{a,b}c` gives ac and bc, `{1..3}` 1, 2, 3,
     `{x,}` x (an empty result is dropped). At most `limit` words; a brace without a comma or a
-    range stays as written."""
+    range stays as written, and so does a word with more than MAX_BRACES braces or 4 KB."""
+    if len(word) > 4096 or word.count("{") > MAX_BRACES:
+        return [word]
     out: list[str] = []
     for item in _brace(word, limit):
         if item:
