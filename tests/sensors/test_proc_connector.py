@@ -152,3 +152,22 @@ def test_a_child_forked_and_exec_d_at_once_is_in_the_watched_tree():
         conn.stop()
     assert [e.argv for e in seen] == [["bash", "-c", "sleep 0.05 & wait"], ["sleep", "0.05"]]
     assert seen[1].ppid == proc.pid
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the process connector needs root")
+def test_kernels_without_filters_get_one_socket_of_every_event(monkeypatch):
+    monkeypatch.setattr(pc, "filtering_supported", lambda release=None: False)
+    seen = []
+    conn = pc.ConnectorSource(seen.append, ProcessTree())
+    assert conn.tree_conn is None
+    conn.start()
+    try:
+        proc = subprocess.Popen(["sleep", "0.05"])
+        proc.wait()
+        deadline = time.time() + 3
+        while time.time() < deadline and not any(e.pid == proc.pid for e in seen):
+            time.sleep(0.02)
+    finally:
+        conn.stop()
+    assert [e.argv for e in seen if e.pid == proc.pid] == [["sleep", "0.05"]]
+    assert conn.stats["forks"] >= 1 and conn.stats["exits"] >= 1 and conn.stats["filtered"] is False
