@@ -122,3 +122,4 @@ def test_json_lines_and_specs(capsys):
     with pytest.raises(ValueError):
         sink_from_spec("webhook:file:///etc/passwd")
     assert slack_message(finding())["text"].startswith("*CRITICAL*")
+

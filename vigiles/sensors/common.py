@@ -50,10 +50,23 @@ def event_id(*parts: object) -> str:
     return digest_id("\x00".join([BOOT_ID, *map(str, parts)]).encode("utf-8", "surrogateescape"))
 
 
+def printable(text: str | None) -> str | None:
+    """Text read from the kernel as it may be used everywhere else: bytes that are not UTF-8 (kept
+    by os and psutil as lone surrogates) written as \\xNN. A program's argv may hold any bytes, and
+    an agent must not be able to crash the analysis, the store or the report with them."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def process_event(ts: float, pid: int, ppid: int | None, argv: list[str] | None, exe: str | None,
                   cwd: str | None, uid: int | None, sensor: str, key: object, **extra) -> Process:
-    event = Process(id=event_id("process", pid, key), ts=ts, host=HOST, pid=pid, ppid=ppid, exe=exe,
-                    argv=argv or None, cwd=cwd, user=user_name(uid))
+    event = Process(id=event_id("process", pid, key), ts=ts, host=HOST, pid=pid, ppid=ppid, exe=printable(exe),
+                    argv=[printable(a) for a in argv] if argv else None, cwd=printable(cwd), user=user_name(uid))
     event.extra = {"sensor": sensor, **extra}
     event.source = Location(f"live:{sensor}")
     return event

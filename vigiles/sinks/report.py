@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
+
 from ..analysis.rules import CATEGORIES, SEVERITY_RANK
 from ..pipeline import ScanResult
 
@@ -31,7 +33,12 @@ def to_json(result: ScanResult) -> str:
         "compute": result.compute,
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in result.errors],
     }
-    return json.dumps(doc, indent=2, ensure_ascii=False)
+    # msgspec rather than json: a scan of 200k events has tens of thousands of findings to write
+    try:
+        return msgspec.json.format(msgspec.json.encode(doc), indent=2).decode("utf-8")
+    except UnicodeEncodeError:
+        # argv read from /proc keeps undecodable bytes as lone surrogates: write them as \\u escapes
+        return json.dumps(doc, indent=2, ensure_ascii=True)
 
 
 def _md(text: Any) -> str:
