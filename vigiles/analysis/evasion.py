@@ -2,8 +2,9 @@
 
 Each variant keeps what the command does and changes how it is written: base64 piped to a shell,
 the program name split across variables, `bash -c` wrapping, absolute program paths, changed
-quoting, a script written to a file then run, and a plain command's words joined by brace
-expansion (`{cat,/etc/passwd}`, which needs no space).
+quoting, a script written to a file then run, a plain command's words joined by brace
+expansion (`{cat,/etc/passwd}`, which needs no space), and the program name cut by a
+backslash-newline (`n\\<newline>c`, which bash joins).
 """
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def variants(command: str) -> dict[str, str]:
             out["variable_split_name"] = split + _replace(command, start, end, "$p1$p2")
             quoted = f"{base[0]}'{base[1:]}'" if not word.startswith("/") else f"\"{word}\""
             out["changed_quoting"] = _replace(command, start, end, quoted)
+            cut = len(word) - len(base) + half
+            out["line_continuation"] = _replace(command, start, end, word[:cut] + "\\\n" + word[cut:])
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
     words = _plain_words(command)

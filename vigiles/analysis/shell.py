@@ -257,6 +257,9 @@ class _Walk:
         if depth > MAX_DEPTH or not text or len(self.out) >= MAX_COMMANDS:
             return
         text = text[:MAX_TEXT]
+        if "\\\n" in text:
+            # bash removes a backslash-newline before it splits words: `cu\<newline>rl` is curl
+            text = text.replace("\\\n", "")
         if "{" in text and "," in text:
             text = _COMMAND_BRACES.sub(_expand_command_braces, text)
         data = text.encode("utf-8", "surrogatepass")
