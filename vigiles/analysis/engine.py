@@ -315,9 +315,11 @@ class Engine:
 
     def _maybe_hidden(self, event: Event, lowered: str) -> bool:
         """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
-        if "=" in lowered and "$" in lowered and _ASSIGNMENT.search(lowered) is not None \
-                and _EXPANSION.search(lowered) is not None:
-            return True
+        if "$" in lowered or "``" in lowered:
+            if "=" in lowered and _ASSIGNMENT.search(lowered) is not None and _EXPANSION.search(lowered) is not None:
+                return True
+            if _EMPTY_EXPANSION.search(lowered) is not None:
+                return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -414,7 +416,9 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
-_BUILDS_WORDS = re2.compile(r"\$[({]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
+"""An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
 
 
 def short_flags(lowered: str) -> frozenset[str]:

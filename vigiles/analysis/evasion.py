@@ -4,7 +4,8 @@ Each variant keeps what the command does and changes how it is written: base64 p
 the program name split across variables, `bash -c` wrapping, absolute program paths, changed
 quoting, a script written to a file then run, a plain command's words joined by brace
 expansion (`{cat,/etc/passwd}`, which needs no space), and the program name cut by a
-backslash-newline (`n\\<newline>c`, which bash joins).
+backslash-newline (`n\\<newline>c`, which bash joins) or by an expansion that is empty in a
+shell started without arguments (`n$@c`).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ def variants(command: str) -> dict[str, str]:
             out["changed_quoting"] = _replace(command, start, end, quoted)
             cut = len(word) - len(base) + half
             out["line_continuation"] = _replace(command, start, end, word[:cut] + "\\\n" + word[cut:])
+            out["empty_expansion"] = _replace(command, start, end, word[:cut] + "$@" + word[cut:])
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
     words = _plain_words(command)

@@ -501,12 +501,19 @@ class _Walk:
         if kind == "string_content":
             return _text(node)
         if kind in ("concatenation", "command_name"):
+            # an empty backquote substitution (``) expands to nothing, like `$()`
             return "".join(self.word(c, env, via, depth) for c in node.children
-                           if c.is_named or c.type not in ("{", "}"))
+                           if c.is_named or c.type not in ("{", "}", "``"))
         if kind == "simple_expansion":
             name = node.named_children[0] if node.named_children else None
             key = _text(name) if name is not None else ""
-            return env.get(key, _text(node))
+            if key in env:
+                return env[key]
+            if key in ("@", "*") or key[:1] in _POSITIONAL:
+                # the arguments of a shell started with none are empty: `n$@c` is nc, `$1b` is b
+                # ($0, the shell's or script's own name, is not: it stays as written)
+                return key[1:] if key[:1] in _POSITIONAL else ""
+            return _text(node)
         if kind == "expansion":
             names = [c for c in node.named_children if c.type == "variable_name"]
             if len(node.named_children) == 1 and names:
@@ -525,6 +532,8 @@ class _Walk:
             last = produced[-1] if produced else None
             if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
                 return last.rstrip("\n")
+            if not _text(node)[2:-1].strip():
+                return ""  # `$()` expands to nothing: `n$()c` is nc
             return _text(node)
         if kind == "process_substitution":
             for child in node.named_children:
@@ -768,6 +777,7 @@ class _Walk:
 
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
+_POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
 
