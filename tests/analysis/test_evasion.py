@@ -61,7 +61,7 @@ def test_variants_still_alert(engine):
 def test_variant_kinds_are_generated():
     names = set(variants("ssh -R 1:l:22 host.example"))
     assert names == {"base64_pipe_shell", "bash_c", "script_written_then_run", "variable_split_name",
-                     "changed_quoting", "absolute_path", "brace_words", "line_continuation", "empty_expansion"}
+                     "changed_quoting", "absolute_path", "brace_words", "line_continuation", "empty_expansion", "ifs_spaces"}
     assert variants("ssh -R 1:l:22 host.example")["line_continuation"] == "s\\\nsh -R 1:l:22 host.example"
     assert variants("ssh -R 1:l:22 host.example")["brace_words"] == "{ssh,-R,1:l:22,host.example}"
     assert "brace_words" not in variants("id\nwhoami") and "brace_words" not in variants("cat 'a b'")

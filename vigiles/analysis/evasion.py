@@ -3,7 +3,7 @@
 Each variant keeps what the command does and changes how it is written: base64 piped to a shell,
 the program name split across variables, `bash -c` wrapping, absolute program paths, changed
 quoting, a script written to a file then run, a plain command's words joined by brace
-expansion (`{cat,/etc/passwd}`, which needs no space), and the program name cut by a
+expansion (`{cat,/etc/passwd}`) or by `${IFS}` (both need no space), and the program name cut by a
 backslash-newline (`n\\<newline>c`, which bash joins) or by an expansion that is empty in a
 shell started without arguments (`n$@c`).
 """
@@ -70,6 +70,7 @@ def variants(command: str) -> dict[str, str]:
     words = _plain_words(command)
     if words is not None and len(words) >= 2:
         out["brace_words"] = "{" + ",".join(words) + "}"
+        out["ifs_spaces"] = "${IFS}".join(words)
     return out
 
 

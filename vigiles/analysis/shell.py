@@ -260,6 +260,9 @@ class _Walk:
         if "\\\n" in text:
             # bash removes a backslash-newline before it splits words: `cu\<newline>rl` is curl
             text = text.replace("\\\n", "")
+        if "IFS" in text and "IFS=" not in text:
+            # unset, IFS splits on whitespace: `nc${IFS}-e` is two words, nc and -e
+            text = _IFS.sub(" ", text)
         if "{" in text and "," in text:
             text = _COMMAND_BRACES.sub(_expand_command_braces, text)
         data = text.encode("utf-8", "surrogatepass")
@@ -516,10 +519,12 @@ class _Walk:
             return _text(node)
         if kind == "expansion":
             names = [c for c in node.named_children if c.type == "variable_name"]
-            if len(node.named_children) == 1 and names:
+            if len(node.children) == 3 and names:  # ${name}
                 return env.get(_text(names[0]), _text(node))
             if names and _text(names[0]) in env:
-                return env[_text(names[0])]
+                value = env[_text(names[0])]
+                operated = _parameter_operation(node, names[0], value)
+                return value if operated is None else operated
             defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
             if names and defaults and ":-" in _text(node):
                 return self.word(defaults[0], env, via, depth)
@@ -782,6 +787,7 @@ MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
 
 
+_IFS = re2.compile(r"\$\{IFS\}|\$IFS\b")
 _COMMAND_BRACES = re2.compile(r"(^|[;&|(\n][ \t]*|(?:^|\s)(?:then|do|else|time|!)[ \t]+)(\{[^\s;|&<>()'\"$\\`]*\})")
 """A brace word where a command starts (`{curl,http://x}|{bash,}`): bash expands it into words, while
 tree-sitter reads its `{` as the start of a group and gives up."""
@@ -791,6 +797,51 @@ def _expand_command_braces(match) -> str:
     word = match.group(2)
     words = brace_expand(word)
     return match.group(1) + (" ".join(words) if words != [word] else word)
+
+
+def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
+    """`${name<op>...}` applied to a known value, as bash does for the forms agents use to hide a
+    word: substrings (`${a:0:2}`), literal replacement (`${a/x/}`, `${a//x/y}`), prefix and suffix
+    removal (`${a#x}`, `${a%%x}`), case (`${a,,}`, `${a^^}`) and defaults. None when the form is
+    not one of these (the value is then taken as it is)."""
+    after = node.children[node.children.index(name) + 1:-1] if name in node.children else []
+    if not after:
+        return value
+    op = after[0].type
+    rest = [_text(c) for c in after[1:]]
+    if op == ":" and rest:
+        numbers = [r for r in rest if r != ":"]
+        try:
+            offset = int(numbers[0].strip())
+            length = int(numbers[1].strip()) if len(numbers) > 1 else None
+        except (ValueError, IndexError):
+            return None
+        start = max(0, len(value) + offset) if offset < 0 else offset
+        if length is None:
+            return value[start:]
+        return value[start:len(value) + length] if length < 0 else value[start:start + length]
+    if op in ("/", "//"):
+        pattern = rest[0] if rest and rest[0] != "/" else ""
+        replacement = rest[-1] if len(rest) >= 2 and rest[-2] == "/" else ""
+        if not pattern or any(ch in pattern for ch in "*?["):
+            return None
+        return value.replace(pattern, replacement, -1 if op == "//" else 1)
+    if op in ("#", "##", "%", "%%"):
+        pattern = "".join(rest)
+        if any(ch in pattern for ch in "*?["):
+            return None
+        if op.startswith("#"):
+            return value[len(pattern):] if value.startswith(pattern) else value
+        return value[:-len(pattern)] if pattern and value.endswith(pattern) else value
+    case = {",,": str.lower, "^^": str.upper, ",": lambda v: v[:1].lower() + v[1:],
+            "^": lambda v: v[:1].upper() + v[1:]}.get(op)
+    if case is not None and not rest:
+        return case(value)
+    if op in (":-", "-", ":=", "="):
+        return value if (value or op in ("-", "=")) else "".join(rest)
+    if op in (":+", "+"):
+        return "".join(rest) if (value or op == "+") else ""
+    return None
 
 
 def _has_braces(node: Node) -> bool:
