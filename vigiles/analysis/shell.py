@@ -599,8 +599,9 @@ class _Walk:
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
-        if stdout is None and name == "cat" and args and self.session.files:
-            # `cat script | bash`: the content of files this session wrote
+        if stdout is None and piped and name == "cat" and args and self.session.files:
+            # `cat script | bash`: the content of files this session wrote (in a pipeline only:
+            # `$(cat f)` stays as written, which is how a rule sees command output being sent)
             parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
             if parts and all(part is not None for part in parts):
                 stdout = "".join(parts)
