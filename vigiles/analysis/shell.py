@@ -351,8 +351,15 @@ class _Walk:
         value_node = node.child_by_field_name("value")
         if name_node is None:
             return
-        value = self.word(value_node, env, via, depth) if value_node is not None else ""
         name = _text(name_node)
+        if value_node is not None and value_node.type == "array":  # a=(n c): ${a[0]}, ${a[@]}, $a
+            items = [self.word(c, env, via, depth) for c in value_node.named_children][:MAX_ARRAY]
+            for index, item in enumerate(items):
+                env[f"{name}[{index}]"] = item
+            env[f"{name}[@]"] = env[f"{name}[*]"] = " ".join(items)
+            env[name] = items[0] if items else ""
+            return
+        value = self.word(value_node, env, via, depth) if value_node is not None else ""
         if any(c.type == "+=" for c in node.children):
             value = env.get(name, "") + value  # `x+=c` appends
         env[name] = value
@@ -360,6 +367,9 @@ class _Walk:
     def assignment_text(self, node: Node, env) -> str:
         name_node = node.child_by_field_name("name")
         name = _text(name_node) if name_node is not None else ""
+        value_node = node.child_by_field_name("value")
+        if value_node is not None and value_node.type == "array":
+            return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
 
     def pipeline(self, node: Node, via, env, depth) -> None:
@@ -529,6 +539,10 @@ class _Walk:
                 return key[1:] if key[:1] in _POSITIONAL else ""
             return _text(node)
         if kind == "expansion":
+            subscripts = [c for c in node.named_children if c.type == "subscript"]
+            if len(node.children) == 3 and subscripts:  # ${a[0]}, ${a[@]}
+                key = "".join(_text(c) for c in subscripts[0].children)
+                return env.get(key, _text(node))
             names = [c for c in node.named_children if c.type == "variable_name"]
             if len(node.children) == 3 and names:  # ${name}
                 return env.get(_text(names[0]), _text(node))
@@ -798,6 +812,9 @@ class _Walk:
             if name == "watch":
                 self.text(" ".join(args[index:]), via, local, depth + 1)
                 return
+            if name == "xargs" and stdin is not None:
+                self.xargs(args[:index], args[index:], stdin, via, local, depth)
+                return
             before = len(self.out)
             self.command(args[index], args[index + 1:], via, local, depth + 1, [], [], stdin=stdin)
             if len(self.out) > before:
@@ -805,6 +822,26 @@ class _Walk:
                 inner.redirects.extend(cmd.redirects)
                 inner.writes.extend(cmd.writes)
                 inner.reads.extend(cmd.reads)
+
+    def xargs(self, options: list[str], command: list[str], stdin: str, via, env, depth) -> None:
+        """`... | xargs [-I R] CMD ARGS`: CMD with the input's words appended, or once per input line
+        with R replaced by it (`echo 'nc -e ...' | xargs -I{} sh -c '{}'`). At most MAX_XARGS runs."""
+        replace = None
+        for at, option in enumerate(options):
+            if option == "-I" and at + 1 < len(options):
+                replace = options[at + 1]
+            elif option.startswith("-I") and len(option) > 2:
+                replace = option[2:]
+            elif option in ("-i", "--replace"):
+                replace = "{}"
+        if replace:
+            lines = [line for line in stdin.split("\n") if line.strip()][:MAX_XARGS]
+            for line in lines:
+                words = [word.replace(replace, line) for word in command]
+                self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
+        else:
+            self.command(command[0], command[1:] + stdin.split()[:MAX_XARGS_WORDS], via + ("xargs",), env,
+                         depth + 1, [], [])
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
@@ -825,6 +862,9 @@ class _Walk:
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
 MAX_ALIASES = 256
+MAX_XARGS = 16
+MAX_XARGS_WORDS = 256
+MAX_ARRAY = 256
 _POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
