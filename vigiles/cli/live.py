@@ -16,7 +16,8 @@ from typing import List, Optional
 
 import typer
 
-from .main import Format, Severity, _db_path, _jobs, _printable, err, exit_for, out, print_report
+from .main import (JOB_CGROUP_OPTION, JOB_COMMAND_OPTION, JOB_PID_OPTION, JOBS_OPTION, Format, Severity, _db_path,
+                   _jobs, _printable, err, exit_for, out, print_report)
 
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
@@ -242,10 +243,10 @@ def watch(
     alert: List[str] = typer.Option([], "--alert", help="Also send alerts to: stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
     contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
     enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
-    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
-    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
-    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
-    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    jobs_policy: Optional[Path] = JOBS_OPTION,
+    job_command: List[str] = JOB_COMMAND_OPTION,
+    job_pid: List[int] = JOB_PID_OPTION,
+    job_cgroup: List[str] = JOB_CGROUP_OPTION,
     events_path: Optional[Path] = typer.Option(None, "--events", help="Also record every event here as JSON lines (replay with `vigiles scan`)."),
 ) -> None:
     """Run COMMAND (no shell) and watch its process tree and connections; report like `vigiles scan`."""
@@ -339,10 +340,10 @@ def sensor(
     contain: Optional[Path] = typer.Option(None, "--contain", help="Containment policy (YAML); dry run unless --enforce."),
     enforce: bool = typer.Option(False, "--enforce", help="Carry out containment (kill, freeze, block egress) instead of planning it."),
     json_out: bool = typer.Option(False, "--json", help="Print the final statistics as JSON."),
-    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
-    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
-    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
-    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    jobs_policy: Optional[Path] = JOBS_OPTION,
+    job_command: List[str] = JOB_COMMAND_OPTION,
+    job_pid: List[int] = JOB_PID_OPTION,
+    job_cgroup: List[str] = JOB_CGROUP_OPTION,
     events_path: Optional[Path] = typer.Option(None, "--events", help="Also record every event here as JSON lines (replay with `vigiles scan`)."),
 ) -> None:
     """Watch the whole host until interrupted (or for --duration seconds), storing findings and incidents."""

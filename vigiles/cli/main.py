@@ -51,6 +51,14 @@ def _load_rules(rules: List[Path], no_builtin: bool):
     return ruleset
 
 
+# The sanctioned-job options, shared by every command that accounts GPU use (scan, compute report,
+# watch, sensor).
+JOBS_OPTION = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy).")
+JOB_COMMAND_OPTION = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob).")
+JOB_PID_OPTION = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid.")
+JOB_CGROUP_OPTION = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix.")
+
+
 @app.command()
 def scan(
     paths: List[Path] = typer.Argument(..., help="Transcript and log files or folders."),
@@ -63,10 +71,10 @@ def scan(
     ledger: Optional[Path] = typer.Option(None, "--ledger", help="Append every event and decision to this transparency log."),
     window: float = typer.Option(3600.0, "--window", help="Seconds of quiet that split one incident from the next."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
-    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
-    job_command: List[str] = typer.Option([], "--job-command", help="A sanctioned job's command-line pattern (glob)."),
-    job_pid: List[int] = typer.Option([], "--job-pid", help="A sanctioned job's process-tree root pid."),
-    job_cgroup: List[str] = typer.Option([], "--job-cgroup", help="A sanctioned job's cgroup path prefix."),
+    jobs_policy: Optional[Path] = JOBS_OPTION,
+    job_command: List[str] = JOB_COMMAND_OPTION,
+    job_pid: List[int] = JOB_PID_OPTION,
+    job_cgroup: List[str] = JOB_CGROUP_OPTION,
     alert: List[str] = typer.Option([], "--alert", help="Send alerts (medium and above): stdout, ocsf, webhook:URL, slack:URL, syslog:HOST:PORT."),
 ) -> None:
     """Scan recorded agent transcripts and host logs for instrumental-convergence behaviour."""
@@ -325,10 +333,10 @@ def rules_check(
 @compute_app.command("report")
 def compute_report(
     paths: List[Path] = typer.Argument(..., help="Host, GPU and job logs (and transcripts, for attribution)."),
-    jobs_policy: Optional[Path] = typer.Option(None, "--jobs", help="Sanctioned compute jobs (YAML policy)."),
-    job_command: List[str] = typer.Option([], "--job-command"),
-    job_pid: List[int] = typer.Option([], "--job-pid"),
-    job_cgroup: List[str] = typer.Option([], "--job-cgroup"),
+    jobs_policy: Optional[Path] = JOBS_OPTION,
+    job_command: List[str] = JOB_COMMAND_OPTION,
+    job_pid: List[int] = JOB_PID_OPTION,
+    job_cgroup: List[str] = JOB_CGROUP_OPTION,
     json_out: bool = typer.Option(False, "--json"),
     ledger: Optional[Path] = typer.Option(None, "--ledger", help="Sign the accounting into this transparency log."),
 ) -> None:
