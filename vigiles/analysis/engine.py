@@ -160,27 +160,17 @@ class Engine:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = {literal for _, literal in self.required_literals.iter(text)}
             present.update(flags)
-            for index in checks:
-                for alternative in requires[index]:
-                    for clause in alternative:
-                        if clause.isdisjoint(present):
-                            break
-                    else:
-                        break
-                else:
-                    found.discard(index)
-            return found
+
+            def holds(clause: frozenset) -> bool:
+                return not clause.isdisjoint(present)
+        else:
+            def holds(clause: frozenset) -> bool:
+                for literal in clause:
+                    if literal in text or literal in flags:
+                        return True
+                return False
         for index in checks:
-            for alternative in requires[index]:
-                for clause in alternative:
-                    for literal in clause:
-                        if literal in text or literal in flags:
-                            break
-                    else:
-                        break  # no literal of this clause: the alternative fails
-                else:
-                    break  # every clause has a literal in the text
-            else:
+            if not _any_alternative(requires[index], holds):
                 found.discard(index)
         return found
 
@@ -329,10 +319,7 @@ class Engine:
         session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
         if session is None or not session.names:
             return False
-        lowered = text.lower()
-        if "'" in lowered or '"' in lowered or "\\" in lowered:  # `bash 'x'.sh` names x.sh too
-            lowered = lowered.replace("'", "").replace('"', "").replace("\\", "")
-        return session.mentions(lowered)
+        return session.mentions(_lower(text))  # `bash 'x'.sh` names x.sh too
 
     @property
     def stats(self) -> dict:
@@ -419,6 +406,17 @@ def _looks_like_shell_tool(tool: str) -> bool:
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
+
+
+def _any_alternative(alternatives: tuple, holds) -> bool:
+    """Whether, for some alternative of Rule.requires, every clause `holds` (has a literal present)."""
+    for alternative in alternatives:
+        for clause in alternative:
+            if not holds(clause):
+                break
+        else:
+            return True
+    return False
 
 
 def short_flags(lowered: str) -> frozenset[str]:
