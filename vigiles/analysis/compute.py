@@ -155,6 +155,14 @@ class ComputeAccountant:
     def _process(self, host: str | None, pid: int) -> Process | None:
         return self.gpu_processes.get((host, pid)) or self.process_events.get((host, pid))
 
+    def _integrate(self, usage: Usage, kind: str, key: tuple, samples: list) -> None:
+        """Add one series to `usage`: what was folded out of it, then the samples it still holds."""
+        folded = self.folded.get((kind, key))
+        if folded is not None:
+            usage.merge(folded)
+        for ts, dt, util, event_id in _intervals(samples, self.max_gap_s):
+            usage.add(key[1], ts, dt, util, event_id)
+
     def _fold(self, kind: str, key: tuple, samples: list) -> None:
         """Integrate the older half of a long series into a running total: a sensor that runs for
         days keeps bounded memory, and accounting (every few seconds, live) takes bounded time."""
@@ -190,17 +198,10 @@ class ComputeAccountant:
         for (host, gpu, pid), samples in self.series.items():
             job_id = self.job_of(tree, host, pid, gpu)
             usage = per_job.setdefault(job_id, Usage()) if job_id else outside.setdefault((host, pid), Usage())
-            if ("process", (host, gpu, pid)) in self.folded:
-                usage.merge(self.folded[("process", (host, gpu, pid))])
-            for ts, dt, util, event_id in _intervals(samples, self.max_gap_s):
-                usage.add(gpu, ts, dt, util, event_id)
+            self._integrate(usage, "process", (host, gpu, pid), samples)
         devices: dict[tuple, Usage] = {}
         for (host, gpu, pid), samples in self.device.items():
-            usage = devices.setdefault((host, gpu), Usage())
-            if ("device", (host, gpu, pid)) in self.folded:
-                usage.merge(self.folded[("device", (host, gpu, pid))])
-            for ts, dt, util, event_id in _intervals(samples, self.max_gap_s):
-                usage.add(gpu, ts, dt, util, event_id)
+            self._integrate(devices.setdefault((host, gpu), Usage()), "device", (host, gpu, pid), samples)
         total = sum(u.busy_s for u in per_job.values()) + sum(u.busy_s for u in outside.values())
         unowned = sum(u.busy_s for u in outside.values())
         return {

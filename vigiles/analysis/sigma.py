@@ -515,20 +515,19 @@ def prefilter_needles(node: cond.Node) -> set[str] | None:
     could come from the bin directory alone, and the proc.* fields, give none. Quotes and
     backslashes are removed as the engine removes them from the text.
     """
-    found = cond.needles(_needle_view(node), {})
-    if found is None:
-        return None
-    out = {n.translate(_STRIP) for n in found}
-    if not out or any(len(n) < 2 for n in out):
-        return None
-    return out
+    return _as_scanned(cond.needles(_needle_view(node), {}))
 
 
 def process_needles(node: cond.Node) -> set[str] | None:
     """Needles for process events that name their executable: the engine's text for such an event
     holds the executable, the argv and the parent's executable and command line when the source
     gave them, so every field of the rule is verbatim there and `cond.needles` is sound as it is."""
-    found = cond.needles(_process_view(node), {})
+    return _as_scanned(cond.needles(_process_view(node), {}))
+
+
+def _as_scanned(found: set[str] | None) -> set[str] | None:
+    """Needles as the engine's text shows them (quotes and backslashes removed); None when one
+    would be shorter than two characters."""
     if found is None:
         return None
     out = {n.translate(_STRIP) for n in found}
