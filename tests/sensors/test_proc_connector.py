@@ -83,19 +83,29 @@ def test_tree_selects_descendants_and_stays_bounded():
     assert len(tree) <= 111
 
 
+def _run_watched(conn, seen, argv, wanted=1):
+    """Start the connector, run `argv` to its end, and wait (3 s at most) until `wanted` events
+    are seen — of the program's own pid when one is wanted."""
+    conn.start()
+    try:
+        proc = subprocess.Popen(argv)
+        proc.wait()
+        deadline = time.time() + 3
+        while time.time() < deadline:
+            mine = [e for e in seen if e.pid == proc.pid] if wanted == 1 else seen
+            if len(mine) >= wanted:
+                break
+            time.sleep(0.02)
+    finally:
+        conn.stop()
+    return proc
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="the process connector needs root")
 def test_live_connector_reads_exec_details():
     conn = pc.ConnectorSource(lambda e: seen.append(e), ProcessTree())
     seen = []
-    conn.start()
-    try:
-        proc = subprocess.Popen(["sleep", "0.05"])
-        proc.wait()
-        deadline = time.time() + 3
-        while time.time() < deadline and not any(e.pid == proc.pid for e in seen):
-            time.sleep(0.02)
-    finally:
-        conn.stop()
+    proc = _run_watched(conn, seen, ["sleep", "0.05"])
     mine = [e for e in seen if e.pid == proc.pid]
     assert mine and mine[0].argv == ["sleep", "0.05"] and mine[0].exe.endswith("sleep")
     assert mine[0].ppid == os.getpid() and mine[0].user
@@ -141,15 +151,7 @@ def test_a_child_forked_and_exec_d_at_once_is_in_the_watched_tree():
     tree.watch(os.getpid())
     seen = []
     conn = pc.ConnectorSource(seen.append, tree, only_watched=True)
-    conn.start()
-    try:
-        proc = subprocess.Popen(["bash", "-c", "sleep 0.05 & wait"])
-        proc.wait()
-        deadline = time.time() + 3
-        while time.time() < deadline and len(seen) < 2:
-            time.sleep(0.02)
-    finally:
-        conn.stop()
+    proc = _run_watched(conn, seen, ["bash", "-c", "sleep 0.05 & wait"], wanted=2)
     assert [e.argv for e in seen] == [["bash", "-c", "sleep 0.05 & wait"], ["sleep", "0.05"]]
     assert seen[1].ppid == proc.pid
 
@@ -160,14 +162,6 @@ def test_kernels_without_filters_get_one_socket_of_every_event(monkeypatch):
     seen = []
     conn = pc.ConnectorSource(seen.append, ProcessTree())
     assert conn.tree_conn is None
-    conn.start()
-    try:
-        proc = subprocess.Popen(["sleep", "0.05"])
-        proc.wait()
-        deadline = time.time() + 3
-        while time.time() < deadline and not any(e.pid == proc.pid for e in seen):
-            time.sleep(0.02)
-    finally:
-        conn.stop()
+    proc = _run_watched(conn, seen, ["sleep", "0.05"])
     assert [e.argv for e in seen if e.pid == proc.pid] == [["sleep", "0.05"]]
     assert conn.stats["forks"] >= 1 and conn.stats["exits"] >= 1 and conn.stats["filtered"] is False

@@ -198,38 +198,40 @@ class ProcConnector:
         return self.sock.fileno()
 
     def read(self) -> list[ProcEvent]:
-        try:
-            data = self.sock.recv(RECV_BYTES)
-        except socket.timeout:
-            return []
-        except OSError as exc:
-            if exc.errno == errno.ENOBUFS:
-                self.overruns += 1
-                return []
-            if exc.errno in (errno.EINTR, errno.EAGAIN, errno.EWOULDBLOCK):
-                return []
-            raise
-        events, problems = parse_datagram(data)
-        self.bad_messages += problems
-        return events
+        """The events of one datagram, waiting for it up to the socket's timeout."""
+        data = self._receive(0)
+        return self._parse(data) if data else []
 
     def drain(self, limit: int = MAX_DRAIN) -> list[ProcEvent]:
         """Every event already queued, without waiting."""
         out: list[ProcEvent] = []
         for _ in range(limit):
-            try:
-                data = self.sock.recv(RECV_BYTES, socket.MSG_DONTWAIT)
-            except (BlockingIOError, InterruptedError):
+            data = self._receive(socket.MSG_DONTWAIT)
+            if data is None:
                 break
-            except OSError as exc:
-                if exc.errno == errno.ENOBUFS:
-                    self.overruns += 1
-                    continue
-                raise
-            events, problems = parse_datagram(data)
-            self.bad_messages += problems
-            out.extend(events)
+            if data:
+                out.extend(self._parse(data))
         return out
+
+    def _receive(self, flags: int) -> bytes | None:
+        """One datagram; b"" when the kernel's queue overflowed (counted in `overruns`); None when
+        nothing came (timeout, interrupted, or nothing queued)."""
+        try:
+            return self.sock.recv(RECV_BYTES, flags)
+        except socket.timeout:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ENOBUFS:
+                self.overruns += 1
+                return b""
+            if exc.errno in (errno.EINTR, errno.EAGAIN, errno.EWOULDBLOCK):
+                return None
+            raise
+
+    def _parse(self, data: bytes) -> list[ProcEvent]:
+        events, problems = parse_datagram(data)
+        self.bad_messages += problems
+        return events
 
     def close(self) -> None:
         try:
