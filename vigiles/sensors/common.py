@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import pwd
 import socket
+import threading
 import time
+from typing import Callable
 
 from ..events import Location, Process
 from ..events.base import digest_id
@@ -74,3 +76,38 @@ def process_event(ts: float, pid: int, ppid: int | None, argv: list[str] | None,
 
 def own_pids() -> set[int]:
     return {os.getpid()}
+
+
+class PollingSource:
+    """A sensor that samples every `interval` seconds on a thread of its own and emits what `poll()`
+    returns (the GPU and connection sensors)."""
+
+    thread_name = "vigiles-poller"
+
+    def __init__(self, emit: Callable, interval: float) -> None:
+        self.emit = emit
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self) -> list:
+        raise NotImplementedError
+
+    def _start_thread(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            for event in self.poll():
+                self.emit(event)
+            if self._stop.wait(self.interval):
+                return
+
+    def _stop_thread(self) -> bool:
+        """Stop the thread; whether it had been started."""
+        self._stop.set()
+        if self._thread is None:
+            return False
+        self._thread.join(timeout=5)
+        return True

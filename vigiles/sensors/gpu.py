@@ -13,12 +13,11 @@ goes on without it. The `nvml` module is injectable (tests use a fake of the fun
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from typing import Any, Callable
 
 from ..events import Gpu, Location
-from .common import HOST, event_id
+from .common import HOST, PollingSource, event_id
 
 MIB = 1024 * 1024
 SOURCE = Location("live:gpu")
@@ -161,34 +160,24 @@ class GpuSampler:
         return out
 
 
-class GpuSource:
+class GpuSource(PollingSource):
     name = "gpu"
+    thread_name = "vigiles-gpu"
 
     def __init__(self, emit: Callable, interval: float = 1.0, nvml: Any | None = None, stderr=None) -> None:
-        self.emit = emit
+        super().__init__(emit, interval)
         self.sampler = GpuSampler(nvml, stderr)
-        self.interval = interval
         self.stats = self.sampler.stats
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def poll(self) -> list[Gpu]:
+        return self.sampler.poll()
 
     def start(self) -> None:
-        if not self.sampler.start():
-            return
-        self._thread = threading.Thread(target=self._run, name="vigiles-gpu", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            for event in self.sampler.poll():
-                self.emit(event)
-            if self._stop.wait(self.interval):
-                return
+        if self.sampler.start():
+            self._start_thread()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._stop_thread():
             for event in self.sampler.poll():
                 self.emit(event)
         self.sampler.stop()

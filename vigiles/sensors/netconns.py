@@ -13,12 +13,11 @@ from __future__ import annotations
 import os
 import socket
 import struct
-import threading
 import time
 from typing import Callable, Iterable, NamedTuple
 
 from ..events import Location, Network
-from .common import HOST, event_id
+from .common import HOST, PollingSource, event_id
 
 MAX_CONNS = 65_536
 MAX_INODE_CACHE = 262_144
@@ -214,34 +213,25 @@ class NetTracker:
         return event
 
 
-class NetSource:
+class NetSource(PollingSource):
     """The tracker on a thread, every `interval` seconds."""
 
     name = "netconns"
+    thread_name = "vigiles-net"
 
     def __init__(self, emit: Callable, pids: Callable[[], Iterable[int] | None], interval: float = 0.5) -> None:
-        self.emit = emit
+        super().__init__(emit, interval)
         self.tracker = NetTracker(pids)
-        self.interval = interval
         self.stats = self.tracker.stats
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+
+    def poll(self) -> list:
+        return self.tracker.poll()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="vigiles-net", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            for event in self.tracker.poll():
-                self.emit(event)
-            if self._stop.wait(self.interval):
-                return
+        self._start_thread()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        self._stop_thread()
         for event in self.tracker.poll():
             self.emit(event)
         for event in self.tracker.finish():
