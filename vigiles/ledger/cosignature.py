@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .note import ALG_COSIGNATURE_V1, NoteError, SeedKey, Signature, format_vkey, key_id, split_note
+from .note import ALG_COSIGNATURE_V1, NoteError, PublicKey, SeedKey, Signature, split_note
 
 MAX_TIMESTAMP = (1 << 63) - 1
 
@@ -35,20 +35,10 @@ def timestamp_of(sig: bytes) -> int:
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(PublicKey):
     """Verifies cosignature/v1 signatures of one witness key (signature type 0x04)."""
 
-    name: str
-    public_key: bytes
     alg: int = ALG_COSIGNATURE_V1
-
-    @property
-    def key_id(self) -> int:
-        return key_id(self.name, self.alg, self.public_key)
-
-    @property
-    def vkey(self) -> str:
-        return format_vkey(self.name, self.alg, self.public_key)
 
     def verify(self, text: bytes, sig: bytes) -> bool:
         if len(sig) != 72:

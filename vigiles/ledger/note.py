@@ -83,8 +83,8 @@ class Verifier(Protocol):
 
 
 @dataclass(frozen=True)
-class Ed25519Verifier:
-    """Checks plain Ed25519 signatures over the note text (signature type 0x01)."""
+class PublicKey:
+    """A named public key of one signature type: its key ID and its vkey text."""
 
     name: str
     public_key: bytes
@@ -97,6 +97,11 @@ class Ed25519Verifier:
     @property
     def vkey(self) -> str:
         return format_vkey(self.name, self.alg, self.public_key)
+
+
+@dataclass(frozen=True)
+class Ed25519Verifier(PublicKey):
+    """Checks plain Ed25519 signatures over the note text (signature type 0x01)."""
 
     def verify(self, text: bytes, sig: bytes) -> bool:
         if len(sig) != 64:
