@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import re2
 
 from ..events import Event, EventError
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 from .sensorutil import MAX_ARGS, MAX_TEXT, build, ip_of, is_local, to_int
 
 NAME = "auditd"
@@ -101,10 +101,11 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
 def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
     pending: OrderedDict[tuple[str | None, str], Pending] = OrderedDict()
     newest = 0.0
-    for number, raw in bounded_lines(stream):
-        if raw is None:
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+    for item in data_lines(stream, name):
+        if isinstance(item, ReadError):
+            yield item
             continue
+        number, raw = item
         text = raw.decode("utf-8", "replace").strip()
         if not text:
             continue

@@ -22,27 +22,6 @@ class ReadError:
         return f"{where}: {self.message}"
 
 
-def bounded_lines(stream: IO[bytes], limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, bytes | None]]:
-    """Yield (line number, bytes) for each line; None in place of a line longer than `limit`.
-
-    A long line is consumed in chunks so that a 10 MB line costs no more memory than `limit`.
-    """
-    number = 0
-    while True:
-        chunk = stream.readline(limit + 1)
-        if not chunk:
-            return
-        number += 1
-        if len(chunk) > limit and not chunk.endswith(b"\n"):
-            while True:
-                rest = stream.readline(limit)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield number, None
-            continue
-        yield number, chunk
-
-
 def display_path(path: Path) -> str:
     return str(path)
 
@@ -50,7 +29,8 @@ def display_path(path: Path) -> str:
 def data_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes] | ReadError]:
     """(line number, line) for every non-blank line; a ReadError for each line over the limit.
 
-    `bounded_lines` written out in one loop: this is every JSON-lines reader's inner loop."""
+    A long line is consumed in chunks, so a 10 MB line costs no more memory than the limit. Every
+    line-oriented reader's inner loop (JSON lines, auditd, Zeek, flow logs): one generator, kept short."""
     limit = MAX_LINE_BYTES
     readline = stream.readline
     number = 0

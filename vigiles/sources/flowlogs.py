@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..events import Event, EventError
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 from .sensorutil import build, clip, direction_of, to_int
 
 NAME = "flowlogs"
@@ -64,10 +64,11 @@ def read(path: Path, name: str, counts: Counter | None = None) -> Iterator[Event
 def read_stream(stream, name: str, counts: Counter | None = None) -> Iterator[Event | ReadError]:
     """Events and errors; NODATA/SKIPDATA records are counted in `counts` (and `SKIPPED`) by status."""
     columns: tuple[str, ...] | None = None
-    for number, raw in bounded_lines(stream):
-        if raw is None:
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+    for item in data_lines(stream, name):
+        if isinstance(item, ReadError):
+            yield item
             continue
+        number, raw = item
         tokens = raw.decode("utf-8", "replace").split()
         if not tokens:
             continue

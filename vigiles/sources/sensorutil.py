@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, from_dict
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 
 MAX_ARGS = 4096
 """Most arguments kept for one process; the rest are dropped (and `argv_truncated` is set)."""
@@ -138,10 +138,11 @@ def json_lines(path: Path, name: str, convert: Callable[[dict, str, int, bytes],
                what: str) -> Iterator[Event | ReadError]:
     """Read JSON Lines, calling `convert(obj, name, line, raw)` for each object; errors per line."""
     with open(path, "rb") as stream:
-        for number, line in bounded_lines(stream):
-            if line is None:
-                yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+        for item in data_lines(stream, name):
+            if isinstance(item, ReadError):
+                yield item
                 continue
+            number, line = item
             line = line.strip()
             if not line:
                 continue

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import msgspec
 
 from ..events import Event, EventError
-from .base import MAX_LINE_BYTES, ReadError, bounded_lines
+from .base import ReadError, data_lines
 from .sensorutil import build, clip, direction_of, to_float, to_int
 
 NAME = "zeek"
@@ -78,10 +78,11 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
     sep, set_sep, empty, unset = "\t", ",", "(empty)", "-"
     log_path: str | None = None
     fields: list[str] | None = None
-    for number, raw in bounded_lines(stream):
-        if raw is None:
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+    for item in data_lines(stream, name):
+        if isinstance(item, ReadError):
+            yield item
             continue
+        number, raw = item
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if not line.strip():
             continue
