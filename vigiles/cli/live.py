@@ -92,6 +92,21 @@ def _events_file(path: Optional[Path]):
         raise typer.Exit(2)
 
 
+def _consumer(ruleset, store, log, alerts: bool, alert_specs, contain, enforce: bool, jobs, events_path):
+    """What watch and sensor feed their events to: rules, correlation, alerts, responders, the
+    store, the ledger and the --events recording."""
+    dispatcher, responder = _responders(alert_specs, contain, enforce, store, log)
+    return _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder,
+                     jobs=jobs, events_out=_events_file(events_path))
+
+
+def _close(*sinks) -> None:
+    """Close the ledger, the --events file and the store, those there are, in that order."""
+    for sink in sinks:
+        if sink is not None:
+            sink.close()
+
+
 def _open_ledger(ledger: Optional[Path]):
     if ledger is None:
         return None
@@ -261,10 +276,9 @@ def watch(
         from ..sinks.store import Store
         store = Store(_db_path(db))
     log = _open_ledger(ledger)
-    dispatcher, responder = _responders(alert, contain, enforce, store, log)
-    events_out = _events_file(events_path)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder,
-                         jobs=_jobs(jobs_policy, job_command, job_pid, job_cgroup), events_out=events_out)
+    consumer = _consumer(ruleset, store, log, alerts, alert, contain, enforce,
+                         _jobs(jobs_policy, job_command, job_pid, job_cgroup), events_path)
+    dispatcher, events_out = consumer.dispatcher, consumer.events_out
     sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval,
                     net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
@@ -309,12 +323,7 @@ def watch(
         sensor.stop()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if log is not None:
-            log.close()
-        if events_out is not None:
-            events_out.close()
-        if store is not None:
-            store.close()
+        _close(log, events_out, store)
     if stats.get("lost_exec_details"):
         sys.stderr.write(f"vigiles: {stats['lost_exec_details']} programs exited before their details could be read\n")
     if stats.get("queue_dropped"):
@@ -357,10 +366,9 @@ def sensor(
     ruleset = _ruleset(rules)
     store = Store(_db_path(db))
     log = _open_ledger(ledger)
-    dispatcher, responder = _responders(alert, contain, enforce, store, log)
-    events_out = _events_file(events_path)
-    consumer = _Consumer(ruleset, store, log, sys.stderr if alerts else None, dispatcher, responder,
-                         jobs=_jobs(jobs_policy, job_command, job_pid, job_cgroup), events_out=events_out)
+    consumer = _consumer(ruleset, store, log, alerts, alert, contain, enforce,
+                         _jobs(jobs_policy, job_command, job_pid, job_cgroup), events_path)
+    dispatcher, events_out = consumer.dispatcher, consumer.events_out
     beat = Heartbeat(state_dir, heartbeat)
     gap = beat.check_previous()
     consumer.add_findings(gap)
@@ -402,11 +410,7 @@ def sensor(
         beat.stop(reason["why"])
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if log is not None:
-            log.close()
-        if events_out is not None:
-            events_out.close()
-        store.close()
+        _close(log, events_out, store)
     if json_out:
         sys.stdout.write(json.dumps(result.stats, indent=2) + "\n")
     else:
