@@ -74,10 +74,13 @@ def test_tokenizer_keeps_operators_inside_values():
 def test_alternatives_keep_every_literal_a_branch_needs():
     from vigiles.analysis import condition as cond
     node = cond.parse('cmd.name = sudo and cmd.args contains "-l" or cmd.name = doas and cmd.args = -L', {}, set())
-    assert cond.alternatives(node, {}) == [[{"sudo"}, {"-l"}], [{"doas"}, {"-l"}]]
+    # a program name or a whole argument must stand as a word (WORD_MARK); `contains` is a substring
+    assert cond.alternatives(node, {}) == [[{"\x02sudo"}, {"-l"}], [{"\x02doas"}, {"\x02-l"}]]
     assert cond.needles(node, {}) == {"sudo", "doas"}
     node = cond.parse('cmd.name = curl and not cmd.args contains "ok.example"', {}, set())
-    assert cond.alternatives(node, {}) == [[{"curl"}]]  # a negation asks for nothing
+    assert cond.alternatives(node, {}) == [[{"\x02curl"}]]  # a negation asks for nothing
+    node = cond.parse('cmd.hosts in (localhost, "::1")', {}, set())
+    assert cond.alternatives(node, {}) == [[{"\x02localhost", "::1"}]]  # only word characters are marked
     assert cond.alternatives(cond.parse("cmd.argc > 3", {}, set()), {}) is None
 
 
@@ -88,3 +91,16 @@ def test_regex_clauses_are_every_literal_run_a_match_contains():
     assert cond.regex_literals(r"-(W|R)\s?([0-9a-f]{2}\s?){2,20}", minimum=2) == {"-w", "-r"}
     assert cond.regex_literals(r"/dev/[sh]m/x") == {"/dev/sm/x", "/dev/hm/x"}
     assert cond.regex_clauses(r"(a|bc)+x?") is None  # a branch too short to look for
+
+
+def test_via_names_are_literals_of_the_event_not_of_the_command():
+    """A command reached through `trap` came from a text that names trap: the event needs the word,
+    the inner command (`nc ...`) does not hold it, so per-command scoping must not ask for it."""
+    from vigiles.analysis import condition as cond
+    node = cond.parse("cmd.via = trap and cmd.name in (nc, curl)", {}, set())
+    assert cond.needles(node, {}, via=True) == {"trap"}
+    assert cond.needles(node, {}) == {"nc", "curl"}
+    assert cond.alternatives(node, {}, via=True) == [[{"\x02trap"}, {"\x02nc", "\x02curl"}]]
+    # steps that are not programs give nothing to look for
+    for step in ('"python code"', "function", '"$()"'):
+        assert cond.needles(cond.parse(f"cmd.via = {step}", {}, set()), {}, via=True) is None

