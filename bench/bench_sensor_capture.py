@@ -44,7 +44,7 @@ def run(n: int, workers: int) -> dict:
     done = threading.Event()
 
     def consume() -> None:
-        while not done.is_set() or not sensor.queue.empty():
+        while not done.is_set() or sensor.queue:
             event = sensor.get(timeout=0.1)
             if event is not None and event.kind == "process":
                 seen[event.pid] = event.argv or []

@@ -22,15 +22,16 @@ from .main import (JOB_CGROUP_OPTION, JOB_COMMAND_OPTION, JOB_PID_OPTION, JOBS_O
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
 COMPUTE_EVERY_S = 5.0
-COALESCE_S = 0.02
+COALESCE_S = 0.05
 DRAIN_MAX = 4096
 
 
 def _pump(live, consumer, timeout: float) -> bool:
     """Handle what the sensors queued: wait for one event, take all queued with it, then pause
     COALESCE_S so that the next wake finds a batch. A wake of this thread (and the hand-over of the
-    interpreter lock with the sensor threads) costs more than handling an event; the pause bounds
-    wakes to 50 a second at the price of at most 20 ms of added alert latency under load."""
+    interpreter lock with the sensor threads) costs more than handling an event (measured: about
+    200 µs of CPU a wake on a virtual machine); the pause bounds wakes to 20 a second at the price
+    of at most 50 ms of added alert latency under load (the goal is p99 <= 100 ms)."""
     event = live.get(timeout=timeout)
     if event is None:
         return False
@@ -390,7 +391,7 @@ def sensor(
         beat.start()
         try:
             while deadline is None or time.monotonic() < deadline:
-                if not _pump(live, consumer, 0.2) and time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
+                if not _pump(live, consumer, STORE_EVERY_S / 2) and time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
                     consumer.flush()
             reason["why"] = "duration elapsed"
         except KeyboardInterrupt:
