@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -104,9 +106,30 @@ class _At:
         self.pid = finding.evidence.get("pid")
 
 
+GC_YOUNG_THRESHOLD = 50_000
+"""During a scan the collector's first generation holds this many new objects before a pass (Python's
+default is 700): a scan allocates millions of short-lived objects and keeps large caches, and the
+frequent passes cost about 5 % of its time."""
+
+
+@contextmanager
+def _fewer_collections():
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_YOUNG_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def scan(paths: Iterable[str | Path], ruleset: RuleSet, *, store=None, ledger=None,
          window_s: float = DEFAULT_WINDOW_S, on_file: Callable[[Path, int], None] | None = None,
          jobs: list[JobSpec] | None = None) -> ScanResult:
+    with _fewer_collections():
+        return _scan(paths, ruleset, store, ledger, window_s, on_file, jobs)
+
+
+def _scan(paths, ruleset, store, ledger, window_s, on_file, jobs) -> ScanResult:
     started = time.perf_counter()
     analyzer = Analyzer(ruleset)
     correlator = Correlator(jobs)
