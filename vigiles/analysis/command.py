@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .endpoints import Endpoint
+from .endpoints import Endpoint, from_args
 
 
 @dataclass(slots=True)
@@ -32,10 +32,28 @@ class Cmd:
     """How this command was reached: wrappers and decoders, outermost first (e.g. 'bash -c', 'base64')."""
     pipe_from: list[str] = field(default_factory=list)
     pipe_to: list[str] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
+    known_endpoints: list[Endpoint] = field(default_factory=list)
+    """Endpoints found while reading (redirections to /dev/tcp, code, ssh's own syntax)."""
     code: Code | None = None
     stdout: str | None = None
     """What the command prints, when static reading can tell (echo, base64 -d, ...)."""
+    args_network: bool | None = None
+    """Set: the words are still to be read for endpoints (as a network program's when True)."""
+    args_at: int = 0
+
+    def endpoints_in_args(self, network_program: bool) -> None:
+        """Read the words for endpoints when a rule first asks (`endpoints`), not for every command:
+        most commands are never asked, and the search costs as much as the rest of their reading."""
+        self.args_network, self.args_at = network_program, len(self.known_endpoints)
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        """Remote endpoints the command names, in the order the reading met them."""
+        if self.args_network is not None:
+            at = self.args_at
+            self.known_endpoints[at:at] = from_args(self.args, self.args_network)
+            self.args_network = None
+        return self.known_endpoints
 
     @property
     def line(self) -> str:

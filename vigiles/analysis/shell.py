@@ -20,7 +20,7 @@ from tree_sitter import Language, Node, Parser
 from . import code as codemod
 from . import decode
 from .command import Cmd, split_flags
-from .endpoints import Endpoint, from_args, from_word
+from .endpoints import Endpoint, from_word
 
 MAX_TEXT = 512 * 1024
 MAX_DEPTH = 8
@@ -275,7 +275,7 @@ class _Walk:
              args: list[str]) -> Cmd:
         reading = codemod.read_code(lang, text)
         cmd = Cmd(name=name, path=path, args=args, flags=split_flags(args), via=via, code=reading.code,
-                  endpoints=list(reading.endpoints))
+                  known_endpoints=list(reading.endpoints))
         self.out.append(cmd)
         self.follow(reading, via + (f"{lang} code",), depth)
         return cmd
@@ -485,7 +485,7 @@ class _Walk:
                 cmd.writes.append(target)
             elif bare == "<":
                 cmd.reads.append(target)
-            cmd.endpoints.extend(from_word(target))
+            cmd.known_endpoints.extend(from_word(target))
 
     def expand_heredoc(self, body: Node, env, via, depth) -> str:
         text = _text(body)
@@ -658,7 +658,7 @@ class _Walk:
         if name in ("ssh", "autossh", "mosh", "dbclient"):
             cmd.endpoints.extend(_ssh_endpoints(args))
         else:
-            cmd.endpoints.extend(from_args(args, name in _NETWORK_PROGRAMS))
+            cmd.endpoints_in_args(name in _NETWORK_PROGRAMS)
         inner_via = via + (name,)
         if name in decode.SHELLS or name in ("eval", "source", "."):
             self.shell_program(cmd, stdin, inner_via, env, depth)
@@ -777,7 +777,7 @@ class _Walk:
             return
         reading = codemod.read_code(lang, code_text)
         cmd.code = reading.code
-        cmd.endpoints.extend(reading.endpoints)
+        cmd.known_endpoints.extend(reading.endpoints)
         self.follow(reading, via[:-1] + (f"{lang} code",), depth)
 
     def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
