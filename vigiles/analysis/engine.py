@@ -302,7 +302,9 @@ class Engine:
         cmds = read()
         self.parsed += 1
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
-        deeper = self.narrow(self.candidates(expanded, scan_kind)[0], expanded)
+        deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
+        if deeper:
+            self.narrow(deeper, expanded)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if self.reader.touched:
             key = None
