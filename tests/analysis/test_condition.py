@@ -86,7 +86,13 @@ def test_alternatives_keep_every_literal_a_branch_needs():
 
 def test_regex_clauses_are_every_literal_run_a_match_contains():
     from vigiles.analysis import condition as cond
-    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"/tmp", "/dev/shm"}, {"sshd", "cron"}]
+    # a group's last literal joins the one after it (`/tmp` + `/`); `crond` adds nothing to `cron`
+    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"/tmp/", "/dev/shm/"}, {"sshd", "cron"}]
+    # a repeated character keeps the run going: every match holds `.../` or ` /`
+    assert cond.regex_clauses(r"(^|/)(\.\.\.+|\.? +)/") == [{".../", " /"}]
+    assert cond.regex_clauses(r"ab+cd") == [{"ab"}, {"bcd"}]
+    # one character is kept only when asked for (Rule.requires may use it, the needles may not)
+    assert cond.regex_clauses(r"^[^=\s]+@[^=]") is None and cond.regex_clauses(r"^[^=\s]+@[^=]", minimum=1) == [{"@"}]
     # a run followed by a small alternation of literals takes each of its forms
     assert cond.regex_literals(r"-(W|R)\s?([0-9a-f]{2}\s?){2,20}", minimum=2) == {"-w", "-r"}
     assert cond.regex_literals(r"/dev/[sh]m/x") == {"/dev/sm/x", "/dev/hm/x"}

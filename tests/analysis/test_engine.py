@@ -191,7 +191,10 @@ def _rules(engine, text, **fields):
 
 def test_a_rule_needs_all_its_literals_before_a_command_is_read():
     eng = prefilter_engine()
-    assert all(rule.requires is not None for rule in eng.rules if rule.id != "fetched_into_shell")
+    assert all(rule.requires is not None for rule in eng.rules if rule.id not in ("fetched_into_shell", "daemon_in_tmp"))
+    # the whole path is one literal there: a group's last literal joins the next (`/tmp` + `/` + `sshd`)
+    assert next(r for r in eng.rules if r.id == "daemon_in_tmp").needles == {
+        "/tmp/sshd", "/tmp/crond", "/dev/shm/sshd", "/dev/shm/crond"}
     assert _rules(eng, "curl -s https://ok.example/data.json") == []
     assert _rules(eng, "ls -la /tmp/notes; tail /dev/shm/queue") == []
     assert _rules(eng, "sudo apt-get install -y jq") == []

@@ -511,7 +511,9 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
     if node.op == "cmp" and node.cmp == "regex" and node.values and FIELDS[node.field_name].needle:
         out = []
         for pattern in node.values:
-            clauses = regex_clauses(str(pattern))
+            # one character is too common to choose a rule by, but as one more part that a text
+            # must hold (`@` of `http POST url @file`) it is cheap to check and often absent
+            clauses = regex_clauses(str(pattern), minimum=1)
             if not clauses:
                 return None
             out.append(clauses)
@@ -569,14 +571,35 @@ def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
         tree = sre.parse(pattern)
     except Exception:
         return None
-    out = _sequence_literals(list(tree), sre, minimum, every=True)
-    return out or None
+    return _simplest(_sequence_literals(list(tree), sre, minimum, every=True)) or None
+
+
+def _simplest(clauses: list[set[str]]) -> list[set[str]]:
+    """The same demand with less to check: a member that holds another (`crond` holds `cron`) adds
+    nothing to its clause, and a clause is implied by one whose every member holds one of its own
+    (`/tmp/` holds `/tmp`)."""
+    clauses = [{x for x in c if not any(y != x and y in x for y in c)} for c in clauses]
+    out: list[set[str]] = []
+    for i, clause in enumerate(clauses):
+        implied = any(j != i and (other != clause or j < i) and all(any(a in b for a in clause) for b in other)
+                      for j, other in enumerate(clauses))
+        if not implied:
+            out.append(clause)
+    return out
 
 
 MAX_RUN_FORMS = 16
 
 
 def _sequence_literals(items, sre, minimum: int, every: bool = False):
+    return _literal_runs(items, sre, minimum, every)[0]
+
+
+def _literal_runs(items, sre, minimum: int, every: bool = False):
+    """(the sequence's literals as `_sequence_literals` gives them, the forms its text may end with).
+
+    The ending forms let a group's last literal join the one after it: `(\\.\\.\\.+| +)/` ends
+    with `...` or ` `, so a match holds `.../` or ` /`."""
     candidates: list[set[str]] = []
     run: set[str] = {""}
     """The literal run so far, in each of its forms: `-(W|R)` is {"-W", "-R"}."""
@@ -587,9 +610,24 @@ def _sequence_literals(items, sre, minimum: int, every: bool = False):
             candidates.append({form.lower() for form in run})
         run = {""}
 
+    def continue_with(tails: set[str] | None) -> None:
+        nonlocal run
+        if tails and tails != {""} and len(tails) <= MAX_RUN_FORMS:
+            run = set(tails)
+
     for op, arg in items:
         if op is sre.LITERAL:
             run = {form + chr(arg) for form in run}
+            continue
+        repeated = _repeated_literal(op, arg, sre)
+        if repeated is not None:
+            # c{n,}: the run ends with at least n more c, and whatever follows comes right after the
+            # last of them: `\\.\\.\\.+/` holds `...` and `.../`, ` +/` holds ` /`.
+            char, least = repeated
+            run = {form + char * least for form in run}
+            ends = {char * (len(form) - len(form.rstrip(char))) for form in run}
+            close_run()
+            run = ends
             continue
         choices = _literal_choices(op, arg, sre)
         if choices is not None and len(run) * len(choices) <= MAX_RUN_FORMS:
@@ -597,32 +635,59 @@ def _sequence_literals(items, sre, minimum: int, every: bool = False):
             continue
         close_run()
         if op is sre.SUBPATTERN:
-            inner = _sequence_literals(list(arg[-1]), sre, minimum)
+            inner, tails = _literal_runs(list(arg[-1]), sre, minimum)
             if inner:
                 candidates.append(inner)
+            continue_with(tails)
         elif op is sre.BRANCH:
             union: set[str] = set()
+            tails: set[str] | None = set()
             for branch in arg[1]:
-                inner = _sequence_literals(list(branch), sre, minimum)
+                inner, branch_tails = _literal_runs(list(branch), sre, minimum)
                 if not inner:
                     union = set()
+                else:
+                    union |= inner
+                if tails is not None and branch_tails:
+                    tails |= branch_tails
+                else:
+                    tails = None
+                if not inner and tails is None:
                     break
-                union |= inner
-            if union:
+            if union and all(_literal_runs(list(b), sre, minimum)[0] for b in arg[1]):
                 candidates.append(union)
+            continue_with(tails)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)) and arg[0] >= 1:
             inner = _sequence_literals(list(arg[2]), sre, minimum)
             if inner:
                 candidates.append(inner)
+    tails = run
     close_run()
     usable = [c for c in candidates if c and min(len(x) for x in c) >= minimum]
     if every:
-        return usable
-    return max(usable, key=_quality) if usable else None
+        return usable, tails
+    return (max(usable, key=_quality) if usable else None), tails
+
+
+def _repeated_literal(op, arg, sre) -> tuple[str, int] | None:
+    """(c, n) for `c{n,}` with n >= 1 and no upper bound (`c+`), else None."""
+    if op is not sre.MAX_REPEAT and op is not sre.MIN_REPEAT:
+        return None
+    least, most, inner = arg
+    inner = list(inner)
+    if least >= 1 and most is sre.MAXREPEAT and len(inner) == 1 and inner[0][0] is sre.LITERAL:
+        return chr(inner[0][1]), least
+    return None
 
 
 def _literal_choices(op, arg, sre) -> list[str] | None:
-    """The strings a small alternation of plain literals (`(W|R)`, `[WR]`) can stand for, else None."""
+    """The strings a small alternation of plain literals (`(W|R)`, `[WR]`, `x?`) can stand for, else None."""
+    if op is sre.MAX_REPEAT or op is sre.MIN_REPEAT:
+        least, most, inner = arg
+        inner = list(inner)
+        if least == 0 and most == 1 and len(inner) == 1 and inner[0][0] is sre.LITERAL:
+            return ["", chr(inner[0][1])]
+        return None
     if op is sre.SUBPATTERN:
         inner = list(arg[-1])
         if len(inner) != 1:
@@ -700,9 +765,11 @@ COMMON_WORDS = frozenset({
 
 
 def _quality(found: set[str]) -> float:
-    """How selective a set of literals is likely to be: longer is rarer; common words and short
-    options (-name, -l) are seen in ordinary commands all the time."""
-    common = sum(1 for x in found if x in COMMON_WORDS or (x.startswith("-") and len(x) <= 3))
+    """How selective a set of literals is likely to be: longer is rarer; common words, short
+    options (-name, -l) and a space with a character or two after it are seen in ordinary commands
+    all the time."""
+    common = sum(1 for x in found if x in COMMON_WORDS or (x.startswith("-") and len(x) <= 3)
+                 or (x[:1].isspace() and len(x) <= 3))  # ` /`, ` -x`: the start of any word
     return min((len(x) for x in found), default=0) - len(found) / 100 - 10 * common
 
 
