@@ -111,7 +111,14 @@ class Engine:
                 literals.setdefault(literal[1:], [None, None])[1] = literal
             else:
                 literals.setdefault(literal, [None, None])[0] = literal
+        self.required_chars = frozenset(lit for lit, (plain, _) in literals.items() if len(lit) == 1 and plain)
+        """One-character literals are looked up with `in`: in the automaton they would match all
+        over a text (`/`, `.`, `-`) and each match costs a step in Python."""
         for literal, (plain, word) in literals.items():
+            if len(literal) == 1:
+                if word is None:
+                    continue
+                plain = None  # looked up with `in` (required_chars); the automaton checks the word
             self.required_literals.add_word(literal, (plain, word, len(literal)))
         if self.requires:
             self.required_literals.make_automaton()
@@ -165,6 +172,7 @@ class Engine:
         if len(text) > LONG_TEXT or sum(self.require_cost[i] for i in checks) > MANY_LITERALS:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
+            present.update(c for c in self.required_chars if c in text)
             last = len(text) - 1
             for end, (plain, word, length) in self.required_literals.iter(text):
                 if plain is not None:
