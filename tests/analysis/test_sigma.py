@@ -418,6 +418,22 @@ def test_needles(tmp_path):
     assert engine.stats["skipped_by_prefilter"] == 1
 
 
+def test_every_part_of_a_selection_is_required_before_reading(tmp_path):
+    """A process event holds its parent's exe: /bash is in nearly every one, so the rule's other
+    part (an executable under /tmp/) must be in the text too before the event is read."""
+    rule = one(tmp_path, """
+        sel:
+            ParentImage|endswith: /bash
+            Image|startswith: /tmp/
+        condition: sel
+    """)
+    assert rule.kind_requires == {"process": ((("/bash",), ("/tmp/",)),)}
+    engine = Engine(RuleSet(rules=[rule]))
+    assert engine.analyze(proc(["ls", "-la"], exe="/usr/bin/ls")) == []
+    assert engine.stats["parsed"] == 0
+    assert [f.rule for f in engine.analyze(proc(["/tmp/x"], exe="/tmp/x"))] == [rule.id]
+
+
 def test_condition_text_parses_back(tmp_path):
     rule = one(tmp_path, r"""
         selection_a:

@@ -81,9 +81,7 @@ class Engine:
                         continue
                     needle_rules = per_kind.setdefault(scan_kind, {})
                     for needle in needles:
-                        # Texts are searched with spaces around pipes removed; needles are read the same way.
-                        if "|" in needle:
-                            needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
+                        needle = _as_searched(needle)
                         plain, word = needle_rules.setdefault(needle, ([], []))
                         (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
@@ -99,14 +97,20 @@ class Engine:
                 automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
             automaton.make_automaton()
             self.automata[kind] = automaton
-        self.requires = {index: tuple(tuple(frozenset(clause) for clause in alt) for alt in rule.requires)
-                         for index, rule in enumerate(self.rules) if rule.requires}
-        self.require_cost = {index: sum(len(c) for alt in alts for c in alt) for index, alts in self.requires.items()}
-        self.flag_rules = frozenset(index for index, alts in self.requires.items()
+        self.requires = _requires_of(self.rules, None)
+        self.require_cost = _cost_of(self.requires)
+        self.kind_requires = {}
+        """Rule.requires (and its cost) per scan kind, where a rule gives its own for that kind (Rule.kind_requires)."""
+        for kind in ("action", "process", "process_noexe", "file"):
+            if any(r.kind_requires and kind in r.kind_requires for r in self.rules):
+                requires = _requires_of(self.rules, kind)
+                self.kind_requires[kind] = (requires, _cost_of(requires))
+        every = [self.requires, *(r for r, _ in self.kind_requires.values())]
+        self.flag_rules = frozenset(index for r in every for index, alts in r.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
         literals: dict[str, list] = {}
-        for literal in {lit for alts in self.requires.values() for alt in alts for clause in alt for lit in clause}:
+        for literal in {lit for r in every for alts in r.values() for alt in alts for clause in alt for lit in clause}:
             if literal.startswith(WORD_MARK):  # found as a whole word (condition.word_literal)
                 literals.setdefault(literal[1:], [None, None])[1] = literal
             else:
@@ -120,7 +124,7 @@ class Engine:
                     continue
                 plain = None  # looked up with `in` (required_chars); the automaton checks the word
             self.required_literals.add_word(literal, (plain, word, len(literal)))
-        if self.requires:
+        if literals:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
         self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command)
@@ -129,8 +133,7 @@ class Engine:
         for index in self.cmd_scoped:
             rule = self.rules[index]
             for needle in rule.cmd_needles:
-                if "|" in needle:
-                    needle = " ".join(needle.split()).replace(" |", "|").replace("| ", "|")
+                needle = _as_searched(needle)
                 plain, word = cmd_needles.setdefault(needle, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         for needle, (plain, word) in cmd_needles.items():
@@ -162,14 +165,14 @@ class Engine:
                     marked = True
         return found, marked
 
-    def narrow(self, found: set[int], text: str) -> set[int]:
+    def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
         """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
-        requires = self.requires
+        requires, cost = self.kind_requires.get(kind) or (self.requires, self.require_cost)
         checks = [i for i in found if i in requires]
         if not checks:
             return found
         flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
-        if len(text) > LONG_TEXT or sum(self.require_cost[i] for i in checks) > MANY_LITERALS:
+        if len(text) > LONG_TEXT or sum(cost[i] for i in checks) > MANY_LITERALS:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
             present.update(c for c in self.required_chars if c in text)
@@ -298,7 +301,7 @@ class Engine:
         lowered = _lower(text)
         found, marked = self.candidates(lowered, scan_kind)
         if found and not _builds_words(lowered):
-            self.narrow(found, lowered)
+            self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -312,7 +315,7 @@ class Engine:
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
         if deeper:
-            self.narrow(deeper, expanded)
+            self.narrow(deeper, expanded, scan_kind)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if self.reader.touched:
             key = None
@@ -453,6 +456,30 @@ def short_flags(lowered: str) -> frozenset[str]:
                     break
                 out.add(FLAG_MARK + ch)
     return frozenset(out)
+
+
+def _requires_of(rules: list[Rule], kind: str | None) -> dict[int, tuple]:
+    """Rule index -> its Rule.requires as frozensets (for `kind`, its kind_requires where it has one)."""
+    out = {}
+    for index, rule in enumerate(rules):
+        alts = rule.requires
+        if kind is not None and rule.kind_requires and kind in rule.kind_requires:
+            alts = rule.kind_requires[kind]
+        if alts:
+            out[index] = tuple(tuple(frozenset(_as_searched(lit) for lit in clause) for clause in alt) for alt in alts)
+    return out
+
+
+def _as_searched(literal: str) -> str:
+    """A literal as the searched text shows it: texts are searched with spaces around pipes removed
+    (`_lower`), and so are the literals looked for in them."""
+    if "|" in literal:
+        return " ".join(literal.split()).replace(" |", "|").replace("| ", "|")
+    return literal
+
+
+def _cost_of(requires: dict[int, tuple]) -> dict[int, int]:
+    return {index: sum(len(c) for alt in alts for c in alt) for index, alts in requires.items()}
 
 
 def _has_word(text: str, marked: str) -> bool:

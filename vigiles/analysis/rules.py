@@ -62,6 +62,8 @@ class Rule:
     kind_needles: dict[str, set[str] | None] | None = None
     """Needles for one kind of event text in place of `needles` (Sigma rules: a process event's
     text holds its executable, so Image values are needles there and nowhere else)."""
+    kind_requires: dict[str, tuple | None] | None = None
+    """`requires` for one kind of event text in place of `requires`, as kind_needles."""
     cmd_needles: set[str] | None = None
     """Literals inferred from the condition (whatever `needles` were chosen) of which one is in the
     text of the very command the rule matches (with its pipe neighbours and `via`): set when every

@@ -226,6 +226,8 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
         predicate=predicate,
         needles=prefilter_needles(node),
         kind_needles={"process": process_needles(node)},
+        requires=_scanned_requires(cond.alternatives(_needle_view(node), {})),
+        kind_requires={"process": _scanned_requires(cond.alternatives(_process_view(node), {}))},
         per_command=True,
         origin="sigma",
     )
@@ -534,6 +536,25 @@ def _as_scanned(found: set[str] | None) -> set[str] | None:
     if not out or any(len(n) < 2 for n in out):
         return None
     return out
+
+
+def _scanned_requires(alternatives: list[list[set[str]]] | None) -> tuple | None:
+    """cond.alternatives as Rule.requires, each literal as the engine's text shows it (quotes and
+    backslashes removed); a literal that would be empty makes its part hold always, so that part
+    is dropped, and an alternative left with nothing makes the whole None (nothing is known)."""
+    if not alternatives:
+        return None
+    out = []
+    for alternative in alternatives:
+        clauses = []
+        for clause in alternative:
+            scanned = {literal.translate(_STRIP) for literal in clause}
+            if clause and all(scanned):
+                clauses.append(tuple(sorted(scanned)))
+        if not clauses:
+            return None
+        out.append(tuple(clauses))
+    return tuple(out)
 
 
 def _process_view(node: cond.Node) -> cond.Node:
