@@ -110,6 +110,8 @@ def test_live_connector_reads_exec_details():
     assert mine and mine[0].argv == ["sleep", "0.05"] and mine[0].exe.endswith("sleep")
     assert mine[0].ppid == os.getpid() and mine[0].user
     assert conn.stats["overruns"] == 0
+    if pc.filtering_supported():  # host-wide: execs only, each parent read from /proc/PID/stat
+        assert conn.tree_conn is None and conn.stats["forks"] == 0
 
 
 def test_filtered_listen_message_carries_proc_input():

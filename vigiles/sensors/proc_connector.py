@@ -348,13 +348,21 @@ class ConnectorSource:
         self.only_watched = only_watched
         self.offset = wall_offset()
         self.tree_conn: ProcConnector | None = None
+        self.keeps_tree = True
+        """Whether forks and exits are followed. Only a watch needs them (which processes descend from
+        the watched one, through forks that exec nothing); a host-wide sensor on a kernel that filters
+        reads only execs, each one's parent from /proc/PID/stat."""
         if filtering_supported():
             self.conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_EXEC, timeout=IDLE_WAKE_S)
-            try:
-                self.tree_conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_FORK | PROC_EVENT_EXIT, timeout=None)
-            except OSError:
-                self.conn.close()
-                raise
+            if only_watched:
+                try:
+                    self.tree_conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_FORK | PROC_EVENT_EXIT,
+                                                   timeout=None)
+                except OSError:
+                    self.conn.close()
+                    raise
+            else:
+                self.keeps_tree = False
         else:
             self.conn = ProcConnector(rcvbuf=rcvbuf)
         self.stats = {"execs": 0, "lost_exec_details": 0, "forks": 0, "exits": 0, "overruns": 0,
@@ -389,7 +397,7 @@ class ConnectorSource:
             self.stats["reader_nice"] = READER_NICE
         except (OSError, AttributeError):
             pass
-        self.stats["filtered"] = self.tree_conn is not None
+        self.stats["filtered"] = filtering_supported()
         loops = 0
         while not self._stop:
             try:
@@ -438,7 +446,7 @@ class ConnectorSource:
                 self.stats["execs"] += 1
                 self.stats["lost_exec_details"] += 1
             return
-        if not known and details.ppid is not None:
+        if not known and details.ppid is not None and self.keeps_tree:
             tree.learn(pid, details.ppid, event.timestamp_ns)
             if self.only_watched and not tree.is_watched(pid):
                 self.stats["skipped_unwatched"] += 1
