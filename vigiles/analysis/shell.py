@@ -17,6 +17,7 @@ import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from . import arith
 from . import code as codemod
 from . import decode
 from .command import Cmd, split_flags
@@ -420,6 +421,10 @@ class _Walk:
                 redirects = [*redirects, child]
             elif child.type in _BRACE_NODES and _has_braces(child):
                 words.extend(brace_expand(_text(child)))
+            elif _unquoted_expansion(child):
+                # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
+                value = self.word(child, local, via, depth)
+                words.extend(_split_ifs(value, local.get("IFS")) if value != _text(child) else [value])
             else:
                 words.append(self.word(child, local, via, depth))
         for red in redirects:
@@ -582,7 +587,9 @@ class _Walk:
                 return path
             return _text(node)
         if kind == "arithmetic_expansion":
-            return _text(node)
+            raw = _text(node)
+            value = arith.evaluate(raw[3:-2], env) if raw.startswith("$((") and raw.endswith("))") else None
+            return raw if value is None else str(value)
         if node.named_child_count:
             return "".join(self.word(c, env, via, depth) for c in node.named_children)
         return _text(node)
@@ -939,6 +946,36 @@ def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
     if op in (":+", "+"):
         return "".join(rest) if (value or op == "+") else ""
     return None
+
+
+def _unquoted_expansion(node: Node) -> bool:
+    """`$x` or `${x}` standing alone as a word (or as the command's name), outside quotes."""
+    if node.type == "command_name" and node.named_child_count == 1:
+        node = node.named_children[0]
+    return node.type in ("simple_expansion", "expansion")
+
+
+MAX_FIELDS = 256
+
+
+def _split_ifs(value: str, ifs: str | None) -> list[str]:
+    """Field splitting of an expansion's value: on IFS's characters (space, tab and newline when it
+    is unset), empty fields dropped; an empty IFS splits nothing. At most MAX_FIELDS fields."""
+    if ifs is None:
+        ifs = " \t\n"
+    if not ifs or not any(ch in value for ch in ifs):
+        return [value]
+    fields, start = [], 0
+    for i, ch in enumerate(value):
+        if ch in ifs:
+            if i > start:
+                fields.append(value[start:i])
+            start = i + 1
+    if start < len(value):
+        fields.append(value[start:])
+    if len(fields) > MAX_FIELDS:
+        fields = fields[:MAX_FIELDS - 1] + [" ".join(fields[MAX_FIELDS - 1:])]
+    return fields or [value]
 
 
 def _has_braces(node: Node) -> bool:
