@@ -5,7 +5,9 @@ the program name split across variables, `bash -c` wrapping, absolute program pa
 quoting, a script written to a file then run, a plain command's words joined by brace
 expansion (`{cat,/etc/passwd}`) or by `${IFS}` (both need no space), and the program name cut by a
 backslash-newline (`n\\<newline>c`, which bash joins) or by an expansion that is empty in a
-shell started without arguments (`n$@c`).
+shell started without arguments (`n$@c`), a plain command kept in one variable whose words are
+split on a custom IFS (`IFS=,; c=nc,-e,...; $c`), and a digit of the command written as shell
+arithmetic (`python$((3))`, `$((4440+4))`).
 """
 from __future__ import annotations
 
@@ -68,10 +70,29 @@ def variants(command: str) -> dict[str, str]:
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
     words = _plain_words(command)
-    if words is not None and len(words) >= 2:
+    if words is not None and len(words) >= 2 and "=" not in words[0]:
+        # (an assignment prefix, `LD_PRELOAD=x ls`, is one only as written: made by an expansion,
+        # the shell would run a program of that name)
         out["brace_words"] = "{" + ",".join(words) + "}"
         out["ifs_spaces"] = "${IFS}".join(words)
+        if not any("," in w for w in words):
+            out["ifs_fields"] = "IFS=,; c=" + ",".join(words) + "; $c"
+    digit = _DIGIT_RUN.search(command)
+    if digit is not None and _is_plain_word_part(command, digit.start(1)):
+        value = int(digit.group(1))
+        out["arithmetic"] = (command[:digit.start(1)] + f"$(({value // 2}+{value - value // 2}))"
+                             + command[digit.end(1):])
     return out
+
+
+_DIGIT_RUN = re2.compile(r"(?:^|[A-Za-z/ .:])([1-9][0-9]{0,5})(?:[ ./:]|$)")
+
+
+def _is_plain_word_part(command: str, start: int) -> bool:
+    """Whether a digit run at `start` sits outside quotes, a heredoc and comments (the first line,
+    before any quote or `#`), so writing it as `$((...))` keeps the command's meaning."""
+    head = command[:start]
+    return "\n" not in head and not any(ch in head for ch in "'\"#`\\$")
 
 
 _PLAIN_WORD = re2.compile(r"[A-Za-z0-9_./:=@%+-]+")
