@@ -110,3 +110,11 @@ def test_via_names_are_literals_of_the_event_not_of_the_command():
     # steps that are not programs give nothing to look for
     for step in ('"python code"', "function", '"$()"'):
         assert cond.needles(cond.parse(f"cmd.via = {step}", {}, set()), {}, via=True) is None
+
+
+def test_posix_classes_give_no_literals():
+    """The stdlib parser reads `[[:space:]]` as a set and a literal `]`: no literal is taken from it."""
+    from vigiles.analysis import condition as cond
+    assert cond.regex_literals("nc[[:space:]]+-e") is None and cond.regex_clauses("nc[[:space:]]+-e") is None
+    test = cond._leaf_test("regex", ["nc[[:space:]]+-e"])
+    assert test("nc -e /bin/sh") and not test("ls -la")

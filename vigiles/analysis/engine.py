@@ -300,7 +300,12 @@ class Engine:
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
         lowered = _lower(text)
         found, marked = self.candidates(lowered, scan_kind)
-        if found and not _builds_words(lowered):
+        # An escape (`$'id\nnc ...'`, `echo -e`, a string in code) makes characters the stripped
+        # text glues onto the next word (`\nnc` reads `nnc`): read such a text, and trust only the
+        # needle found, as for words the shell builds.
+        escaped = "\\" in text and _ESCAPE.search(text) is not None
+        marked = marked or escaped
+        if found and not escaped and not _builds_words(lowered):
             self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
@@ -429,6 +434,8 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
+_ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
+"""An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
@@ -466,8 +473,41 @@ def _requires_of(rules: list[Rule], kind: str | None) -> dict[int, tuple]:
         if kind is not None and rule.kind_requires and kind in rule.kind_requires:
             alts = rule.kind_requires[kind]
         if alts:
-            out[index] = tuple(tuple(frozenset(_as_searched(lit) for lit in clause) for clause in alt) for alt in alts)
+            alts = _searched_alternatives(alts)
+        if alts:
+            out[index] = alts
     return out
+
+
+def _searched_alternatives(alts: tuple) -> tuple | None:
+    """Rule.requires as the searched text shows it (`_required_as_searched`); a part whose literal
+    could be empty holds always and is dropped, and an alternative left with no part makes the
+    rule's requirement unknown (None)."""
+    out = []
+    for alt in alts:
+        clauses = []
+        for clause in alt:
+            searched = frozenset(_required_as_searched(lit) for lit in clause)
+            if all(searched):
+                clauses.append(searched)
+        if not clauses:
+            return None
+        out.append(tuple(clauses))
+    return tuple(out)
+
+
+def _required_as_searched(literal: str) -> str:
+    """A literal of Rule.requires that the searched text holds whenever the command does: quotes and
+    backslashes removed as `_lower` removes them, and of a literal with white space in it only its
+    longest piece (the text may hold a tab or two spaces there: `nc<tab>-e` for ` -e `)."""
+    mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
+    literal = _as_searched(literal[len(mark):].translate(_UNQUOTE))
+    if any(ch.isspace() for ch in literal):
+        literal = max(literal.split(), key=len, default="")
+    return mark + literal if literal else ""
+
+
+_UNQUOTE = str.maketrans("", "", "'\"\\")
 
 
 def _as_searched(literal: str) -> str:

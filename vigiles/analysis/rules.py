@@ -265,9 +265,10 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     # The event's literals may come from commands that led to this one (`cmd.via`); a command's own
     # literals (per-command scoping) may not.
     needles = cond.needles(node, macro_nodes, via=True)
-    word_needles = cond.name_needles(node, macro_nodes, via=True) if needles is not None else set()
+    anywhere = cond.substring_needles(node, macro_nodes)
+    word_needles = cond.name_needles(node, macro_nodes, via=True) - anywhere if needles is not None else set()
     inferred_needles = cond.needles(node, macro_nodes)
-    inferred_words = cond.name_needles(node, macro_nodes) if inferred_needles is not None else set()
+    inferred_words = cond.name_needles(node, macro_nodes) - anywhere if inferred_needles is not None else set()
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or cond._quality(explicit) > cond._quality(needles):
