@@ -729,33 +729,36 @@ def name_needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
     The prefilter counts them only where they stand as a word, so `nc` in `sync` or `tor` in
     `monitor` makes no candidate.
     """
-    if node.op == "cmp":
-        if node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq"):
+    def leaf(node: Node) -> set[str]:
+        if _whole_word(node):
             return {str(v).lower() for v in node.values}
         if via and node.field_name == "cmd.via":
             return via_names(node) or set()
         return set()
-    if node.op == "macro":
-        return name_needles(macro_nodes[node.macro], macro_nodes, via)
-    out: set[str] = set()
-    for child in node.children:
-        out |= name_needles(child, macro_nodes, via)
-    return out
+    return _gather(node, macro_nodes, leaf)
 
 
 def substring_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
     """Literals that comparisons other than whole-word ones (`icontains`, `startswith`, regex, ...)
     look for: where a name needle is one of them too, it must count anywhere, not only as a word
     (`cmd.name = reptile or cmd.args icontains reptile`)."""
+    return _gather(node, macro_nodes, lambda leaf: set() if _whole_word(leaf) or leaf.field_name == "cmd.via"
+                   else needles(leaf, macro_nodes) or set())
+
+
+def _whole_word(node: Node) -> bool:
+    return node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq")
+
+
+def _gather(node: Node, macro_nodes: dict[str, Node], leaf: Callable[[Node], set[str]]) -> set[str]:
+    """The union of `leaf` over every comparison of the condition, macros expanded."""
     if node.op == "cmp":
-        if node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq") or node.field_name == "cmd.via":
-            return set()
-        return needles(node, macro_nodes) or set()
+        return leaf(node)
     if node.op == "macro":
-        return substring_needles(macro_nodes[node.macro], macro_nodes)
+        return _gather(macro_nodes[node.macro], macro_nodes, leaf)
     out: set[str] = set()
     for child in node.children:
-        out |= substring_needles(child, macro_nodes)
+        out |= _gather(child, macro_nodes, leaf)
     return out
 
 
@@ -799,11 +802,4 @@ def _quality(found: set[str]) -> float:
 
 
 def field_names(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
-    if node.op == "cmp":
-        return {node.field_name}
-    if node.op == "macro":
-        return field_names(macro_nodes[node.macro], macro_nodes)
-    out: set[str] = set()
-    for child in node.children:
-        out |= field_names(child, macro_nodes)
-    return out
+    return _gather(node, macro_nodes, lambda leaf: {leaf.field_name})
