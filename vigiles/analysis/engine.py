@@ -304,7 +304,8 @@ class Engine:
         # text glues onto the next word (`\nnc` reads `nnc`): read such a text, and trust only the
         # needle found, as for words the shell builds.
         escaped = "\\" in text and _ESCAPE.search(text) is not None
-        marked = marked or escaped
+        marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
+                                       and _JOINED_STRINGS.search(text) is not None)
         if found and not escaped and not _builds_words(lowered):
             self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
@@ -436,6 +437,8 @@ def _looks_like_shell_tool(tool: str) -> bool:
 
 _ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
+_JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"']")
+"""String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in the text."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""

@@ -254,6 +254,10 @@ class _Walk:
         self.touched = False
         self.aliases: dict[str, str] = {}
         self.pseudo_files = 0
+        self.functions: dict[str, Node] = {}
+        """Shell functions defined so far: a call reads the body again with its arguments."""
+        self.positional: list[str] = []
+        """$1 ... and "$@": a function's arguments while its body is read, or what `set --` set."""
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -339,7 +343,10 @@ class _Walk:
                 self.node(child, via + ("$()",), env, depth)
         elif kind == "function_definition":
             body = node.child_by_field_name("body")
+            name = node.child_by_field_name("name")
             if body is not None:
+                if name is not None and len(self.functions) < MAX_FUNCTIONS:
+                    self.functions[_text(name)] = body
                 self.node(body, via + ("function",), env, depth)
         elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
             return
@@ -421,6 +428,9 @@ class _Walk:
                 redirects = [*redirects, child]
             elif child.type in _BRACE_NODES and _has_braces(child):
                 words.extend(brace_expand(_text(child)))
+            elif child.type == "string" and child.end_byte - child.start_byte in (4, 6) and _text(child) in (
+                    '"$@"', '"${@}"'):
+                words.extend(self.positional)  # each argument one word; none, no word
             elif _unquoted_expansion(child):
                 # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
                 value = self.word(child, local, via, depth)
@@ -457,9 +467,12 @@ class _Walk:
                 if op.lstrip("0") == "<":  # `sh < script` reads a file this session wrote
                     stdin = self.session.lookup(target)
                     self.touched = self.touched or stdin is not None
-        _builtin_assignments(words, stdin, env)
+        _builtin_assignments(words, stdin, env, local.get("IFS"))
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
                      node=node)
+        if words[0] in ("eval", "source", "."):
+            # they run in this shell: what they assign stays set (`eval "$(... | base64 -d)"; $X`)
+            env.update(local)
 
     def redirect_target(self, node: Node, env, via, depth) -> tuple[list[tuple[str, str]], list[str]]:
         """The redirection as (fd+operator, target), and any words tree-sitter put after the target.
@@ -538,10 +551,13 @@ class _Walk:
             key = _text(name) if name is not None else ""
             if key in env:
                 return env[key]
-            if key in ("@", "*") or key[:1] in _POSITIONAL:
+            if key in ("@", "*"):
+                return " ".join(self.positional)
+            if key[:1] in _POSITIONAL:
                 # the arguments of a shell started with none are empty: `n$@c` is nc, `$1b` is b
                 # ($0, the shell's or script's own name, is not: it stays as written)
-                return key[1:] if key[:1] in _POSITIONAL else ""
+                index = int(key[0]) - 1
+                return (self.positional[index] if index < len(self.positional) else "") + key[1:]
             return _text(node)
         if kind == "expansion":
             subscripts = [c for c in node.named_children if c.type == "subscript"]
@@ -613,6 +629,15 @@ class _Walk:
             if words:
                 self.command(words[0], words[1:] + list(args), via + (f"alias {program}",), env, depth + 1,
                              targets, _unused, stdin=stdin, piped=piped)
+        if program in self.functions and f"function {program}" not in via and depth < MAX_DEPTH:
+            # a call of a function defined earlier: its body with these arguments as $1 ... "$@"
+            saved, self.positional = self.positional, list(args)
+            try:
+                self.node(self.functions[program], via + (f"function {program}",), env, depth + 1)
+            finally:
+                self.positional = saved
+        if program == "set" and args[:1] == ["--"]:
+            self.positional = list(args[1:])
         name = posixpath.basename(program.rstrip("/")) or program
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()})
@@ -889,8 +914,9 @@ def _expand_command_braces(match) -> str:
     return match.group(1) + (" ".join(words) if words != [word] else word)
 
 
-def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str]) -> None:
-    """Builtins that set variables from text: `printf -v x FORMAT ...` and `read x y <<< TEXT`."""
+def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str], ifs: str | None = None) -> None:
+    """Builtins that set variables from text: `printf -v x FORMAT ...` and `read x y <<< TEXT`
+    (its fields split on `ifs` when it is set, as `IFS=: read a b`)."""
     if len(words) >= 4 and words[0] == "printf" and words[1] == "-v":
         value = decode.output_of("printf", words[3:], None)
         if value is not None:
@@ -898,7 +924,8 @@ def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str
     elif words[0] == "read" and stdin is not None:
         names = [w for w in words[1:] if not w.startswith("-")]
         if names and all(n.replace("_", "").isalnum() for n in names):
-            fields = stdin.split("\n", 1)[0].split(None, len(names) - 1)
+            line = stdin.split("\n", 1)[0]
+            fields = (_split_ifs_max(line, ifs, len(names) - 1) if ifs else line.split(None, len(names) - 1))
             for index, name in enumerate(names):
                 env[name] = fields[index] if index < len(fields) else ""
 
@@ -956,6 +983,7 @@ def _unquoted_expansion(node: Node) -> bool:
 
 
 MAX_FIELDS = 256
+MAX_FUNCTIONS = 256
 
 
 def _split_ifs(value: str, ifs: str | None) -> list[str]:
@@ -976,6 +1004,19 @@ def _split_ifs(value: str, ifs: str | None) -> list[str]:
     if len(fields) > MAX_FIELDS:
         fields = fields[:MAX_FIELDS - 1] + [" ".join(fields[MAX_FIELDS - 1:])]
     return fields or [value]
+
+
+def _split_ifs_max(line: str, ifs: str, most: int) -> list[str]:
+    """`read`'s fields: split at IFS characters at most `most` times, the rest in the last field."""
+    fields, start = [], 0
+    for i, ch in enumerate(line):
+        if len(fields) >= most:
+            break
+        if ch in ifs:
+            fields.append(line[start:i])
+            start = i + 1
+    fields.append(line[start:])
+    return fields
 
 
 def _has_braces(node: Node) -> bool:
