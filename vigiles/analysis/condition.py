@@ -649,21 +649,16 @@ def _literal_runs(items, sre, minimum: int, every: bool = False):
                 candidates.append(inner)
             continue_with(tails)
         elif op is sre.BRANCH:
-            union: set[str] = set()
+            union: set[str] | None = set()
+            """Every branch's literals; None once a branch has none (the alternation then gives none)."""
             tails: set[str] | None = set()
             for branch in arg[1]:
                 inner, branch_tails = _literal_runs(list(branch), sre, minimum)
-                if not inner:
-                    union = set()
-                else:
-                    union |= inner
-                if tails is not None and branch_tails:
-                    tails |= branch_tails
-                else:
-                    tails = None
-                if not inner and tails is None:
+                union = union | inner if union is not None and inner else None
+                tails = tails | branch_tails if tails is not None and branch_tails else None
+                if union is None and tails is None:
                     break
-            if union and all(_literal_runs(list(b), sre, minimum)[0] for b in arg[1]):
+            if union:
                 candidates.append(union)
             continue_with(tails)
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", None)) and arg[0] >= 1:
