@@ -32,7 +32,7 @@ import yaml
 
 from . import condition as cond
 from .fields import _BIN_DIRS
-from .rules import CATEGORIES, Rule
+from .rules import CATEGORIES, Rule, _requires
 
 FIELD_MAP: dict[str, str] = {
     "Image": "cmd.image",
@@ -211,6 +211,7 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
     except cond.RuleSyntaxError as exc:
         raise Untranslatable(f"does not compile: {exc}") from None
     tags = [str(t) for t in sigma_rule.tags or []]
+    needles, process = prefilter_needles(node), process_needles(node)
     return Rule(
         id=f"sigma:{sigma_rule.id or sigma_rule.title}",
         title=str(sigma_rule.title),
@@ -224,10 +225,10 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
         source=source,
         tags=["sigma", *tags],
         predicate=predicate,
-        needles=prefilter_needles(node),
-        kind_needles={"process": process_needles(node)},
-        requires=_scanned_requires(cond.alternatives(_needle_view(node), {})),
-        kind_requires={"process": _scanned_requires(cond.alternatives(_process_view(node), {}))},
+        needles=needles,
+        kind_needles={"process": process},
+        requires=_requires(cond.alternatives(_needle_view(node), {}), needles),
+        kind_requires={"process": _requires(cond.alternatives(_process_view(node), {}), process)},
         per_command=True,
         origin="sigma",
     )
@@ -536,25 +537,6 @@ def _as_scanned(found: set[str] | None) -> set[str] | None:
     if not out or any(len(n) < 2 for n in out):
         return None
     return out
-
-
-def _scanned_requires(alternatives: list[list[set[str]]] | None) -> tuple | None:
-    """cond.alternatives as Rule.requires, each literal as the engine's text shows it (quotes and
-    backslashes removed); a literal that would be empty makes its part hold always, so that part
-    is dropped, and an alternative left with nothing makes the whole None (nothing is known)."""
-    if not alternatives:
-        return None
-    out = []
-    for alternative in alternatives:
-        clauses = []
-        for clause in alternative:
-            scanned = {literal.translate(_STRIP) for literal in clause}
-            if clause and all(scanned):
-                clauses.append(tuple(sorted(scanned)))
-        if not clauses:
-            return None
-        out.append(tuple(clauses))
-    return tuple(out)
 
 
 def _process_view(node: cond.Node) -> cond.Node:
