@@ -925,7 +925,7 @@ def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str
         names = [w for w in words[1:] if not w.startswith("-")]
         if names and all(n.replace("_", "").isalnum() for n in names):
             line = stdin.split("\n", 1)[0]
-            fields = (_split_ifs_max(line, ifs, len(names) - 1) if ifs else line.split(None, len(names) - 1))
+            fields = _ifs_fields(line, ifs, len(names) - 1) if ifs else line.split(None, len(names) - 1)
             for index, name in enumerate(names):
                 env[name] = fields[index] if index < len(fields) else ""
 
@@ -993,30 +993,19 @@ def _split_ifs(value: str, ifs: str | None) -> list[str]:
         ifs = " \t\n"
     if not ifs or not any(ch in value for ch in ifs):
         return [value]
-    fields, start = [], 0
-    for i, ch in enumerate(value):
-        if ch in ifs:
-            if i > start:
-                fields.append(value[start:i])
-            start = i + 1
-    if start < len(value):
-        fields.append(value[start:])
+    fields = [field for field in _ifs_fields(value, ifs) if field]
     if len(fields) > MAX_FIELDS:
         fields = fields[:MAX_FIELDS - 1] + [" ".join(fields[MAX_FIELDS - 1:])]
     return fields or [value]
 
 
-def _split_ifs_max(line: str, ifs: str, most: int) -> list[str]:
-    """`read`'s fields: split at IFS characters at most `most` times, the rest in the last field."""
-    fields, start = [], 0
-    for i, ch in enumerate(line):
-        if len(fields) >= most:
-            break
-        if ch in ifs:
-            fields.append(line[start:i])
-            start = i + 1
-    fields.append(line[start:])
-    return fields
+def _ifs_fields(text: str, ifs: str, most: int = -1) -> list[str]:
+    """`text` cut at each of IFS's characters (at most `most` times, the rest in the last field),
+    empty fields kept: `read`'s fields, and what `_split_ifs` keeps of them."""
+    sep = ifs[0]
+    if len(ifs) > 1:
+        text = text.translate({ord(ch): sep for ch in ifs[1:]})
+    return text.split(sep, most)
 
 
 def _has_braces(node: Node) -> bool:
