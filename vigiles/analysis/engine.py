@@ -153,14 +153,11 @@ class Engine:
         found: set[int] = set()
         marked = False
         if text:
-            last = len(text) - 1
             for end, (length, plain, word, marker) in (automaton or self.automata[kind]).iter(text):
                 if plain:
                     found.update(plain)
-                if word:
-                    start = end - length
-                    if not ((start >= 0 and text[start] in _WORD_CHARS) or (end < last and text[end + 1] in _WORD_CHARS)):
-                        found.update(word)
+                if word and _stands_alone(text, end + 1 - length, end + 1):
+                    found.update(word)
                 if marker:
                     marked = True
         return found, marked
@@ -176,14 +173,11 @@ class Engine:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
             present.update(c for c in self.required_chars if c in text)
-            last = len(text) - 1
             for end, (plain, word, length) in self.required_literals.iter(text):
                 if plain is not None:
                     present.add(plain)
-                if word is not None:
-                    start = end - length
-                    if not ((start >= 0 and text[start] in _WORD_CHARS) or (end < last and text[end + 1] in _WORD_CHARS)):
-                        present.add(word)
+                if word is not None and _stands_alone(text, end + 1 - length, end + 1):
+                    present.add(word)
 
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
@@ -529,14 +523,18 @@ def _has_word(text: str, marked: str) -> bool:
     """Whether a word literal (WORD_MARK + it, condition.word_literal) stands in the text as a whole
     word, as the prefilter's name needles must."""
     word = marked[1:]
-    size, last = len(word), len(text)
     start = text.find(word)
     while start >= 0:
-        end = start + size
-        if (start == 0 or text[start - 1] not in _WORD_CHARS) and (end == last or text[end] not in _WORD_CHARS):
+        if _stands_alone(text, start, start + len(word)):
             return True
         start = text.find(word, start + 1)
     return False
+
+
+def _stands_alone(text: str, start: int, stop: int) -> bool:
+    """Whether text[start:stop] has no word character (condition.WORD_CHARS) on either side: a
+    program name or an argument as a whole, not `nc` in `sync`."""
+    return (start == 0 or text[start - 1] not in _WORD_CHARS) and (stop >= len(text) or text[stop] not in _WORD_CHARS)
 
 
 def _builds_words(lowered: str) -> bool:
