@@ -43,6 +43,8 @@ _EMPTY: frozenset = frozenset()
 _SCAN_KINDS = {"process": ("process", "process_noexe")}
 """A process event's text holds its executable when the source gave one (`process`), not when it did
 not (`process_noexe`): rules may have needles for the one that are not sound for the other."""
+_TEXT_KINDS = ("action", "process", "process_noexe", "file")
+"""The kinds of text the prefilter searches, each with its own automaton and Rule.requires."""
 _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command", "execute_command", "exec",
                                 "run_shell_command", "local_shell", "run_in_session", "execute", "command"})
 CACHE_ENTRIES = 16384
@@ -85,7 +87,7 @@ class Engine:
                         plain, word = needle_rules.setdefault(needle, ([], []))
                         (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
-        for kind in ("action", "process", "process_noexe", "file"):
+        for kind in _TEXT_KINDS:
             # One automaton per kind, so a rule only for processes never makes an action be parsed.
             needle_rules = per_kind.get(kind, {})
             for marker in _MARKERS:
@@ -101,7 +103,7 @@ class Engine:
         self.require_cost = _cost_of(self.requires)
         self.kind_requires = {}
         """Rule.requires (and its cost) per scan kind, where a rule gives its own for that kind (Rule.kind_requires)."""
-        for kind in ("action", "process", "process_noexe", "file"):
+        for kind in _TEXT_KINDS:
             if any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 requires = _requires_of(self.rules, kind)
                 self.kind_requires[kind] = (requires, _cost_of(requires))
