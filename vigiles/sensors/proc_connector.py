@@ -348,11 +348,11 @@ class ConnectorSource:
         self.only_watched = only_watched
         self.offset = wall_offset()
         self.tree_conn: ProcConnector | None = None
-        self.keeps_tree = True
-        """Whether forks and exits are followed. Only a watch needs them (which processes descend from
-        the watched one, through forks that exec nothing); a host-wide sensor on a kernel that filters
-        reads only execs, each one's parent from /proc/PID/stat."""
-        if filtering_supported():
+        self.filtered = filtering_supported()
+        # Forks and exits are followed only where needed: a watch needs them (which processes descend
+        # from the watched one, through forks that exec nothing); a host-wide sensor on a kernel that
+        # filters reads only execs, each one's parent from /proc/PID/stat (`keeps_tree`).
+        if self.filtered:
             self.conn = ProcConnector(rcvbuf=rcvbuf, events=PROC_EVENT_EXEC, timeout=IDLE_WAKE_S)
             if only_watched:
                 try:
@@ -361,14 +361,17 @@ class ConnectorSource:
                 except OSError:
                     self.conn.close()
                     raise
-            else:
-                self.keeps_tree = False
         else:
             self.conn = ProcConnector(rcvbuf=rcvbuf)
         self.stats = {"execs": 0, "lost_exec_details": 0, "forks": 0, "exits": 0, "overruns": 0,
                       "bad_messages": 0, "skipped_unwatched": 0}
         self._stop = False
         self._thread = None
+
+    @property
+    def keeps_tree(self) -> bool:
+        """Whether forks and exits are followed (every one is, on a kernel that does not filter)."""
+        return self.only_watched or not self.filtered
 
     def start(self) -> None:
         import threading
@@ -397,7 +400,7 @@ class ConnectorSource:
             self.stats["reader_nice"] = READER_NICE
         except (OSError, AttributeError):
             pass
-        self.stats["filtered"] = filtering_supported()
+        self.stats["filtered"] = self.filtered
         loops = 0
         while not self._stop:
             try:
