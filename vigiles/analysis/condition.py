@@ -519,8 +519,7 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
             out.append(clauses)
         return out if len(out) <= MAX_ALTERNATIVES else None
     found = needles(node, macro_nodes, via)
-    if found and node.op == "cmp" and (node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq")
-                                       or via and node.field_name == "cmd.via"):
+    if found and node.op == "cmp" and (_whole_word(node) or via and node.field_name == "cmd.via"):
         found = {word_literal(x) for x in found}
     return [[found]] if found else None
 
@@ -742,6 +741,7 @@ def substring_needles(node: Node, macro_nodes: dict[str, Node]) -> set[str]:
 
 
 def _whole_word(node: Node) -> bool:
+    """A comparison that a program name, an argument or a host meets only as a whole word."""
     return node.field_name in _WORD_FIELDS and node.cmp in ("=", "in", "ieq")
 
 
