@@ -283,10 +283,12 @@ class Engine:
         if key is not None:
             # The verdict on a text is a function of the text (and kind and tool) while no session
             # has taught the engine new file names: agents and their sandboxes repeat themselves.
-            if key in self.skips and not self._names_written(event, text):
+            # ... but a text that names a file its session wrote may run it: then it is read again.
+            fresh = not self._names_written(event, text)
+            if key in self.skips and fresh:
                 self.skipped += 1
                 return []
-            cached = self.cache.get(key)
+            cached = self.cache.get(key) if fresh else None
             if cached is not None:
                 cmds, selected, matches = cached
                 self.reused += 1
