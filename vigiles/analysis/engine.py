@@ -49,7 +49,8 @@ _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command"
                                 "run_shell_command", "local_shell", "run_in_session", "execute", "command"})
 CACHE_ENTRIES = 16384
 CACHE_TEXT = 4096
-"""Readings of identical command texts are reused (agents repeat themselves), unless they used a session."""
+"""Readings of identical command texts are reused (agents repeat themselves), with what they wrote to their
+session done again, unless they used what their session held before (Session.read_earlier)."""
 LONG_TEXT = 2048
 MANY_LITERALS = 24
 """Above this many characters, or literals to look for, Rule.requires is checked with one automaton
@@ -259,7 +260,6 @@ class Engine:
                             cmds += self.reader.read(content, session, via)
                         elif lang:
                             cmds += self.reader.read_code(lang, content, session, via)
-                    self.reader.touched = True  # it wrote to the session: never reuse this reading
                     return cmds
                 return text, read
         code = event.input
@@ -290,9 +290,11 @@ class Engine:
                 return []
             cached = self.cache.get(key) if fresh else None
             if cached is not None:
-                cmds, selected, matches = cached
+                cmds, selected, matches, ops = cached
                 self.reused += 1
                 self.cache.move_to_end(key)
+                if ops:  # what the reading wrote, this session now holds too
+                    self.session(event).replay(ops)
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -314,21 +316,26 @@ class Engine:
                 if len(self.skips) > SKIP_ENTRIES:
                     del self.skips[next(iter(self.skips))]
             return []
-        cmds = read()
+        session = self.session(event)
+        session.record()
+        try:
+            cmds = read()
+        finally:
+            ops = session.recorded()
         self.parsed += 1
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
         if deeper:
             self.narrow(deeper, expanded, scan_kind)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
-        if self.reader.touched:
-            key = None
+        if session.read_earlier:
+            key = None  # its reading depends on what this session held before
         matches = self._match(event, cmds or [None], text, selected)
         if key is not None:
             # A text's verdict is reused only when every rule that ran reads nothing but the text;
             # otherwise its reading is, and the rules run again.
             pure = all(self.rules[i].pure for i in selected)
-            self.cache[key] = (None, selected, matches) if pure else (cmds, selected, None)
+            self.cache[key] = (None, selected, matches, ops) if pure else (cmds, selected, None, ops)
             if len(self.cache) > CACHE_ENTRIES:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]

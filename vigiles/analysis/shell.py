@@ -71,6 +71,13 @@ class Session:
     _finder: Any = field(default=None, repr=False, compare=False)
     _found_names: int = field(default=0, repr=False, compare=False)
     _recent: list = field(default_factory=list, repr=False, compare=False)
+    journal: list | None = field(default=None, repr=False, compare=False)
+    """While a reading is recorded (`record`): what it did to the session, in order, so that where
+    the reading is reused the same is done to another session (`replay`)."""
+    read_earlier: bool = field(default=False, repr=False, compare=False)
+    """Whether the reading being recorded used what the session held before it began: then it
+    depends on this session and may not be reused elsewhere."""
+    _own: set = field(default_factory=set, repr=False, compare=False)
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -92,10 +99,37 @@ class Session:
                 return True
         return False
 
+    def record(self) -> None:
+        self.journal, self.read_earlier = [], False
+        self._own.clear()
+
+    def recorded(self) -> tuple:
+        """What the reading recorded since `record` did to the session; recording stops."""
+        ops, self.journal = tuple(self.journal or ()), None
+        return ops
+
+    def replay(self, ops: tuple) -> None:
+        for op, path, content, append in ops:
+            if op == "remember":
+                self.remember(path, content, append)
+            elif op == "put":
+                self.put(path, content)
+            else:
+                self.chdir(path)
+
+    def _used(self, key: str) -> None:
+        if self.journal is not None and key not in self._own:
+            self.read_earlier = True
+
     def remember(self, path: str, content: str, append: bool = False) -> None:
         key = self.absolute(path)
+        if self.journal is not None:
+            self.journal.append(("remember", path, content, append))
         if append and key in self.files:
+            self._used(key)
             content = self.files[key] + content
+        if self.journal is not None:
+            self._own.add(key)
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
         self.files[key] = content[: decode.MAX_DECODED]
@@ -103,6 +137,19 @@ class Session:
         if name not in self.names:
             self.names.add(name)
             self._recent.append(name)
+
+    def put(self, path: str, content: str) -> None:
+        """A file by its absolute path, not listed among the names a command may run it by
+        (`/dev/fd/63` of `sh <(...)`)."""
+        if self.journal is not None:
+            self.journal.append(("put", path, content, False))
+            self._own.add(path)
+        self.files[path] = content
+
+    def chdir(self, path: str) -> None:
+        if self.journal is not None:
+            self.journal.append(("chdir", path, "", False))
+        self.cwd = self.absolute(path)
 
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
@@ -112,8 +159,11 @@ class Session:
     def lookup(self, path: str) -> str | None:
         if not self.files:
             return None
-        found = self.files.get(self.absolute(path))
-        if found is None and not path.startswith("/"):
+        key = self.absolute(path)
+        found = self.files.get(key)
+        if found is not None:
+            self._used(key)
+        elif not path.startswith("/"):
             # The working directory is often unknown (earlier commands were not read): match the
             # relative path against the tail of the files written under the same name.
             tail = "/" + posixpath.normpath(path).lstrip("/")
@@ -121,6 +171,7 @@ class Session:
                 return None
             for known, content in reversed(self.files.items()):
                 if known.endswith(tail):
+                    self._used(known)
                     return content
         return found
 
@@ -203,8 +254,6 @@ class ShellReader:
 
     def __init__(self) -> None:
         self._parser = Parser(_LANGUAGE)
-        self.touched = False
-        """Whether the last read wrote to or read from its session (its result then depends on it)."""
 
     def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
@@ -213,13 +262,11 @@ class ShellReader:
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
             walk.command(words[0], words[1:], via, {}, 0, [], [])
-            self.touched = walk.touched
             return walk.out
         try:
             walk.text(text, via, {}, 0)
         except RecursionError:
             walk.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["nested too deeply to read"], via=via))
-        self.touched = walk.touched
         return walk.out
 
     def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
@@ -227,7 +274,6 @@ class ShellReader:
         walk = _Walk(self._parser, session or Session())
         if argv:
             walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [])
-        self.touched = walk.touched
         return walk.out
 
     def read_cron(self, text: str, session: Session | None = None, via: tuple[str, ...] = (),
@@ -235,14 +281,12 @@ class ShellReader:
         """The commands of crontab lines (five time fields, or an @keyword, then the command)."""
         walk = _Walk(self._parser, session or Session())
         walk.cron_text(text, via, 0, system=_system_crontab(path))
-        self.touched = walk.touched
         return walk.out
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
         walk.code(lang, text, via, 0, name=lang, path=lang, args=[])
-        self.touched = walk.touched
         return walk.out
 
 
@@ -251,7 +295,6 @@ class _Walk:
         self.parser = parser
         self.session = session
         self.out: list[Cmd] = []
-        self.touched = False
         self.aliases: dict[str, str] = {}
         self.pseudo_files = 0
         self.functions: dict[str, Node] = {}
@@ -466,7 +509,6 @@ class _Walk:
             for op, target in targets:
                 if op.lstrip("0") == "<":  # `sh < script` reads a file this session wrote
                     stdin = self.session.lookup(target)
-                    self.touched = self.touched or stdin is not None
         _builtin_assignments(words, stdin, env, local.get("IFS"))
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
                      node=node)
@@ -598,8 +640,7 @@ class _Walk:
                 # `sh <(echo ...)`, `source <(curl ...)`: a file whose content is that output
                 self.pseudo_files += 1
                 path = f"/dev/fd/{62 + self.pseudo_files}"
-                self.session.files[path] = produced[-1].stdout
-                self.touched = True
+                self.session.put(path, produced[-1].stdout)
                 return path
             return _text(node)
         if kind == "arithmetic_expansion":
@@ -651,7 +692,6 @@ class _Walk:
             parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
             if parts and all(part is not None for part in parts):
                 stdout = "".join(parts)
-                self.touched = True
         if name == "alias":
             for arg in args:
                 key, eq, value = arg.partition("=")
@@ -661,19 +701,17 @@ class _Walk:
             cmd.stdout = stdout
             for op, target in targets:
                 if op in (">", "1>", ">>", "1>>", "&>", "&>>", ">|"):
-                    self.touched = True
                     self.session.remember(target, stdout, append=op in (">>", "&>>"))
                     self.written(target, stdout, via, depth)
         if name == "tee" and stdin is not None:
             for target in (a for a in args if not a.startswith("-")):
                 cmd.writes.append(target)
-                self.touched = True
                 self.session.remember(target, stdin, append="-a" in cmd.flags)
                 self.written(target, stdin, via, depth)
         elif name == "tee":
             cmd.writes.extend(a for a in args if not a.startswith("-"))
         if name == "cd" and args:
-            self.session.cwd = self.session.absolute(args[0])
+            self.session.chdir(args[0])
 
     def written(self, path: str, content: str, via, depth) -> None:
         """A file written with known content: read it now, as what it would do when run."""
@@ -801,7 +839,6 @@ class _Walk:
             if positional and lang != "awk":
                 content = self.session.lookup(positional[0])
                 if content is not None:
-                    self.touched = True
                     code_text = content
             if code_text is None and stdin is not None:
                 code_text = stdin
@@ -883,7 +920,6 @@ class _Walk:
         content = self.session.lookup(path)
         if content is None:
             return
-        self.touched = True
         lang = lang_of_script(path, content) or "shell"
         inner = via + (f"script {path}",)
         if lang in ("shell", "cron"):
