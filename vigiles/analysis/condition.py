@@ -385,8 +385,11 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
 
 
 # -- analysis for the prefilter and for scoping -----------------------------------------------------
-SYNTHETIC_NAMES = frozenset({"assign", "write_file", "write", "create", "delete", "chmod", "rename"})
-"""Program names the reader gives to things that are not programs; they never appear in the text."""
+SYNTHETIC_NAMES = frozenset({"assign", "write_file", "write", "create"})
+"""Program names the reader gives to things that are not programs (assignments, the write tools);
+they never appear in the text. A file event's command is named by its operation (chmod, delete,
+rename) too, but file events run every rule of their kind without a prefilter (Engine.analyze),
+so those names are needles for the texts that are searched, where they are programs."""
 _NEEDLE_OPS = {"=", "in", "contains", "icontains", "startswith", "endswith", "pmatch", "ieq", "istartswith",
                "iendswith"}
 

@@ -28,6 +28,10 @@ from .shell import Session, ShellReader, lang_of_script
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
+_NOT_AS_OPTION = frozenset({"printf"})
+"""Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
+name no program. What such an option prints is its format as written, unless it holds escapes,
+which make a text read by themselves (_ESCAPE)."""
 _ASSIGNMENT = re2.compile(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
 _EXPANSION = re2.compile(r"\$\{?[a-z_]")
 _WORD_CHARS = WORD_CHARS
@@ -97,7 +101,8 @@ class Engine:
             for needle, (plain, word) in needle_rules.items():
                 # A program name must stand as a word for the rules that name it as a program:
                 # `nc` in `sync` or `az` in `lazy` makes no candidate of them.
-                automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), needle in _MARKERS))
+                marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
+                automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
             automaton.make_automaton()
             self.automata[kind] = automaton
         self.requires = _requires_of(self.rules, None)
@@ -161,7 +166,7 @@ class Engine:
                     found.update(plain)
                 if word and _stands_alone(text, end + 1 - length, end + 1):
                     found.update(word)
-                if marker:
+                if marker and (marker is True or end < length or text[end - length] != "-"):
                     marked = True
         return found, marked
 
@@ -226,6 +231,8 @@ class Engine:
             return self._commands(event, text, lambda: self.reader.read_argv(argv, self.session(event)),
                                   "process" if event.exe else "process_noexe")
         if kind == "file":
+            # every file rule runs, no prefilter: the command is named by the operation (chmod),
+            # which the path does not hold (condition.SYNTHETIC_NAMES)
             cmd = _file_cmd(event)
             return self._run(event, [cmd], event.path, self.by_kind.get("file", []))
         return self._run(event, [None], "", self.by_kind.get(kind, []))
@@ -442,8 +449,10 @@ def _looks_like_shell_tool(tool: str) -> bool:
 
 _ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
-_JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"']")
-"""String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in the text."""
+_JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
+"""String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
+the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
+dot (`cut -d'.' -f1`) makes none."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
