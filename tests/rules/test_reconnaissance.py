@@ -21,6 +21,7 @@ def test_rules_load_cleanly():
     ('fping -a -g 192.168.0.0/24', 'packet_crafting_scan'),
     ('ip neigh show', 'neighbour_table_discovery'),
     ('arp -an', 'neighbour_table_discovery'),
+    ('ip -4 n', 'neighbour_table_discovery'),  # an option between: no `ip n` in the text
     ('dig axfr corp.example.com @ns1.corp.example.com', 'lateral_discovery_commands'),
     ('tcpdump -i any -w /tmp/cap.pcap port 80', 'packet_capture'),
     ('tshark -i eth0 -Y http.authorization', 'packet_capture'),

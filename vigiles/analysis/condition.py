@@ -458,6 +458,22 @@ _PROGRAM = re2.compile(r"[a-z0-9][a-z0-9_.+-]*")
 _SYNTHETIC_VIA = frozenset({"function"})
 
 
+def covers(literals: set[str], node: Node, macro_nodes: dict[str, Node]) -> bool:
+    """Whether a text holds one of `literals` whenever `node` holds (a rule's own `prefilter` is
+    trusted only then): every branch of an `or` must be covered, one part of an `and` suffices, and
+    each needle of a comparison must contain one of the literals."""
+    if node.op == "or":
+        return all(covers(literals, child, macro_nodes) for child in node.children)
+    if node.op == "and":
+        return any(covers(literals, child, macro_nodes) for child in node.children)
+    if node.op == "macro":
+        return covers(literals, macro_nodes[node.macro], macro_nodes)
+    if node.op != "cmp":
+        return False
+    found = needles(node, macro_nodes, via=True)
+    return found is not None and all(any(lit in needle for lit in literals) for needle in found)
+
+
 def via_names(node: Node) -> set[str] | None:
     """The programs a `cmd.via = X` / `in (...)` names: a command reached through `trap`, `sudo` or
     `find -exec` was read from one whose name is in the event's text (or in its reading, when the

@@ -291,11 +291,15 @@ class Engine:
             # The verdict on a text is a function of the text (and kind and tool) while no session
             # has taught the engine new file names: agents and their sandboxes repeat themselves.
             # ... but a text that names a file its session wrote may run it: then it is read again.
-            fresh = not self._names_written(event, text)
-            if key in self.skips and fresh:
-                self.skipped += 1
-                return []
-            cached = self.cache.get(key) if fresh else None
+            if key in self.skips:
+                if not self._names_written(event, text):
+                    self.skipped += 1
+                    return []
+                cached = None
+            else:
+                cached = self.cache.get(key)
+                if cached is not None and self._names_written(event, text):
+                    cached = None
             if cached is not None:
                 cmds, selected, matches, ops = cached
                 self.reused += 1

