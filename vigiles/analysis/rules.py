@@ -74,6 +74,9 @@ class Rule:
     pure: bool = False
     """Whether the rule reads only the command text and what was read from it (not host, time, ...),
     so its verdict on a given text can be reused."""
+    prefilter_ignored: bool = False
+    """The rule's own `prefilter` list was set aside: it does not cover every branch of the
+    condition (cond.covers), so commands the rule matches could pass it unread."""
     origin: str = "vigiles"
     """'vigiles' for rules in our format, 'sigma' for imported Sigma rules."""
 
@@ -270,11 +273,14 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     word_needles = cond.name_needles(node, macro_nodes, via=True) - anywhere if needles is not None else set()
     inferred_needles = cond.needles(node, macro_nodes)
     inferred_words = cond.name_needles(node, macro_nodes) - anywhere if inferred_needles is not None else set()
+    prefilter_ignored = False
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
         if needles is None or (cond._quality(explicit) > cond._quality(needles)
                                and cond.covers(explicit, node, macro_nodes)):
             needles, word_needles = explicit, set()
+        elif not cond.covers(explicit, node, macro_nodes):
+            prefilter_ignored = True
     requires = _requires(cond.alternatives(node, macro_nodes, via=True), needles)
     attack = item.get("attack") or []
     if isinstance(attack, str):
@@ -293,6 +299,7 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         cmd_needles=(inferred_needles if all(FIELDS[f].scope == "cmd" for f in used) and "cmd.env" not in used
                      else None),
         cmd_word_needles=inferred_words,
+        prefilter_ignored=prefilter_ignored,
     )
 
 

@@ -325,6 +325,11 @@ def rules_check(
     for rule_id in slow:
         out.print(f"warning: rule {rule_id} has no prefilter literals; it runs on every command (add `prefilter:`)",
                   markup=False)
+    for rule in ruleset.rules:
+        if rule.prefilter_ignored:
+            out.print(f"warning: rule {rule.id}: its `prefilter` is not used, as it does not cover every branch "
+                      "of the condition; the literals inferred from the condition are (docs/rules.md#prefilter)",
+                      markup=False)
     out.print(f"{len(ruleset.rules)} rules loaded, {len(ruleset.problems)} problems")
     if ruleset.problems:
         raise typer.Exit(1)
