@@ -17,7 +17,7 @@ def find(text, name, session=None):
 def test_simple_command_features():
     cmd = find("sudo -u root ssh -fNR 8080:localhost:22 -p 443 user@203.0.113.9 2>/dev/null", "ssh")
     assert cmd.args[:2] == ["-fNR", "8080:localhost:22"]
-    assert {"-f", "-N", "-R", "-p"} <= cmd.flags
+    assert {"-f", "-N", "-R", "-p"} <= set(cmd.flags)
     assert [e.host for e in cmd.endpoints] == ["203.0.113.9"]
     assert cmd.via == ("sudo",)
     assert cmd.redirects == ["2>/dev/null"]

@@ -23,7 +23,7 @@ class Cmd:
     path: str
     """The program word as resolved, e.g. /usr/bin/ssh or ./run.sh."""
     args: list[str] = field(default_factory=list)
-    flags: set[str] = field(default_factory=set)
+    flags: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
     redirects: list[str] = field(default_factory=list)
@@ -63,19 +63,20 @@ class Cmd:
         return self.line
 
 
-def split_flags(args: list[str]) -> set[str]:
-    """Options as written and, for clusters like -fNR, each letter alone: -f, -N, -R."""
-    flags: set[str] = set()
+def split_flags(args: list[str]) -> list[str]:
+    """Options as written and, for clusters like -fNR, each letter alone: -f, -N, -R. In the order
+    written, each once: what a rule reports as matched is then the same on every run."""
+    flags: dict[str, None] = {}
     for arg in args:
         if len(arg) < 2 or arg[0] != "-" or arg == "--":
             continue
         if arg.startswith("--"):
-            flags.add(arg.split("=", 1)[0])
+            flags[arg.split("=", 1)[0]] = None
             continue
-        flags.add(arg)
+        flags[arg] = None
         if len(arg) > 2 and arg[1].isalpha():
             for ch in arg[1:]:
                 if not ch.isalnum():
                     break
-                flags.add("-" + ch)
-    return flags
+                flags["-" + ch] = None
+    return list(flags)

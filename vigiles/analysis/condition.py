@@ -367,6 +367,8 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
         if value is None:
             return False
         if isinstance(value, (list, set, tuple, frozenset)):
+            if isinstance(value, (set, frozenset)):
+                value = sorted(value)  # the item reported as matched is the same on every run
             if negative:
                 if all(test(v) for v in value):
                     hits.items.append((fname, list(value)[:5]))
