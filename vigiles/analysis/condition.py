@@ -431,7 +431,7 @@ def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[
             if found is None:
                 return None
             out |= found
-        return out
+        return _sure_needles(node.field_name, out)
     if not spec.needle or node.cmp not in _NEEDLE_OPS or not node.values:
         if node.cmp == "glob" and spec.needle:
             out = set()
@@ -452,7 +452,29 @@ def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[
         if len(text) < 2:
             return None
         out.add(text)
-    return out
+    return _sure_needles(node.field_name, out)
+
+
+ONE_WORD_FIELDS = frozenset({"cmd.name", "cmd.path", "cmd.args", "cmd.writes", "cmd.reads", "cmd.hosts",
+                             "cmd.pipe_from", "cmd.pipe_to", "code.calls", "code.modules", "proc.exe",
+                             "proc.pexe", "file.path"})
+"""Fields each value of which is one word of the command (a program, an argument, a path, a host):
+white space in it is in the event's text as written, quoted or escaped there. A field joined from
+several words (cmd.line, evt.text, cmd.env, code.text) shows one space where the text may hold a
+tab, a line break or a run of spaces."""
+
+
+def in_text(field_name: str, literal: str) -> str:
+    """A literal found in a field's value, as the event's text surely holds it: for a field joined
+    from several words, of a literal with white space only its longest piece ('' for none)."""
+    if field_name in ONE_WORD_FIELDS or not any(ch.isspace() for ch in literal):
+        return literal
+    return max(literal.split(), key=len, default="")
+
+
+def _sure_needles(field_name: str, found: set[str]) -> set[str] | None:
+    out = {in_text(field_name, literal) for literal in found}
+    return None if any(len(literal) < 2 for literal in out) else out
 
 
 _WORD_FIELDS = frozenset({"cmd.name", "cmd.args", "cmd.hosts"})
@@ -537,7 +559,7 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
             clauses = regex_clauses(str(pattern), minimum=1)
             if not clauses:
                 return None
-            out.append(clauses)
+            out.append([{in_text(node.field_name, literal) for literal in clause} for clause in clauses])
         return out if len(out) <= MAX_ALTERNATIVES else None
     found = needles(node, macro_nodes, via)
     if found and node.op == "cmp" and (_whole_word(node) or via and node.field_name == "cmd.via"):

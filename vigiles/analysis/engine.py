@@ -105,15 +105,16 @@ class Engine:
                 automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
             automaton.make_automaton()
             self.automata[kind] = automaton
-        self.requires = _requires_of(self.rules, None)
-        self.require_cost = _cost_of(self.requires)
-        self.kind_requires = {}
-        """Rule.requires (and its cost) per scan kind, where a rule gives its own for that kind (Rule.kind_requires)."""
-        for kind in _TEXT_KINDS:
-            if any(r.kind_requires and kind in r.kind_requires for r in self.rules):
-                requires = _requires_of(self.rules, kind)
-                self.kind_requires[kind] = (requires, _cost_of(requires))
-        every = [self.requires, *(r for r, _ in self.kind_requires.values())]
+        self.requires: dict[tuple[str | None, bool], tuple[dict, dict]] = {}
+        """Rule.requires and its cost by (scan kind, whether the text has a pipe): per kind where a rule
+        gives its own for that kind (Rule.kind_requires), else under None; with a pipe, white space
+        in literals is not trusted (_required_as_searched)."""
+        for kind in (None, *_TEXT_KINDS):
+            if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
+                for piped in (False, True):
+                    requires = _requires_of(self.rules, kind, piped)
+                    self.requires[(kind, piped)] = (requires, _cost_of(requires))
+        every = [r for r, _ in self.requires.values()]
         self.flag_rules = frozenset(index for r in every for index, alts in r.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
@@ -172,7 +173,8 @@ class Engine:
 
     def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
         """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
-        requires, cost = self.kind_requires.get(kind) or (self.requires, self.require_cost)
+        piped = "|" in text
+        requires, cost = self.requires.get((kind, piped)) or self.requires[(None, piped)]
         checks = [i for i in found if i in requires]
         if not checks:
             return found
@@ -486,21 +488,22 @@ def short_flags(lowered: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _requires_of(rules: list[Rule], kind: str | None) -> dict[int, tuple]:
-    """Rule index -> its Rule.requires as frozensets (for `kind`, its kind_requires where it has one)."""
+def _requires_of(rules: list[Rule], kind: str | None, piped: bool) -> dict[int, tuple]:
+    """Rule index -> its Rule.requires as frozensets (for `kind`, its kind_requires where it has one),
+    as a text with (`piped`) or without a pipe shows them."""
     out = {}
     for index, rule in enumerate(rules):
         alts = rule.requires
         if kind is not None and rule.kind_requires and kind in rule.kind_requires:
             alts = rule.kind_requires[kind]
         if alts:
-            alts = _searched_alternatives(alts)
+            alts = _searched_alternatives(alts, piped)
         if alts:
             out[index] = alts
     return out
 
 
-def _searched_alternatives(alts: tuple) -> tuple | None:
+def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
     """Rule.requires as the searched text shows it (`_required_as_searched`); a part whose literal
     could be empty holds always and is dropped, and an alternative left with no part makes the
     rule's requirement unknown (None)."""
@@ -508,7 +511,7 @@ def _searched_alternatives(alts: tuple) -> tuple | None:
     for alt in alts:
         clauses = []
         for clause in alt:
-            searched = frozenset(_required_as_searched(lit) for lit in clause)
+            searched = frozenset(_required_as_searched(lit, piped) for lit in clause)
             if all(searched):
                 clauses.append(searched)
         if not clauses:
@@ -517,13 +520,14 @@ def _searched_alternatives(alts: tuple) -> tuple | None:
     return tuple(out)
 
 
-def _required_as_searched(literal: str) -> str:
+def _required_as_searched(literal: str, piped: bool) -> str:
     """A literal of Rule.requires that the searched text holds whenever the command does: quotes and
-    backslashes removed as `_lower` removes them, and of a literal with white space in it only its
-    longest piece (the text may hold a tab or two spaces there: `nc<tab>-e` for ` -e `)."""
+    backslashes removed as `_lower` removes them. White space left in a literal is the text's own
+    (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
+    it, so only the literal's longest piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
     literal = _as_searched(literal[len(mark):].translate(_UNQUOTE))
-    if any(ch.isspace() for ch in literal):
+    if piped and any(ch.isspace() for ch in literal):
         literal = max(literal.split(), key=len, default="")
     return mark + literal if literal else ""
 
