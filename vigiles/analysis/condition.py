@@ -464,10 +464,22 @@ several words (cmd.line, evt.text, cmd.env, code.text) shows one space where the
 tab, a line break or a run of spaces."""
 
 
+def as_searched(literal: str) -> str:
+    """A literal as the searched text shows it: texts are searched with spaces around pipes removed
+    (engine._lower), and so are the literals looked for in them."""
+    if "|" in literal:
+        return " ".join(literal.split()).replace(" |", "|").replace("| ", "|")
+    return literal
+
+
 def in_text(field_name: str, literal: str) -> str:
     """A literal found in a field's value, as the event's text surely holds it: for a field joined
-    from several words, of a literal with white space only its longest piece ('' for none)."""
+    from several words, of a literal with white space (but around a pipe, where the searched text
+    has none either: `| bash` is `|bash`) only its longest piece ('' for none)."""
     if field_name in ONE_WORD_FIELDS or not any(ch.isspace() for ch in literal):
+        return literal
+    literal = as_searched(literal)
+    if not any(ch.isspace() for ch in literal):
         return literal
     return max(literal.split(), key=len, default="")
 

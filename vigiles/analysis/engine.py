@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits
+from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -88,7 +88,7 @@ class Engine:
                         continue
                     needle_rules = per_kind.setdefault(scan_kind, {})
                     for needle in needles:
-                        needle = _as_searched(needle)
+                        needle = as_searched(needle)
                         plain, word = needle_rules.setdefault(needle, ([], []))
                         (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
@@ -142,7 +142,7 @@ class Engine:
         for index in self.cmd_scoped:
             rule = self.rules[index]
             for needle in rule.cmd_needles:
-                needle = _as_searched(needle)
+                needle = as_searched(needle)
                 plain, word = cmd_needles.setdefault(needle, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         for needle, (plain, word) in cmd_needles.items():
@@ -526,21 +526,13 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
     it, so only the literal's longest piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
-    literal = _as_searched(literal[len(mark):].translate(_UNQUOTE))
+    literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
     if piped and any(ch.isspace() for ch in literal):
         literal = max(literal.split(), key=len, default="")
     return mark + literal if literal else ""
 
 
 _UNQUOTE = str.maketrans("", "", "'\"\\")
-
-
-def _as_searched(literal: str) -> str:
-    """A literal as the searched text shows it: texts are searched with spaces around pipes removed
-    (`_lower`), and so are the literals looked for in them."""
-    if "|" in literal:
-        return " ".join(literal.split()).replace(" |", "|").replace("| ", "|")
-    return literal
 
 
 def _cost_of(requires: dict[int, tuple]) -> dict[int, int]:
