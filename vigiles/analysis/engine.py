@@ -358,7 +358,7 @@ class Engine:
         if "$" in lowered or "``" in lowered:
             if "=" in lowered and _ASSIGNMENT.search(lowered) is not None and _EXPANSION.search(lowered) is not None:
                 return True
-            if _EMPTY_EXPANSION.search(lowered) is not None:
+            if _EMPTY_EXPANSION.search(lowered) is not None or _GLUED_EXPANSION.search(lowered) is not None:
                 return True
         if self._names_written(event, lowered):
             return True
@@ -462,6 +462,8 @@ dot (`cut -d'.' -f1`) makes none."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
+_GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}[a-z0-9]")
+"""`${x}` between letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset)."""
 
 
 def _any_alternative(alternatives: tuple, holds) -> bool:

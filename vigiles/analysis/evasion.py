@@ -67,6 +67,8 @@ def variants(command: str) -> dict[str, str]:
             cut = len(word) - len(base) + half
             out["line_continuation"] = _replace(command, start, end, word[:cut] + "\\\n" + word[cut:])
             out["empty_expansion"] = _replace(command, start, end, word[:cut] + "$@" + word[cut:])
+            if word[cut - 1:cut].isalnum() and word[cut:cut + 1].isalnum():
+                out["unset_variable"] = _replace(command, start, end, word[:cut] + "${zq}" + word[cut:])
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
     words = _plain_words(command)

@@ -609,7 +609,7 @@ class _Walk:
                 return env.get(key, _text(node))
             names = [c for c in node.named_children if c.type == "variable_name"]
             if len(node.children) == 3 and names:  # ${name}
-                return env.get(_text(names[0]), _text(node))
+                return env[_text(names[0])] if _text(names[0]) in env else _unset(node)
             if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
                 target = env.get(_text(names[0]))
                 return env[target] if target in env else _text(node)
@@ -620,7 +620,7 @@ class _Walk:
             defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
             if names and defaults and ":-" in _text(node):
                 return self.word(defaults[0], env, via, depth)
-            return _text(node)
+            return _unset(node) if names and not subscripts else _text(node)
         if kind == "command_substitution":
             before = len(self.out)
             for child in node.named_children:
@@ -1023,6 +1023,17 @@ def _expands(node: Node) -> bool:
     if node.type in _EXPANDING:
         return True
     return any(_expands(child) for child in node.named_children)
+
+
+def _unset(node: Node) -> str:
+    """`${x}` of a variable the reading never saw set: as written (`$HOME/x`, `/srv/${DIR}/x` tell
+    the reader more so), except glued between letters or digits inside a word (`cu${x}rl`), where
+    it splits a name: there it is what the shell in which nothing set it makes of it, nothing."""
+    before, after = node.prev_sibling, node.next_sibling
+    if (node.parent is not None and node.parent.type == "concatenation" and before is not None
+            and after is not None and before.text[-1:].isalnum() and after.text[:1].isalnum()):
+        return ""
+    return _text(node)
 
 
 def _unquoted_expansion(node: Node) -> bool:
