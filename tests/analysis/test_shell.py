@@ -279,3 +279,9 @@ def test_an_unset_variable_glued_inside_a_word_is_empty_elsewhere_it_stays():
     assert names("n${x:-}c -e /bin/sh h 1")[0][0] == "nc"
     assert names("x=rl; cu${x}")[-1][0] == "curl"  # a variable it saw set keeps its value
     assert names("ls /srv/${DIR}/x $HOME/.bashrc") == [("ls", ["/srv/${DIR}/x", "$HOME/.bashrc"])]
+
+
+@pytest.mark.parametrize("text", ["${x:-cu}rl -s u", "${x-cu}rl -s u", "${x:=cu}rl -s u", "${x=cu}rl -s u",
+                                  "cu${x:+zz}rl -s u"])
+def test_the_operators_of_an_unset_variable(text):
+    assert ShellReader().read(text, Session())[0].name == "curl"

@@ -462,8 +462,9 @@ dot (`cut -d'.' -f1`) makes none."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
-_GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}[a-z0-9]")
-"""`${x}` between letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset)."""
+_GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
+"""`${...}` glued to letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset) and
+`${x:-cu}rl` too."""
 
 
 def _any_alternative(alternatives: tuple, holds) -> bool:

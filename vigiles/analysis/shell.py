@@ -618,8 +618,14 @@ class _Walk:
                 operated = _parameter_operation(node, names[0], value)
                 return value if operated is None else operated
             defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
-            if names and defaults and ":-" in _text(node):
-                return self.word(defaults[0], env, via, depth)
+            operator = node.children[2].type if len(node.children) > 3 and names else ""
+            if operator in _DEFAULT_OPERATORS:
+                # the variable is unset here: ${x:-v}, ${x-v}, ${x:=v} and ${x=v} give v, ${x:+v} nothing
+                if operator in ("=", ":="):
+                    env[_text(names[0])] = self.word(defaults[0], env, via, depth) if defaults else ""
+                return self.word(defaults[0], env, via, depth) if defaults else ""
+            if operator in ("+", ":+"):
+                return ""
             return _unset(node) if names and not subscripts else _text(node)
         if kind == "command_substitution":
             before = len(self.out)
@@ -1023,6 +1029,9 @@ def _expands(node: Node) -> bool:
     if node.type in _EXPANDING:
         return True
     return any(_expands(child) for child in node.named_children)
+
+
+_DEFAULT_OPERATORS = frozenset({"-", ":-", "=", ":="})
 
 
 def _unset(node: Node) -> str:
