@@ -285,3 +285,8 @@ def test_an_unset_variable_glued_inside_a_word_is_empty_elsewhere_it_stays():
                                   "cu${x:+zz}rl -s u"])
 def test_the_operators_of_an_unset_variable(text):
     assert ShellReader().read(text, Session())[0].name == "curl"
+
+
+@pytest.mark.parametrize("text", ["n`false`c -e /bin/sh h 1", "n$(:)c -e /bin/sh h 1", "n`true`c -e /bin/sh h 1"])
+def test_a_substitution_that_prints_nothing_inside_a_word_leaves_the_word_whole(text):
+    assert ShellReader().read(text, Session())[-1].name == "nc"

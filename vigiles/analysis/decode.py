@@ -63,6 +63,10 @@ def _printf(args: list[str]) -> str:
     return out.replace("%%", "%")
 
 
+_SILENT = frozenset({":", "true", "false"})
+"""Builtins that write nothing: `c$(:)url` is curl."""
+
+
 def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
     """What `name args` writes to stdout given `stdin`, when that is knowable statically."""
     if name == "echo":
@@ -77,6 +81,8 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
         return (unescape_c(text) if escapes else text) + ("\n" if newline else "")
     if name == "printf":
         return _printf(args)
+    if name in _SILENT:
+        return ""
     if name in ("cat", "tee") and stdin is not None and not [a for a in args if not a.startswith("-")]:
         return stdin
     if name == "base64" and stdin is not None and ({"-d", "--decode", "-D"} & set(args)):

@@ -464,6 +464,7 @@ class _Walk:
     def simple(self, node: Node, via, env, depth, redirects, stdin: str | None = None, piped: bool = False):
         local = dict(env)
         words: list[str] = []
+        glued_to = -1
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self.assign(child, local, via, depth)
@@ -478,8 +479,13 @@ class _Walk:
                 # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
                 value = self.word(child, local, via, depth)
                 words.extend(_split_ifs(value, local.get("IFS")) if value != _text(child) else [value])
+            elif words and child.start_byte == glued_to and child.type in _GLUABLE:
+                # no space between this and the word before: one word to the shell, which
+                # tree-sitter splits before a backquote (`n`false`c` is nc)
+                words[-1] += self.word(child, local, via, depth)
             else:
                 words.append(self.word(child, local, via, depth))
+            glued_to = child.end_byte
         for red in redirects:
             if red.type == "file_redirect" and words:
                 words.extend(self.redirect_target(red, local, via, depth)[1])
@@ -1032,6 +1038,8 @@ def _expands(node: Node) -> bool:
 
 
 _DEFAULT_OPERATORS = frozenset({"-", ":-", "=", ":="})
+_GLUABLE = frozenset({"word", "concatenation", "command_substitution", "string", "raw_string", "number",
+                      "simple_expansion", "expansion", "ansi_c_string"})
 
 
 def _unset(node: Node) -> str:
