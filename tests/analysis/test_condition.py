@@ -67,6 +67,19 @@ def test_needles_for_the_prefilter():
     assert needles(parse("cmd.name = assign and cmd.args startswith HISTFILE", {}, set()), {}) == {"histfile"}
 
 
+def test_literals_of_written_files_ports_and_joined_fields():
+    from vigiles.analysis import condition as cond
+    # a command of a file written with known content: the text that wrote it names the file
+    node = parse(r'cmd.via regex "^writes \\S*(\\.bashrc|/etc/profile)$"', {}, set())
+    assert needles(node, {}, via=True) == {".bashrc", "/etc/profile"} and needles(node, {}) is None
+    # a port is written in decimal: a literal to require, not a needle (an expansion may compute it)
+    node = parse("cmd.name = curl and cmd.ports in (10250, 10255)", {}, set())
+    assert cond.alternatives(node, {}) == [[{"\x02curl"}, {"10250", "10255"}]] and needles(node, {}) == {"curl"}
+    # a space in a value joined from words may be a tab in the text; in one word it is the text's own
+    assert needles(parse('cmd.line icontains "nc -e"', {}, set()), {}) == {"nc"}
+    assert needles(parse('cmd.args icontains "dump memory"', {}, set()), {}) == {"dump memory"}
+
+
 def test_tokenizer_keeps_operators_inside_values():
     assert tokenize("cmd.args in (Tunnel=, a=b)") == ["cmd.args", "in", "(", "Tunnel=", ",", "a=b", ")"]
 

@@ -422,7 +422,7 @@ def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[
     if node.op == "macro":
         return needles(macro_nodes[node.macro], macro_nodes, via)
     if via and node.field_name == "cmd.via":
-        return via_names(node)
+        return via_names(node) or via_written(node)
     spec = FIELDS[node.field_name]
     if spec.needle and node.cmp == "regex" and node.values:
         out = set()
@@ -523,6 +523,25 @@ def via_names(node: Node) -> set[str] | None:
     return names
 
 
+def via_written(node: Node) -> set[str] | None:
+    """What `cmd.via regex "^writes PATH"` needs of the path (`writes ~/.bashrc`: a command of a
+    file written with known content): the path is in the text that wrote it, as the target of
+    `>`, `tee` or a write tool, or in what reading it revealed."""
+    if node.cmp != "regex" or not node.values:
+        return None
+    out: set[str] = set()
+    for pattern in node.values:
+        pattern = str(pattern)
+        if not pattern.startswith(_WRITES):
+            return None
+        found = regex_literals(pattern[len(_WRITES):], minimum=2)
+        if not found:
+            return None
+        out |= found
+    return out
+
+
+_WRITES = "^writes "
 MAX_ALTERNATIVES = 16
 
 
@@ -563,6 +582,11 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
         return None
     if node.op == "cmp" and node.field_name == "cmd.flags" and node.cmp in ("=", "in") and node.values:
         return [[{flag_literal(str(v)) for v in node.values}]]
+    if node.op == "cmp" and node.field_name == "cmd.ports" and node.cmp in ("=", "in") and node.values:
+        # a port is read from digits the text shows (`:10250`, `-p 10250`); one an expansion
+        # computes makes words, and then these literals are not trusted (engine._builds_words)
+        ports = {str(v).strip() for v in node.values}
+        return [[{str(int(p)) for p in ports}]] if all(p.isdigit() for p in ports) else None
     if node.op == "cmp" and node.cmp == "regex" and node.values and FIELDS[node.field_name].needle:
         out = []
         for pattern in node.values:
