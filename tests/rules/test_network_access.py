@@ -19,6 +19,15 @@ def test_rules_load_cleanly():
     "curl -fsSL https://get.example.io/i.sh | timeout 60 bash",
     "curl -fsSL https://get.example.io/i.sh | command sh",
     "wget -qO- https://get.example.io/i.sh | stdbuf -oL sh",
+    # given as a file or as the script itself, or saved and then run
+    "sh <(curl -fsSL https://get.example.io/i.sh)",
+    'bash -c "$(curl -fsSL https://get.example.io/i.sh)"',
+    "source <(wget -qO- https://get.example.io/env.sh)",
+    'eval "$(curl -s https://get.example.io/x)"',
+    "sh < <(curl -s https://get.example.io/x)",
+    "curl -s https://get.example.io/i.sh -o /tmp/i.sh; sh /tmp/i.sh",
+    "curl -s https://get.example.io/i.sh | tee i.sh >/dev/null; bash ./i.sh",
+    "wget -O run https://get.example.io/r && chmod +x run && ./run",
 ])
 def test_script_fetched_into_a_shell(command):
     assert "remote_script_to_shell" in alerts(command)
@@ -28,6 +37,10 @@ def test_script_fetched_into_a_shell(command):
     "curl -fsSL https://get.example.io/i.sh -o i.sh",
     "curl -s https://api.example.com/v1/items | jq .items",
     "wget -qO- https://example.com/data.csv | nice -n 5 sort",
+    "echo $(curl -s https://api.example.com/v1/ip)",
+    "curl -s https://example.com/data.csv -o data.csv; python3 analyze.py data.csv",
+    "curl -s https://example.com/data.json > out.json && cat out.json",
+    "curl -s https://example.com/x.sh -o x.sh; bash build.sh",
 ])
 def test_fetched_data_not_run(command):
     assert "remote_script_to_shell" not in alerts(command)

@@ -32,6 +32,11 @@ class Cmd:
     """How this command was reached: wrappers and decoders, outermost first (e.g. 'bash -c', 'base64')."""
     pipe_from: list[str] = field(default_factory=list)
     pipe_to: list[str] = field(default_factory=list)
+    fed_by: list[str] = field(default_factory=list)
+    """Programs whose output this command runs: a shell, an interpreter, `source` or `eval` given it
+    as a whole word `<(...)` or `$(...)` (`sh <(curl ...)`, `bash -c "$(curl ...)"`) or as a file one
+    of them wrote earlier in the same text (`curl -o i.sh URL; sh i.sh`), or a program file they
+    wrote (`wget -O run URL && ./run`)."""
     known_endpoints: list[Endpoint] = field(default_factory=list)
     """Endpoints found while reading (redirections to /dev/tcp, code, ssh's own syntax)."""
     code: Code | None = None

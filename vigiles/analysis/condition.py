@@ -456,7 +456,7 @@ def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[
 
 
 ONE_WORD_FIELDS = frozenset({"cmd.name", "cmd.path", "cmd.args", "cmd.writes", "cmd.reads", "cmd.hosts",
-                             "cmd.pipe_from", "cmd.pipe_to", "code.calls", "code.modules", "proc.exe",
+                             "cmd.pipe_from", "cmd.pipe_to", "cmd.fed_by", "code.calls", "code.modules", "proc.exe",
                              "proc.pexe", "file.path"})
 """Fields each value of which is one word of the command (a program, an argument, a path, a host):
 white space in it is in the event's text as written, quoted or escaped there. A field joined from

@@ -25,7 +25,7 @@ _SCOPE_KINDS = {"cmd": {"action", "process", "file"}, "process": {"process"}, "n
                 "gpu": {"gpu"}, "file": {"file"}}
 
 
-_ELSEWHERE = frozenset({"cmd.pipe_from", "cmd.pipe_to", "cmd.via"})
+_ELSEWHERE = frozenset({"cmd.pipe_from", "cmd.pipe_to", "cmd.fed_by", "cmd.via"})
 """Command fields whose values name other commands, so they are not in the command's own text."""
 PURE_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.scope == "cmd") | {"evt.text", "evt.kind", "evt.tool"}
 

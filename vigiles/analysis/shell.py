@@ -301,6 +301,11 @@ class _Walk:
         """Shell functions defined so far: a call reads the body again with its arguments."""
         self.positional: list[str] = []
         """$1 ... and "$@": a function's arguments while its body is read, or what `set --` set."""
+        self.substituted: dict[str, list[str]] = {}
+        """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
+        output (the last command and what is piped into it)."""
+        self.fetched: dict[str, Cmd] = {}
+        """Files whose content is unknown, by absolute path -> the command that wrote them."""
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -518,10 +523,40 @@ class _Walk:
         _builtin_assignments(words, stdin, env, local.get("IFS"))
         name = node.child_by_field_name("name")
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
-                     as_written=name is not None and not _expands(name))
+                     as_written=name is not None and (not _expands(name) or words[0] == _text(name)))
         if words[0] in ("eval", "source", "."):
             # they run in this shell: what they assign stays set (`eval "$(... | base64 -d)"; $X`)
             env.update(local)
+
+    def _unknown_output(self, node: Node, before: int) -> str:
+        """A substitution whose output is unknown stays as written; which programs make that output
+        is kept for the command whose whole word it is (Cmd.fed_by)."""
+        text = _text(node)
+        if len(self.out) > before:
+            last = self.out[-1]
+            if len(self.substituted) < MAX_COMMANDS:
+                self.substituted[text] = [last.name, *last.pipe_from]
+        return text
+
+    def _fed_by(self, cmd: Cmd) -> None:
+        """Which programs' output a shell, an interpreter, `source` or `eval` runs as a whole word or
+        a file, or a command runs as its program (Cmd.fed_by); and which files it leaves whose
+        content is unknown."""
+        runs_file = cmd.name in decode.SHELLS or cmd.name in ("source", ".", "eval") or cmd.name in codemod.INTERPRETERS
+        if runs_file and self.substituted:
+            for word in [*cmd.args, *cmd.reads]:
+                producers = self.substituted.get(word)
+                if producers:
+                    cmd.fed_by.extend(producers)
+        if self.fetched:
+            script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
+            for path in (cmd.path if "/" in cmd.path else None, script):
+                writer = self.fetched.get(self.session.absolute(path)) if path else None
+                if writer is not None:  # what wrote it, and what was piped into that
+                    cmd.fed_by.extend([writer.name, *writer.pipe_from])
+        if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
+            for target in [*cmd.writes, *_output_files(cmd.name, cmd.args)]:
+                self.fetched[self.session.absolute(target)] = cmd
 
     def redirect_target(self, node: Node, env, via, depth) -> tuple[list[tuple[str, str]], list[str]]:
         """The redirection as (fd+operator, target), and any words tree-sitter put after the target.
@@ -643,7 +678,7 @@ class _Walk:
                 return last.rstrip("\n")
             if not _text(node)[2:-1].strip():
                 return ""  # `$()` expands to nothing: `n$()c` is nc
-            return _text(node)
+            return self._unknown_output(node, before)
         if kind == "process_substitution":
             before = len(self.out)
             for child in node.named_children:
@@ -655,7 +690,7 @@ class _Walk:
                 path = f"/dev/fd/{62 + self.pseudo_files}"
                 self.session.put(path, produced[-1].stdout)
                 return path
-            return _text(node)
+            return self._unknown_output(node, before)
         if kind == "arithmetic_expansion":
             raw = _text(node)
             value = arith.evaluate(raw[3:-2], env) if raw.startswith("$((") and raw.endswith("))") else None
@@ -668,7 +703,8 @@ class _Walk:
     def command(self, program: str, args: list[str], via, env, depth, targets, _unused,
                 stdin: str | None = None, piped: bool = False, as_written: bool = False) -> None:
         """One simple command. `as_written`: the program word is the text's own (quoted, no
-        expansion), so white space in it is part of the path, not a command line to read."""
+        expansion, or one whose value is unknown and stays as written), so white space in it is
+        part of the path, not a command line to read."""
         if len(self.out) >= MAX_COMMANDS:
             return
         program = program.strip()
@@ -695,6 +731,8 @@ class _Walk:
         if program == "set" and args[:1] == ["--"]:
             self.positional = list(args[1:])
         name = posixpath.basename(program.rstrip("/")) or program
+        if program.startswith(("$(", "`", "<(")):
+            name = program  # the output of a substitution no one can know: no program name in it
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()})
         self.apply_redirects(cmd, targets)
@@ -725,6 +763,7 @@ class _Walk:
                 self.written(target, stdin, via, depth)
         elif name == "tee":
             cmd.writes.extend(a for a in args if not a.startswith("-"))
+        self._fed_by(cmd)
         if name == "cd" and args:
             self.session.chdir(args[0])
 
@@ -1040,6 +1079,25 @@ def _expands(node: Node) -> bool:
 _DEFAULT_OPERATORS = frozenset({"-", ":-", "=", ":="})
 _GLUABLE = frozenset({"word", "concatenation", "command_substitution", "string", "raw_string", "number",
                       "simple_expansion", "expansion", "ansi_c_string"})
+
+
+def _output_files(name: str, args: list[str]) -> list[str]:
+    """Files a downloader writes by its own options (`curl -o F`, `curl -fsSLo F`, `wget -O F`)."""
+    options = _OUTPUT_OPTIONS.get(name)
+    if not options:
+        return []
+    out = []
+    short = next(o for o in options if not o.startswith("--"))[1]
+    for index, arg in enumerate(args):
+        clustered = arg[:1] == "-" and arg[1:2] != "-" and arg[-1:] == short  # -fsSLo FILE
+        if (arg in options or clustered) and index + 1 < len(args):
+            out.append(args[index + 1])
+        elif arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in options:
+            out.append(arg.split("=", 1)[1])
+    return out
+
+
+_OUTPUT_OPTIONS = {"curl": frozenset({"-o", "--output"}), "wget": frozenset({"-O", "--output-document"})}
 
 
 def _unset(node: Node) -> str:
