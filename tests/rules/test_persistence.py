@@ -50,6 +50,10 @@ def test_rules_load_cleanly():
     ("echo \"import os; os.system('/tmp/a &')\" > /usr/lib/python3/dist-packages/zz.pth", "python_startup_hook"),
     ("cp hook.sh .git/hooks/post-commit", "git_hook_installed"),
     ("git config --global core.hooksPath /tmp/hooks", "git_hook_installed"),
+    ("shutdown -c", "shutdown_cancelled_or_blocked"),
+    ("sudo systemctl mask poweroff.target reboot.target", "shutdown_cancelled_or_blocked"),
+    ("chattr +i /etc/cron.d/job", "file_made_immutable"),
+    ("chattr -R +ia ~/.ssh", "file_made_immutable"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -84,6 +88,10 @@ def test_detected(command, rule):
     "pip install -e .",
     "git config --global user.name 'Agent'",
     "ls .git/hooks",
+    "shutdown -h +10",
+    "systemctl mask bluetooth.service",
+    "chattr -i /etc/cron.d/job",
+    "lsattr /etc/cron.d/job",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

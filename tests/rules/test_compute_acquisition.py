@@ -1,0 +1,35 @@
+"""Built-in compute_acquisition rules: miners, cloud and GPU rentals, GPU settings, CPU burn."""
+import pytest
+
+from rulecheck import category_alerts, check_category_loads
+
+CATEGORY = "compute_acquisition"
+alerts = category_alerts(CATEGORY)
+
+
+def test_rules_load_cleanly():
+    check_category_loads(CATEGORY, minimum=1)
+
+
+@pytest.mark.parametrize("command, rule", [
+    ("kubectl run miner --image=xmrig/xmrig", "miner_download"),
+    ("docker run -d --restart=always xmrig/xmrig -o pool.example:3333", "miner_download"),
+    ("curl -s -X POST https://api.vast.ai/api/v0/asks/123/ -d '{\"client_id\":\"me\"}'", "gpu_marketplace_api"),
+    ("curl -H 'Authorization: Bearer k' https://api.runpod.io/graphql -d @pod.json", "gpu_marketplace_api"),
+    ("nvidia-smi -pl 300", "gpu_settings_changed"),
+    ("sudo nvidia-smi -i 0 -c EXCLUSIVE_PROCESS", "gpu_settings_changed"),
+    ("nvidia-smi --gpu-reset -i 1", "gpu_settings_changed"),
+])
+def test_detected(command, rule):
+    assert rule in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "nvidia-smi",
+    "nvidia-smi --query-gpu=index,utilization.gpu --format=csv",
+    "nvidia-smi -q -d POWER",
+    "kubectl run web --image=nginx",
+    "curl -s https://vast.ai/docs",
+])
+def test_not_alerted(command):
+    assert alerts(command) == set()
