@@ -38,8 +38,8 @@ def verdict(ok: bool | None) -> str:
 
 
 def main() -> int:
-    scan, lat, mem, sig, scal, led, hot = (read(n) for n in
-                                           ("scan", "latency", "memory", "sigma_sqlite", "scaling", "ledger", "hotspots"))
+    scan, lat, mem, sig, scal, led, hot, ins = (read(n) for n in ("scan", "latency", "memory", "sigma_sqlite",
+                                                                  "scaling", "ledger", "hotspots", "instructions"))
     machine = next((d["machine"] for d in (scan, lat, mem, sig, scal, led) if d), {})
     lines: list[str] = []
     w = lines.append
@@ -63,6 +63,12 @@ def main() -> int:
     w("are in its JSON file), so each timing is the **best of a few runs**, and CPU time")
     w("(`time.process_time`) is given beside wall time where it matters. Benchmarks that say \"one core\"")
     w("pin themselves to one CPU with `os.sched_setaffinity`.")
+    if ins:
+        w("")
+        w(f"Timings on such a machine vary by tens of per cent from run to run; instruction counts do not. "
+          f"`python bench/instructions.py` (valgrind's callgrind, not part of the suite: minutes) counts "
+          f"**{fmt(ins['instructions_per_event'])} instructions per event** for `scan` of the "
+          f"{fmt(ins['events'])}-event replay, the built-in pack loaded beforehand.")
     w("")
     w("## Summary")
     w("")
