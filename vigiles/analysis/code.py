@@ -23,6 +23,13 @@ INTERPRETERS = {
     "perl": "perl", "php": "php", "node": "node", "nodejs": "node", "ruby": "ruby", "lua": "lua",
     "bun": "node", "deno": "node", "osascript": "osascript", "awk": "awk", "gawk": "awk",
 }
+
+
+def language_of(program: str) -> str | None:
+    """The language an interpreter's name says (`python3.11` is python), or None."""
+    return INTERPRETERS.get(program) or INTERPRETERS.get(program.rstrip("0123456789."))
+
+
 CODE_FLAGS = {"python": ("-c",), "perl": ("-e", "-E"), "php": ("-r",), "node": ("-e", "--eval", "-p"),
               "ruby": ("-e",), "lua": ("-e",), "awk": (), "osascript": ("-e",)}
 

@@ -129,7 +129,7 @@ class Session:
             self._used(key)
             content = self.files[key] + content
         if self.journal is not None:
-            self._own.add(key)
+            self._own.add(key)  # after `_used`: appending to a file this reading wrote uses nothing earlier
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
         self.files[key] = content[: decode.MAX_DECODED]
@@ -232,7 +232,7 @@ def lang_of_script(path: str, content: str) -> str | None:
                 prog = posixpath.basename(interp[-1])
             if prog in decode.SHELLS:
                 return "shell"
-            lang = codemod.INTERPRETERS.get(prog.rstrip("0123456789.") or prog) or codemod.INTERPRETERS.get(prog)
+            lang = codemod.language_of(prog)
             if lang:
                 return lang
     lowered = path.lower()
@@ -542,7 +542,7 @@ class _Walk:
         """Which programs' output a shell, an interpreter, `source` or `eval` runs as a whole word or
         a file, or a command runs as its program (Cmd.fed_by); and which files it leaves whose
         content is unknown."""
-        runs_file = cmd.name in decode.SHELLS or cmd.name in ("source", ".", "eval") or cmd.name in codemod.INTERPRETERS
+        runs_file = cmd.name in decode.SHELLS or cmd.name in ("source", ".", "eval") or codemod.language_of(cmd.name)
         if runs_file and self.substituted:
             for word in [*cmd.args, *cmd.reads]:
                 producers = self.substituted.get(word)
@@ -662,9 +662,10 @@ class _Walk:
             operator = node.children[2].type if len(node.children) > 3 and names else ""
             if operator in _DEFAULT_OPERATORS:
                 # the variable is unset here: ${x:-v}, ${x-v}, ${x:=v} and ${x=v} give v, ${x:+v} nothing
+                value = self.word(defaults[0], env, via, depth) if defaults else ""
                 if operator in ("=", ":="):
-                    env[_text(names[0])] = self.word(defaults[0], env, via, depth) if defaults else ""
-                return self.word(defaults[0], env, via, depth) if defaults else ""
+                    env[_text(names[0])] = value
+                return value
             if operator in ("+", ":+"):
                 return ""
             return _unset(node) if names and not subscripts else _text(node)
@@ -787,7 +788,7 @@ class _Walk:
         if name in decode.SHELLS or name in ("eval", "source", "."):
             self.shell_program(cmd, stdin, inner_via, env, depth)
             return
-        lang = codemod.INTERPRETERS.get(name) or codemod.INTERPRETERS.get(name.rstrip("0123456789."))
+        lang = codemod.language_of(name)
         if lang:
             self.interpreter(cmd, lang, stdin, inner_via, depth)
             return
@@ -1083,21 +1084,21 @@ _GLUABLE = frozenset({"word", "concatenation", "command_substitution", "string",
 
 def _output_files(name: str, args: list[str]) -> list[str]:
     """Files a downloader writes by its own options (`curl -o F`, `curl -fsSLo F`, `wget -O F`)."""
-    options = _OUTPUT_OPTIONS.get(name)
-    if not options:
+    if name not in _OUTPUT_OPTIONS:
         return []
+    letter, long = _OUTPUT_OPTIONS[name]
     out = []
-    short = next(o for o in options if not o.startswith("--"))[1]
     for index, arg in enumerate(args):
-        clustered = arg[:1] == "-" and arg[1:2] != "-" and arg[-1:] == short  # -fsSLo FILE
-        if (arg in options or clustered) and index + 1 < len(args):
+        short = arg[:1] == "-" and arg[1:2] != "-" and arg.endswith(letter)  # -o FILE, -fsSLo FILE
+        if (short or arg == long) and index + 1 < len(args):
             out.append(args[index + 1])
-        elif arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in options:
-            out.append(arg.split("=", 1)[1])
+        elif arg.startswith(long + "="):
+            out.append(arg[len(long) + 1:])
     return out
 
 
-_OUTPUT_OPTIONS = {"curl": frozenset({"-o", "--output"}), "wget": frozenset({"-O", "--output-document"})}
+_OUTPUT_OPTIONS = {"curl": ("o", "--output"), "wget": ("O", "--output-document")}
+"""The letter of a downloader's short option for its output file, and the long option."""
 
 
 def _unset(node: Node) -> str:
