@@ -478,7 +478,12 @@ def in_text(field_name: str, literal: str) -> str:
     has none either: `| bash` is `|bash`) only its longest piece ('' for none)."""
     if field_name in ONE_WORD_FIELDS or not any(ch.isspace() for ch in literal):
         return literal
-    literal = as_searched(literal)
+    return longest_piece(as_searched(literal))
+
+
+def longest_piece(literal: str) -> str:
+    """Of a literal with white space, its longest piece without ('' for none): what a text that may
+    hold other white space there surely holds."""
     if not any(ch.isspace() for ch in literal):
         return literal
     return max(literal.split(), key=len, default="")

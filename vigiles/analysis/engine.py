@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched
+from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -534,8 +534,8 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     it, so only the literal's longest piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
     literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
-    if piped and any(ch.isspace() for ch in literal):
-        literal = max(literal.split(), key=len, default="")
+    if piped:
+        literal = longest_piece(literal)
     return mark + literal if literal else ""
 
 

@@ -276,11 +276,11 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
     prefilter_ignored = False
     if item.get("prefilter"):
         explicit = {str(p).lower() for p in item["prefilter"]}
-        if needles is None or (cond._quality(explicit) > cond._quality(needles)
-                               and cond.covers(explicit, node, macro_nodes)):
+        sound = cond.covers(explicit, node, macro_nodes)
+        if needles is None or (sound and cond._quality(explicit) > cond._quality(needles)):
             needles, word_needles = explicit, set()
-        elif not cond.covers(explicit, node, macro_nodes):
-            prefilter_ignored = True
+        else:
+            prefilter_ignored = not sound
     requires = _requires(cond.alternatives(node, macro_nodes, via=True), needles)
     attack = item.get("attack") or []
     if isinstance(attack, str):
