@@ -4,6 +4,7 @@ import socket
 
 import pytest
 
+from .sockets import tcp_pair
 from vigiles.sensors.netconns import NetTracker, decode_address, parse_table
 
 SAMPLE = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -20,20 +21,10 @@ def test_decode_addresses():
     assert [(r.sport, r.dport, r.state, r.uid, r.inode) for r in rows] == [(8080, 0, 10, 0, 1111), (50000, 8080, 1, 1000, 2222)]
 
 
-def _pair(family, host):
-    server = socket.socket(family, socket.SOCK_STREAM)
-    server.bind((host, 0))
-    server.listen(1)
-    client = socket.socket(family, socket.SOCK_STREAM)
-    client.connect(server.getsockname()[:2])
-    accepted, _ = server.accept()
-    return server, client, accepted
-
-
 @pytest.mark.parametrize("family, host", [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
 def test_a_connection_is_one_open_and_one_close_event(family, host):
     try:
-        server, client, accepted = _pair(family, host)
+        server, client, accepted = tcp_pair(family, host)
     except OSError:
         pytest.skip(f"no {host} here")
     port = server.getsockname()[1]
@@ -54,7 +45,7 @@ def test_a_connection_is_one_open_and_one_close_event(family, host):
 
 
 def test_other_processes_sockets_are_not_selected_and_finish_reports_open_ones():
-    server, client, accepted = _pair(socket.AF_INET, "127.0.0.1")
+    server, client, accepted = tcp_pair(socket.AF_INET, "127.0.0.1")
     try:
         port = server.getsockname()[1]
         assert not [e for e in NetTracker(pids=lambda: [1]).poll() if port in (e.sport, e.dport)]
@@ -68,7 +59,7 @@ def test_other_processes_sockets_are_not_selected_and_finish_reports_open_ones()
 
 
 def test_capacity_is_bounded():
-    server, client, accepted = _pair(socket.AF_INET, "127.0.0.1")
+    server, client, accepted = tcp_pair(socket.AF_INET, "127.0.0.1")
     try:
         tracker = NetTracker(pids=lambda: None, max_conns=1)
         tracker.poll()

@@ -6,7 +6,9 @@ Each connection is tracked for its whole life: one `network` event when it is fi
 open when the sensor stops, one `phase: open_at_stop` with the duration so far — so a tunnel that
 stays up for hours is two events, not one per poll. Durations are measured between polls (a lower
 bound, to within one interval). Connections that open and close between two polls are missed.
-/proc/net shows the sensor's own network namespace; byte counts are not in /proc/net (left None).
+The sockets come from sock_diag netlink dumps (vigiles.sensors.sock_diag) where the kernel has them,
+else from /proc/net, which costs far more at rest. Either shows the sensor's own network namespace;
+byte counts are in neither (left None).
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ import os
 import socket
 import struct
 import time
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable
 
 from ..events import Location, Network
 from .common import HOST, PollingSource, event_id
+from .sock_diag import DiagError, Entry, SockDiag, open_diag
 
 MAX_CONNS = 65_536
 MAX_INODE_CACHE = 262_144
@@ -25,17 +28,6 @@ TCP_STATES = {1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5:
               7: "CLOSE", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING"}
 TABLES = (("tcp", "/proc/net/tcp", socket.AF_INET), ("tcp", "/proc/net/tcp6", socket.AF_INET6),
           ("udp", "/proc/net/udp", socket.AF_INET), ("udp", "/proc/net/udp6", socket.AF_INET6))
-
-
-class Entry(NamedTuple):
-    proto: str
-    src: str
-    sport: int
-    dst: str
-    dport: int
-    state: int
-    uid: int
-    inode: int
 
 
 def decode_address(text: str, family: int) -> tuple[str, int]:
@@ -65,9 +57,21 @@ def parse_table(text: str, proto: str, family: int) -> list[Entry]:
     return out
 
 
-def read_tables(tables: Iterable[tuple[str, str, int]] = TABLES) -> list[Entry]:
+def read_tables(tables: Iterable[tuple[str, str, int]] = TABLES, diag: SockDiag | None = None,
+                refused: set[str] | None = None) -> list[Entry]:
+    """Every socket of `tables`: by sock_diag when `diag` is given, table by table, else (and for a
+    table the kernel refuses to dump, remembered in `refused`) from /proc/net."""
     out: list[Entry] = []
     for proto, path, family in tables:
+        if diag is not None and (refused is None or path not in refused):
+            try:
+                out.extend(diag.dump(proto, family))
+                continue
+            except DiagError:
+                if refused is not None:
+                    refused.add(path)
+            except OSError:
+                pass
         try:
             with open(path) as fh:
                 out.extend(parse_table(fh.read(), proto, family))
@@ -105,10 +109,11 @@ def _loopback(address: str) -> bool:
 
 
 class Conn:
-    __slots__ = ("entry", "pid", "first", "last", "state", "open_id", "direction")
+    __slots__ = ("entry", "pid", "first", "last", "state", "open_id", "direction", "bytes_out", "bytes_in")
 
     def __init__(self, entry: Entry, pid: int | None, now: float) -> None:
         self.entry, self.pid, self.first, self.last, self.state = entry, pid, now, now, entry.state
+        self.bytes_out, self.bytes_in = entry.bytes_out, entry.bytes_in
         self.open_id = ""
         self.direction = "outbound"
 
@@ -118,19 +123,24 @@ class NetTracker:
     whose sockets count (None: every process on the host)."""
 
     def __init__(self, pids: Callable[[], Iterable[int] | None] = lambda: None,
-                 tables: Iterable[tuple[str, str, int]] = TABLES, max_conns: int = MAX_CONNS) -> None:
+                 tables: Iterable[tuple[str, str, int]] = TABLES, max_conns: int = MAX_CONNS,
+                 diag: bool = True) -> None:
         self.pids = pids
         self.tables = tuple(tables)
+        self.diag = open_diag() if diag and self.tables == TABLES else None
+        """sock_diag, for the host's own tables (a test's tables are files: read as given)."""
+        self.refused: set[str] = set()
         self.max_conns = max_conns
         self.conns: dict[tuple, Conn] = {}
         self.owner: dict[int, int] = {}
         self.foreign: set[int] = set()
-        self.stats = {"polls": 0, "opened": 0, "closed": 0, "dropped_capacity": 0}
+        self.stats = {"polls": 0, "opened": 0, "closed": 0, "dropped_capacity": 0,
+                      "reader": "sock_diag" if self.diag is not None else "proc"}
 
     def poll(self, now: float | None = None) -> list[Network]:
         now = time.time() if now is None else now
         self.stats["polls"] += 1
-        entries = read_tables(self.tables)
+        entries = read_tables(self.tables, self.diag, self.refused)
         listening = {(e.proto, e.sport) for e in entries if e.state == 10 or (e.proto == "udp" and e.dport == 0)}
         live = [e for e in entries if e.inode and e.dport and e.state != 10]
         inodes = {e.inode for e in live}
@@ -152,6 +162,8 @@ class NetTracker:
             conn = self.conns.get(key)
             if conn is not None:
                 conn.last, conn.state = now, e.state
+                if e.bytes_out is not None:
+                    conn.bytes_out, conn.bytes_in = e.bytes_out, e.bytes_in
                 continue
             if len(self.conns) >= self.max_conns:
                 self.stats["dropped_capacity"] += 1
@@ -167,9 +179,12 @@ class NetTracker:
         return out
 
     def finish(self) -> list[Network]:
-        """Events for the connections still open (the sensor is stopping)."""
+        """Events for the connections still open (the sensor is stopping); the dump socket is closed."""
         out = [self._event(c, "open_at_stop", c.last, None) for c in self.conns.values()]
         self.conns.clear()
+        if self.diag is not None:
+            self.diag.close()
+            self.diag = None
         return out
 
     def _resolve(self, unknown: set[int], selected: set[int] | None, uids: set[int] | None = None) -> None:
@@ -201,7 +216,7 @@ class NetTracker:
         direction = conn.direction
         event = Network(id=event_id("network", phase, e.proto, e.inode, e.src, e.sport, e.dst, e.dport, conn.first),
                         ts=ts, host=HOST, pid=conn.pid, proto=e.proto, src=e.src, sport=e.sport, dst=e.dst,
-                        dport=e.dport, direction=direction,
+                        dport=e.dport, direction=direction, bytes_out=conn.bytes_out, bytes_in=conn.bytes_in,
                         duration_s=None if phase == "open" else round(conn.last - conn.first, 3))
         event.extra = {"sensor": "netconns", "phase": phase, "state": TCP_STATES.get(conn.state, str(conn.state))
                        if e.proto == "tcp" else None, "first_seen": conn.first, "uid": e.uid}
