@@ -62,8 +62,8 @@ class Correlator:
 
     def observe(self, event: Event, findings: list[Finding]) -> None:
         self.attributor.observe(event)
-        self.accountant.observe(event)
-        if event.kind != "action":
+        if event.kind != "action":  # the accountant learns nothing from an agent's actions
+            self.accountant.observe(event)
             for finding in findings:
                 if len(self.pending) < self.MAX_PENDING:
                     self.pending.append((finding, event))

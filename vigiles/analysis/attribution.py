@@ -42,13 +42,23 @@ class Attributor:
         if kind == "action":
             # What a Cause needs of the action, as a tuple of plain values: the action itself is not
             # kept alive (its text may be large), and such tuples are not traced by the garbage collector.
-            ref = (event.id, event.ts, event.sandbox, event.run, event.episode, event.step)
+            ts, sandbox, host = event.ts, event.sandbox, event.host
+            ref = (event.id, ts, sandbox, event.run, event.episode, event.step)
             if event.pid is not None:
-                _insert(self.by_pid.setdefault((event.host, event.pid), ([], [])), event.ts, ref)
-            if event.sandbox:
-                _insert(self.timeline.setdefault(("sandbox", event.sandbox), ([], [])), event.ts, ref)
-            if event.host:
-                _insert(self.timeline.setdefault(("host", event.host), ([], [])), event.ts, ref)
+                _insert(self.by_pid.setdefault((host, event.pid), ([], [])), ts, ref)
+            timeline = self.timeline
+            for key in (("sandbox", sandbox) if sandbox else None, ("host", host) if host else None):
+                if key is None:
+                    continue
+                series = timeline.get(key)
+                if series is None:
+                    series = timeline[key] = ([], [])
+                times = series[0]
+                if times and ts >= times[-1] and len(times) < MAX_PER_PLACE:
+                    times.append(ts)  # in time order, as a transcript is: _insert's common case
+                    series[1].append(ref)
+                else:
+                    _insert(series, ts, ref)
         elif kind == "process":
             self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
         elif kind == "network" and event.src and (event.host or event.sandbox):

@@ -153,8 +153,9 @@ class Engine:
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
         self.cache: OrderedDict[tuple, tuple] = OrderedDict()
-        self.skips: dict[tuple, None] = {}
-        """Texts the prefilter passed over (a text's verdict, unless its session wrote files)."""
+        self.skips: dict[tuple, str] = {}
+        """Texts the prefilter passed over (a text's verdict, unless its session wrote files), each
+        with its lowered form (_lower), which is what names of written files are looked for in."""
 
     # -- prefilter ----------------------------------------------------------------------------------
     def candidates(self, text: str, kind: str = "action", automaton=None) -> tuple[set[int], bool]:
@@ -292,18 +293,18 @@ class Engine:
         if key is not None:
             # The verdict on a text is a function of the text (and kind and tool) while no session
             # has taught the engine new file names: agents and their sandboxes repeat themselves.
-            # ... but a text that names a file its session wrote may run it: then it is read again.
-            if key in self.skips:
-                if not self._names_written(event, text):
-                    self.skipped += 1
-                    return []
+            # ... but a text that names a file its session wrote may run it: then it is read, and
+            # a reading is reused only where none of the files it looked up is found
+            # (Session.asked): where one is, it is read again.
+            skipped = self.skips.get(key)
+            if skipped is not None and not self._names_written(event, skipped, lowered=True):
+                self.skipped += 1
+                return []
+            cached = self.cache.get(key)
+            if cached is not None and cached[4] and self._finds_any(event, cached[4]):
                 cached = None
-            else:
-                cached = self.cache.get(key)
-                if cached is not None and self._names_written(event, text):
-                    cached = None
             if cached is not None:
-                cmds, selected, matches, ops = cached
+                cmds, selected, matches, ops, _ = cached
                 self.reused += 1
                 self.cache.move_to_end(key)
                 if ops:  # what the reading wrote, this session now holds too
@@ -325,7 +326,7 @@ class Engine:
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
             if key is not None and len(text) <= SKIP_TEXT:
-                self.skips[key] = None
+                self.skips[key] = lowered
                 if len(self.skips) > SKIP_ENTRIES:
                     del self.skips[next(iter(self.skips))]
             return []
@@ -335,6 +336,7 @@ class Engine:
             cmds = read()
         finally:
             ops = session.recorded()
+            asked = frozenset(session.asked)
         self.parsed += 1
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
@@ -348,7 +350,7 @@ class Engine:
             # A text's verdict is reused only when every rule that ran reads nothing but the text;
             # otherwise its reading is, and the rules run again.
             pure = all(self.rules[i].pure for i in selected)
-            self.cache[key] = (None, selected, matches, ops) if pure else (cmds, selected, None, ops)
+            self.cache[key] = (None, selected, matches, ops, asked) if pure else (cmds, selected, None, ops, asked)
             if len(self.cache) > CACHE_ENTRIES:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -362,16 +364,21 @@ class Engine:
                 return True
         if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION.search(lowered) is not None:
             return True
-        if self._names_written(event, lowered):
+        if self._names_written(event, lowered, lowered=True):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _names_written(self, event: Event, text: str) -> bool:
+    def _finds_any(self, event: Event, asked: frozenset) -> bool:
+        """Whether the event's session holds one of the files a cached reading looked up."""
+        session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
+        return session is not None and session.finds_any(asked)
+
+    def _names_written(self, event: Event, text: str, lowered: bool = False) -> bool:
         """Whether the text names a file that the event's session wrote (it may run it: read it)."""
         session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
         if session is None or not session.names:
             return False
-        return session.mentions(_lower(text))  # `bash 'x'.sh` names x.sh too
+        return session.mentions(text if lowered else _lower(text))  # `bash 'x'.sh` names x.sh too
 
     @property
     def stats(self) -> dict:

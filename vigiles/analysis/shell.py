@@ -78,6 +78,10 @@ class Session:
     """Whether the reading being recorded used what the session held before it began: then it
     depends on this session and may not be reused elsewhere."""
     _own: set = field(default_factory=set, repr=False, compare=False)
+    asked: set = field(default_factory=set, repr=False, compare=False)
+    """While a reading is recorded: the files it looked up (absolute path and lowercased name) that it
+    had not written itself, found or not. A reading that asked for none is the same in any session;
+    one that did is the same in a session where none of them is found (`finds_any`)."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -102,6 +106,7 @@ class Session:
     def record(self) -> None:
         self.journal, self.read_earlier = [], False
         self._own.clear()
+        self.asked = set()
 
     def recorded(self) -> tuple:
         """What the reading recorded since `record` did to the session; recording stops."""
@@ -156,7 +161,22 @@ class Session:
             path = "/root/" + path[2:]
         return posixpath.normpath(posixpath.join(self.cwd, path))
 
+    @property
+    def may_hold(self) -> bool:
+        """Whether a lookup may find something, or must be made all the same so that it is recorded."""
+        return bool(self.files) or self.journal is not None
+
+    def finds_any(self, asked) -> bool:
+        """Whether one of the files a recorded reading asked for may be found in this session."""
+        files, names = self.files, self.names
+        return any(item in files or item in names for item in asked)
+
     def lookup(self, path: str) -> str | None:
+        if self.journal is not None:
+            asked = self.absolute(path)
+            if asked not in self._own:
+                self.asked.add(asked)
+                self.asked.add(posixpath.basename(asked).lower())
         if not self.files:
             return None
         key = self.absolute(path)
@@ -740,7 +760,7 @@ class _Walk:
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
-        if stdout is None and piped and name == "cat" and args and self.session.files:
+        if stdout is None and piped and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
             # `$(cat f)` stays as written, which is how a rule sees command output being sent)
             parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
@@ -826,7 +846,7 @@ class _Walk:
         if name in ("crontab",) and stdin:
             cmd.reads.append("<stdin>")
             self.cron_text(stdin, inner_via, depth)
-        if self.session.files and not cmd.via[-1:] == ("script",):
+        if self.session.may_hold and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth)
 
     def cron_text(self, text: str, via, depth, system: bool = False) -> None:
