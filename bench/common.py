@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("VIGILES_SHARED") or ROOT.parent / "shared")
+"""The corpora (../shared beside the project; VIGILES_SHARED names another place, as on a lent machine)."""
 
 
 def machine() -> dict:
