@@ -206,6 +206,32 @@ def test_a_rule_needs_all_its_literals_before_a_command_is_read():
     assert _rules(eng, "/tmp/sshd -D") == ["daemon_in_tmp"]
 
 
+SPACE_DIR_RULE = """
+- rule: program_in_space_dir
+  title: Program run from a directory named with spaces
+  category: supervision_evasion
+  severity: high
+  condition: cmd.path regex "/ +/" or cmd.writes regex "/ +/"
+"""
+
+
+def test_white_space_inside_one_word_counts_only_where_a_shell_text_quotes_or_escapes():
+    loader = Loader()
+    loader.add_text(SPACE_DIR_RULE, "space.yaml")
+    eng = Engine(loader.build())
+    for text in ("find / -type f -name x", "ls / /srv", "find / -size +1k | sort | head"):
+        assert _rules(eng, text) == []
+    assert eng.parsed == 0  # `/ ` and ` /` are there, but no word of these texts holds a space
+    for text in ('"/tmp/ /x" --daemon', "/tmp/\\ /x --daemon", "'/tmp/ /x' | tee log"):
+        assert _rules(eng, text) == ["program_in_space_dir"], text
+    # texts that are no shell syntax show the space as it is: an argv joined, a path written
+    process = from_dict({"kind": "process", "ts": 1, "pid": 9, "exe": "/tmp/ /x", "argv": ["/tmp/ /x", "-d"]})
+    assert [f.rule for f in eng.analyze(process)] == ["program_in_space_dir"]
+    written = from_dict({"kind": "action", "ts": 1, "tool": "write_file",
+                         "args": {"path": "/opt/ /run.sh", "content": "echo hi"}})
+    assert [f.rule for f in eng.analyze(written)] == ["program_in_space_dir"]
+
+
 def test_program_names_must_stand_as_words_before_a_command_is_read():
     eng = prefilter_engine()
     assert _rules(eng, "argon2 secret_salt -id < in") == []      # `rg` inside argon2 is no program

@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
+from .condition import FLAG_MARK, QUOTE_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -121,18 +121,22 @@ class Engine:
         literals: dict[str, list] = {}
         for literal in {lit for r in every for alts in r.values() for alt in alts for clause in alt for lit in clause}:
             if literal.startswith(WORD_MARK):  # found as a whole word (condition.word_literal)
-                literals.setdefault(literal[1:], [None, None])[1] = literal
+                literals.setdefault(literal[1:], [None, None, None])[1] = literal
+            elif literal.startswith(QUOTE_MARK):  # counts in a quoted text only (condition.QUOTE_MARK)
+                literals.setdefault(literal[1:], [None, None, None])[2] = literal
             else:
-                literals.setdefault(literal, [None, None])[0] = literal
-        self.required_chars = frozenset(lit for lit, (plain, _) in literals.items() if len(lit) == 1 and plain)
+                literals.setdefault(literal, [None, None, None])[0] = literal
+        self.required_chars = frozenset(lit for lit, (plain, _, _) in literals.items() if len(lit) == 1 and plain)
+        self.required_quoted_chars = frozenset(lit for lit, (_, _, quoted) in literals.items()
+                                               if len(lit) == 1 and quoted)
         """One-character literals are looked up with `in`: in the automaton they would match all
         over a text (`/`, `.`, `-`) and each match costs a step in Python."""
-        for literal, (plain, word) in literals.items():
+        for literal, (plain, word, quoted) in literals.items():
             if len(literal) == 1:
                 if word is None:
                     continue
-                plain = None  # looked up with `in` (required_chars); the automaton checks the word
-            self.required_literals.add_word(literal, (plain, word, len(literal)))
+                plain = quoted = None  # looked up with `in` (required_chars); the automaton checks the word
+            self.required_literals.add_word(literal, (plain, word, quoted, len(literal)))
         if literals:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
@@ -172,8 +176,9 @@ class Engine:
                     marked = True
         return found, marked
 
-    def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
-        """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
+    def narrow(self, found: set[int], text: str, kind: str | None = None, quoted: bool = True) -> set[int]:
+        """Drop the candidates whose other literals (Rule.requires) are not all in `text`; `quoted`:
+        whether literals marked QUOTE_MARK count (the text as written has a quote or a backslash)."""
         piped = "|" in text
         requires, cost = self.requires.get((kind, piped)) or self.requires[(None, piped)]
         checks = [i for i in found if i in requires]
@@ -184,18 +189,29 @@ class Engine:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
             present.update(c for c in self.required_chars if c in text)
-            for end, (plain, word, length) in self.required_literals.iter(text):
+            if quoted:
+                present.update(QUOTE_MARK + c for c in self.required_quoted_chars if c in text)
+            for end, (plain, word, in_quotes, length) in self.required_literals.iter(text):
                 if plain is not None:
                     present.add(plain)
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
+                if in_quotes is not None and quoted:
+                    present.add(in_quotes)
 
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
         else:
             def holds(clause: frozenset) -> bool:
                 for literal in clause:
-                    if literal in flags or (_has_word(text, literal) if literal[0] == WORD_MARK else literal in text):
+                    first = literal[0]
+                    if first == WORD_MARK:
+                        if _has_word(text, literal):
+                            return True
+                    elif first == QUOTE_MARK:
+                        if quoted and literal[1:] in text:
+                            return True
+                    elif literal in flags or literal in text:
                         return True
                 return False
         for index in checks:
@@ -321,7 +337,10 @@ class Engine:
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
                                        and _JOINED_STRINGS.search(text) is not None)
         if found and not escaped and not _builds_words(lowered):
-            self.narrow(found, lowered, scan_kind)
+            # white space inside one word of a shell text is quoted or escaped there; other texts
+            # (argv joined, a file written, a tool's arguments) show it as it is
+            self.narrow(found, lowered, scan_kind,
+                        type(read) is not _ShellRead or "'" in text or '"' in text or "\\" in text)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -539,7 +558,7 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     backslashes removed as `_lower` removes them. White space left in a literal is the text's own
     (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
     it, so only the literal's longest piece is sure to be there."""
-    mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
+    mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK, QUOTE_MARK) else ""
     literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
     if piped:
         literal = longest_piece(literal)
