@@ -283,6 +283,7 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
     raise RuleSyntaxError(f"unknown operator {op}")
 
 
+_UNSET = object()
 _COMPUTED = frozenset({"cmd.image", "cmd.hosts", "cmd.ports", "cmd.env"})
 """Command fields built on each read (lists): kept per command for the event's other rules."""
 
@@ -293,11 +294,10 @@ def _memoised(getter: Callable[[Subject], Any], fname: str) -> Callable[[Subject
         if memo is None or s.cmd is None:
             return getter(s)
         key = (id(s.cmd), fname)
-        try:
-            return memo[key]
-        except KeyError:
+        value = memo.get(key, _UNSET)
+        if value is _UNSET:  # (not try/except: most lookups miss, and a raised KeyError costs more)
             value = memo[key] = getter(s)
-            return value
+        return value
     return get
 
 
