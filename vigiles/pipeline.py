@@ -41,9 +41,7 @@ class Analyzer:
 
     def __init__(self, ruleset: RuleSet) -> None:
         self.engine = Engine(ruleset)
-
-    def analyze(self, event: Event) -> list[Finding]:
-        return self.engine.analyze(event)
+        self.analyze: Callable[[Event], list[Finding]] = self.engine.analyze
 
 
 class Correlator:
@@ -137,6 +135,7 @@ def _scan(paths, ruleset, store, ledger, window_s, on_file, jobs) -> ScanResult:
     counts = {"events": 0, "bad_lines": 0, "bad_files": 0, "files": 0}
     batch: list[Event] = []
     scan_id = store.begin_scan([str(p) for p in paths]) if store is not None else None
+    analyze, observe = analyzer.analyze, correlator.observe
 
     def flush() -> None:
         if store is not None and batch:
@@ -158,9 +157,10 @@ def _scan(paths, ruleset, store, ledger, window_s, on_file, jobs) -> ScanResult:
                     result.unreadable.append(thing.file)
                 continue
             counts["events"] += 1
-            found = analyzer.analyze(thing)
-            correlator.observe(thing, found)
-            result.findings.extend(found)
+            found = analyze(thing)
+            observe(thing, found)
+            if found:
+                result.findings.extend(found)
             if store is not None or ledger is not None:
                 batch.append(thing)
                 if len(batch) >= STORE_BATCH:

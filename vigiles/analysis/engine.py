@@ -237,7 +237,7 @@ class Engine:
             text = event.input
             if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
                 # The common case, kept short: a shell command with nothing else to read.
-                return self._commands(event, text, _ShellRead(self, event, text))
+                return self._commands(event, text, None)
             return self._commands(event, *self._action(event))
         if kind == "process":
             argv = event.argv or ([event.exe] if event.exe else [])
@@ -303,6 +303,8 @@ class Engine:
         return code, lambda: []
 
     def _commands(self, event: Event, text: str, read, scan_kind: str | None = None) -> list[Finding]:
+        """`read`: what reads the event's commands when its text must be read; None for a shell
+        command's text (read as such: no object made for the many events that are not read)."""
         kind = event.kind
         scan_kind = scan_kind or kind
         key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
@@ -340,7 +342,7 @@ class Engine:
             # white space inside one word of a shell text is quoted or escaped there; other texts
             # (argv joined, a file written, a tool's arguments) show it as it is
             self.narrow(found, lowered, scan_kind,
-                        type(read) is not _ShellRead or "'" in text or '"' in text or "\\" in text)
+                        read is not None or "'" in text or '"' in text or "\\" in text)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -352,7 +354,7 @@ class Engine:
         session = self.session(event)
         session.record()
         try:
-            cmds = read()
+            cmds = self.reader.read(text, session) if read is None else read()
         finally:
             ops = session.recorded()
             asked = frozenset(session.asked)
@@ -453,18 +455,6 @@ def _excepted(rule: Rule, subject: Subject) -> bool:
         if pred(subject, Hits()):
             return True
     return False
-
-
-class _ShellRead:
-    """Reads a shell action's input when called; a class rather than a closure, to keep the skip path cheap."""
-
-    __slots__ = ("engine", "event", "text")
-
-    def __init__(self, engine: Engine, event: Event, text: str) -> None:
-        self.engine, self.event, self.text = engine, event, text
-
-    def __call__(self) -> list[Cmd]:
-        return self.engine.reader.read(self.text, self.engine.session(self.event))
 
 
 def _first(args: dict, keys: tuple) -> Any:
