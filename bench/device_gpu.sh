@@ -17,4 +17,4 @@ VIGILES_GPU_RECORD="$OUT" timeout 200 python3 -m pytest -p no:cacheprovider -o a
 timeout 120 python3 -m pytest -p no:cacheprovider -o addopts= -q -rs tests/sensors 2>&1 | tail -15 | tee "$OUT/pytest-sensors.log"
 timeout 60 python3 bench/bench_sensor_overhead.py --window 8 --out "$OUT/sensor_overhead.json" 2>&1 | tail -15
 timeout 120 python3 bench/bench_scan.py --repeat 3 2>&1 | tail -2
-cp bench/results/scan.json "$OUT/scan.json" 2>/dev/null
+cp bench/results/scan.json "$OUT/scan.json" 2>/dev/null  # kept as bench/results/scan_<machine>.json (bench/report.py)

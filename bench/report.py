@@ -126,6 +126,14 @@ def main() -> int:
         w(f"| {fmt(scan['events'])} | {scan['rules']} | {scan['seconds']} | {fmt(scan['events_per_s'])} | "
           f"{fmt(scan.get('events_per_s_cpu'))} | {scan['parsed_share'] * 100:.1f}% | {fmt(scan['findings'])} |")
         w("")
+        for other in sorted(RESULTS.glob("scan_*.json")):
+            # the same benchmark on another machine (bench/device_gpu.sh copies it back as scan_<name>.json)
+            doc = json.loads(other.read_text())
+            m = doc.get("machine", {})
+            w(f"On {m.get('cpu')} ({m.get('cores')} cores, Python {m.get('python')}; `{other.name}`, "
+              f"{doc.get('rules')} rules): {fmt(doc['events_per_s'])} events/s wall, "
+              f"{fmt(doc.get('events_per_s_cpu'))}/s CPU.")
+            w("")
     if sig:
         w("## 2. SigmaHQ rules: vigiles vs pySigma's SQLite backend (`bench/bench_sigma_sqlite.py`)")
         w("")
