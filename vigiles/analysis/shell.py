@@ -134,6 +134,8 @@ class Session:
             self._used(key)
             content = self.files[key] + content
         if self.journal is not None:
+            if append and key not in self._own:
+                self._ask(key)  # where the file was written before, what this reading appends to differs
             self._own.add(key)  # after `_used`: appending to a file this reading wrote uses nothing earlier
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
@@ -171,12 +173,15 @@ class Session:
         files, names = self.files, self.names
         return any(item in files or item in names for item in asked)
 
+    def _ask(self, key: str) -> None:
+        self.asked.add(key)
+        self.asked.add(posixpath.basename(key).lower())
+
     def lookup(self, path: str) -> str | None:
         if self.journal is not None:
             asked = self.absolute(path)
             if asked not in self._own:
-                self.asked.add(asked)
-                self.asked.add(posixpath.basename(asked).lower())
+                self._ask(asked)
         if not self.files:
             return None
         key = self.absolute(path)
