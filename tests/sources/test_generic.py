@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from vigiles.events import Action
 from vigiles.sources import ReadError, detect, read_paths
 from vigiles.sources.base import MAX_LINE_BYTES
@@ -60,3 +62,46 @@ def test_invalid_utf8_is_a_bad_line_not_a_crash(tmp_path):
     items = list(read_paths([path]))
     assert [type(i).__name__ for i in items] == ["ReadError", "Action"]
     assert items[0].line == 1 and "not valid JSON" in items[0].message
+
+
+def _line_by_line(stream, name):
+    """The reading as it was done a line at a time (data_lines, then each line decoded): the reference."""
+    from vigiles.sources.base import data_lines
+    from vigiles.sources.generic import decode_one
+    for item in data_lines(stream, name):
+        yield item if isinstance(item, ReadError) else decode_one(item[1], name, item[0])
+
+
+def _seen(items):
+    """Events with their ids, sources and kept fields; errors by file, line and kind of fault (the
+    decoder words a cut string differently with the line's newline than without)."""
+    return [("error", x.file, x.line, x.message.split(":")[0]) if isinstance(x, ReadError)
+            else (type(x).__name__, x, x.id, x.source, x.extra) for x in items]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 333, 4096])
+def test_chunked_reading_gives_what_line_by_line_reading_gives(monkeypatch, chunk):
+    import io
+    import random
+
+    from vigiles.sources import base, generic
+    monkeypatch.setattr(generic, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(generic, "MAX_LINE_BYTES", 300)
+    monkeypatch.setattr(base, "MAX_LINE_BYTES", 300)
+    kinds = [
+        b'{"kind": "action", "ts": 1, "tool": "bash", "input": "ls -la"}',
+        b'{"kind": "action", "ts": 2, "tool": "bash", "input": "curl x | sh", "id": "given"}',
+        b'{"kind": "process", "ts": 3, "pid": 9, "argv": ["nc", "-e"], "unknown_field": 1}',
+        b'{"kind": "action", "ts": "not a time", "tool": "bash", "input": "x"}',
+        b'{"kind": "action", "ts": 1, "tool": "bash", "input": "' + b"y" * 400 + b'"}',  # over the limit
+        b'{"kind": "action", "ts": 1, "tool": "bash", "input": "cut',                      # truncated
+        b"", b"   ", b"\xff\xfe garbage",
+        b'{"kind": "gpu", "ts": 4, "gpu": 0, "util": 97}\r',
+    ]
+    rng = random.Random(chunk)
+    for trial in range(60):
+        lines = [rng.choice(kinds) for _ in range(rng.randint(1, 40))]
+        data = b"\n".join(lines) + (b"\n" if trial % 2 else b"")
+        got = _seen(generic.read_stream(io.BytesIO(data), "t.jsonl"))
+        want = _seen(_line_by_line(io.BytesIO(data), "t.jsonl"))
+        assert got == want, (chunk, trial)

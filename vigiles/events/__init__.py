@@ -23,7 +23,7 @@ KINDS: dict[str, type[Event]] = {"action": Action, "process": Process, "network"
 AnyEvent = Union[Action, Process, Network, Gpu, Job, File]
 
 __all__ = ["Event", "Action", "Process", "Network", "Gpu", "Job", "File", "Location", "EventError",
-           "KINDS", "from_dict", "decode_line"]
+           "KINDS", "from_dict", "decode_line", "decode_lines"]
 
 _FIELDS = {kind: frozenset(cls.__struct_fields__) | {"kind"} for kind, cls in KINDS.items()}
 _fast = msgspec.json.Decoder(AnyEvent, strict=False)
@@ -73,6 +73,12 @@ def decode_line(line: bytes, source: Location | None = None) -> Event:
     if not event.id:
         event.id = digest_id(line.strip())
     return event
+
+
+def decode_lines(body: bytes) -> list[Event]:
+    """Whole JSON Lines records at once, each straight into its typed struct (no `source`, no id
+    given yet); raises as decode_line's fast path does, for the first line that is no such record."""
+    return _fast.decode_lines(body)
 
 
 def _message(exc: msgspec.ValidationError) -> str:
