@@ -119,24 +119,25 @@ class Engine:
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
         literals: dict[str, list] = {}
+        self.quote_literals: frozenset[str] = frozenset()
+        """Literals marked QUOTE_MARK (condition.QUOTE_MARK), few: each looked up with `in`, in the
+        text with its own white space."""
         for literal in {lit for r in every for alts in r.values() for alt in alts for clause in alt for lit in clause}:
             if literal.startswith(WORD_MARK):  # found as a whole word (condition.word_literal)
-                literals.setdefault(literal[1:], [None, None, None])[1] = literal
-            elif literal.startswith(QUOTE_MARK):  # counts in a quoted text only (condition.QUOTE_MARK)
-                literals.setdefault(literal[1:], [None, None, None])[2] = literal
+                literals.setdefault(literal[1:], [None, None])[1] = literal
+            elif literal.startswith(QUOTE_MARK):
+                self.quote_literals |= {literal}
             else:
-                literals.setdefault(literal, [None, None, None])[0] = literal
-        self.required_chars = frozenset(lit for lit, (plain, _, _) in literals.items() if len(lit) == 1 and plain)
-        self.required_quoted_chars = frozenset(lit for lit, (_, _, quoted) in literals.items()
-                                               if len(lit) == 1 and quoted)
+                literals.setdefault(literal, [None, None])[0] = literal
+        self.required_chars = frozenset(lit for lit, (plain, _) in literals.items() if len(lit) == 1 and plain)
         """One-character literals are looked up with `in`: in the automaton they would match all
         over a text (`/`, `.`, `-`) and each match costs a step in Python."""
-        for literal, (plain, word, quoted) in literals.items():
+        for literal, (plain, word) in literals.items():
             if len(literal) == 1:
                 if word is None:
                     continue
-                plain = quoted = None  # looked up with `in` (required_chars); the automaton checks the word
-            self.required_literals.add_word(literal, (plain, word, quoted, len(literal)))
+                plain = None  # looked up with `in` (required_chars); the automaton checks the word
+            self.required_literals.add_word(literal, (plain, word, len(literal)))
         if literals:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
@@ -176,10 +177,14 @@ class Engine:
                     marked = True
         return found, marked
 
-    def narrow(self, found: set[int], text: str, kind: str | None = None, quoted: bool = True) -> set[int]:
+    def narrow(self, found: set[int], text: str, kind: str | None = None, quoted: bool = True,
+               written: str | None = None) -> set[int]:
         """Drop the candidates whose other literals (Rule.requires) are not all in `text`; `quoted`:
-        whether literals marked QUOTE_MARK count (the text as written has a quote or a backslash)."""
+        whether literals marked QUOTE_MARK count (the text as written has a quote or a backslash).
+        Those are looked for in `written` (the text as written, `_unquoted`) where `text` is that
+        text lowered with its white space changed around pipes; else in `text`."""
         piped = "|" in text
+        spaced = _unquoted(written) if piped and written is not None and quoted else text
         requires, cost = self.requires.get((kind, piped)) or self.requires[(None, piped)]
         checks = [i for i in found if i in requires]
         if not checks:
@@ -189,15 +194,13 @@ class Engine:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
             present.update(c for c in self.required_chars if c in text)
-            if quoted:
-                present.update(QUOTE_MARK + c for c in self.required_quoted_chars if c in text)
-            for end, (plain, word, in_quotes, length) in self.required_literals.iter(text):
+            for end, (plain, word, length) in self.required_literals.iter(text):
                 if plain is not None:
                     present.add(plain)
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
-                if in_quotes is not None and quoted:
-                    present.add(in_quotes)
+            if quoted:
+                present.update(q for q in self.quote_literals if q[1:] in spaced)
 
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
@@ -209,7 +212,7 @@ class Engine:
                         if _has_word(text, literal):
                             return True
                     elif first == QUOTE_MARK:
-                        if quoted and literal[1:] in text:
+                        if quoted and literal[1:] in spaced:
                             return True
                     elif literal in flags or literal in text:
                         return True
@@ -319,10 +322,10 @@ class Engine:
                 self.skipped += 1
                 return []
             cached = self.cache.get(key)
-            if cached is not None and cached[4] and self._finds_any(event, cached[4]):
+            if cached is not None and (cached[4] or cached[5] is not None) and not self._holds_for(event, cached):
                 cached = None
             if cached is not None:
-                cmds, selected, matches, ops, _ = cached
+                cmds, selected, matches, ops, _, _ = cached
                 self.reused += 1
                 self.cache.move_to_end(key)
                 if ops:  # what the reading wrote, this session now holds too
@@ -342,7 +345,8 @@ class Engine:
             # white space inside one word of a shell text is quoted or escaped there; other texts
             # (argv joined, a file written, a tool's arguments) show it as it is
             self.narrow(found, lowered, scan_kind,
-                        read is not None or "'" in text or '"' in text or "\\" in text)
+                        read is not None or "'" in text or '"' in text or "\\" in text
+                        or _LINES_AS_WORDS.search(lowered) is not None, text)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -352,12 +356,14 @@ class Engine:
                     del self.skips[next(iter(self.skips))]
             return []
         session = self.session(event)
+        began_in = session.cwd
         session.record()
         try:
             cmds = self.reader.read(text, session) if read is None else read()
         finally:
             ops = session.recorded()
             asked = frozenset(session.asked)
+            began_in = began_in if session.cwd_used else None
         self.parsed += 1
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
@@ -371,7 +377,8 @@ class Engine:
             # A text's verdict is reused only when every rule that ran reads nothing but the text;
             # otherwise its reading is, and the rules run again.
             pure = all(self.rules[i].pure for i in selected)
-            self.cache[key] = (None, selected, matches, ops, asked) if pure else (cmds, selected, None, ops, asked)
+            self.cache[key] = ((None, selected, matches, ops, asked, began_in) if pure
+                               else (cmds, selected, None, ops, asked, began_in))
             if len(self.cache) > CACHE_ENTRIES:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -389,10 +396,14 @@ class Engine:
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _finds_any(self, event: Event, asked: frozenset) -> bool:
-        """Whether the event's session holds one of the files a cached reading looked up."""
+    def _holds_for(self, event: Event, cached: tuple) -> bool:
+        """Whether a cached reading is the event's own: its session holds none of the files the
+        reading looked up, and is in the directory the reading began in where it resolved a
+        relative path."""
         session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        return session is not None and session.finds_any(asked)
+        if cached[5] is not None and cached[5] != (session.cwd if session is not None else Session().cwd):
+            return False
+        return session is None or not session.finds_any(cached[4])
 
     def _names_written(self, event: Event, text: str, lowered: bool = False) -> bool:
         """Whether the text names a file that the event's session wrote (it may run it: read it)."""
@@ -471,6 +482,9 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
+_LINES_AS_WORDS = re2.compile(r"<<|(?:^|[\s;&|(`/])(?:xargs|parallel|read|mapfile|readarray)(?:$|[\s;&|)`])")
+"""Where a line of input becomes one word (`xargs -I{}`, `read x`, a heredoc or here-string): white
+space inside a word without a quote in the text (condition.QUOTE_MARK)."""
 _ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
 _JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
@@ -549,6 +563,9 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
     it, so only the literal's longest piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK, QUOTE_MARK) else ""
+    if mark == QUOTE_MARK:  # looked for in the text with its own white space (Engine.narrow)
+        literal = literal[1:].translate(_UNQUOTE)
+        return mark + literal if literal.strip() else ""
     literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
     if piped:
         literal = longest_piece(literal)
@@ -590,13 +607,19 @@ def _builds_words(lowered: str) -> bool:
 def _lower(text: str) -> str:
     """Text as the prefilter searches it: lowercased, no quotes, backslashes or line continuations,
     no spaces around pipes."""
-    lowered = text.lower()
-    if "\\" in lowered:
-        lowered = lowered.replace("\\\n", "").replace("\\", "")
-    lowered = lowered.replace("'", "").replace('"', "")
+    lowered = _unquoted(text)
     if "|" in lowered:
         lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
     return lowered
+
+
+def _unquoted(text: str) -> str:
+    """Text lowercased, without quotes, backslashes or line continuations, its white space as it is:
+    where QUOTE_MARK literals (white space inside one word) are looked for."""
+    lowered = text.lower()
+    if "\\" in lowered:
+        lowered = lowered.replace("\\\n", "").replace("\\", "")
+    return lowered.replace("'", "").replace('"', "")
 
 
 def _expanded_text(cmds: list[Cmd]) -> str:

@@ -79,6 +79,9 @@ class Session:
     depends on this session and may not be reused elsewhere."""
     _own: set = field(default_factory=set, repr=False, compare=False)
     asked: set = field(default_factory=set, repr=False, compare=False)
+    cwd_used: bool = field(default=False, repr=False, compare=False)
+    """While a reading is recorded: whether it resolved a relative path (or changed directory by
+    one), so that it holds only where the working directory it began in is the same."""
     """While a reading is recorded: the files it looked up (absolute path and lowercased name) that it
     had not written itself, found or not. A reading that asked for none is the same in any session;
     one that did is the same in a session where none of them is found (`finds_any`)."""
@@ -107,6 +110,7 @@ class Session:
         self.journal, self.read_earlier = [], False
         self._own.clear()
         self.asked = set()
+        self.cwd_used = False
 
     def recorded(self) -> tuple:
         """What the reading recorded since `record` did to the session; recording stops."""
@@ -161,6 +165,8 @@ class Session:
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
             path = "/root/" + path[2:]
+        elif not path.startswith("/") and self.journal is not None:
+            self.cwd_used = True
         return posixpath.normpath(posixpath.join(self.cwd, path))
 
     @property
