@@ -96,10 +96,11 @@ def test_chunked_reading_gives_what_line_by_line_reading_gives(monkeypatch, chun
         b'{"kind": "action", "ts": 1, "tool": "bash", "input": "' + b"y" * 400 + b'"}',  # over the limit
         b'{"kind": "action", "ts": 1, "tool": "bash", "input": "cut',                      # truncated
         b"", b"   ", b"\xff\xfe garbage",
+        b'{"kind": "action", "ts": 5, "tool": "bash", "input": "a"} {"kind": "action", "ts": 6, "tool": "bash", "input": "b"}',
         b'{"kind": "gpu", "ts": 4, "gpu": 0, "util": 97}\r',
     ]
     rng = random.Random(chunk)
-    for trial in range(60):
+    for trial in range(80):
         lines = [rng.choice(kinds) for _ in range(rng.randint(1, 40))]
         data = b"\n".join(lines) + (b"\n" if trial % 2 else b"")
         got = _seen(generic.read_stream(io.BytesIO(data), "t.jsonl"))

@@ -48,23 +48,23 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
             continue
         body, rest = chunk[:end], chunk[end + 1:]
         lines = body.split(b"\n")
-        yield from _events(body, lines, name, number)
+        yield from _events(lines, name, number)
         number += len(lines)
     if rest.endswith(b"\n"):  # (what followed a skipped line may end with one)
         rest = rest[:-1]
     if rest:
-        yield from _events(rest, rest.split(b"\n"), name, number)
+        yield from _events(rest.split(b"\n"), name, number)
 
 
-def _events(body: bytes, lines: list[bytes], name: str, number: int) -> Iterator[Event | ReadError]:
+def _events(lines: list[bytes], name: str, number: int) -> Iterator[Event | ReadError]:
     """The events of whole lines: decoded at once where every line is a valid, short event; else
-    line by line, so that each bad line is named and the others are kept."""
+    line by line, so that each bad (or blank) line is named (or passed over) and the others kept."""
     if max(map(len, lines)) <= MAX_LINE_BYTES:
         try:
-            events = decode_lines(body)
-        except (msgspec.DecodeError, msgspec.ValidationError, EventError, UnicodeDecodeError):
+            events = decode_lines(lines)
+        except (msgspec.DecodeError, EventError, UnicodeDecodeError):
             events = None
-        if events is not None and len(events) == len(lines):  # (a blank line gives no event)
+        if events is not None:
             for event, line in zip(events, lines):
                 number += 1
                 event.source = Location(name, number)
