@@ -80,11 +80,8 @@ class Session:
     _own: set = field(default_factory=set, repr=False, compare=False)
     asked: set = field(default_factory=set, repr=False, compare=False)
     cwd_used: bool = field(default=False, repr=False, compare=False)
-    """While a reading is recorded: whether it looked up a file it wrote itself (so not in `asked`)
-    where the lookup or the write named it by a relative path: elsewhere the two may be different
-    files, and the reading did not see the other. It then holds only where the working directory
-    it began in is the same."""
-    _own_relative: set = field(default_factory=set, repr=False, compare=False)
+    """While a reading is recorded: whether it resolved a relative path (or changed directory by
+    one), so that it holds only where the working directory it began in is the same."""
     """While a reading is recorded: the files it looked up (absolute path and lowercased name) that it
     had not written itself, found or not. A reading that asked for none is the same in any session;
     one that did is the same in a session where none of them is found (`finds_any`)."""
@@ -114,7 +111,6 @@ class Session:
         self._own.clear()
         self.asked = set()
         self.cwd_used = False
-        self._own_relative.clear()
 
     def recorded(self) -> tuple:
         """What the reading recorded since `record` did to the session; recording stops."""
@@ -145,8 +141,6 @@ class Session:
             if append and key not in self._own:
                 self._ask(key)  # where the file was written before, what this reading appends to differs
             self._own.add(key)  # after `_used`: appending to a file this reading wrote uses nothing earlier
-            if not path.startswith(("/", "~/")):
-                self._own_relative.add(key)
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
         self.files[key] = content[: decode.MAX_DECODED]
@@ -171,6 +165,8 @@ class Session:
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
             path = "/root/" + path[2:]
+        elif not path.startswith("/") and self.journal is not None:
+            self.cwd_used = True
         return posixpath.normpath(posixpath.join(self.cwd, path))
 
     @property
@@ -192,8 +188,6 @@ class Session:
             asked = self.absolute(path)
             if asked not in self._own:
                 self._ask(asked)
-            elif not path.startswith(("/", "~/")) or asked in self._own_relative:
-                self.cwd_used = True
         if not self.files:
             return None
         key = self.absolute(path)
