@@ -79,12 +79,12 @@ class Session:
     depends on this session and may not be reused elsewhere."""
     _own: set = field(default_factory=set, repr=False, compare=False)
     asked: set = field(default_factory=set, repr=False, compare=False)
-    cwd_used: bool = field(default=False, repr=False, compare=False)
-    """While a reading is recorded: whether it resolved a relative path (or changed directory by
-    one), so that it holds only where the working directory it began in is the same."""
     """While a reading is recorded: the files it looked up (absolute path and lowercased name) that it
     had not written itself, found or not. A reading that asked for none is the same in any session;
     one that did is the same in a session where none of them is found (`finds_any`)."""
+    _relative: bool = field(default=False, repr=False, compare=False)
+    _looked_up: bool = field(default=False, repr=False, compare=False)
+    _wrote: bool = field(default=False, repr=False, compare=False)
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -110,7 +110,7 @@ class Session:
         self.journal, self.read_earlier = [], False
         self._own.clear()
         self.asked = set()
-        self.cwd_used = False
+        self._relative = self._looked_up = self._wrote = False
 
     def recorded(self) -> tuple:
         """What the reading recorded since `record` did to the session; recording stops."""
@@ -131,7 +131,7 @@ class Session:
             self.read_earlier = True
 
     def remember(self, path: str, content: str, append: bool = False) -> None:
-        key = self.absolute(path)
+        key = self.write_key(path)
         if self.journal is not None:
             self.journal.append(("remember", path, content, append))
         if append and key in self.files:
@@ -153,6 +153,7 @@ class Session:
         """A file by its absolute path, not listed among the names a command may run it by
         (`/dev/fd/63` of `sh <(...)`)."""
         if self.journal is not None:
+            self._wrote = True
             self.journal.append(("put", path, content, False))
             self._own.add(path)
         self.files[path] = content
@@ -166,8 +167,28 @@ class Session:
         if path.startswith("~/"):
             path = "/root/" + path[2:]
         elif not path.startswith("/") and self.journal is not None:
-            self.cwd_used = True
+            self._relative = True
         return posixpath.normpath(posixpath.join(self.cwd, path))
+
+    @property
+    def cwd_used(self) -> bool:
+        """Whether the reading being recorded may read otherwise in another working directory: it
+        wrote a file and looked one up, and resolved a relative path, so that in another directory
+        the one may be the other. (A lookup of a file the session holds is in `asked`, found in any
+        directory; writes and directory changes are replayed relative to the session's own.)"""
+        return self._relative and self._looked_up and self._wrote
+
+    def write_key(self, path: str) -> str:
+        """A path's absolute form, for noting what the reading itself leaves there."""
+        if self.journal is not None:
+            self._wrote = True
+        return self.absolute(path)
+
+    def lookup_key(self, path: str) -> str:
+        """A path's absolute form, for looking up what the reading itself left there."""
+        if self.journal is not None:
+            self._looked_up = True
+        return self.absolute(path)
 
     @property
     def may_hold(self) -> bool:
@@ -185,6 +206,7 @@ class Session:
 
     def lookup(self, path: str) -> str | None:
         if self.journal is not None:
+            self._looked_up = True
             asked = self.absolute(path)
             if asked not in self._own:
                 self._ask(asked)
@@ -582,12 +604,12 @@ class _Walk:
         if self.fetched:
             script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
             for path in (cmd.path if "/" in cmd.path else None, script):
-                writer = self.fetched.get(self.session.absolute(path)) if path else None
+                writer = self.fetched.get(self.session.lookup_key(path)) if path else None
                 if writer is not None:  # what wrote it, and what was piped into that
                     cmd.fed_by.extend([writer.name, *writer.pipe_from])
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
             for target in [*cmd.writes, *_output_files(cmd.name, cmd.args)]:
-                self.fetched[self.session.absolute(target)] = cmd
+                self.fetched[self.session.write_key(target)] = cmd
 
     def redirect_target(self, node: Node, env, via, depth) -> tuple[list[tuple[str, str]], list[str]]:
         """The redirection as (fd+operator, target), and any words tree-sitter put after the target.
