@@ -183,7 +183,7 @@ class Engine:
         if len(text) > LONG_TEXT or sum(cost[i] for i in checks) > MANY_LITERALS:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
-            present.update(c for c in self.required_chars if c in text)
+            present.update(self.required_chars.intersection(text))
             for end, (plain, word, length) in self.required_literals.iter(text):
                 if plain is not None:
                     present.add(plain)
@@ -299,9 +299,12 @@ class Engine:
             # a reading is reused only where none of the files it looked up is found
             # (Session.asked): where one is, it is read again.
             skipped = self.skips.get(key)
-            if skipped is not None and not self._names_written(event, skipped, lowered=True):
-                self.skipped += 1
-                return []
+            if skipped is not None:
+                # (_names_written, inline: most events end here)
+                session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
+                if session is None or not session.names or not session.mentions(skipped):
+                    self.skipped += 1
+                    return []
             cached = self.cache.get(key)
             if cached is not None and (cached[4] or cached[5] is not None) and not self._holds_for(event, cached):
                 cached = None
