@@ -35,30 +35,20 @@ class Attributor:
         self.by_pid: dict[tuple[str | None, int], tuple[list[float], list[tuple]]] = {}
         self.timeline: dict[tuple, tuple[list[float], list[tuple]]] = {}
         self.addresses: dict[str, tuple[str | None, str | None]] = {}
+        self._unindexed: list[tuple] = []
 
     def observe(self, event: Event) -> None:
         """Learn from every event: actions (with their pids), processes (the tree)."""
         kind = event.kind
         if kind == "action":
             # What a Cause needs of the action, as a tuple of plain values: the action itself is not
-            # kept alive (its text may be large), and such tuples are not traced by the garbage collector.
-            ts, sandbox, host = event.ts, event.sandbox, event.host
-            ref = (event.id, ts, sandbox, event.run, event.episode, event.step)
-            if event.pid is not None:
-                _insert(self.by_pid.setdefault((host, event.pid), ([], [])), ts, ref)
-            timeline = self.timeline
-            for key in (("sandbox", sandbox) if sandbox else None, ("host", host) if host else None):
-                if key is None:
-                    continue
-                series = timeline.get(key)
-                if series is None:
-                    series = timeline[key] = ([], [])
-                times = series[0]
-                if times and ts >= times[-1] and len(times) < MAX_PER_PLACE:
-                    times.append(ts)  # in time order, as a transcript is: _insert's common case
-                    series[1].append(ref)
-                else:
-                    _insert(series, ts, ref)
+            # kept alive (its text may be large), and such tuples are not traced by the garbage
+            # collector. Filed by place when a cause is first asked for (`_index`): a scan of
+            # transcripts alone asks for none.
+            self._unindexed.append((event.id, event.ts, event.sandbox, event.run, event.episode, event.step,
+                                    event.host, event.pid))
+            if len(self._unindexed) >= INDEX_BATCH:
+                self._index()
         elif kind == "process":
             self.tree.add(event.host, event.pid, event.ppid, event.ts, event.argv, event.exe, event.id)
         elif kind == "network" and event.src and (event.host or event.sandbox):
@@ -67,9 +57,24 @@ class Attributor:
             if event.src in self.addresses or len(self.addresses) < MAX_ADDRESSES:
                 self.addresses[event.src] = (event.host, event.sandbox)
 
+    def _index(self) -> None:
+        """File the actions seen since the last time by pid, sandbox and host, in time order."""
+        by_pid, timeline = self.by_pid, self.timeline
+        for action_id, ts, sandbox, run, episode, step, host, pid in self._unindexed:
+            ref = (action_id, ts, sandbox, run, episode, step)
+            if pid is not None:
+                _insert(by_pid.setdefault((host, pid), ([], [])), ts, ref)
+            if sandbox:
+                _insert(timeline.setdefault(("sandbox", sandbox), ([], [])), ts, ref)
+            if host:
+                _insert(timeline.setdefault(("host", host), ([], [])), ts, ref)
+        self._unindexed.clear()
+
     def cause_of(self, event: Event) -> Cause | None:
         if isinstance(event, Action):
             return None
+        if self._unindexed:
+            self._index()
         host = event.host
         chain = list(self.tree.ancestors(host, event.pid))
         pids = [node.pid for node in chain] or ([event.pid] if event.pid is not None else [])
@@ -109,6 +114,8 @@ class Attributor:
 
 
 MAX_PER_PLACE = 50_000
+INDEX_BATCH = 1_000_000
+"""At most this many actions wait to be filed (about as much memory as the places hold them in)."""
 MAX_ADDRESSES = 100_000
 
 
