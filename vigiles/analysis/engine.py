@@ -54,7 +54,9 @@ _PLAIN_SHELL_TOOLS = frozenset({"bash", "shell", "sh", "terminal", "run_command"
 CACHE_ENTRIES = 16384
 CACHE_TEXT = 4096
 """Readings of identical command texts are reused (agents repeat themselves), with what they wrote to their
-session done again, unless they used what their session held before (Session.read_earlier)."""
+session done again; never one that used what its session held before (Session.read_earlier), and not
+where a file it looked up is found (Session.asked) or, if its working directory mattered
+(Session.cwd_used), where the session works in another."""
 LONG_TEXT = 2048
 MANY_LITERALS = 24
 """Above this many characters, or literals to look for, Rule.requires is checked with one automaton
