@@ -85,6 +85,9 @@ class Session:
     _relative: bool = field(default=False, repr=False, compare=False)
     _looked_up: bool = field(default=False, repr=False, compare=False)
     _wrote: bool = field(default=False, repr=False, compare=False)
+    _pinned: bool = field(default=False, repr=False, compare=False)
+    put_names: set = field(default_factory=set, repr=False, compare=False)
+    """Lowercased names of the files `put` holds, which `names` leaves out: a lookup may find them."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -110,7 +113,7 @@ class Session:
         self.journal, self.read_earlier = [], False
         self._own.clear()
         self.asked = set()
-        self._relative = self._looked_up = self._wrote = False
+        self._relative = self._looked_up = self._wrote = self._pinned = False
 
     def recorded(self) -> tuple:
         """What the reading recorded since `record` did to the session; recording stops."""
@@ -157,6 +160,7 @@ class Session:
             self.journal.append(("put", path, content, False))
             self._own.add(path)
         self.files[path] = content
+        self.put_names.add(posixpath.basename(path).lower())
 
     def chdir(self, path: str) -> None:
         if self.journal is not None:
@@ -176,7 +180,7 @@ class Session:
         wrote a file and looked one up, and resolved a relative path, so that in another directory
         the one may be the other. (A lookup of a file the session holds is in `asked`, found in any
         directory; writes and directory changes are replayed relative to the session's own.)"""
-        return self._relative and self._looked_up and self._wrote
+        return self._pinned or (self._relative and self._looked_up and self._wrote)
 
     def write_key(self, path: str) -> str:
         """A path's absolute form, for noting what the reading itself leaves there."""
@@ -197,8 +201,8 @@ class Session:
 
     def finds_any(self, asked) -> bool:
         """Whether one of the files a recorded reading asked for may be found in this session."""
-        files, names = self.files, self.names
-        return any(item in files or item in names for item in asked)
+        files, names, put_names = self.files, self.names, self.put_names
+        return any(item in files or item in names or item in put_names for item in asked)
 
     def _ask(self, key: str) -> None:
         self.asked.add(key)
@@ -207,6 +211,8 @@ class Session:
     def lookup(self, path: str) -> str | None:
         if self.journal is not None:
             self._looked_up = True
+            if posixpath.basename(posixpath.normpath(path)) in ("", ".", ".."):
+                self._pinned = True  # (`.`, `sub/..`: which name it asks for depends on the directory)
             asked = self.absolute(path)
             if asked not in self._own:
                 self._ask(asked)
