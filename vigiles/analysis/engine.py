@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from typing import Any, Iterable
+from typing import Any, Iterable, NamedTuple
 
 import ahocorasick
 import re2
@@ -23,7 +23,7 @@ from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, long
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
-from .shell import Session, ShellReader, lang_of_script
+from .shell import START_CWD, Session, ShellReader, lang_of_script
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress")
@@ -154,7 +154,7 @@ class Engine:
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
-        self.cache: OrderedDict[tuple, tuple] = OrderedDict()
+        self.cache: OrderedDict[tuple, _Reading] = OrderedDict()
         self.skips: dict[tuple, str] = {}
         """Texts the prefilter passed over (a text's verdict, unless its session wrote files), each
         with its lowered form (_lower), which is what names of written files are looked for in."""
@@ -301,17 +301,14 @@ class Engine:
             # a reading is reused only where none of the files it looked up is found
             # (Session.asked): where one is, it is read again.
             skipped = self.skips.get(key)
-            if skipped is not None:
-                # (_names_written, inline: most events end here)
-                session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-                if session is None or not session.names or not session.mentions(skipped):
-                    self.skipped += 1
-                    return []
+            if skipped is not None and not self._names_written(event, skipped):
+                self.skipped += 1
+                return []
             cached = self.cache.get(key)
-            if cached is not None and (cached[4] or cached[5] is not None) and not self._holds_for(event, cached):
+            if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
             if cached is not None:
-                cmds, selected, matches, ops, _, _ = cached
+                cmds, selected, matches, ops = cached.cmds, cached.selected, cached.matches, cached.ops
                 self.reused += 1
                 self.cache.move_to_end(key)
                 if ops:  # what the reading wrote, this session now holds too
@@ -359,8 +356,8 @@ class Engine:
             # A text's verdict is reused only when every rule that ran reads nothing but the text;
             # otherwise its reading is, and the rules run again.
             pure = all(self.rules[i].pure for i in selected)
-            self.cache[key] = ((None, selected, matches, ops, asked, began_in) if pure
-                               else (cmds, selected, None, ops, asked, began_in))
+            self.cache[key] = (_Reading(None, selected, matches, ops, asked, began_in) if pure
+                               else _Reading(cmds, selected, None, ops, asked, began_in))
             if len(self.cache) > CACHE_ENTRIES:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -374,25 +371,27 @@ class Engine:
                 return True
         if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION.search(lowered) is not None:
             return True
-        if self._names_written(event, lowered, lowered=True):
+        if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _holds_for(self, event: Event, cached: tuple) -> bool:
-        """Whether a cached reading is the event's own: its session holds none of the files the
-        reading looked up, and is in the directory the reading began in where it resolved a
-        relative path."""
-        session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        if cached[5] is not None and cached[5] != (session.cwd if session is not None else Session().cwd):
-            return False
-        return session is None or not session.finds_any(cached[4])
+    def _known_session(self, event: Event) -> Session | None:
+        """The event's session where one exists (`session` makes one)."""
+        return self.sessions.get((event.host, event.sandbox, event.run, event.episode))
 
-    def _names_written(self, event: Event, text: str, lowered: bool = False) -> bool:
-        """Whether the text names a file that the event's session wrote (it may run it: read it)."""
-        session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-        if session is None or not session.names:
+    def _holds_for(self, event: Event, cached: _Reading) -> bool:
+        """Whether a cached reading is the event's own: its session holds none of the files the
+        reading looked up, and is in the directory the reading began in where that mattered."""
+        session = self._known_session(event)
+        if cached.began_in is not None and cached.began_in != (session.cwd if session is not None else START_CWD):
             return False
-        return session.mentions(text if lowered else _lower(text))  # `bash 'x'.sh` names x.sh too
+        return session is None or not session.finds_any(cached.asked)
+
+    def _names_written(self, event: Event, lowered: str) -> bool:
+        """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
+        run it: read it). `bash 'x'.sh` names x.sh too."""
+        session = self._known_session(event)
+        return session is not None and bool(session.names) and session.mentions(lowered)
 
     @property
     def stats(self) -> dict:
@@ -448,6 +447,19 @@ def _excepted(rule: Rule, subject: Subject) -> bool:
         if pred(subject, Hits()):
             return True
     return False
+
+
+class _Reading(NamedTuple):
+    """A cached reading of a text: its commands (or, where every rule that ran reads nothing but the
+    text, their matches), the rules selected, what it did to its session, the files it looked up
+    (Session.asked) and, where its working directory mattered, the one it began in."""
+
+    cmds: list[Cmd] | None
+    selected: set[int]
+    matches: list | None
+    ops: tuple
+    asked: frozenset
+    began_in: str | None
 
 
 def _first(args: dict, keys: tuple) -> Any:

@@ -59,13 +59,17 @@ _NETWORK_PROGRAMS = frozenset({"ssh", "autossh", "nc", "ncat", "netcat", "socat"
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php", ".js")
 
 
+START_CWD = "/"
+"""The working directory of a session no command has moved."""
+
+
 @dataclass(slots=True)
 class Session:
     """What earlier actions of one run left behind: files written, so scripts run later can be read."""
 
     files: dict[str, str] = field(default_factory=dict)
     names: set[str] = field(default_factory=set)
-    cwd: str = "/"
+    cwd: str = START_CWD
     limit: int = 4096
 
     _finder: Any = field(default=None, repr=False, compare=False)
@@ -209,16 +213,15 @@ class Session:
         self.asked.add(posixpath.basename(key).lower())
 
     def lookup(self, path: str) -> str | None:
+        key = self.absolute(path)
         if self.journal is not None:
             self._looked_up = True
             if posixpath.basename(posixpath.normpath(path)) in ("", ".", ".."):
                 self._pinned = True  # (`.`, `sub/..`: which name it asks for depends on the directory)
-            asked = self.absolute(path)
-            if asked not in self._own:
-                self._ask(asked)
+            if key not in self._own:
+                self._ask(key)
         if not self.files:
             return None
-        key = self.absolute(path)
         found = self.files.get(key)
         if found is not None:
             self._used(key)
