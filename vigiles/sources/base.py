@@ -26,6 +26,11 @@ def display_path(path: Path) -> str:
     return str(path)
 
 
+def too_long(name: str, number: int) -> ReadError:
+    """The error for a line over MAX_LINE_BYTES, which is skipped without being held."""
+    return ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+
+
 def data_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes] | ReadError]:
     """(line number, line) for every non-blank line; a ReadError for each line over the limit.
 
@@ -44,6 +49,6 @@ def data_lines(stream: IO[bytes], name: str) -> Iterator[tuple[int, bytes] | Rea
                 rest = readline(limit)
                 if not rest or rest.endswith(b"\n"):
                     break
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+            yield too_long(name, number)
         elif not line.isspace():
             yield number, line

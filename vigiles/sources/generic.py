@@ -7,8 +7,7 @@ from typing import Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, decode_line, decode_lines
-from ..events.base import digest_id
-from .base import MAX_LINE_BYTES, ReadError
+from .base import MAX_LINE_BYTES, ReadError, too_long
 
 CHUNK_BYTES = 1 << 20
 """Lines are read a chunk at a time and a chunk's lines decoded in one call (`decode_lines`): the
@@ -41,8 +40,8 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
             rest = chunk
             if len(rest) > MAX_LINE_BYTES:
                 number += 1
-                yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
-                rest = _skip_line(stream)
+                yield too_long(name, number)
+                rest = _skip_line(read)
                 if rest is None:
                     return
             continue
@@ -61,21 +60,16 @@ def _events(lines: list[bytes], name: str, number: int) -> Iterator[Event | Read
     line by line, so that each bad (or blank) line is named (or passed over) and the others kept."""
     if max(map(len, lines)) <= MAX_LINE_BYTES:
         try:
-            events = decode_lines(lines)
+            events = decode_lines(lines, name, number)
         except (msgspec.DecodeError, EventError, UnicodeDecodeError):
             events = None
         if events is not None:
-            for event, line in zip(events, lines):
-                number += 1
-                event.source = Location(name, number)
-                if not event.id:
-                    event.id = digest_id(line.strip())
             yield from events
             return
     for line in lines:
         number += 1
         if len(line) > MAX_LINE_BYTES:
-            yield ReadError(name, number, f"line longer than {MAX_LINE_BYTES} bytes, skipped")
+            yield too_long(name, number)
         elif line and not line.isspace():
             yield decode_one(line, name, number)
 
@@ -90,9 +84,8 @@ def decode_one(line: bytes, name: str, number: int) -> Event | ReadError:
         return ReadError(name, number, str(exc))
 
 
-def _skip_line(stream) -> bytes | None:
+def _skip_line(read) -> bytes | None:
     """Read past the rest of an over-long line; what follows its end (None at the end of the stream)."""
-    read = getattr(stream, "read1", stream.read)
     while True:
         chunk = read(CHUNK_BYTES)
         if not chunk:
