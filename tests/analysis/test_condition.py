@@ -112,6 +112,30 @@ def test_regex_clauses_are_every_literal_run_a_match_contains():
     assert cond.regex_clauses(r"(a|bc)+x?") is None  # a branch too short to look for
 
 
+def test_regex_alternatives_tell_the_forms_of_a_match_apart():
+    """A top-level alternation is its branches; `c+` between literals is one c (the literals then
+    make one run) or more; a form with more than one of a white space is marked for texts with no
+    pipe (condition.UNPIPED)."""
+    from vigiles.analysis import condition as cond
+    assert cond.regex_alternatives(r"ab+cd") == [[{"abcd"}], [{"abb"}, {"bbcd"}]]
+    assert cond.regex_alternatives(r"(^|/)\.\.\.+/|/\.? +/", minimum=1) == [
+        [{".../"}], [{"..../"}], [{"/ /", "/. /"}], [{"/  ", "/.  "}, {"  /"}, {cond.UNPIPED}]]
+    # nothing to tell apart: the clauses of regex_clauses
+    assert cond.regex_alternatives(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [[{"/tmp/", "/dev/shm/"}, {"sshd", "cron"}]]
+    # a repeat at either end joins no run
+    assert cond.regex_alternatives(r"x +") == [[{"x "}]]
+    # a form with nothing to look for makes the whole pattern unknown
+    assert cond.regex_alternatives(r"abc|.") is None
+    # every match is found by one of the forms: checked on strings each form family makes
+    import re
+    pattern = r"nc +-e|/\.? +/x+y"
+    forms = cond.regex_alternatives(pattern, minimum=1)
+    for text in ["nc -e", "nc   -e", "a/ /xy", "a/.  /xxxy", "/    /xy"]:
+        assert re.search(pattern, text)
+        assert any(all(any(lit in text for lit in clause) for clause in form if clause != {cond.UNPIPED})
+                   for form in forms), text
+
+
 def test_via_names_are_literals_of_the_event_not_of_the_command():
     """A command reached through `trap` came from a text that names trap: the event needs the word,
     the inner command (`nc ...`) does not hold it, so per-command scoping must not ask for it."""

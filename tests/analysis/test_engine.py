@@ -561,3 +561,25 @@ def test_a_literal_with_a_space_in_a_joined_field_does_not_let_a_tab_pass():
     assert _rules(eng, "ls -la srv/ data/x") == [] and eng.parsed == 3
     assert _rules(eng, "'/tmp/ /x' -d") == ["spaced_dir"]
     assert _rules(eng, "echo hi | '/tmp/  /x'") == ["spaced_dir"]
+
+
+def test_a_repeated_space_is_found_in_every_form_with_and_without_a_pipe():
+    """`/ +/` in a program's path (a folder named with spaces) needs `/ /`, or else `/  ` and `  /`
+    (condition.regex_alternatives), where `/ ` and ` /` used to be asked for: an ordinary `find /`
+    is no longer read for it. In a text with a pipe, white space in a literal is not trusted."""
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: spaced_folder
+          title: program run from a folder named with spaces
+          category: supervision_evasion
+          severity: high
+          condition: cmd.path regex "/ +/"
+    """), "t.yaml")
+    rules = loader.build()
+    for text in ('"/tmp/ /x"', '"/tmp/   /x" -v', "/tmp/\\ \\ /x", '"/tmp/ /x" | cat', 'ls | "/tmp/    /x"',
+                 '"/tmp/  /x" 2>&1|tee log'):
+        assert [f.rule for f in Engine(rules).analyze(action(text))] == ["spaced_folder"], text
+    engine = Engine(rules)
+    for text in ("find / -name x", "cp a/ b /c", "du -sh / 2>/dev/null"):
+        engine.analyze(action(text))
+    assert engine.parsed == 0

@@ -597,10 +597,11 @@ def alternatives(node: Node, macro_nodes: dict[str, Node], via: bool = False) ->
         for pattern in node.values:
             # one character is too common to choose a rule by, but as one more part that a text
             # must hold (`@` of `http POST url @file`) it is cheap to check and often absent
-            clauses = regex_clauses(str(pattern), minimum=1)
-            if not clauses:
+            forms = regex_alternatives(str(pattern), minimum=1)
+            if not forms:
                 return None
-            out.append([{in_text(node.field_name, literal) for literal in clause} for clause in clauses])
+            for clauses in forms:
+                out.append([{in_text(node.field_name, literal) for literal in clause} for clause in clauses])
         return out if len(out) <= MAX_ALTERNATIVES else None
     found = needles(node, macro_nodes, via)
     if found and node.op == "cmp" and (_whole_word(node) or via and node.field_name == "cmd.via"):
@@ -664,6 +665,67 @@ def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
     if tree is None:
         return None
     return _simplest(_sequence_literals(list(tree), sre, minimum, every=True)) or None
+
+
+def regex_alternatives(pattern: str, minimum: int = 2) -> list[list[set[str]]] | None:
+    """`regex_clauses` of each form a match takes, where telling the forms apart says more: a
+    top-level alternation is its branches, and a repeated character between literals, `c{n,}`, is
+    either exactly n of it (the literals around it are then one run) or more. `/\\.? +/` needs `/ /`
+    or `/. /`, or else `/  ` and `  /`: each rarer than `/ ` and ` /`, which `find / -name` has.
+    None where a form gives nothing to look for; the plain `regex_clauses` where the forms would be
+    more than MAX_ALTERNATIVES."""
+    tree, sre = _syntax_tree(pattern)
+    if tree is None:
+        return None
+    items = list(tree)
+    if len(items) == 1 and items[0][0] is sre.BRANCH:
+        sequences = [list(branch) for branch in items[0][1][1]]
+    else:
+        sequences = [items]
+    forms: list[tuple[list, bool]] = []
+    for sequence in sequences:
+        forms.extend(_repeat_forms(sequence, sre))
+    if len(forms) > MAX_ALTERNATIVES:
+        whole = regex_clauses(pattern, minimum)
+        return [whole] if whole else None
+    out = []
+    for form, more_space in forms:
+        clauses = _simplest(_sequence_literals(form, sre, minimum, every=True))
+        if not clauses:
+            return None
+        out.append(clauses + [{UNPIPED}] if more_space else clauses)
+    return out
+
+
+UNPIPED = "\x03"
+"""A clause of its own in a form of `regex_alternatives` that has more than the fewest of a repeated
+white space: such a form is looked for only in a text with no pipe. In a text with a pipe only the
+longest piece of a literal with white space is looked for (engine._required_as_searched), and the
+form with the fewest white space asks no less than this one."""
+
+
+def _repeat_forms(items: list, sre) -> list[tuple[list, bool]]:
+    """The sequence with each `c{n,}` that has a literal on both sides written as `c{n}` and as
+    `c{n+1,}` (every such form; a match has one of them), each with whether it has more than the
+    fewest of a white space."""
+    forms: list[tuple[list, bool]] = [([], False)]
+    for position, (op, arg) in enumerate(items):
+        repeated = _repeated_literal(op, arg, sre)
+        if (repeated is not None and 0 < position < len(items) - 1 and _in_run(items[position - 1], sre)
+                and _in_run(items[position + 1], sre) and len(forms) * 2 <= MAX_ALTERNATIVES):
+            char, least = repeated
+            exact = [(sre.LITERAL, ord(char))] * least
+            more = [(op, (least + 1, arg[1], arg[2]))]
+            forms = [shape for form, spaced in forms
+                     for shape in ((form + exact, spaced), (form + more, spaced or char.isspace()))]
+        else:
+            forms = [(form + [(op, arg)], spaced) for form, spaced in forms]
+    return forms
+
+
+def _in_run(item, sre) -> bool:
+    """Whether a syntax item is part of a literal run (a character, or a small choice of them)."""
+    return item[0] is sre.LITERAL or _literal_choices(item[0], item[1], sre) is not None
 
 
 def _simplest(clauses: list[set[str]]) -> list[set[str]]:

@@ -19,7 +19,7 @@ import re2
 
 from ..events import Action, Event, File
 from .command import Cmd
-from .condition import FLAG_MARK, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
+from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
@@ -58,9 +58,8 @@ session done again; never one that used what its session held before (Session.re
 where a file it looked up is found (Session.asked) or, if its working directory mattered
 (Session.cwd_used), where the session works in another."""
 LONG_TEXT = 2048
-MANY_LITERALS = 24
-"""Above this many characters, or literals to look for, Rule.requires is checked with one automaton
-pass over the text rather than a search per literal."""
+"""Above this many characters, Rule.requires is checked with one automaton pass over the text
+rather than a search per literal (each decided once per text, cheapest clause first)."""
 SKIP_ENTRIES = 65536
 SKIP_TEXT = 512
 """Texts the prefilter passed over, remembered (at most 32 MiB of text); a text that names a file its
@@ -94,29 +93,25 @@ class Engine:
                         plain, word = needle_rules.setdefault(needle, ([], []))
                         (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
+        """One per kind, so a rule only for processes never makes an action be parsed."""
         for kind in _TEXT_KINDS:
-            # One automaton per kind, so a rule only for processes never makes an action be parsed.
             needle_rules = per_kind.get(kind, {})
             for marker in _MARKERS:
                 needle_rules.setdefault(marker, ([], []))
-            automaton = ahocorasick.Automaton()
-            for needle, (plain, word) in needle_rules.items():
-                # A program name must stand as a word for the rules that name it as a program:
-                # `nc` in `sync` or `az` in `lazy` makes no candidate of them.
-                marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
-                automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
-            automaton.make_automaton()
-            self.automata[kind] = automaton
-        self.requires: dict[tuple[str | None, bool], tuple[dict, dict]] = {}
-        """Rule.requires and its cost by (scan kind, whether the text has a pipe): per kind where a rule
+            self.automata[kind] = _automaton(needle_rules)
+        self.requires: dict[tuple[str | None, bool], dict[int, tuple]] = {}
+        """Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule
         gives its own for that kind (Rule.kind_requires), else under None; with a pipe, white space
         in literals is not trusted (_required_as_searched)."""
         for kind in (None, *_TEXT_KINDS):
             if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 for piped in (False, True):
                     requires = _requires_of(self.rules, kind, piped)
-                    self.requires[(kind, piped)] = (requires, _cost_of(requires))
-        every = [r for r, _ in self.requires.values()]
+                    self.requires[(kind, piped)] = requires
+        every = list(self.requires.values())
+        self.looks = {clause: tuple(_look(lit) for lit in clause)
+                      for r in every for alts in r.values() for alt in alts for clause in alt}
+        """Each clause of Rule.requires as (needle, how it is looked for) pairs."""
         self.flag_rules = frozenset(index for r in every for index, alts in r.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
@@ -139,7 +134,6 @@ class Engine:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
         self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command)
-        self.cmd_automaton = ahocorasick.Automaton()
         cmd_needles: dict[str, tuple[list[int], list[int]]] = {}
         for index in self.cmd_scoped:
             rule = self.rules[index]
@@ -147,10 +141,7 @@ class Engine:
                 needle = as_searched(needle)
                 plain, word = cmd_needles.setdefault(needle, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
-        for needle, (plain, word) in cmd_needles.items():
-            self.cmd_automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), False))
-        if cmd_needles:
-            self.cmd_automaton.make_automaton()
+        self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
@@ -177,12 +168,13 @@ class Engine:
     def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
         """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
         piped = "|" in text
-        requires, cost = self.requires.get((kind, piped)) or self.requires[(None, piped)]
+        requires = self.requires.get((kind, piped)) or self.requires[(None, piped)]
         checks = [i for i in found if i in requires]
         if not checks:
             return found
         flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
-        if len(text) > LONG_TEXT or sum(cost[i] for i in checks) > MANY_LITERALS:
+        looks = self.looks
+        if len(text) > LONG_TEXT:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
             present.update(self.required_chars.intersection(text))
@@ -195,11 +187,21 @@ class Engine:
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
         else:
+            known: dict[frozenset, bool] = {}
+            """Clauses already decided for this text: rules share them (every downloader rule asks
+            for curl or wget), and so do the alternatives of one rule."""
+
             def holds(clause: frozenset) -> bool:
-                for literal in clause:
-                    if literal in flags or (_has_word(text, literal) if literal[0] == WORD_MARK else literal in text):
-                        return True
-                return False
+                held = known.get(clause)
+                if held is None:
+                    held = False
+                    for needle, how in looks[clause]:
+                        if (needle in flags) if how is _FLAG else (
+                                needle in text and (how is _PLAIN or _has_word(text, needle))):
+                            held = True
+                            break
+                    known[clause] = held
+                return held
         for index in checks:
             if not _any_alternative(requires[index], holds):
                 found.discard(index)
@@ -492,6 +494,18 @@ _GLUED_SUBSTITUTION = re2.compile(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
 """A command substitution glued to a word: what it prints joins the word (`c$(:)url`, `n`echo c``)."""
 
 
+def _automaton(needle_rules: dict[str, tuple[list, list]]) -> ahocorasick.Automaton:
+    """An automaton over the needles whose values name the rules each makes a candidate; a program
+    name must stand as a word for the rules that name it as a program: `nc` in `sync` or `az` in
+    `lazy` makes no candidate of them."""
+    automaton = ahocorasick.Automaton()
+    for needle, (plain, word) in needle_rules.items():
+        marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
+        automaton.add_word(needle, (len(needle), tuple(sorted(set(plain))), tuple(sorted(set(word))), marker))
+    automaton.make_automaton()
+    return automaton
+
+
 def _any_alternative(alternatives: tuple, holds) -> bool:
     """Whether, for some alternative of Rule.requires, every clause `holds` (has a literal present)."""
     for alternative in alternatives:
@@ -539,20 +553,36 @@ def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
     for alt in alts:
         clauses = []
         for clause in alt:
+            if UNPIPED in clause:
+                if piped:
+                    break  # the form with the fewest white space asks no more of this text
+                continue
             searched = frozenset(_required_as_searched(lit, piped) for lit in clause)
             if all(searched):
                 clauses.append(searched)
-        if not clauses:
-            return None
-        out.append(tuple(clauses))
-    return tuple(out)
+        else:
+            if not clauses:
+                return None
+            clauses.sort(key=_commonness)
+            alternative = tuple(clauses)
+            if alternative not in out:
+                out.append(alternative)
+    return tuple(out) or None
+
+
+def _commonness(clause: frozenset) -> tuple[int, int]:
+    """What a clause costs to check and how likely a text is to hold it, roughly: a literal a check,
+    and short literals (an option letter, `sh`) are common. Clauses are checked cheapest first, so
+    most alternatives fail on a clause of one or two words (`curl`; `sudo` or `doas`)."""
+    return len(clause), -min(len(lit) - (lit[0] in (FLAG_MARK, WORD_MARK)) for lit in clause)
 
 
 def _required_as_searched(literal: str, piped: bool) -> str:
     """A literal of Rule.requires that the searched text holds whenever the command does: quotes and
     backslashes removed as `_lower` removes them. White space left in a literal is the text's own
     (condition.in_text), unless the text has a pipe: `_lower` then changes the white space around
-    it, so only the literal's longest piece is sure to be there."""
+    it, and a pipe can make white space (`tr _ ' ' | xargs -I{} {}`), so only the literal's longest
+    piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
     literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
     if piped:
@@ -563,14 +593,20 @@ def _required_as_searched(literal: str, piped: bool) -> str:
 _UNQUOTE = str.maketrans("", "", "'\"\\")
 
 
-def _cost_of(requires: dict[int, tuple]) -> dict[int, int]:
-    return {index: sum(len(c) for alt in alts for c in alt) for index, alts in requires.items()}
+_PLAIN, _WORD, _FLAG = "plain", "word", "flag"
 
 
-def _has_word(text: str, marked: str) -> bool:
-    """Whether a word literal (WORD_MARK + it, condition.word_literal) stands in the text as a whole
-    word, as the prefilter's name needles must."""
-    word = marked[1:]
+def _look(literal: str) -> tuple[str, str]:
+    """A literal of Rule.requires as (what to look for, how): a word literal (WORD_MARK) as a
+    whole word of the text, a flag literal (FLAG_MARK) among its short options, else a substring."""
+    if literal[0] == WORD_MARK:
+        return literal[1:], _WORD
+    return literal, _FLAG if literal[0] == FLAG_MARK else _PLAIN
+
+
+def _has_word(text: str, word: str) -> bool:
+    """Whether `word` stands in the text as a whole word, as the prefilter's name needles must
+    (a word literal of condition.word_literal, without its WORD_MARK)."""
     start = text.find(word)
     while start >= 0:
         if _stands_alone(text, start, start + len(word)):
