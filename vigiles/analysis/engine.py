@@ -373,6 +373,8 @@ class Engine:
                 return True
         if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION.search(lowered) is not None:
             return True
+        if "|" in lowered and _FILTERED_INTO_SHELL.search(lowered) is not None:
+            return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -485,6 +487,11 @@ _JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
 dot (`cut -d'.' -f1`) makes none."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_FILTERED_INTO_SHELL = re2.compile(
+    r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|mawk|perl|cut|paste|fold|iconv|dd)\s[^;&\n]*\|"
+    r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
+"""A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
+(`echo mc -e ... | tr m n | sh` runs nc)."""
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
 _GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
