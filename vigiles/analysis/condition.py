@@ -664,7 +664,12 @@ def regex_clauses(pattern: str, minimum: int = 2) -> list[set[str]] | None:
     tree, sre = _syntax_tree(pattern)
     if tree is None:
         return None
-    return _simplest(_sequence_literals(list(tree), sre, minimum, every=True)) or None
+    return _clauses_of(list(tree), sre, minimum) or None
+
+
+def _clauses_of(items: list, sre, minimum: int) -> list[set[str]]:
+    """The literal sets a match of the sequence must contain (one member of each), simplest."""
+    return _simplest(_sequence_literals(items, sre, minimum, every=True))
 
 
 def regex_alternatives(pattern: str, minimum: int = 2) -> list[list[set[str]]] | None:
@@ -686,11 +691,11 @@ def regex_alternatives(pattern: str, minimum: int = 2) -> list[list[set[str]]] |
     for sequence in sequences:
         forms.extend(_repeat_forms(sequence, sre))
     if len(forms) > MAX_ALTERNATIVES:
-        whole = regex_clauses(pattern, minimum)
+        whole = _clauses_of(items, sre, minimum)
         return [whole] if whole else None
     out = []
     for form, more_space in forms:
-        clauses = _simplest(_sequence_literals(form, sre, minimum, every=True))
+        clauses = _clauses_of(form, sre, minimum)
         if not clauses:
             return None
         out.append(clauses + [{UNPIPED}] if more_space else clauses)

@@ -173,7 +173,6 @@ class Engine:
         if not checks:
             return found
         flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
-        looks = self.looks
         if len(text) > LONG_TEXT:
             # One automaton pass for every literal the text holds, rather than a search per literal.
             present = set(flags)
@@ -187,6 +186,7 @@ class Engine:
             def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
         else:
+            looks = self.looks
             known: dict[frozenset, bool] = {}
             """Clauses already decided for this text: rules share them (every downloader rule asks
             for curl or wget), and so do the alternatives of one rule."""
@@ -508,7 +508,7 @@ def _automaton(needle_rules: dict[str, tuple[list, list]]) -> ahocorasick.Automa
     automaton = ahocorasick.Automaton()
     for needle, (plain, word) in needle_rules.items():
         marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
-        automaton.add_word(needle, (len(needle), tuple(sorted(set(plain))), tuple(sorted(set(word))), marker))
+        automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
     automaton.make_automaton()
     return automaton
 
