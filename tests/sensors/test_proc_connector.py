@@ -57,6 +57,18 @@ def test_several_messages_in_one_datagram_and_bad_input():
     assert pc.parse_datagram(struct.pack("=IHHII", 16, 2, 0, 0, 0)) == ([], 1)  # NLMSG_ERROR
 
 
+def test_a_lone_exec_is_read_in_one_step_and_anything_else_is_left_to_the_parser():
+    padded = struct.pack("=ii", 101, 102) + b"\0" * 32  # the kernel sends the whole union (40 bytes)
+    assert pc.lone_exec(datagram(pc.PROC_EVENT_EXEC, padded, ts=55)) == (102, 55)
+    assert pc.lone_exec(datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 7, 7))) == (7, 123_456_789)
+    one = datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 1, 1))
+    assert pc.lone_exec(one + one) is None                                   # two messages: the parser's
+    assert pc.lone_exec(datagram(pc.PROC_EVENT_FORK, struct.pack("=iiii", 1, 1, 2, 2))) is None
+    assert pc.lone_exec(datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 1, 1), idx=2)) is None
+    assert pc.lone_exec(datagram(pc.PROC_EVENT_EXEC, struct.pack("=ii", 1, 1), nl_type=2)) is None
+    assert pc.lone_exec(one[:40]) is None
+
+
 def test_listen_message_layout():
     msg = pc.listen_message(pc.PROC_CN_MCAST_LISTEN, nl_pid=42)
     length, kind, flags, seq, pid = struct.unpack_from("=IHHII", msg)

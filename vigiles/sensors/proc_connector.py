@@ -33,7 +33,10 @@ import os
 import select
 import socket
 import struct
+import sys
 from typing import NamedTuple
+
+from .common import process_event, wall_offset
 
 NETLINK_CONNECTOR = 11
 CN_IDX_PROC = 1
@@ -72,6 +75,10 @@ _EXIT = struct.Struct("=iiII")
 _EXIT_PARENT = struct.Struct("=ii")
 _OP = struct.Struct("=I")
 _INPUT = struct.Struct("=II")
+EXEC_DATAGRAM = struct.Struct("=IHHIIIIIIHHIIQii")
+"""The head of a datagram that holds one exec event and nothing else: nlmsghdr, cn_msg, the event's
+what/cpu/timestamp and exec {pid, tgid}. The kernel sends the whole proc_event (its largest union
+member), so the datagram is longer than this; nlmsg_len says whether it is one message."""
 
 RCVBUF_BYTES = 8 * 1024 * 1024
 READER_NICE = -10
@@ -170,6 +177,20 @@ def parse_datagram(data: bytes) -> tuple[list[ProcEvent], int]:
     return events, problems
 
 
+def lone_exec(data: bytes) -> tuple[int, int] | None:
+    """(tgid, timestamp_ns) when `data` is exactly one exec event, which is all a socket that carries
+    execs only receives; None for anything else (`parse_datagram` reads that). One unpack instead of
+    the general walk: this runs once per exec on the host."""
+    if len(data) < EXEC_DATAGRAM.size:
+        return None
+    (length, kind, _f, _s, _p, idx, val, _cs, _ca, plen, _cf, what, _cpu, ts, _pid,
+     tgid) = EXEC_DATAGRAM.unpack_from(data, 0)
+    if (length != len(data) or kind != NLMSG_DONE or idx != CN_IDX_PROC or val != CN_VAL_PROC
+            or what != PROC_EVENT_EXEC or NLMSGHDR.size + CN_MSG.size + plen > length):
+        return None
+    return tgid, ts
+
+
 class ProcConnector:
     """The subscribed socket. `read()` returns the events of one datagram (or [] on timeout);
     a full receive queue (ENOBUFS) is counted in `overruns` and reading goes on."""
@@ -207,6 +228,11 @@ class ProcConnector:
         """The events of one datagram, waiting for it up to the socket's timeout."""
         data = self._receive(0)
         return self._parse(data) if data else []
+
+    def receive(self) -> bytes | None:
+        """One datagram as it came, waiting up to the socket's timeout; None or b"" when none came
+        (see `_receive`)."""
+        return self._receive(0)
 
     def drain(self, limit: int = MAX_DRAIN) -> list[ProcEvent]:
         """Every event already queued, without waiting. A poll asks whether anything is queued: a
@@ -342,7 +368,6 @@ class ConnectorSource:
     name = "netlink"
 
     def __init__(self, emit, tree, only_watched: bool = False, rcvbuf: int = RCVBUF_BYTES) -> None:
-        from .common import wall_offset
         self.emit = emit
         self.tree = tree
         self.only_watched = only_watched
@@ -393,7 +418,6 @@ class ConnectorSource:
         self.stats["bad_messages"] = sum(c.bad_messages for c in conns)
 
     def _run(self) -> None:
-        import sys
         import threading
         try:  # this thread races short-lived processes for their /proc entries: let it run first (root)
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), READER_NICE)
@@ -401,21 +425,45 @@ class ConnectorSource:
         except (OSError, AttributeError):
             pass
         self.stats["filtered"] = self.filtered
+        try:
+            if self.tree_conn is None and self.filtered:
+                self._read_execs()
+            else:
+                self._read_all()
+        except OSError as exc:
+            sys.stderr.write(f"vigiles: process connector read failed: {exc}\n")
+
+    def _read_execs(self) -> None:
+        """The loop of a host-wide sensor on a kernel that filters: each datagram is one exec."""
+        receive, parse = self.conn.receive, self.conn._parse
         loops = 0
         while not self._stop:
-            try:
-                events = self.conn.read()
-                if self.tree_conn is not None:
-                    # forks and exits queued meanwhile, then any exec that came in between; handled
-                    # in the kernel's time order, so a child's fork still comes before its exec
-                    tree_events = self.tree_conn.drain()
-                    if tree_events:
-                        events.extend(tree_events)
-                        events.extend(self.conn.drain())
-                        events.sort(key=_timestamp)
-            except OSError as exc:
-                sys.stderr.write(f"vigiles: process connector read failed: {exc}\n")
-                return
+            data = receive()
+            if not data:
+                self._count_problems()
+                continue
+            one = lone_exec(data)
+            if one is not None:
+                self._exec(*one)
+            else:
+                for event in parse(data):
+                    self.handle(event)
+            loops += 1
+            if loops % 64 == 0:
+                self._count_problems()
+
+    def _read_all(self) -> None:
+        loops = 0
+        while not self._stop:
+            events = self.conn.read()
+            if self.tree_conn is not None:
+                # forks and exits queued meanwhile, then any exec that came in between; handled
+                # in the kernel's time order, so a child's fork still comes before its exec
+                tree_events = self.tree_conn.drain()
+                if tree_events:
+                    events.extend(tree_events)
+                    events.extend(self.conn.drain())
+                    events.sort(key=_timestamp)
             for event in events:
                 self.handle(event)
             loops += 1
@@ -429,15 +477,13 @@ class ConnectorSource:
                 self.stats["forks"] += 1
                 self.tree.fork(event.ptgid, event.pid, event.timestamp_ns)
         elif what == "exec":
-            self._exec(event)
+            self._exec(event.tgid, event.timestamp_ns)
         elif what in ("exit", "nonzero_exit"):
             if event.pid == event.tgid:
                 self.stats["exits"] += 1
                 self.tree.exit(event.pid)
 
-    def _exec(self, event: ProcEvent) -> None:
-        from .common import process_event
-        pid = event.tgid
+    def _exec(self, pid: int, timestamp_ns: int) -> None:
         tree = self.tree
         known = pid in tree.nodes
         if self.only_watched and known and not tree.is_watched(pid):
@@ -450,11 +496,11 @@ class ConnectorSource:
                 self.stats["lost_exec_details"] += 1
             return
         if not known and details.ppid is not None and self.keeps_tree:
-            tree.learn(pid, details.ppid, event.timestamp_ns)
+            tree.learn(pid, details.ppid, timestamp_ns)
             if self.only_watched and not tree.is_watched(pid):
                 self.stats["skipped_unwatched"] += 1
                 return
         self.stats["execs"] += 1
         ppid = details.ppid if details.ppid is not None else tree.ppid(pid)
-        self.emit(process_event(event.timestamp_ns / 1e9 + self.offset, pid, ppid, details.argv, details.exe,
-                                details.cwd, details.uid, "netlink", event.timestamp_ns))
+        self.emit(process_event(timestamp_ns / 1e9 + self.offset, pid, ppid, details.argv, details.exe,
+                                details.cwd, details.uid, "netlink", timestamp_ns))
