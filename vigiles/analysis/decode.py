@@ -1,4 +1,5 @@
-"""Static evaluation of the commands agents use to hide payloads: echo, printf, base64, xxd, rev.
+"""Static evaluation of the commands agents use to hide payloads: echo, printf, base64, xxd, rev,
+tr and sed (vigiles/analysis/sed.py).
 
 Only what can be computed without running anything is computed; anything else is unknown (None).
 """
@@ -93,6 +94,81 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
         return hexdecode(stdin)
     if name == "rev" and stdin is not None:
         return "\n".join(line[::-1] for line in stdin.split("\n"))
-    if name == "tr" and stdin is not None and len(args) == 2 and len(args[0]) == len(args[1]) < 128:
-        return stdin.translate(str.maketrans(args[0], args[1]))
+    if name == "tr" and stdin is not None:
+        return _tr(args, stdin)
+    if name == "sed" and stdin is not None:
+        from .sed import output
+        return output(args, stdin)
     return None
+
+
+_TR_CLASSES = {
+    "lower": "abcdefghijklmnopqrstuvwxyz", "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "digit": "0123456789",
+    "alpha": "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "alnum": "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "space": "\t\n\v\f\r ", "blank": "\t ", "xdigit": "0123456789ABCDEFabcdef",
+    "punct": "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~",
+}
+_TR_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "v": "\v", "f": "\f", "a": "\a", "b": "\b", "\\": "\\"}
+MAX_TR_SET = 4096
+
+
+def _tr(args: list[str], stdin: str) -> str | None:
+    """`tr SET1 SET2` (set2 padded with its last character, as GNU tr) and `tr -d SET`, with ranges
+    (`a-z`, so ROT13 is read), [:classes:] and backslash escapes; None for -c, -s or anything else."""
+    if len(args) == 2 and not args[0].startswith("-"):
+        source, dest = _tr_set(args[0]), _tr_set(args[1])
+        if source is None or dest is None or not dest:
+            return None
+        dest = dest + dest[-1] * (len(source) - len(dest))
+        table: dict[int, str] = {}
+        for a, b in zip(source, dest):
+            table[ord(a)] = b  # a character given twice maps as its last mention, as GNU tr
+        return stdin.translate(table)
+    if len(args) == 2 and args[0] == "-d":
+        gone = _tr_set(args[1])
+        return None if gone is None else stdin.translate({ord(c): None for c in gone})
+    return None
+
+
+def _tr_set(text: str) -> str | None:
+    """A tr set spelled out; None for forms not computed ([=c=], [c*n], sets over MAX_TR_SET)."""
+    chars: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("[:", i):
+            end = text.find(":]", i + 2)
+            members = _TR_CLASSES.get(text[i + 2:end]) if end > 0 else None
+            if members is None:
+                return None
+            chars.extend(members)
+            i = end + 2
+            continue
+        if text.startswith(("[=", "[."), i) or (text[i] == "[" and "*" in text[i:i + 8]):
+            return None
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt in "01234567":
+                j = i + 1
+                while j < n and j < i + 4 and text[j] in "01234567":
+                    j += 1
+                ch, i = chr(int(text[i + 1:j], 8)), j
+            else:
+                ch, i = _TR_ESCAPES.get(nxt, nxt), i + 2
+        else:
+            i += 1
+        if i + 1 < n and text[i] == "-":  # a range: ch-end
+            end = text[i + 1]
+            if end == "\\" and i + 2 < n:
+                end = _TR_ESCAPES.get(text[i + 2], text[i + 2])
+                i += 1
+            if ord(end) < ord(ch):
+                return None  # GNU tr refuses a reversed range
+            chars.extend(chr(c) for c in range(ord(ch), ord(end) + 1))
+            i += 2
+        else:
+            chars.append(ch)
+        if len(chars) > MAX_TR_SET:
+            return None
+    return "".join(chars)

@@ -417,6 +417,10 @@ class _Walk:
             reds = [c for c in node.children if c.id != body.id] if body is not None else list(node.children)
             if body is not None and body.type == "command":
                 self.node(body, via, env, depth, reds)
+            elif body is not None and body.type == "pipeline" and _last_stage_is_command(body):
+                # `echo ... | sed ... > f`: the tree hangs the redirection on the pipeline; the
+                # shell gives it to the last command, whose output is what f then holds.
+                self.pipeline(body, via, env, depth, reds)
             elif body is not None:
                 # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
                 before = len(self.out)
@@ -490,10 +494,10 @@ class _Walk:
             return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
 
-    def pipeline(self, node: Node, via, env, depth) -> None:
-        stages = [c for c in node.named_children if c.type in ("command", "redirected_statement", "subshell",
-                                                                "compound_statement", "if_statement",
-                                                                "for_statement", "while_statement")]
+    def pipeline(self, node: Node, via, env, depth, last_redirects=()) -> None:
+        """`last_redirects`: the redirections of the pipeline's last command when the tree hangs them
+        on the whole pipeline (`_last_stage_is_command`)."""
+        stages = _stages(node)
         stdin: str | None = None
         known = True
         names: list[str] = []
@@ -504,6 +508,8 @@ class _Walk:
             if stage.type == "redirected_statement":
                 body = stage.child_by_field_name("body") or stage
                 reds = [c for c in stage.children if c.id != body.id]
+            if last_redirects and stage is stages[-1]:
+                reds = reds + list(last_redirects)
             if body.type == "command":
                 self.simple(body, via, env, depth, reds, stdin=stdin if known else None, piped=True)
             else:
@@ -802,6 +808,10 @@ class _Walk:
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
+        if stdout is None and piped and stdin is not None and name in _LINE_FILTERS:
+            # `echo '<command>' | grep . | sh`, `| awk '{print}' |`, a sed script not computed: what
+            # such a filter prints is, as far as can be told, the lines it was given
+            stdout = stdin
         if stdout is None and piped and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
             # `$(cat f)` stays as written, which is how a rule sees command output being sent)
@@ -1282,6 +1292,25 @@ def _brace_choices(body: str) -> list[str] | None:
             return [chr(c) for c in range(ord(a), ord(b) + step, step)]
     return None
 
+
+_LINE_FILTERS = frozenset({"sed", "awk", "gawk", "mawk", "nawk", "perl", "cut", "grep", "egrep", "fgrep", "head",
+                           "tail", "sort", "uniq", "fold", "tac", "iconv", "col", "expand", "unexpand", "fmt",
+                           "dd", "tr", "strings", "column"})
+"""Programs that print (some of) the lines they read, changed or not: when the reader cannot compute
+their output from a known input, it takes the input for it (a superset of what a shell fed by them
+may run)."""
+
+_STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
+                     "for_statement", "while_statement"})
+
+
+def _stages(pipeline: Node) -> list[Node]:
+    return [c for c in pipeline.named_children if c.type in _STAGES]
+
+
+def _last_stage_is_command(pipeline: Node) -> bool:
+    stages = _stages(pipeline)
+    return bool(stages) and stages[-1].type == "command"
 
 def _text(node: Node) -> str:
     return node.text.decode("utf-8", "replace")
