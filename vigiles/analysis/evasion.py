@@ -6,8 +6,10 @@ quoting, a script written to a file then run, a plain command's words joined by 
 expansion (`{cat,/etc/passwd}`) or by `${IFS}` (both need no space), and the program name cut by a
 backslash-newline (`n\\<newline>c`, which bash joins) or by an expansion that is empty in a
 shell started without arguments (`n$@c`), a plain command kept in one variable whose words are
-split on a custom IFS (`IFS=,; c=nc,-e,...; $c`), and a digit of the command written as shell
-arithmetic (`python$((3))`, `$((4440+4))`).
+split on a custom IFS (`IFS=,; c=nc,-e,...; $c`), a digit of the command written as shell
+arithmetic (`python$((3))`, `$((4440+4))`), and the command printed in a form that a filter turns
+back into it on its way to a shell: ROT13 undone by `tr`, its commonest letter masked and put back
+by `sed`.
 """
 from __future__ import annotations
 
@@ -52,6 +54,14 @@ def variants(command: str) -> dict[str, str]:
     encoded = base64.b64encode(command.encode()).decode()
     out["base64_pipe_shell"] = f"echo {encoded} | base64 -d | bash"
     out["bash_c"] = f"bash -c {shlex.quote(command)}"
+    out["rot13_tr_shell"] = (f"printf '%s\\n' {shlex.quote(command.translate(_ROT13))} "
+                             "| tr 'A-Za-z' 'N-ZA-Mn-za-m' | bash")
+    letters = [c for c in command if "a" <= c <= "z"]
+    mask = next((m for m in "~%@#" if m not in command), None)
+    if letters and mask is not None:
+        common = max(sorted(set(letters)), key=letters.count)
+        out["sed_masked_shell"] = (f"printf '%s\\n' {shlex.quote(command.replace(common, mask))} "
+                                   f"| sed 's/{mask}/{common}/g' | bash")
     out["script_written_then_run"] = (
         f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
     program = _first_program(command)
@@ -86,6 +96,9 @@ def variants(command: str) -> dict[str, str]:
                              + command[digit.end(1):])
     return out
 
+
+_ROT13 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                       "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm")
 
 _DIGIT_RUN = re2.compile(r"(?:^|[A-Za-z/ .:])([1-9][0-9]{0,5})(?:[ ./:]|$)")
 
