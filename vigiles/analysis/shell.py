@@ -837,6 +837,8 @@ class _Walk:
         elif name == "tee":
             cmd.writes.extend(a for a in args if not a.startswith("-"))
         self._fed_by(cmd)
+        if name in _COPIES and args:
+            self.copied(cmd)
         if name == "cd" and args:
             self.session.chdir(args[0])
 
@@ -924,7 +926,7 @@ class _Walk:
             return
         if name in ("source", "."):
             if args:
-                self.run_script(args[0], via, depth)
+                self.run_script(args[0], via, depth, args[1:])
             return
         if name == "busybox" and args and args[0] not in decode.SHELLS:
             self.command(args[0], args[1:], via, env, depth + 1, [], [])
@@ -938,7 +940,7 @@ class _Walk:
                     self.text(rest[index + 1], via, {}, depth + 1)
                 return
             if not arg.startswith("-") and arg != "-":
-                self.run_script(arg, via, depth)
+                self.run_script(arg, via, depth, rest[index + 1:])
                 return
             index += 1
         if stdin is not None:
@@ -1023,6 +1025,7 @@ class _Walk:
         """`... | xargs [-I R] CMD ARGS`: CMD with the input's words appended, or once per input line
         with R replaced by it (`echo 'nc -e ...' | xargs -I{} sh -c '{}'`). At most MAX_XARGS runs."""
         replace = None
+        delimiter = None
         for at, option in enumerate(options):
             if option == "-I" and at + 1 < len(options):
                 replace = options[at + 1]
@@ -1030,6 +1033,17 @@ class _Walk:
                 replace = option[2:]
             elif option in ("-i", "--replace"):
                 replace = "{}"
+            elif option in ("-0", "--null"):
+                delimiter = "\0"
+            elif option == "-d" and at + 1 < len(options):
+                delimiter = decode.unescape_c(options[at + 1])[:1] or None
+            elif option.startswith("--delimiter="):
+                delimiter = decode.unescape_c(option.split("=", 1)[1])[:1] or None
+        if delimiter is not None and not replace:
+            # each item whole, white space and newlines kept: `xargs -0 sh -c` gets the input as one
+            items = [item for item in stdin.split(delimiter) if item][:MAX_XARGS_WORDS]
+            self.command(command[0], command[1:] + items, via + ("xargs",), env, depth + 1, [], [])
+            return
         if replace:
             lines = [line for line in stdin.split("\n") if line.strip()][:MAX_XARGS]
             for line in lines:
@@ -1041,18 +1055,50 @@ class _Walk:
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
-            self.run_script(path, via, depth)
+            self.run_script(path, via, depth, args)
 
-    def run_script(self, path: str, via, depth) -> None:
+    def run_script(self, path: str, via, depth, args=()) -> None:
+        """A file the session holds, run with `args` (its "$1"... "$@")."""
         content = self.session.lookup(path)
         if content is None:
             return
         lang = lang_of_script(path, content) or "shell"
         inner = via + (f"script {path}",)
         if lang in ("shell", "cron"):
-            self.text(content, inner, {}, depth + 1)
+            saved, self.positional = self.positional, list(args)
+            try:
+                self.text(content, inner, {}, depth + 1)
+            finally:
+                self.positional = saved
         else:
             self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
+
+    def copied(self, cmd: Cmd) -> None:
+        """`cp SRC DST`, `ln -s SRC DST`, `install`, `mv`: DST now runs as SRC does. A file the
+        session holds is copied; any other program is kept as a script that execs it, so that
+        `cp /usr/bin/ssh /tmp/.x; /tmp/.x -R ...` (or a symlink) reads as the ssh it is."""
+        positional = [a for a in cmd.args if not a.startswith("-")]
+        if len(positional) != 2 or any(a.startswith(("-t", "--target")) for a in cmd.args):
+            return
+        source, target = positional
+        found = _WHICH.fullmatch(source)
+        if found is not None:
+            source = found.group(1)  # `cp $(which ssh) /tmp/x`: the program itself
+        if not _PLAIN_PATH.fullmatch(source) or not _PLAIN_PATH.fullmatch(target):
+            return
+        target_key = self.session.absolute(target)
+        if target.endswith("/") or target_key in _DIRECTORIES:
+            target_key = posixpath.join(target_key, posixpath.basename(source.rstrip("/")))
+        content = self.session.lookup(source) if self.session.may_hold else None
+        if content is None:
+            if found is not None:
+                origin = source
+            elif cmd.name == "ln" and not source.startswith("/"):
+                origin = posixpath.normpath(posixpath.join(posixpath.dirname(target_key), source))
+            else:
+                origin = self.session.absolute(source)
+            content = f"#!/bin/sh\nexec {origin} \"$@\"\n"
+        self.session.remember(target_key, content)
 
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
@@ -1299,6 +1345,13 @@ _LINE_FILTERS = frozenset({"sed", "awk", "gawk", "mawk", "nawk", "perl", "cut", 
 """Programs that print (some of) the lines they read, changed or not: when the reader cannot compute
 their output from a known input, it takes the input for it (a superset of what a shell fed by them
 may run)."""
+
+_COPIES = frozenset({"cp", "ln", "install", "mv"})
+_PLAIN_PATH = re2.compile(r"[A-Za-z0-9_./+@%-]{1,512}")
+_WHICH = re2.compile(r"\$\((?:which|command -v|type -p) +([A-Za-z0-9_.+-]{1,64})\)")
+_DIRECTORIES = frozenset({"/tmp", "/var/tmp", "/dev/shm", "/usr/bin", "/usr/local/bin", "/bin", "/sbin",
+                          "/usr/sbin", "/root", "/etc/init.d", "/etc/cron.d", "/etc/profile.d"})
+"""Where a copy lands inside: these are directories on every Linux host."""
 
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
                      "for_statement", "while_statement"})
