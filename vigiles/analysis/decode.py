@@ -1,5 +1,5 @@
 """Static evaluation of the commands agents use to hide payloads: echo, printf, base64, xxd, rev,
-tr and sed (vigiles/analysis/sed.py).
+tr, sed (vigiles/analysis/sed.py) and perl -pe (vigiles/analysis/perl_filter.py).
 
 Only what can be computed without running anything is computed; anything else is unknown (None).
 """
@@ -99,6 +99,9 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
     if name == "sed" and stdin is not None:
         from .sed import output
         return output(args, stdin)
+    if name == "perl" and stdin is not None:
+        from .perl_filter import output as perl_output
+        return perl_output(args, stdin)
     return None
 
 

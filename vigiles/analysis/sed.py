@@ -192,9 +192,9 @@ def _s_command(script: str, i: int, extended: bool, out: list) -> int:
     return i
 
 
-def _part(script: str, i: int, delim: str) -> tuple[str, int]:
+def _part(script: str, i: int, delim: str, one_line: bool = True) -> tuple[str, int]:
     """The text up to the next unescaped `delim` from `i` (an escaped delimiter stands for itself),
-    and the position after that delimiter."""
+    and the position after that delimiter; in sed (`one_line`) a newline ends the command first."""
     if not delim:
         raise _Unknown("unterminated command")
     chars: list[str] = []
@@ -208,7 +208,7 @@ def _part(script: str, i: int, delim: str) -> tuple[str, int]:
             continue
         if ch == delim:
             return "".join(chars), i + 1
-        if ch == "\n":
+        if ch == "\n" and one_line:
             break
         chars.append(ch)
         i += 1

