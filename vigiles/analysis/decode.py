@@ -1,5 +1,6 @@
 """Static evaluation of the commands agents use to hide payloads: echo, printf, base64, xxd, rev,
-tr, sed (vigiles/analysis/sed.py) and perl -pe (vigiles/analysis/perl_filter.py).
+tr, sed (vigiles/analysis/sed.py), perl -pe (vigiles/analysis/perl_filter.py) and the line
+filters grep, head, tail, cut, ... (vigiles/analysis/filters.py).
 
 Only what can be computed without running anything is computed; anything else is unknown (None).
 """
@@ -102,7 +103,14 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
     if name == "perl" and stdin is not None:
         from .perl_filter import output as perl_output
         return perl_output(args, stdin)
+    if name in _LINE_FILTERS and stdin is not None:
+        from .filters import output_of as filtered
+        return filtered(name, args, stdin)
     return None
+
+
+_LINE_FILTERS = frozenset({"grep", "egrep", "fgrep", "head", "tail", "tac", "uniq", "cut", "awk", "gawk", "mawk",
+                           "nawk"})
 
 
 _TR_CLASSES = {
@@ -117,8 +125,11 @@ MAX_TR_SET = 4096
 
 
 def _tr(args: list[str], stdin: str) -> str | None:
-    """`tr SET1 SET2` (set2 padded with its last character, as GNU tr) and `tr -d SET`, with ranges
-    (`a-z`, so ROT13 is read), [:classes:] and backslash escapes; None for -c, -s or anything else."""
+    """`tr SET1 SET2` (set2 padded with its last character, as GNU tr), `tr -d SET` and `tr -s SET`,
+    with ranges (`a-z`, so ROT13 is read), [:classes:] and backslash escapes, on ASCII; None for -c
+    or anything else."""
+    if not stdin.isascii():
+        return None  # GNU tr maps bytes: a character beyond ASCII is several
     if len(args) == 2 and not args[0].startswith("-"):
         source, dest = _tr_set(args[0]), _tr_set(args[1])
         if source is None or dest is None or not dest:
@@ -131,11 +142,23 @@ def _tr(args: list[str], stdin: str) -> str | None:
     if len(args) == 2 and args[0] == "-d":
         gone = _tr_set(args[1])
         return None if gone is None else stdin.translate({ord(c): None for c in gone})
+    if len(args) == 2 and args[0] == "-s":
+        squeezed = _tr_set(args[1])
+        if squeezed is None:
+            return None
+        out: list[str] = []
+        for ch in stdin:
+            if not (out and ch == out[-1] and ch in squeezed):
+                out.append(ch)
+        return "".join(out)
     return None
 
 
 def _tr_set(text: str) -> str | None:
-    """A tr set spelled out; None for forms not computed ([=c=], [c*n], sets over MAX_TR_SET)."""
+    """A tr set spelled out; None for forms not computed ([=c=], [c*n], anything beyond ASCII:
+    GNU tr works on bytes, `\\303` is one, and sets over MAX_TR_SET)."""
+    if not text.isascii():
+        return None
     chars: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -149,29 +172,31 @@ def _tr_set(text: str) -> str | None:
             continue
         if text.startswith(("[=", "[."), i) or (text[i] == "[" and "*" in text[i:i + 8]):
             return None
-        ch = text[i]
-        if ch == "\\" and i + 1 < n:
-            nxt = text[i + 1]
-            if nxt in "01234567":
-                j = i + 1
-                while j < n and j < i + 4 and text[j] in "01234567":
-                    j += 1
-                ch, i = chr(int(text[i + 1:j], 8)), j
-            else:
-                ch, i = _TR_ESCAPES.get(nxt, nxt), i + 2
-        else:
-            i += 1
+        ch, i = _tr_char(text, i)
         if i + 1 < n and text[i] == "-":  # a range: ch-end
-            end = text[i + 1]
-            if end == "\\" and i + 2 < n:
-                end = _TR_ESCAPES.get(text[i + 2], text[i + 2])
-                i += 1
-            if ord(end) < ord(ch):
+            end, i = _tr_char(text, i + 1)
+            if ch is None or end is None or ord(end) < ord(ch):
                 return None  # GNU tr refuses a reversed range
             chars.extend(chr(c) for c in range(ord(ch), ord(end) + 1))
-            i += 2
+        elif ch is None:
+            return None
         else:
             chars.append(ch)
         if len(chars) > MAX_TR_SET:
             return None
     return "".join(chars)
+
+
+def _tr_char(text: str, i: int) -> tuple[str | None, int]:
+    """The character at text[i], a backslash escape read as GNU tr reads it (an octal escape has at
+    most three digits and stops before passing \\377); None for a byte beyond ASCII."""
+    if text[i] != "\\" or i + 1 >= len(text):
+        return text[i], i + 1
+    nxt = text[i + 1]
+    if nxt not in "01234567":
+        return _TR_ESCAPES.get(nxt, nxt), i + 2
+    j = i + 1
+    while j < len(text) and j < i + 4 and text[j] in "01234567" and int(text[i + 1:j + 1], 8) <= 0o377:
+        j += 1
+    value = int(text[i + 1:j], 8)
+    return (chr(value) if value < 0x80 else None), j

@@ -375,6 +375,8 @@ class Engine:
             return True
         if "|" in lowered and _FILTERED_INTO_SHELL.search(lowered) is not None:
             return True
+        if "sed" in lowered and _SED_EXECUTES.search(lowered) is not None:
+            return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -492,6 +494,9 @@ _FILTERED_INTO_SHELL = re2.compile(
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
 """A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
 (`echo mc -e ... | tr m n | sh` runs nc)."""
+_SED_EXECUTES = re2.compile(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
+"""sed running a command itself (GNU's `e COMMAND`, `s///e`): what runs is not in the text as written
+(`sed 's/^m/n/e'` runs nc)."""
 _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
 _GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re2
 
 from .decode import _tr_set
-from .sed import MAX_OUTPUT, MAX_STEPS, _part, _substitute, _Unknown
+from .sed import MAX_OUTPUT, MAX_WORK, _options_for, _part, _Unknown, substitute
 
 MAX_STATEMENTS = 32
 
@@ -25,22 +25,29 @@ def output(args: list[str], stdin: str) -> str | None:
         return None
     try:
         statements = _statements(code)
-    except (_Unknown, re2.error):
+        return _run(statements, stdin)
+    except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
         return None
+
+
+def _run(statements: list[tuple], stdin: str) -> str | None:
+    if not stdin.isascii():
+        return None  # perl reads bytes unless told otherwise: its `.` and classes differ beyond ASCII
     lines = stdin.splitlines(keepends=True)
-    if len(lines) * len(statements) > MAX_STEPS:
-        return None
-    budget = [MAX_STEPS]
+    budget = [MAX_WORK]
     out: list[str] = []
     size = 0
     for line in lines:
         for statement in statements:
+            budget[0] -= len(line) + 1
+            if budget[0] < 0:
+                return None
             if statement[0] == "tr":
                 line = line.translate(statement[1])
                 continue
             _, regex, pieces, every, anchored = statement
             body, newline = (line[:-1], "\n") if anchored and line.endswith("\n") else (line, "")
-            body, replaced = _substitute(body, regex, pieces, (1, every), budget)
+            body, replaced = substitute(body, regex, pieces, (1, every), budget)
             if replaced is None:
                 return None
             line = body + newline
@@ -114,7 +121,9 @@ def _statements(code: str) -> list[tuple]:
             anchored = "$" in pattern.replace("\\$", "")
             if anchored and ("\\s" in pattern or "\\n" in pattern or "[" in pattern):
                 raise _Unknown("an end anchor beside what may match the newline")
-            compiled = re2.compile(("(?i)" if case else "") + pattern)
+            if not code.isascii():
+                raise _Unknown("text beyond ASCII")  # perl's regexes see bytes unless told otherwise
+            compiled = re2.compile(pattern, _options_for(case, longest=False))
             pieces = _replacement(replacement)
             if any(type(p) is int and p > (compiled.groups or 0) for p in pieces):
                 raise _Unknown("a group the pattern does not have")

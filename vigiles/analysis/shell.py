@@ -808,10 +808,10 @@ class _Walk:
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
-        if stdout is None and piped and stdin is not None and name in _LINE_FILTERS:
-            # `echo '<command>' | grep . | sh`, `| awk '{print}' |`, a sed script not computed: what
-            # such a filter prints is, as far as can be told, the lines it was given
-            stdout = stdin
+        if name == "sed":
+            from .sed import executed
+            for code in executed(args, stdin):
+                self.text(code, via + ("sed e",), {}, depth + 1)
         if stdout is None and piped and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
             # `$(cat f)` stays as written, which is how a rule sees command output being sent)
@@ -1048,23 +1048,37 @@ class _Walk:
         with R replaced by it (`echo 'nc -e ...' | xargs -I{} sh -c '{}'`). At most MAX_XARGS runs."""
         replace = None
         delimiter = None
+        per_call = MAX_XARGS_WORDS
         for at, option in enumerate(options):
-            if option == "-I" and at + 1 < len(options):
-                replace = options[at + 1]
+            value = options[at + 1] if at + 1 < len(options) else ""
+            if option == "-I":
+                replace = value
             elif option.startswith("-I") and len(option) > 2:
                 replace = option[2:]
             elif option in ("-i", "--replace"):
                 replace = "{}"
-            elif option in ("-0", "--null"):
-                delimiter = "\0"
-            elif option == "-d" and at + 1 < len(options):
-                delimiter = decode.unescape_c(options[at + 1])[:1] or None
+            elif option in ("-0", "--null") or (option[:1] == "-" and option[1:2] != "-" and "0" in option
+                                                and set(option[1:]) <= set("0rtpx")):
+                delimiter = "\0"  # also clustered: -0r, -r0
+            elif option == "-d":
+                delimiter = decode.unescape_c(value)[:1] or None
             elif option.startswith("--delimiter="):
                 delimiter = decode.unescape_c(option.split("=", 1)[1])[:1] or None
-        if delimiter is not None and not replace:
+            elif option in ("-n", "-L") and value.isdigit() and 0 < int(value) < MAX_XARGS_WORDS:
+                per_call = int(value)
+            elif option.startswith(("-n", "-L")) and option[2:].isdigit() and 0 < int(option[2:]) < MAX_XARGS_WORDS:
+                per_call = int(option[2:])
+        if delimiter is not None:
             # each item whole, white space and newlines kept: `xargs -0 sh -c` gets the input as one
             items = [item for item in stdin.split(delimiter) if item][:MAX_XARGS_WORDS]
-            self.command(command[0], command[1:] + items, via + ("xargs",), env, depth + 1, [], [])
+            if replace:
+                for item in items[:MAX_XARGS]:
+                    words = [word.replace(replace, item) for word in command]
+                    self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
+                return
+            for start in range(0, min(len(items), per_call * MAX_XARGS), per_call):
+                self.command(command[0], command[1:] + items[start:start + per_call], via + ("xargs",), env,
+                             depth + 1, [], [])
             return
         if replace:
             lines = [line for line in stdin.split("\n") if line.strip()][:MAX_XARGS]
@@ -1099,8 +1113,20 @@ class _Walk:
         """`cp SRC DST`, `ln -s SRC DST`, `install`, `mv`: DST now runs as SRC does. A file the
         session holds is copied; any other program is kept as a script that execs it, so that
         `cp /usr/bin/ssh /tmp/.x; /tmp/.x -R ...` (or a symlink) reads as the ssh it is."""
-        positional = [a for a in cmd.args if not a.startswith("-")]
-        if len(positional) != 2 or any(a.startswith(("-t", "--target")) for a in cmd.args):
+        positional, directory = [], None
+        words = iter(cmd.args)
+        for word in words:
+            if word in _COPY_VALUED:
+                value = next(words, None)
+                if word in ("-t", "--target-directory"):
+                    directory = value
+            elif word.startswith("--target-directory="):
+                directory = word.split("=", 1)[1]
+            elif not word.startswith("-") or word == "-":
+                positional.append(word)
+        if directory is not None and len(positional) == 1:
+            positional.append(directory.rstrip("/") + "/")
+        if len(positional) != 2:
             return
         source, target = positional
         found = _WHICH.fullmatch(source)
@@ -1361,16 +1387,12 @@ def _brace_choices(body: str) -> list[str] | None:
     return None
 
 
-_LINE_FILTERS = frozenset({"sed", "awk", "gawk", "mawk", "nawk", "perl", "cut", "grep", "egrep", "fgrep", "head",
-                           "tail", "sort", "uniq", "fold", "tac", "iconv", "col", "expand", "unexpand", "fmt",
-                           "dd", "tr", "strings", "column"})
-"""Programs that print (some of) the lines they read, changed or not: when the reader cannot compute
-their output from a known input, it takes the input for it (a superset of what a shell fed by them
-may run)."""
-
 _COPIES = frozenset({"cp", "ln", "install", "mv"})
-_PLAIN_PATH = re2.compile(r"[A-Za-z0-9_./+@%-]{1,512}")
-_WHICH = re2.compile(r"\$\((?:which|command -v|type -p) +([A-Za-z0-9_.+-]{1,64})\)")
+_PLAIN_PATH = re2.compile(r"~?[A-Za-z0-9_./+@%-]{1,512}")
+_WHICH = re2.compile(r"(?:\$\(|`)(?:which|command -v|type -[pP]) +([A-Za-z0-9_.+-]{1,64})(?:\)|`)")
+_COPY_VALUED = frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix", "-t",
+                          "--target-directory", "-Z", "--context"})
+"""Options of cp, install, ln and mv that take a value (the next word is not a path)."""
 _DIRECTORIES = frozenset({"/tmp", "/var/tmp", "/dev/shm", "/usr/bin", "/usr/local/bin", "/bin", "/sbin",
                           "/usr/sbin", "/root", "/etc/init.d", "/etc/cron.d", "/etc/profile.d"})
 """Where a copy lands inside: these are directories on every Linux host."""

