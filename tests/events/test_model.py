@@ -57,3 +57,13 @@ def test_every_kind_builds():
     assert isinstance(from_dict({"kind": "gpu", "ts": 1, "gpu": 1, "pid": 9, "util": 99, "mem_mib": 2112}), Gpu)
     job = from_dict({"kind": "job", "ts": 1, "id": "train-7", "host": "n1", "gpus": [0, 1], "pids": [100]})
     assert isinstance(job, Job) and job.id == "train-7" and job.pids == [100]
+
+
+def test_lone_surrogates_become_text_and_ids_stay_as_they_were():
+    from vigiles.events import from_dict
+    event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "echo \ud800", "args": {"k\udc80": ["\ud800"]}})
+    assert event.input == "echo \\ud800" and event.args == {"k\\udc80": ["\\ud800"]}
+    event.input.encode("utf-8")
+    plain = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "ls"})
+    assert plain.id == from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "ls", "id": ""}).id
+    assert plain.id == "ev-f8871c95634fded8d325e393"  # the id these fields always had

@@ -11,7 +11,7 @@ from typing import Any, Union
 import msgspec
 
 from .action import Action
-from .base import Event, EventError, Location, digest_id, stable_id
+from .base import Event, EventError, Location, _encoder, digest_id, stable_id
 from .file import File
 from .gpu import Gpu
 from .job import Job
@@ -57,9 +57,26 @@ def from_dict(raw: Any, source: Location | None = None, digest_of: bytes | None 
         event.extra = {k: v for k, v in raw.items() if k not in known}
     if source is not None:
         event.source = source
+    try:
+        encoded = _encoder.encode(raw)  # (every string is checked: the analysis encodes them all)
+    except UnicodeEncodeError:
+        # A lone surrogate (json.loads takes "\\ud800" in a tool call's arguments): written as
+        # \\udXXX text, so that one string neither stops the reading nor the analysis downstream.
+        return from_dict(_printable(raw), source, digest_of)
     if not event.id:
-        event.id = stable_id(raw) if digest_of is None else digest_id(digest_of)
+        event.id = digest_id(digest_of) if digest_of is not None else (
+            stable_id(raw) if "id" in raw else digest_id(encoded))
     return event
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
 
 
 def decode_line(line: bytes, source: Location | None = None) -> Event:

@@ -78,8 +78,9 @@ def timestamp(value: Any) -> Any:
 
 def action(*, tool: str, args: dict | None, raw: str | None, step: int, run: str | None, episode: str | None,
            ts: Any, source: Location, output: str | None = None, exit_code: int | None = None,
-           sandbox: str | None = None, call_id: str | None = None) -> Event:
-    """The action event for one tool call; `ts` falls back to `step` seconds (order, not time)."""
+           sandbox: str | None = None, call_id: str | None = None) -> Event | ReadError:
+    """The action event for one tool call; `ts` falls back to `step` seconds (order, not time).
+    A call that is not a valid event is a ReadError naming it, and the reading goes on."""
     raw_event: dict[str, Any] = {"kind": "action", "ts": ts if ts is not None else float(step), "tool": tool or "unknown",
                                  "step": step}
     for key, value in (("run", run), ("episode", episode), ("sandbox", sandbox)):
@@ -96,7 +97,11 @@ def action(*, tool: str, args: dict | None, raw: str | None, step: int, run: str
         raw_event["exit_code"] = exit_code
     if call_id is not None:
         raw_event["call_id"] = str(call_id)
-    return from_dict(raw_event, source)
+    try:
+        return from_dict(raw_event, source)
+    except EventError as exc:
+        where = f" (message {source.message})" if source.message is not None else ""
+        return ReadError(source.file, source.line, f"tool call {tool!r}{where}: {exc}")
 
 
 def load_document(path: Path, name: str) -> tuple[Any, ReadError | None]:
