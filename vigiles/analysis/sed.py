@@ -65,6 +65,26 @@ def output(args: list[str], stdin: str) -> str | None:
         return None
 
 
+def on_files(args: list[str]) -> tuple[list[str], list[str], bool] | None:
+    """For `sed [-i[SUFFIX]] SCRIPT FILE...`: the arguments without the files and -i, the files, and
+    whether they are edited in place; None where sed reads no file or the arguments are not known."""
+    in_place = False
+    kept: list[str] = []
+    for word in args:
+        if word == "-i" or (word.startswith("-i") and "=" not in word) or word.startswith("--in-place"):
+            in_place = True
+            continue
+        kept.append(word)
+    try:
+        scripts, _extended, _quiet = _options(kept, files_allowed=True)
+    except _Unknown:
+        return None
+    files = [w for w in kept if not w.startswith("-") and w not in scripts]
+    if not files or len(files) > 16:
+        return None
+    return [w for w in kept if w not in files], files, in_place
+
+
 def executed(args: list[str], stdin: str | None) -> list[str]:
     """The command lines sed itself runs in a shell (GNU's `e COMMAND`, and the pattern space of a
     bare `e` or of an `s///e` that replaced): `sed 's/^m/n/e'` on `mc -e ...` runs nc with no shell

@@ -821,6 +821,7 @@ class _Walk:
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
         if name == "sed":
+            stdout = self.sed_files(cmd, stdout, via, depth)
             from .sed import executed
             for code in executed(args, stdin):
                 self.text(code, via + ("sed e",), {}, depth + 1)
@@ -1136,6 +1137,27 @@ class _Walk:
                 self.positional = saved
         else:
             self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
+
+    def sed_files(self, cmd: Cmd, stdout: str | None, via, depth) -> str | None:
+        """sed on files the session wrote: its output (`sed 's/^m/n/' a.txt | sh`), or with -i the
+        files' new content (`sed -i 's/^m/n/' a.sh; sh a.sh`); `stdout` as it was otherwise."""
+        from . import sed
+        found = sed.on_files(cmd.args) if self.session.may_hold else None
+        if found is None:
+            return stdout
+        script, files, in_place = found
+        contents = [self.session.lookup(f) for f in files]
+        if any(c is None for c in contents):
+            return stdout
+        if not in_place:
+            return sed.output(script, "".join(contents))
+        for path, content in zip(files, contents):
+            edited = sed.output(script, content)
+            if edited is not None:
+                cmd.writes.append(path)
+                self.session.remember(path, edited)
+                self.written(path, edited, via, depth)
+        return stdout
 
     def copied(self, cmd: Cmd) -> None:
         """`cp SRC DST`, `ln -s SRC DST`, `install`, `mv`: DST now runs as SRC does. A file the
