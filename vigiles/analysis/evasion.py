@@ -9,7 +9,8 @@ shell started without arguments (`n$@c`), a plain command kept in one variable w
 split on a custom IFS (`IFS=,; c=nc,-e,...; $c`), a digit of the command written as shell
 arithmetic (`python$((3))`, `$((4440+4))`), and the command printed in a form that a filter turns
 back into it on its way to a shell: ROT13 undone by `tr`, its commonest letter masked and put back
-by `sed`.
+by `sed`; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
+and a plain command's words given to `sh -c '"$0" "$@"'`.
 """
 from __future__ import annotations
 
@@ -81,11 +82,16 @@ def variants(command: str) -> dict[str, str]:
                 out["unset_variable"] = _replace(command, start, end, word[:cut] + "${zq}" + word[cut:])
         if not word.startswith("/") and base not in _BUILTINS:
             out["absolute_path"] = _replace(command, start, end, f"/usr/bin/{base}")
+            if "/" not in word:
+                out["copied_program"] = (f"cp $(command -v {base}) /tmp/.cache-{len(command)} && "
+                                         + _replace(command, start, end, f"/tmp/.cache-{len(command)}"))
     words = _plain_words(command)
     if words is not None and len(words) >= 2 and "=" not in words[0]:
         # (an assignment prefix, `LD_PRELOAD=x ls`, is one only as written: made by an expansion,
         # the shell would run a program of that name)
         out["brace_words"] = "{" + ",".join(words) + "}"
+        if words[0] not in _BUILTINS:
+            out["positional_words"] = "sh -c '\"$0\" \"$@\"' " + " ".join(words)
         out["ifs_spaces"] = "${IFS}".join(words)
         if not any("," in w for w in words):
             out["ifs_fields"] = "IFS=,; c=" + ",".join(words) + "; $c"
