@@ -224,7 +224,14 @@ class Engine:
         if kind == "action":
             text = event.input
             if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
-                # The common case, kept short: a shell command with nothing else to read.
+                # The common case, kept short: a shell command with nothing else to read, and most
+                # often one the prefilter passed over before (the test of _commands, inlined).
+                skipped = self.skips.get(("action", event.tool, text)) if len(text) <= CACHE_TEXT else None
+                if skipped is not None:
+                    session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
+                    if session is None or not session.names or not session.mentions(skipped):
+                        self.skipped += 1
+                        return []
                 return self._commands(event, text, None)
             return self._commands(event, *self._action(event))
         if kind == "process":
