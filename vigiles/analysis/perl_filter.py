@@ -16,6 +16,13 @@ from .decode import _tr_set
 from .sed import MAX_OUTPUT, MAX_WORK, _options_for, _part, _Unknown, substitute
 
 MAX_STATEMENTS = 32
+_PATTERN_UNSURE = re2.compile(r"\\[A-CE-VX-Za-ce-vx-z0-9]|\{,")
+"""An escape other than punctuation (\\s takes \\v in perl, \\x \\N{} \\Q \\h ... are perl's own), and
+{,n}: read otherwise by perl and RE2, so the code is not computed. (\\w and \\d are the same on
+ASCII, which the input must be.)"""
+_TR_UNSURE = re2.compile(r"\\[A-Za-z0-9]|\[:")
+_GROUPS = frozenset("123456789")
+_DIGITS = frozenset("0123456789")
 
 
 def output(args: list[str], stdin: str) -> str | None:
@@ -33,7 +40,8 @@ def output(args: list[str], stdin: str) -> str | None:
 def _run(statements: list[tuple], stdin: str) -> str | None:
     if not stdin.isascii():
         return None  # perl reads bytes unless told otherwise: its `.` and classes differ beyond ASCII
-    lines = stdin.splitlines(keepends=True)
+    parts = stdin.split("\n")  # perl ends a line at \n only
+    lines = [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
     budget = [MAX_WORK]
     out: list[str] = []
     size = 0
@@ -47,7 +55,7 @@ def _run(statements: list[tuple], stdin: str) -> str | None:
                 continue
             _, regex, pieces, every, anchored = statement
             body, newline = (line[:-1], "\n") if anchored and line.endswith("\n") else (line, "")
-            body, replaced = substitute(body, regex, pieces, (1, every), budget)
+            body, replaced = substitute(body, regex, pieces, (1, every), budget, perl=True)
             if replaced is None:
                 return None
             line = body + newline
@@ -59,21 +67,23 @@ def _run(statements: list[tuple], stdin: str) -> str | None:
 
 
 def _code(args: list[str]) -> str | None:
-    """The -e code of `perl -pe CODE` (or -p -e CODE); None for any other invocation."""
-    code, printing = None, False
+    """The -e code of `perl -pe CODE` (or -p -e CODE); None for any other invocation, several -e
+    included (perl joins them)."""
+    codes, printing = [], False
     words = iter(args)
     for word in words:
-        if word in ("-pe", "-ep"):
-            printing, code = True, next(words, None)
+        if word == "-pe":
+            printing = True
+            codes.append(next(words, None))
         elif word == "-p":
             printing = True
         elif word == "-e":
-            code = next(words, None)
+            codes.append(next(words, None))
         elif word == "-":
             continue
         else:
-            return None  # -n, -i, -l, -0, a script or input file, ...
-    return code if printing else None
+            return None  # -ep (its code is "p"), -n, -i, -l, -0, a script or input file, ...
+    return codes[0] if printing and len(codes) == 1 else None
 
 
 def _statements(code: str) -> list[tuple]:
@@ -93,6 +103,8 @@ def _statements(code: str) -> list[tuple]:
             replace, i = _part(code, i, delim, one_line=False)
             if i < n and code[i] not in " \t\n;":
                 raise _Unknown("tr flags")
+            if _TR_UNSURE.search(search + replace) is not None:
+                raise _Unknown("a tr escape or class perl reads otherwise")
             source, dest = _tr_set(search), _tr_set(replace)
             if source is None or dest is None:
                 raise _Unknown("tr set")
@@ -118,9 +130,12 @@ def _statements(code: str) -> list[tuple]:
                 i += 1
             if not pattern:
                 raise _Unknown("empty pattern (the last one that matched)")
-            anchored = "$" in pattern.replace("\\$", "")
-            if anchored and ("\\s" in pattern or "\\n" in pattern or "[" in pattern):
-                raise _Unknown("an end anchor beside what may match the newline")
+            if delim == "'" or "@" in pattern or "@" in replacement or _PATTERN_UNSURE.search(pattern) is not None:
+                raise _Unknown("interpolation, or an escape perl and RE2 read otherwise")
+            slashes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
+            anchored = pattern.endswith("$") and slashes % 2 == 0  # `\\$` is a backslash, then the anchor
+            if "$" in pattern[:-1] or (anchored and (every or "\\n" in pattern or "[" in pattern)):
+                raise _Unknown("a $ that may be a variable, or an end anchor beside the newline")
             if not code.isascii():
                 raise _Unknown("text beyond ASCII")  # perl's regexes see bytes unless told otherwise
             compiled = re2.compile(pattern, _options_for(case, longest=False))
@@ -160,11 +175,11 @@ def _replacement(text: str) -> list[str | int]:
                 group(0)
                 i += 2
                 continue
-            if rest[:1].isdigit():
+            if rest[:1] in _GROUPS and rest[1:2] not in _DIGITS:
                 group(int(rest[0]))
                 i += 2
                 continue
-            if rest[:1] == "{" and rest[1:2].isdigit() and rest[2:3] == "}":
+            if rest[:1] == "{" and rest[1:2] in _GROUPS and rest[2:3] == "}":
                 group(int(rest[1]))
                 i += 4
                 continue
@@ -173,12 +188,14 @@ def _replacement(text: str) -> list[str | int]:
             raise _Unknown("an array in the replacement")
         if ch == "\\" and i + 1 < n:
             nxt = text[i + 1]
-            if nxt.isdigit():
+            if nxt in "123456789":
                 group(int(nxt))
-            elif nxt in "LUElu":
-                raise _Unknown("case conversion")
+            elif nxt in "nt":
+                literal.append("\n" if nxt == "n" else "\t")
+            elif nxt.isalnum() or not nxt.isascii():
+                raise _Unknown(f"replacement escape \\{nxt}")  # \x \N{} \0 \c \e \Q \L ...
             else:
-                literal.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+                literal.append(nxt)
             i += 2
             continue
         literal.append(ch)

@@ -32,7 +32,13 @@ MAX_WORK = 2_000_000
 MATCH_COST of them (each costs a step in Python): at most about 0.2 s on any text."""
 MATCH_COST = 20
 
-_QUANTIFIERS = frozenset("*+?{")
+_DIGITS = frozenset("0123456789")
+_SPECIAL = frozenset(".[]*^$\\+?(){}|/")
+"""Characters whose meaning in a regex an escape such as \\x2e does not take away in GNU sed."""
+
+
+def _all_digits(text: str) -> bool:
+    return bool(text) and all(c in _DIGITS for c in text)
 
 
 class _Unknown(Exception):
@@ -58,8 +64,11 @@ def output(args: list[str], stdin: str) -> str | None:
         plain = [c[2] if c[0] == "at" else c for c in commands]
         if any(c[0] == "e" or c[0] == "s" and c[6] for c in plain):
             return None  # what a command it runs prints is not known
-        if not stdin.isascii() and any(c[0] == "s" and c[5] for c in plain):
-            return None  # \w, [[:alpha:]] and case folding beyond ASCII differ between GNU and RE2
+        sensitive = any(c[0] == "s" and c[5] for c in plain) or any(c[0] == "at" and c[1][3] for c in commands)
+        if sensitive and not (stdin.isascii() and all(script.isascii() for script in scripts)):
+            return None  # \w, \s, [[:alpha:]] and case folding beyond ASCII differ between GNU and RE2
+        if scripts[0].startswith("#n") and scripts[0][2:3] in ("", "\n"):
+            return None  # `#n` on a script's first line is -n
         return _run(commands, quiet, stdin)
     except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
         return None
@@ -104,11 +113,13 @@ def executed(args: list[str], stdin: str | None) -> list[str]:
     return ran[:MAX_COMMANDS]
 
 
-_E_COMMAND = re2.compile(r"(?m)(?:^|[;{}])\s*(?:[0-9]+|\$)?\s*!?\s*e[ \t]+([^\n]+)")
+_E_COMMAND = re2.compile(r"(?m)(?:^|[;{}])[^;{}\n]*?(?:^|[\s0-9$/!,~])e[ \t]+([^\n]+)")
+"""`e COMMAND` after any address, for a script the parser does not take (ranges, steps)."""
 
 
 def _scripts_loosely(args: list[str]) -> list[str]:
-    return [a for a in args if not a.startswith("-")][:1] + [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-e"]
+    return ([a for a in args if not a.startswith("-")][:1] + [args[i + 1] for i, a in enumerate(args[:-1]) if a == "-e"]
+            + [a.split("=", 1)[1] for a in args if a.startswith("--expression=")])
 
 
 def _run(commands: list[tuple], quiet: bool, stdin: str, ran: list[str] | None = None) -> str | None:
@@ -119,7 +130,10 @@ def _run(commands: list[tuple], quiet: bool, stdin: str, ran: list[str] | None =
     budget = [MAX_WORK]
     out: list[str] = []
     size = 0
+    ends_in_last = False  # whether the last thing printed came from the last line (GNU then leaves
+    # off a newline that line did not have)
     for number, line in enumerate(lines, 1):
+        before = len(out)
         printed = not quiet
         for command in commands:
             budget[0] -= len(line) + 1
@@ -160,8 +174,9 @@ def _run(commands: list[tuple], quiet: bool, stdin: str, ran: list[str] | None =
             size += len(line)
         if size > MAX_OUTPUT:
             return None
+        ends_in_last = number == len(lines) and len(out) > before
     text = "".join(line + "\n" for line in out)
-    return text if trailing else text[:-1]  # as GNU sed: a last line without a newline stays so
+    return text if trailing or not ends_in_last else text[:-1]
 
 
 def _options(args: list[str], files_allowed: bool = False) -> tuple[list[str], bool, bool]:
@@ -229,6 +244,8 @@ def _commands(script: str, extended: bool) -> list[tuple]:
         if ch in ("d", "p"):
             out.append((ch,))
             i += 1
+            if i < n and script[i] not in " \t\n;}#":
+                raise _Unknown("extra characters after a command")
         elif ch == "e":
             end = script.find("\n", i)
             end = n if end < 0 else end
@@ -260,21 +277,23 @@ def _address(script: str, i: int, extended: bool) -> tuple[tuple | None, int]:
     """One address before a command (a line number, `$`, or /RE/), with `!`: (kind, value,
     negated) and where the command starts; None where there is none. Ranges are unknown."""
     ch = script[i]
-    if ch.isdigit():
+    if ch in _DIGITS:
         j = i
-        while j < len(script) and script[j].isdigit():
+        while j < len(script) and script[j] in _DIGITS:
             j += 1
         if j - i > 9:
             raise _Unknown("line number")
-        address, i = ("line", int(script[i:j])), j
+        address, i = ("line", int(script[i:j]), False), j
+        if address[1] == 0:
+            raise _Unknown("line 0")
     elif ch == "$":
-        address, i = ("last", None), i + 1
+        address, i = ("last", None, False), i + 1
     elif ch == "/":
         pattern, i = _part(script, i + 1, "/")
         if not pattern:
             raise _Unknown("empty regex (the last one used)")
-        regex, _traits = _regex(pattern, extended)
-        address = ("regex", re2.compile(regex, _options_for(False)))
+        regex, traits = _regex(pattern, extended)
+        address = ("regex", re2.compile(regex, _options_for(False)), "word class" in traits)
     else:
         return None, i
     while i < len(script) and script[i] in " \t":
@@ -286,11 +305,11 @@ def _address(script: str, i: int, extended: bool) -> tuple[tuple | None, int]:
             i += 1
     if script[i:i + 1] in (",", "~"):
         raise _Unknown("an address range or step")
-    return (address[0], address[1], negated), i
+    return (address[0], address[1], negated, address[2]), i
 
 
 def _selects(address: tuple, number: int, last: bool, line: str) -> bool:
-    kind, value, negated = address
+    kind, value, negated, _sensitive = address
     if kind == "line":
         hit = number == value
     elif kind == "last":
@@ -312,7 +331,9 @@ def _s_command(script: str, i: int, extended: bool, out: list) -> int:
         flag = script[i]
         if flag == "g":
             every = True
-        elif flag.isdigit():
+        elif flag in _DIGITS:
+            if digits and script[i - 1] not in _DIGITS:
+                raise _Unknown("two number flags")
             digits += flag
         elif flag in "iI":
             case = True
@@ -417,12 +438,15 @@ def _regex(pattern: str, extended: bool) -> tuple[str, set[str]]:
             elif operator:
                 raise _Unknown("a stray \\}")
             elif nxt in "sS":
+                traits.add("word class")  # GNU's \s takes Unicode spaces
                 emit("[\\t\\n\\v\\f\\r ]" if nxt == "s" else "[^\\t\\n\\v\\f\\r ]", "atom")
             elif nxt in "wW":
                 traits.add("word class")
                 emit("\\" + nxt, "atom")
             elif nxt in "ntafvrxod":
                 char, i = _escaped_char(pattern, i - 2)
+                if char in _SPECIAL:
+                    raise _Unknown("an escape that makes a special character")  # GNU: \x2e is a wildcard
                 emit(re2.escape(char), "atom")
             elif not nxt.isalnum() and nxt != "`" and nxt != "'" and nxt not in "<>":
                 emit(re2.escape(nxt), "atom")
@@ -471,7 +495,7 @@ def _regex(pattern: str, extended: bool) -> tuple[str, set[str]]:
 
 def _interval(body: str) -> str:
     low, comma, high = body.partition(",")
-    if not (low.isdigit() or (comma and not low)) or (high and not high.isdigit()) or len(body) > 9:
+    if not (_all_digits(low) or (comma and not low)) or (high and not _all_digits(high)) or len(body) > 9:
         raise _Unknown("interval")
     return (low or "0") + comma + high
 
@@ -529,7 +553,7 @@ def _replacement(text: str) -> list[str | int]:
             pieces.append(0)
         elif ch == "\\" and i + 1 < n:
             nxt = text[i + 1]
-            if nxt.isdigit():
+            if nxt in _DIGITS:
                 pieces.append("".join(literal))
                 literal = []
                 pieces.append(int(nxt))
@@ -551,11 +575,11 @@ def _replacement(text: str) -> list[str | int]:
 
 
 def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
-               budget: list[int]) -> tuple[str, bool | None]:
+               budget: list[int], perl: bool = False) -> tuple[str, bool | None]:
     """`s` on one line: the Nth match (and, with g, every one after it) replaced; None for
     "replaced" when the work ran past the budget (the caller's MAX_WORK, shared over the whole
     script, counting matches and characters written). As GNU sed, an empty match right after the
-    previous match is not one (finditer yields it: it is passed over)."""
+    previous match is not one (finditer yields it: it is passed over); in perl it is."""
     nth, every = which
     out: list[str] = []
     last = count = 0
@@ -566,7 +590,7 @@ def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
         if budget[0] < 0:
             return line, None
         start, end = match.span()
-        if start == end == previous_end:
+        if start == end == previous_end and not perl:
             continue
         previous_end = end
         count += 1

@@ -40,7 +40,8 @@ _WRAPPERS = {
     "command": set(), "builtin": set(), "chroot": set(), "taskset": set(), "chrt": set(),
     "unshare": set(), "nsenter": {"-t", "--target"}, "runuser": {"-u", "-g"}, "sg": set(),
     "torsocks": set(), "proxychains": {"-f"}, "proxychains4": {"-f"}, "strace": {"-o", "-e", "-p", "-s"},
-    "ltrace": {"-o", "-e"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E"}, "watch": {"-n", "-d"},
+    "ltrace": {"-o", "-e"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E", "--max-args", "--max-lines",
+                                                          "--max-procs", "--arg-file", "--eof"}, "watch": {"-n", "-d"},
     "flock": {"-w", "-E"}, "caffeinate": set(), "daemonize": {"-p", "-c", "-l", "-e", "-o", "-u"},
     "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
     "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
@@ -925,13 +926,14 @@ class _Walk:
         run here, in a shell; a config file the session wrote (`-F file`) adds its directives, as
         if given with -o (`RemoteForward 2222 localhost:22` in /tmp/cfg is a reverse tunnel)."""
         options = _ssh_options(words)
-        config = next((words[i + 1] for i, w in enumerate(words[:-1]) if w == "-F"), None)
+        config = next((words[i + 1] if w == "-F" else w[2:] for i, w in enumerate(words)
+                       if (w == "-F" and i + 1 < len(words)) or (w.startswith("-F") and len(w) > 2)), None)
         if config is not None and self.session.may_hold:
             content = self.session.lookup(config)
             if content is not None:
                 added = [(k, v) for k, v in _ssh_config(content) if k in _SSH_CONFIG_KEYS]
                 if added:
-                    rest = [w for i, w in enumerate(cmd.args) if w != "-F" and (i == 0 or cmd.args[i - 1] != "-F")]
+                    rest = [w for i, w in enumerate(cmd.args) if not w.startswith("-F") and (i == 0 or cmd.args[i - 1] != "-F")]
                     extra = [f"-o{k}={v}" for k, v in added]
                     self.command(cmd.path, extra + rest, via + (f"config {config}",), env, depth + 1, [], [])
         for key, value in options:
@@ -970,21 +972,26 @@ class _Walk:
         index = 0
         while index < len(rest):
             arg = rest[index]
+            if arg in ("-o", "+o", "-O", "+O"):  # `bash -o pipefail -c ...`: an option with a value
+                index += 2
+                continue
             if arg == "-c" or (arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]):
-                if index + 1 < len(rest):
+                at = index + 2 if rest[index + 1:index + 2] == ["--"] else index + 1
+                if at < len(rest):
                     # `sh -c CMD NAME ARGS...`: NAME is $0, ARGS $1...
                     saved = self.positional, self.arg0
-                    self.arg0 = rest[index + 2] if index + 2 < len(rest) else None
-                    self.positional = list(rest[index + 3:])
+                    self.arg0 = rest[at + 1] if at + 1 < len(rest) else None
+                    self.positional = list(rest[at + 2:])
                     try:
-                        self.text(rest[index + 1], via, {}, depth + 1)
+                        self.text(rest[at], via, {}, depth + 1)
                     finally:
                         self.positional, self.arg0 = saved
                 return
             if arg == "-s" or (arg.startswith("-") and not arg.startswith("--") and "s" in arg[1:]):
                 if stdin is not None:  # `bash -s ARGS`: the script from stdin, with ARGS as $1...
                     saved = self.positional
-                    self.positional = list(rest[index + 1:])
+                    given = rest[index + 1:]
+                    self.positional = list(given[1:] if given[:1] == ["--"] else given)
                     try:
                         self.text(stdin, via, {}, depth + 1)
                     finally:
@@ -1093,8 +1100,10 @@ class _Walk:
                 delimiter = decode.unescape_c(value)[:1] or None
             elif option.startswith("--delimiter="):
                 delimiter = decode.unescape_c(option.split("=", 1)[1])[:1] or None
-            elif option in ("-n", "-L") and value.isdigit() and 0 < int(value) < MAX_XARGS_WORDS:
+            elif option in ("-n", "-L", "--max-args", "--max-lines") and value.isdigit() and 0 < int(value) < MAX_XARGS_WORDS:
                 per_call = int(value)
+            elif option.startswith(("--max-args=", "--max-lines=")) and option.split("=", 1)[1].isdigit():
+                per_call = max(1, min(int(option.split("=", 1)[1]), MAX_XARGS_WORDS))
             elif option.startswith(("-n", "-L")) and option[2:].isdigit() and 0 < int(option[2:]) < MAX_XARGS_WORDS:
                 per_call = int(option[2:])
         if delimiter is not None:
@@ -1115,8 +1124,10 @@ class _Walk:
                 words = [word.replace(replace, line) for word in command]
                 self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
         else:
-            self.command(command[0], command[1:] + stdin.split()[:MAX_XARGS_WORDS], via + ("xargs",), env,
-                         depth + 1, [], [])
+            words = stdin.split()[:MAX_XARGS_WORDS]
+            for start in range(0, max(1, min(len(words), per_call * MAX_XARGS)), per_call):
+                self.command(command[0], command[1:] + words[start:start + per_call], via + ("xargs",), env,
+                             depth + 1, [], [])
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
@@ -1483,8 +1494,9 @@ def _ssh_config(content: str) -> list[tuple[str, str]]:
         if not line or line.startswith("#"):
             continue
         key, sep, value = line.partition("=")
-        if not sep or " " in key.strip():
-            key, _, value = line.partition(" ")
+        if not sep or len(key.split()) > 1:
+            parts = line.split(None, 1)  # `Key value`, a space or a tab between
+            key, value = parts[0], parts[1] if len(parts) > 1 else ""
         out.append((key.strip().lower(), value.strip().strip('"')))
     return out
 
@@ -1496,7 +1508,8 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     out: list[str] = []
     if name == "rsync":
         for i, arg in enumerate(args):
-            if arg in ("-e", "--rsh") and i + 1 < len(args):
+            clustered = arg[:1] == "-" and arg[1:2] != "-" and arg.endswith("e") and len(arg) > 2
+            if (arg in ("-e", "--rsh") or clustered) and i + 1 < len(args):  # also `-avze CMD`
                 out.append(args[i + 1])
             elif arg.startswith("--rsh="):
                 out.append(arg[6:])
