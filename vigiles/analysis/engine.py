@@ -11,6 +11,7 @@ literals.
 from __future__ import annotations
 
 import json
+import posixpath
 from collections import OrderedDict
 from typing import Any, Iterable, NamedTuple
 
@@ -146,6 +147,8 @@ class Engine:
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
         self.cache: OrderedDict[tuple, _Reading] = OrderedDict()
+        self.skip_writes: dict[tuple, tuple] = {}
+        """Skipped texts that write files with content: the names they write (Session.defer)."""
         self.skips: dict[tuple, str] = {}
         """Texts the prefilter passed over (a text's verdict, unless its session wrote files), each
         with its lowered form (_lower), which is what names of written files are looked for in."""
@@ -226,11 +229,14 @@ class Engine:
             if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
                 # The common case, kept short: a shell command with nothing else to read, and most
                 # often one the prefilter passed over before (the test of _commands, inlined).
-                skipped = self.skips.get(("action", event.tool, text)) if len(text) <= CACHE_TEXT else None
+                key = ("action", event.tool, text)
+                skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
                 if skipped is not None:
                     session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
                     if session is None or not session.names or not session.mentions(skipped):
                         self.skipped += 1
+                        if key in self.skip_writes:
+                            self.session(event).defer(text, self.skip_writes[key])
                         return []
                 return self._commands(event, text, None)
             return self._commands(event, *self._action(event))
@@ -312,7 +318,10 @@ class Engine:
             skipped = self.skips.get(key)
             if skipped is not None and not self._names_written(event, skipped):
                 self.skipped += 1
+                if key in self.skip_writes:
+                    self.session(event).defer(text, self.skip_writes[key])
                 return []
+            self._read_deferred(event)
             cached = self.cache.get(key)
             if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
@@ -338,11 +347,18 @@ class Engine:
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
+            names = _deferred_names(lowered) if ">" in lowered or "tee" in lowered else ()
+            if names:
+                self.session(event).defer(text, names)
             if key is not None and len(text) <= SKIP_TEXT:
                 self.skips[key] = lowered
+                if names:
+                    self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
+                    self.skip_writes.pop(next(iter(self.skips)), None)
                     del self.skips[next(iter(self.skips))]
             return []
+        self._read_deferred(event)
         session = self.session(event)
         began_in = session.cwd
         session.record()
@@ -387,6 +403,15 @@ class Engine:
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
+
+    def _read_deferred(self, event: Event) -> None:
+        """Before a text of a session is read (or a reading reused), what its skipped texts wrote
+        is put in place: they are read now, in order (Session.deferred)."""
+        session = self._known_session(event)
+        if session is not None and session.deferred:
+            texts, session.deferred = session.deferred, []
+            for text in texts:
+                self.reader.read(text, session)
 
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""
@@ -501,6 +526,23 @@ _FILTERED_INTO_SHELL = re2.compile(
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
 """A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
 (`echo mc -e ... | tr m n | sh` runs nc)."""
+_WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s])(?:echo|printf|cat)\s[^\n]*>|<<|(?:^|[\s|])tee\s")
+"""A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
+_WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
+
+
+def _deferred_names(lowered: str) -> tuple:
+    """The base names of the files a skipped text writes with content (`_WRITES_CONTENT`), or ()."""
+    if _WRITES_CONTENT.search(lowered) is None:
+        return ()
+    names = []
+    for match in _WRITE_TARGET.finditer(lowered):
+        target = match.group(1) or match.group(2)
+        if target and not target.startswith(("/dev/", "&")) and not target.isdigit():
+            names.append(posixpath.basename(target.rstrip("/")))
+    return tuple(dict.fromkeys(n for n in names if n))[:16]
+
+
 _SED_EXECUTES = re2.compile(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
 """sed running a command itself (GNU's `e COMMAND`, `s///e`): what runs is not in the text as written
 (`sed 's/^m/n/e'` runs nc)."""

@@ -60,6 +60,8 @@ _NETWORK_PROGRAMS = frozenset({"ssh", "autossh", "nc", "ncat", "netcat", "socat"
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php", ".js")
 
 
+MAX_DEFERRED = 64
+
 START_CWD = "/"
 """The working directory of a session no command has moved."""
 
@@ -91,6 +93,10 @@ class Session:
     _looked_up: bool = field(default=False, repr=False, compare=False)
     _wrote: bool = field(default=False, repr=False, compare=False)
     _pinned: bool = field(default=False, repr=False, compare=False)
+    deferred: list = field(default_factory=list, repr=False, compare=False)
+    """Texts the prefilter passed over that write files with content a later command may run
+    (`echo '...' > /tmp/b.sh`): read before the session's next reading (Engine), so what they
+    wrote is there to be run, filtered or decoded."""
     put_names: set = field(default_factory=set, repr=False, compare=False)
     """Lowercased names of the files `put` holds, which `names` leaves out: a lookup may find them."""
 
@@ -156,6 +162,17 @@ class Session:
         if name not in self.names:
             self.names.add(name)
             self._recent.append(name)
+
+    def defer(self, text: str, names: tuple) -> None:
+        """A skipped text that writes the files `names` (lowercased base names): kept to be read
+        later (at most MAX_DEFERRED, the oldest dropped), its names known at once."""
+        if len(self.deferred) >= MAX_DEFERRED:
+            self.deferred.pop(0)
+        self.deferred.append(text)
+        for name in names:
+            if name not in self.names:
+                self.names.add(name)
+                self._recent.append(name)
 
     def put(self, path: str, content: str) -> None:
         """A file by its absolute path, not listed among the names a command may run it by
@@ -826,6 +843,12 @@ class _Walk:
             from .sed import executed
             for code in executed(args, stdin):
                 self.text(code, via + ("sed e",), {}, depth + 1)
+        if stdout is None and name in _FILE_DECODERS and self.session.may_hold:
+            # `base64 -d /tmp/x | sh`, `rev f | sh`: a decoder reading a file the session wrote
+            files = [a for a in args if not a.startswith("-")]
+            content = self.session.lookup(files[0]) if len(files) == 1 else None
+            if content is not None:
+                stdout = decode.output_of(name, [a for a in args if a != files[0]], content)
         if stdout is None and piped and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
             # `$(cat f)` stays as written, which is how a rule sees command output being sent)
@@ -1449,6 +1472,8 @@ def _brace_choices(body: str) -> list[str] | None:
 
 
 _COPIES = frozenset({"cp", "ln", "install", "mv"})
+_FILE_DECODERS = frozenset({"base64", "rev", "xxd", "tac"})
+"""Decoders whose one non-option argument is the file they read instead of stdin."""
 _PLAIN_PATH = re2.compile(r"~?[A-Za-z0-9_./+@%-]{1,512}")
 _WHICH = re2.compile(r"(?:\$\(|`)(?:which|command -v|type -[pP]) +([A-Za-z0-9_.+-]{1,64})(?:\)|`)")
 _COPY_VALUED = frozenset({"-m", "--mode", "-o", "--owner", "-g", "--group", "-S", "--suffix", "-t",
