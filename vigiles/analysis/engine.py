@@ -321,7 +321,7 @@ class Engine:
                 if key in self.skip_writes:
                     self.session(event).defer(text, self.skip_writes[key])
                 return []
-            self._read_deferred(event)
+            self._read_deferred(event, text)
             cached = self.cache.get(key)
             if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
@@ -358,7 +358,7 @@ class Engine:
                     self.skip_writes.pop(next(iter(self.skips)), None)
                     del self.skips[next(iter(self.skips))]
             return []
-        self._read_deferred(event)
+        self._read_deferred(event, text)
         session = self.session(event)
         began_in = session.cwd
         session.record()
@@ -404,14 +404,19 @@ class Engine:
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _read_deferred(self, event: Event) -> None:
-        """Before a text of a session is read (or a reading reused), what its skipped texts wrote
-        is put in place: they are read now, in order (Session.deferred)."""
+    def _read_deferred(self, event: Event, text: str) -> None:
+        """Before a text that names a file the session's skipped texts wrote is read (or a reading
+        of it reused), what they wrote is put in place: they are read now, in order
+        (Session.deferred). A text that names none leaves them waiting: most never matter."""
         session = self._known_session(event)
-        if session is not None and session.deferred:
-            texts, session.deferred = session.deferred, []
-            for text in texts:
-                self.reader.read(text, session)
+        if session is None or not session.deferred:
+            return
+        lowered = text.lower()
+        if not any(name in lowered for _, names in session.deferred for name in names):
+            return
+        deferred, session.deferred = session.deferred, []
+        for written, _names in deferred:
+            self.reader.read(written, session)
 
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""

@@ -94,9 +94,9 @@ class Session:
     _wrote: bool = field(default=False, repr=False, compare=False)
     _pinned: bool = field(default=False, repr=False, compare=False)
     deferred: list = field(default_factory=list, repr=False, compare=False)
-    """Texts the prefilter passed over that write files with content a later command may run
-    (`echo '...' > /tmp/b.sh`): read before the session's next reading (Engine), so what they
-    wrote is there to be run, filtered or decoded."""
+    """(text, names) of texts the prefilter passed over that write files with content a later
+    command may run (`echo '...' > /tmp/b.sh`): read, in order, before the session reads a text that
+    names one of those files (Engine), so what they wrote is there to be run, filtered or decoded."""
     put_names: set = field(default_factory=set, repr=False, compare=False)
     """Lowercased names of the files `put` holds, which `names` leaves out: a lookup may find them."""
 
@@ -168,7 +168,7 @@ class Session:
         later (at most MAX_DEFERRED, the oldest dropped), its names known at once."""
         if len(self.deferred) >= MAX_DEFERRED:
             self.deferred.pop(0)
-        self.deferred.append(text)
+        self.deferred.append((text, names))
         for name in names:
             if name not in self.names:
                 self.names.add(name)
