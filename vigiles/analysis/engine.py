@@ -321,8 +321,9 @@ class Engine:
                 if key in self.skip_writes:
                     self.session(event).defer(text, self.skip_writes[key])
                 return []
-            self._read_deferred(event, text)
             cached = self.cache.get(key)
+            if cached is not None and cached.asked:
+                self._read_deferred(event, text)  # (a reading that looked up no file holds anywhere)
             if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
             if cached is not None:
