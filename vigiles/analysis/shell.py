@@ -61,6 +61,8 @@ _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php",
 
 
 MAX_DEFERRED = 64
+PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/root/.local/bin")
+"""The usual PATH, in its order."""
 
 START_CWD = "/"
 """The working directory of a session no command has moved."""
@@ -229,6 +231,23 @@ class Session:
     def _ask(self, key: str) -> None:
         self.asked.add(key)
         self.asked.add(posixpath.basename(key).lower())
+
+    def on_path(self, name: str) -> tuple[str, str] | None:
+        """(path, content) of a file this session wrote into a directory of the usual PATH under a
+        bare program name (`cp /usr/bin/nc /usr/local/bin/foo; foo ...`). The name is asked for
+        while a reading is recorded, so that a reading made where no such file exists is not reused
+        where one does."""
+        if self.journal is not None:
+            self.asked.add(name.lower())
+        if not self.files or "/" in name:
+            return None
+        for directory in PATH_DIRS:
+            key = f"{directory}/{name}"
+            found = self.files.get(key)
+            if found is not None:
+                self._used(key)
+                return key, found
+        return None
 
     def lookup(self, path: str) -> str | None:
         key = self.absolute(path)
@@ -1155,6 +1174,10 @@ class _Walk:
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
             self.run_script(path, via, depth, args)
+            return
+        found = self.session.on_path(path)
+        if found is not None:
+            self.run_script(found[0], via, depth, args)
 
     def run_script(self, path: str, via, depth, args=()) -> None:
         """A file the session holds, run with `args` (its "$1"... "$@")."""
