@@ -225,8 +225,8 @@ class Session:
 
     def finds_any(self, asked) -> bool:
         """Whether one of the files a recorded reading asked for may be found in this session."""
-        files, names, put_names = self.files, self.names, self.put_names
-        return any(item in files or item in names or item in put_names for item in asked)
+        return (not self.names.isdisjoint(asked) or not self.put_names.isdisjoint(asked)
+                or any(map(self.files.__contains__, asked)))
 
     def _ask(self, key: str) -> None:
         self.asked.add(key)
