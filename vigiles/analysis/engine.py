@@ -147,6 +147,8 @@ class Engine:
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         self.parsed = self.skipped = self.reused = 0
         self.cache: OrderedDict[tuple, _Reading] = OrderedDict()
+        self.pending = 0
+        """Sessions with skipped texts waiting to be read (Session.deferred)."""
         self.skip_writes: dict[tuple, tuple] = {}
         """Skipped texts that write files with content: the names they write (Session.defer)."""
         self.skips: dict[tuple, str] = {}
@@ -236,7 +238,7 @@ class Engine:
                     if session is None or not session.names or not session.mentions(skipped):
                         self.skipped += 1
                         if key in self.skip_writes:
-                            self.session(event).defer(text, self.skip_writes[key])
+                            self._defer(event, text, self.skip_writes[key])
                         return []
                 return self._commands(event, text, None)
             return self._commands(event, *self._action(event))
@@ -319,11 +321,10 @@ class Engine:
             if skipped is not None and not self._names_written(event, skipped):
                 self.skipped += 1
                 if key in self.skip_writes:
-                    self.session(event).defer(text, self.skip_writes[key])
+                    self._defer(event, text, self.skip_writes[key])
                 return []
+            self._read_deferred(event)
             cached = self.cache.get(key)
-            if cached is not None and cached.asked:
-                self._read_deferred(event, text)  # (a reading that looked up no file holds anywhere)
             if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
             if cached is not None:
@@ -348,9 +349,9 @@ class Engine:
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
-            names = _deferred_names(lowered) if ">" in lowered or "tee" in lowered else ()
+            names = _deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered) else ()
             if names:
-                self.session(event).defer(text, names)
+                self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
                 self.skips[key] = lowered
                 if names:
@@ -359,7 +360,7 @@ class Engine:
                     self.skip_writes.pop(next(iter(self.skips)), None)
                     del self.skips[next(iter(self.skips))]
             return []
-        self._read_deferred(event, text)
+        self._read_deferred(event)
         session = self.session(event)
         began_in = session.cwd
         session.record()
@@ -401,20 +402,28 @@ class Engine:
             return True
         if "sed" in lowered and _SED_EXECUTES.search(lowered) is not None:
             return True
+        if ">" in lowered or "-i" in lowered:
+            if _FILTERED_INTO_FILE.search(lowered) is not None:
+                return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
-    def _read_deferred(self, event: Event, text: str) -> None:
-        """Before a text that names a file the session's skipped texts wrote is read (or a reading
-        of it reused), what they wrote is put in place: they are read now, in order
-        (Session.deferred). A text that names none leaves them waiting: most never matter."""
+    def _defer(self, event: Event, text: str, names: tuple) -> None:
+        session = self.session(event)
+        if not session.deferred:
+            self.pending += 1
+        session.defer(text, names)
+
+    def _read_deferred(self, event: Event) -> None:
+        """Before a session reads a text or reuses a reading, what its skipped texts wrote is put
+        in place, in their order (Session.deferred): a later write must land on top of them."""
+        if not self.pending:
+            return
         session = self._known_session(event)
         if session is None or not session.deferred:
             return
-        lowered = text.lower()
-        if not any(name in lowered for _, names in session.deferred for name in names):
-            return
+        self.pending -= 1
         deferred, session.deferred = session.deferred, []
         for written, _names in deferred:
             self.reader.read(written, session)
@@ -532,7 +541,7 @@ _FILTERED_INTO_SHELL = re2.compile(
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
 """A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
 (`echo mc -e ... | tr m n | sh` runs nc)."""
-_WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s])(?:echo|printf|cat)\s[^\n]*>|<<|(?:^|[\s|])tee\s")
+_WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
 """A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
 
@@ -549,6 +558,10 @@ def _deferred_names(lowered: str) -> tuple:
     return tuple(dict.fromkeys(n for n in names if n))[:16]
 
 
+_FILTERED_INTO_FILE = re2.compile(
+    r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|perl|cut|rev|base64|xxd|paste|fold|iconv|dd)\s[^;&\n|]*>|(?:^|[\s|;&(])sed\s+(?:-[a-z]*\s+)*-i")
+"""A filter writing what it computes into a file (`... | tr m n > run.sh`, `sed -i ... f`): the
+file may be run next, so what it holds must be known."""
 _SED_EXECUTES = re2.compile(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
 """sed running a command itself (GNU's `e COMMAND`, `s///e`): what runs is not in the text as written
 (`sed 's/^m/n/e'` runs nc)."""

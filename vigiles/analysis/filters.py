@@ -136,6 +136,8 @@ def _count(word: str, plus: bool = False) -> int:
 def _head_tail(name: str, args: list[str], stdin: str) -> str | None:
     count, from_start = 10, False
     plus = name == "tail"
+    if len(args) > 2 or (len(args) == 2 and args[0] not in ("-n", "--lines")):
+        return None  # several counts: GNU's reading of them is its own
     words = iter(args)
     for word in words:
         if word in ("-n", "--lines"):
@@ -157,7 +159,7 @@ def _head_tail(name: str, args: list[str], stdin: str) -> str | None:
         return "".join(records[:count])
     if from_start:
         return "".join(records[max(count - 1, 0):])
-    return "".join(records[len(records) - count:]) if count else ""
+    return "".join(records[max(len(records) - count, 0):]) if count else ""
 
 
 def _ranges(spec: str) -> list[tuple[int, int]]:

@@ -139,6 +139,8 @@ def _statements(code: str) -> list[tuple]:
             if not code.isascii():
                 raise _Unknown("text beyond ASCII")  # perl's regexes see bytes unless told otherwise
             compiled = re2.compile(pattern, _options_for(case, longest=False))
+            if every and compiled.search("") is not None:
+                raise _Unknown("a pattern that matches nothing, with g")  # perl retries such a match
             pieces = _replacement(replacement)
             if any(type(p) is int and p > (compiled.groups or 0) for p in pieces):
                 raise _Unknown("a group the pattern does not have")

@@ -67,8 +67,8 @@ def output(args: list[str], stdin: str) -> str | None:
         sensitive = any(c[0] == "s" and c[5] for c in plain) or any(c[0] == "at" and c[1][3] for c in commands)
         if sensitive and not (stdin.isascii() and all(script.isascii() for script in scripts)):
             return None  # \w, \s, [[:alpha:]] and case folding beyond ASCII differ between GNU and RE2
-        if scripts[0].startswith("#n") and scripts[0][2:3] in ("", "\n"):
-            return None  # `#n` on a script's first line is -n
+        if scripts[0].startswith("#n"):
+            return None  # `#n` opening a script is -n (GNU reads more forms of it than POSIX says)
         return _run(commands, quiet, stdin)
     except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError):
         return None

@@ -61,6 +61,7 @@ _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php",
 
 
 MAX_DEFERRED = 64
+MAX_DEFERRED_TEXT = 64 * 1024
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/root/.local/bin")
 """The usual PATH, in its order."""
 
@@ -170,9 +171,9 @@ class Session:
         later (at most MAX_DEFERRED, the oldest dropped), its names known at once."""
         if len(self.deferred) >= MAX_DEFERRED:
             self.deferred.pop(0)
-        self.deferred.append((text, names))
+        self.deferred.append((text[:MAX_DEFERRED_TEXT], names))
         for name in names:
-            if name not in self.names:
+            if name not in self.names and len(self.names) < self.limit:
                 self.names.add(name)
                 self._recent.append(name)
 
@@ -456,10 +457,31 @@ class _Walk:
             reds = [c for c in node.children if c.id != body.id] if body is not None else list(node.children)
             if body is not None and body.type == "command":
                 self.node(body, via, env, depth, reds)
-            elif body is not None and body.type == "pipeline" and _last_stage_is_command(body):
-                # `echo ... | sed ... > f`: the tree hangs the redirection on the pipeline; the
-                # shell gives it to the last command, whose output is what f then holds.
-                self.pipeline(body, via, env, depth, reds)
+            elif body is not None and ((body.type == "pipeline" and _last_stage_is_command(body)) or (
+                    body.type == "list" and body.named_children and (body.named_children[-1].type == "command" or (
+                        body.named_children[-1].type == "pipeline" and _last_stage_is_command(body.named_children[-1]))))):
+                # `echo ... | sed ... > f`, `cd d && echo ... > f`: the tree hangs the redirection on
+                # the pipeline or list; the shell gives it to the last command, whose output is then
+                # what f holds, and to what that command runs (a copy's program, a script's commands).
+                before = len(self.out)
+                if body.type == "pipeline":
+                    self.pipeline(body, via, env, depth, reds)
+                    last_stage = [c for c in self.out[before:] if not c.pipe_to]
+                else:
+                    *first, last = body.named_children
+                    for child in first:
+                        self.node(child, via, env, depth)
+                    start = len(self.out)
+                    if last.type == "command":
+                        self.node(last, via, env, depth, reds)
+                    else:
+                        self.pipeline(last, via, env, depth, reds)
+                    last_stage = [c for c in self.out[start:] if not c.pipe_to]
+                targets = [t for red in reds if red.type == "file_redirect"
+                           for t in self.redirect_target(red, env, via, depth)[0]]
+                for cmd in last_stage:
+                    if not all(f"{op}{target}" in cmd.redirects for op, target in targets):
+                        self.apply_redirects(cmd, targets)
             elif body is not None:
                 # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
                 before = len(self.out)
