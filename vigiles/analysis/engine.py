@@ -349,12 +349,12 @@ class Engine:
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
-            names = _deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered) else ()
-            if names:
+            names = _deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered) else None
+            if names is not None and _writes_something(lowered):
                 self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
                 self.skips[key] = lowered
-                if names:
+                if names is not None and _writes_something(lowered):
                     self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
                     self.skip_writes.pop(next(iter(self.skips)), None)
@@ -402,9 +402,10 @@ class Engine:
             return True
         if "sed" in lowered and _SED_EXECUTES.search(lowered) is not None:
             return True
-        if ">" in lowered or "-i" in lowered:
-            if _FILTERED_INTO_FILE.search(lowered) is not None:
-                return True
+        if "-i" in lowered and _SED_IN_PLACE.search(lowered) is not None:
+            return True
+        if ">" in lowered and _FILTERED_INTO_FILE.search(lowered) is not None and _RUNS_A_FILE.search(lowered):
+            return True  # (a later action that runs the file finds it through Session.defer)
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -546,22 +547,33 @@ _WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
 
 
+MIN_DEFERRED_NAME = 4
+"""Shorter names are left out of a session's names: `> x` would have every text with an x read.
+What such a file holds is still in place before the run's next reading (its text was skipped: run
+as written, it matches no rule; decoded or filtered, the text that does so is read)."""
+
+
+def _writes_something(lowered: str) -> bool:
+    return _WRITES_CONTENT.search(lowered) is not None or _FILTERED_INTO_FILE.search(lowered) is not None
+
+
 def _deferred_names(lowered: str) -> tuple:
-    """The base names of the files a skipped text writes with content (`_WRITES_CONTENT`), or ()."""
-    if _WRITES_CONTENT.search(lowered) is None:
-        return ()
+    """The base names (MIN_DEFERRED_NAME long or more) of the files a text writes."""
     names = []
     for match in _WRITE_TARGET.finditer(lowered):
         target = match.group(1) or match.group(2)
         if target and not target.startswith(("/dev/", "&")) and not target.isdigit():
             names.append(posixpath.basename(target.rstrip("/")))
-    return tuple(dict.fromkeys(n for n in names if n))[:16]
+    return tuple(dict.fromkeys(n for n in names if len(n) >= MIN_DEFERRED_NAME))[:16]
 
 
 _FILTERED_INTO_FILE = re2.compile(
-    r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|perl|cut|rev|base64|xxd|paste|fold|iconv|dd)\s[^;&\n|]*>|(?:^|[\s|;&(])sed\s+(?:-[a-z]*\s+)*-i")
-"""A filter writing what it computes into a file (`... | tr m n > run.sh`, `sed -i ... f`): the
-file may be run next, so what it holds must be known."""
+    r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|perl|cut|rev|base64|xxd|paste|fold|iconv|dd)\s[^;&\n|]*>")
+"""A filter writing what it computes into a file (`... | tr m n > run.sh`)."""
+_RUNS_A_FILE = re2.compile(r"(?:^|[\s;&|(])(?:sh|bash|dash|zsh|source|\.|chmod|exec)\s|(?:^|[\s;&|(])\.{0,2}/")
+"""A text that also runs a file (`; sh run.sh`, `./run.sh`, `chmod +x`): then the file is read now."""
+_SED_IN_PLACE = re2.compile(r"(?:^|[\s|;&(])sed\s+(?:-[a-z]*\s+)*-[a-z]*i")
+"""sed editing a file in place: what the file holds afterwards must be known."""
 _SED_EXECUTES = re2.compile(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
 """sed running a command itself (GNU's `e COMMAND`, `s///e`): what runs is not in the text as written
 (`sed 's/^m/n/e'` runs nc)."""
