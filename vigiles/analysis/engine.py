@@ -349,12 +349,13 @@ class Engine:
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not marked and not always and not self._maybe_hidden(event, lowered):
             self.skipped += 1
-            names = _deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered) else None
-            if names is not None and _writes_something(lowered):
+            names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
+                     and _writes_something(lowered) else None)
+            if names is not None:
                 self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
                 self.skips[key] = lowered
-                if names is not None and _writes_something(lowered):
+                if names is not None:
                     self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
                     self.skip_writes.pop(next(iter(self.skips)), None)
@@ -402,7 +403,7 @@ class Engine:
             return True
         if "sed" in lowered and _SED_EXECUTES.search(lowered) is not None:
             return True
-        if "-i" in lowered and _SED_IN_PLACE.search(lowered) is not None:
+        if "sed" in lowered and "-" in lowered and _SED_IN_PLACE.search(lowered) is not None:
             return True
         if ">" in lowered and _FILTERED_INTO_FILE.search(lowered) is not None and _RUNS_A_FILE.search(lowered):
             return True  # (a later action that runs the file finds it through Session.defer)
