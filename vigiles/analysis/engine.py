@@ -358,8 +358,9 @@ class Engine:
                 if names is not None:
                     self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
-                    self.skip_writes.pop(next(iter(self.skips)), None)
-                    del self.skips[next(iter(self.skips))]
+                    oldest = next(iter(self.skips))
+                    del self.skips[oldest]
+                    self.skip_writes.pop(oldest, None)
             return []
         self._read_deferred(event)
         session = self.session(event)
@@ -401,9 +402,8 @@ class Engine:
             return True
         if "|" in lowered and _FILTERED_INTO_SHELL.search(lowered) is not None:
             return True
-        if "sed" in lowered and _SED_EXECUTES.search(lowered) is not None:
-            return True
-        if "sed" in lowered and "-" in lowered and _SED_IN_PLACE.search(lowered) is not None:
+        if "sed" in lowered and (_SED_EXECUTES.search(lowered) is not None
+                                 or "-" in lowered and _SED_IN_PLACE.search(lowered) is not None):
             return True
         if ">" in lowered and _FILTERED_INTO_FILE.search(lowered) is not None and _RUNS_A_FILE.search(lowered):
             return True  # (a later action that runs the file finds it through Session.defer)

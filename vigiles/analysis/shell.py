@@ -17,7 +17,7 @@ import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from . import arith
+from . import arith, sed
 from . import code as codemod
 from . import decode
 from .command import Cmd, split_flags
@@ -881,8 +881,7 @@ class _Walk:
         stdout = decode.output_of(name, args, stdin)
         if name == "sed":
             stdout = self.sed_files(cmd, stdout, via, depth)
-            from .sed import executed
-            for code in executed(args, stdin):
+            for code in sed.executed(args, stdin):
                 self.text(code, via + ("sed e",), {}, depth + 1)
         if stdout is None and name in _FILE_DECODERS and self.session.may_hold:
             # `base64 -d /tmp/x | sh`, `rev f | sh`: a decoder reading a file the session wrote
@@ -990,18 +989,17 @@ class _Walk:
         run here, in a shell; a config file the session wrote (`-F file`) adds its directives, as
         if given with -o (`RemoteForward 2222 localhost:22` in /tmp/cfg is a reverse tunnel)."""
         options = _ssh_options(words)
-        config = next((words[i + 1] if w.endswith("F") else w[w.index("F") + 1:] for i, w in enumerate(words)
-                       if w[:1] == "-" and w[1:2] != "-" and "F" in w and set(w[1:w.index("F")]) <= _SSH_FLAGS
-                       and (len(w) > w.index("F") + 1 or i + 1 < len(words))), None)
-        if config is not None and self.session.may_hold:
+        at = next((i for i, w in enumerate(words)
+                   if _is_config_flag(w) and (not w.endswith("F") or i + 1 < len(words))), None)
+        if at is not None and self.session.may_hold:
+            flag = words[at]
+            taken = {at, at + 1} if flag.endswith("F") else {at}  # `-F cfg`, `-qF cfg`; `-Fcfg`
+            config = words[at + 1] if flag.endswith("F") else flag[flag.index("F") + 1:]
             content = self.session.lookup(config)
             if content is not None:
                 added = [(k, v) for k, v in _ssh_config(content) if k in _SSH_CONFIG_KEYS]
                 if added:
-                    at = next((i for i, w in enumerate(cmd.args) if w[:1] == "-" and w[1:2] != "-" and "F" in w
-                               and set(w[1:w.index("F")]) <= _SSH_FLAGS), None)
-                    skip = {at, at + 1} if at is not None and cmd.args[at].endswith("F") else {at}
-                    rest = [w for i, w in enumerate(cmd.args) if i not in skip]
+                    rest = [w for i, w in enumerate(cmd.args) if i not in taken]  # (words is its start)
                     extra = [f"-o{k}={v}" for k, v in added]
                     self.command(cmd.path, extra + rest, via + (f"config {config}",), env, depth + 1, [], [])
         for key, value in options:
@@ -1178,25 +1176,21 @@ class _Walk:
         if delimiter is not None:
             # each item whole, white space and newlines kept: `xargs -0 sh -c` gets the input as one
             items = [item for item in stdin.split(delimiter) if item][:MAX_XARGS_WORDS]
-            if replace:
-                for item in items[:MAX_XARGS]:
-                    words = [word.replace(replace, item) for word in command]
-                    self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
-                return
-            for start in range(0, min(len(items), per_call * MAX_XARGS), per_call):
-                self.command(command[0], command[1:] + items[start:start + per_call], via + ("xargs",), env,
-                             depth + 1, [], [])
-            return
-        if replace:
-            lines = [line for line in stdin.split("\n") if line.strip()][:MAX_XARGS]
-            for line in lines:
-                words = [word.replace(replace, line) for word in command]
-                self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
+        elif replace:
+            items = [line for line in stdin.split("\n") if line.strip()]
         else:
-            words = stdin.split()[:MAX_XARGS_WORDS]
-            for start in range(0, max(1, min(len(words), per_call * MAX_XARGS)), per_call):
-                self.command(command[0], command[1:] + words[start:start + per_call], via + ("xargs",), env,
-                             depth + 1, [], [])
+            items = stdin.split()[:MAX_XARGS_WORDS]
+        if replace:
+            for item in items[:MAX_XARGS]:
+                words = [word.replace(replace, item) for word in command]
+                self.command(words[0], words[1:], via + ("xargs",), env, depth + 1, [], [])
+            return
+        calls = min(len(items), per_call * MAX_XARGS)
+        if delimiter is None:
+            calls = max(calls, 1)  # (as before: without a delimiter the command is read once for no input)
+        for start in range(0, calls, per_call):
+            self.command(command[0], command[1:] + items[start:start + per_call], via + ("xargs",), env,
+                         depth + 1, [], [])
 
     def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
@@ -1225,7 +1219,6 @@ class _Walk:
     def sed_files(self, cmd: Cmd, stdout: str | None, via, depth) -> str | None:
         """sed on files the session wrote: its output (`sed 's/^m/n/' a.txt | sh`), or with -i the
         files' new content (`sed -i 's/^m/n/' a.sh; sh a.sh`); `stdout` as it was otherwise."""
-        from . import sed
         found = sed.on_files(cmd.args) if self.session.may_hold else None
         if found is None:
             return stdout
@@ -1544,6 +1537,13 @@ _GIT_COMMAND_KEYS = ("core.sshcommand", "core.pager", "core.editor", "core.fsmon
                      "diff.external", "core.askpass", "gpg.program")
 """git -c settings whose value git runs as a command (git-config(1)); `alias.X=!cmd` and
 `credential.helper=!cmd` run theirs in a shell too."""
+
+
+def _is_config_flag(word: str) -> bool:
+    """Whether an ssh word is -F, alone, with its value (`-Fcfg`) or after value-less flags (`-qF`)."""
+    if word[:1] != "-" or word[1:2] == "-" or "F" not in word:
+        return False
+    return set(word[1:word.index("F")]) <= _SSH_FLAGS
 
 
 def _ssh_options(words: list[str]) -> list[tuple[str, str]]:
