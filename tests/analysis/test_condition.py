@@ -58,6 +58,14 @@ def test_syntax_errors(text):
         compile_node(parse(text, {}, set()), {})
 
 
+def test_nesting_is_bounded_with_a_clear_error():
+    nested = "(" * 64 + "cmd.name = x" + ")" * 64
+    assert check(nested, ssh()) == (False, [])
+    for deep in ("(" * 65 + "cmd.name = x" + ")" * 65, "not " * 100_000 + "cmd.name = x"):
+        with pytest.raises(RuleSyntaxError, match="nested more than 64 deep"):
+            parse(deep, {}, set())
+
+
 def test_needles_for_the_prefilter():
     assert needles(parse("cmd.name in (ssh, autossh) and cmd.flags = -R", {}, set()), {}) == {"ssh", "autossh"}
     assert needles(parse("cmd.flags = -R", {}, set()), {}) is None

@@ -101,12 +101,17 @@ class Node:
     macro: str = ""
 
 
+MAX_NESTING = 64
+"""Parentheses and `not`s a condition may nest: what evaluates it recurses that deep."""
+
+
 class _Parser:
     def __init__(self, tokens: list[str], lists: dict[str, list], macros: set[str]):
         self.tokens = tokens
         self.pos = 0
         self.lists = lists
         self.macros = macros
+        self.nesting = 0
 
     def peek(self) -> str | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -140,12 +145,17 @@ class _Parser:
 
     def unary(self) -> Node:
         token = self.take()
-        if token == "not":
-            return Node("not", [self.unary()])
-        if token == "(":
-            node = self.or_()
-            if self.take() != ")":
-                raise RuleSyntaxError("missing ')'")
+        if token in ("not", "("):
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise RuleSyntaxError(f"nested more than {MAX_NESTING} deep")
+            if token == "not":
+                node = Node("not", [self.unary()])
+            else:
+                node = self.or_()
+                if self.take() != ")":
+                    raise RuleSyntaxError("missing ')'")
+            self.nesting -= 1
             return node
         if _is_quoted(token):
             raise RuleSyntaxError(f"expected a field or macro, found the string {_value(token)!r}")

@@ -188,25 +188,29 @@ class Engine:
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
 
-            def holds(clause: frozenset) -> bool:
+            def holds_present(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
+            holds = holds_present
         else:
             looks = self.looks
             known: dict[frozenset, bool] = {}
             """Clauses already decided for this text: rules share them (every downloader rule asks
             for curl or wget), and so do the alternatives of one rule."""
 
-            def holds(clause: frozenset) -> bool:
+            def holds_looked(clause: frozenset) -> bool:
                 held = known.get(clause)
                 if held is None:
                     held = False
                     for needle, how in looks[clause]:
-                        if (needle in flags) if how is _FLAG else (
-                                needle in text and (how is _PLAIN or _has_word(text, needle))):
-                            held = True
+                        if how == _FLAG:
+                            held = needle in flags
+                        elif needle in text:
+                            held = how == _PLAIN or _has_word(text, needle)
+                        if held:
                             break
                     known[clause] = held
                 return held
+            holds = holds_looked
         for index in checks:
             if not _any_alternative(requires[index], holds):
                 found.discard(index)
