@@ -22,7 +22,18 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform()}
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0], "platform": platform.platform(),
+            "compiled_modules": _compiled_modules()}
+
+
+def _compiled_modules() -> int:
+    """How many modules of vigiles/_compiled.py run compiled here (0: a pure-Python install)."""
+    import importlib
+    sys.path.insert(0, str(ROOT))
+    from vigiles._compiled import NAMES, compiled
+    for name in NAMES:
+        importlib.import_module(name)
+    return len(compiled())
 
 
 def ordinary_commands() -> list[str]:

@@ -57,8 +57,11 @@ def main() -> int:
     w("The corpora are read from `../shared/corpora` (nl2bash, tldr, Atomic Red Team, SigmaHQ Linux")
     w("process_creation). This page is rewritten by `bench/report.py` at the end of the run.")
     w("")
+    compiled = machine.get("compiled_modules")
+    build = ("" if compiled is None else f", {compiled} modules compiled (Cython, `vigiles/_compiled.py`)"
+             if compiled else ", pure Python (nothing compiled)")
     w(f"**Machine:** {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, Python "
-      f"{machine.get('python', '?')}, {machine.get('platform', '?')}. The machine was shared with other")
+      f"{machine.get('python', '?')}, {machine.get('platform', '?')}{build}. The machine was shared with other")
     w("engineers' test runs while these figures were taken (load averages at the start of each benchmark")
     w("are in its JSON file), so each timing is the **best of a few runs**, and CPU time")
     w("(`time.process_time`) is given beside wall time where it matters. Benchmarks that say \"one core\"")
@@ -68,7 +71,9 @@ def main() -> int:
         w(f"Timings on such a machine vary by tens of per cent from run to run; instruction counts do not. "
           f"`python bench/instructions.py` (valgrind's callgrind, not part of the suite: minutes) counts "
           f"**{fmt(ins['instructions_per_event'])} instructions per event** for `scan` of the "
-          f"{fmt(ins['events'])}-event replay, the built-in pack loaded beforehand.")
+          f"{fmt(ins['events'])}-event replay, the built-in pack loaded beforehand"
+          + (f"; {fmt(ins['pure_python_instructions_per_event'])} with every module run from its .py "
+             f"(VIGILES_PURE_PYTHON=1)." if "pure_python_instructions_per_event" in ins else "."))
     w("")
     w("## Summary")
     w("")
