@@ -188,16 +188,15 @@ class Engine:
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
 
-            def holds_present(clause: frozenset) -> bool:
+            def holds(clause: frozenset) -> bool:
                 return not clause.isdisjoint(present)
-            holds = holds_present
         else:
             looks = self.looks
             known: dict[frozenset, bool] = {}
             """Clauses already decided for this text: rules share them (every downloader rule asks
             for curl or wget), and so do the alternatives of one rule."""
 
-            def holds_looked(clause: frozenset) -> bool:
+            def holds(clause: frozenset) -> bool:
                 held = known.get(clause)
                 if held is None:
                     held = False
@@ -210,7 +209,6 @@ class Engine:
                             break
                     known[clause] = held
                 return held
-            holds = holds_looked
         for index in checks:
             if not _any_alternative(requires[index], holds):
                 found.discard(index)
