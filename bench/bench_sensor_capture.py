@@ -2,9 +2,10 @@
 
 A separate process spawns N programs that each live about 5 ms (`sleep 0.005`, no shell), either one
 after another or W at a time; the sensor (process connector, whole host, the bench's own thread
-draining its queue) must report each one's pid with argv ["sleep", "0.005"]. Needs root.
+draining its queue) must report each one's pid with argv ["sleep", "0.005"]. Needs root. Each
+process sensor that opens here is measured: the eBPF exec program and the connector (--modes).
 
-    python bench/bench_sensor_capture.py [--n 1000] [--workers 1 8]
+    python bench/bench_sensor_capture.py [--n 1000] [--workers 1 8] [--modes bpf netlink]
 """
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ print(json.dumps(pids))
 """
 
 
-def run(n: int, workers: int) -> dict:
-    sensor = Sensor(mode="netlink", net=False, gpu=False, queue_size=200_000)
+def run(n: int, workers: int, mode: str) -> dict:
+    sensor = Sensor(mode=mode, net=False, gpu=False, queue_size=200_000)
     seen: dict[int, list[str]] = {}
     done = threading.Event()
 
@@ -63,9 +64,10 @@ def run(n: int, workers: int) -> dict:
     pids = json.loads(out.stdout)
     captured = sum(1 for pid in pids if seen.get(pid) == ["sleep", "0.005"])
     stats = sensor.stats()
-    return {"n": len(pids), "workers": workers, "captured_with_argv": captured,
+    return {"sensor": mode, "n": len(pids), "workers": workers, "captured_with_argv": captured,
             "capture_rate": round(captured / len(pids), 4), "execs_per_s": round(len(pids) / seconds, 1),
-            "lost_exec_details_host": stats["lost_exec_details"], "overruns": stats["netlink_overruns"],
+            "lost_exec_details_host": stats["lost_exec_details"], "overruns": stats.get("netlink_overruns"),
+            "ring_dropped": stats.get("bpf_ring_dropped"),
             "queue_dropped": stats["queue_dropped"]}
 
 
@@ -73,11 +75,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--modes", nargs="+", default=["bpf", "netlink"])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "sensor_capture.json")
     args = parser.parse_args()
     if os.geteuid() != 0:
-        sys.exit("needs root (the process connector)")
-    runs = [run(args.n, w) for w in args.workers]
+        sys.exit("needs root (the process connector, the eBPF exec program)")
+    runs = []
+    for mode in args.modes:
+        try:
+            runs += [run(args.n, w, mode) for w in args.workers]
+        except (OSError, ValueError) as exc:
+            runs.append({"sensor": mode, "unavailable": str(exc).splitlines()[0]})
     doc = {"benchmark": "sensor_capture", "machine": machine(), "kernel": os.uname().release,
            "program": "sleep 0.005 (no shell)", "goal": ">= 0.99 captured with argv", "runs": runs}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -343,6 +343,7 @@ def sensor(
     state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="Heartbeat folder (default $VIGILES_STATE_DIR or ~/.local/state/vigiles)."),
     heartbeat: float = typer.Option(5.0, "--heartbeat", help="Seconds between heartbeats."),
     poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
+    process_sensor: str = typer.Option("auto", "--process-sensor", help="auto (the eBPF exec program where it loads, else the connector, else polling), bpf, netlink or poll."),
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     gpu_interval: float = typer.Option(1.0, "--gpu-interval", help="Seconds between GPU samples."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Print alerts as JSON lines on stderr."),
@@ -376,7 +377,10 @@ def sensor(
     ledger_hook(log, gap)
     consumer.new_findings and store.add_findings(consumer.new_findings)
     consumer.new_findings.clear()
-    live = Sensor(mode="poll" if poll else "auto", interval=interval, net_interval=net_interval, gpu=not no_gpu,
+    if process_sensor not in ("auto", "bpf", "netlink", "poll"):
+        err.print(f"--process-sensor must be auto, bpf, netlink or poll, not {process_sensor!r}")
+        raise typer.Exit(2)
+    live = Sensor(mode="poll" if poll else process_sensor, interval=interval, net_interval=net_interval, gpu=not no_gpu,
                   gpu_interval=gpu_interval)
     reason = {"why": "interrupted"}
 
@@ -387,7 +391,11 @@ def sensor(
     started = time.perf_counter()
     deadline = time.monotonic() + duration if duration is not None else None
     try:
-        live.start()
+        try:
+            live.start()
+        except OSError as exc:  # the process sensor asked for cannot be opened here
+            err.print(f"vigiles: {str(exc).splitlines()[0]}")
+            raise typer.Exit(2)
         beat.start()
         try:
             while deadline is None or time.monotonic() < deadline:

@@ -24,7 +24,9 @@ QUEUE_SIZE = 65_536
 
 
 class Sensor:
-    """`mode`: "auto" (the connector when it can be opened, else polling), "netlink" or "poll".
+    """`mode`: "auto", "bpf", "netlink" or "poll". "auto" takes, for a whole-host sensor, the eBPF exec
+    program (exec_bpf.py: argv copied at exec, read in batches) where it loads; else the connector
+    where it opens (and always for `watch_children`, which follows forks); else polling.
 
     With `watch_children=True` only the process tree under this process (what it spawns after
     `start()`) and that tree's connections are reported; otherwise the whole host.
@@ -67,6 +69,18 @@ class Sensor:
     def start(self) -> "Sensor":
         from .proc_connector import ConnectorSource, available
         mode = self.mode
+        if mode == "bpf" or (mode == "auto" and not self.watch_children):
+            from .exec_bpf import BpfExecSource, open_probe
+            if self.watch_children:
+                raise ValueError("the eBPF exec sensor watches the whole host; a watch follows forks (netlink)")
+            probe, why = open_probe()
+            if probe is not None:
+                self.process_source = BpfExecSource(self.emit, self.tree, probe)
+                mode = "bpf"
+            elif mode == "bpf":
+                raise PermissionError(why)
+            else:
+                self.stderr.write(f"vigiles: {why}; using the process connector\n")
         if mode in ("auto", "netlink"):
             ok, why = available()
             if ok:

@@ -1,0 +1,197 @@
+"""The eBPF exec sensor (vigiles/sensors/exec_bpf.py, bpf.py, btf.py).
+
+The BTF reader, the assembler and the record layout are tested on bytes built here. The program
+itself is loaded into this machine's kernel, attached and fed real execs where that is possible
+(root, BTF, Linux >= 5.8): those tests skip elsewhere, saying why.
+"""
+import os
+import shutil
+import struct
+import subprocess
+import time
+
+import pytest
+
+from vigiles.sensors import bpf, exec_bpf
+from vigiles.sensors.btf import BTF, BTFError, HEADER
+from vigiles.sensors.run import Sensor
+
+PROBE, WHY = exec_bpf.open_probe() if os.geteuid() == 0 else (None, "needs root")
+if PROBE is not None:
+    PROBE.close()
+needs_bpf = pytest.mark.skipif(PROBE is None, reason=WHY or "eBPF unavailable")
+
+
+# -- BTF ----------------------------------------------------------------------------------------------
+def _btf(types: list[bytes], names: list[str]) -> bytes:
+    strings = b"\0" + b"".join(n.encode() + b"\0" for n in names)
+    type_data = b"".join(types)
+    header_len = HEADER.size
+    return HEADER.pack(0xEB9F, 1, 0, header_len, 0, len(type_data), len(type_data), len(strings)) + type_data + strings
+
+
+def _name_off(names: list[str], name: str) -> int:
+    return 1 + sum(len(n) + 1 for n in names[:names.index(name)])
+
+
+def _struct(kind: int, name_off: int, size: int, members: list[tuple[int, int, int]], kind_flag: int = 0) -> bytes:
+    info = (kind_flag << 31) | (kind << 24) | len(members)
+    return struct.pack("<III", name_off, info, size) + b"".join(struct.pack("<III", *m) for m in members)
+
+
+def test_btf_offsets_found_through_anonymous_members_and_typedefs():
+    names = ["int", "inner", "task", "mm", "pid", "arg_start", "arg_end", "flags"]
+    n = lambda s: _name_off(names, s)  # noqa: E731
+    types = [
+        struct.pack("<IIII", n("int"), 1 << 24, 4, 32),                                     # 1: int
+        _struct(4, 0, 16, [(n("arg_start"), 1, 0), (n("arg_end"), 1, 64)]),                # 2: anonymous struct
+        struct.pack("<III", 0, 8 << 24, 2),                                                 # 3: typedef -> 2
+        _struct(5, 0, 16, [(0, 3, 0), (n("flags"), 1, 0)]),                                 # 4: anonymous union
+        _struct(4, n("task"), 40, [(n("pid"), 1, 32), (0, 4, 128)]),                        # 5: struct task
+        _struct(4, n("mm"), 8, [(n("pid"), 1, (3 << 24) | 8)], kind_flag=1),                # 6: a bit field
+    ]
+    btf = BTF(_btf(types, names))
+    assert btf.offset("task", "pid") == 4
+    assert btf.offset("task", "arg_start") == 16 and btf.offset("task", "arg_end") == 24
+    assert btf.offset("task", "flags") == 16
+    with pytest.raises(BTFError, match="no field nope"):
+        btf.offset("task", "nope")
+    with pytest.raises(BTFError, match="no struct absent"):
+        btf.offset("absent", "pid")
+    with pytest.raises(BTFError, match="bit field"):
+        btf.offset("mm", "pid")
+
+
+def test_btf_that_is_not_btf_is_refused():
+    with pytest.raises(BTFError, match="not BTF"):
+        BTF(b"\0" * 64)
+    with pytest.raises(BTFError, match="shorter"):
+        BTF(b"\x9f\xeb")
+
+
+@pytest.mark.skipif(not os.path.exists("/sys/kernel/btf/vmlinux"), reason="the kernel has no BTF")
+def test_the_running_kernel_has_every_field_the_program_follows():
+    off = exec_bpf.offsets(BTF.load())
+    assert off["mm_struct.arg_end"] == off["mm_struct.arg_start"] + 8
+    assert off["task_struct.tgid"] > 0 and off["qstr.name"] == 8
+
+
+# -- the assembler and the record ------------------------------------------------------------------------
+def test_assembler_encodes_instructions_and_resolves_labels():
+    a = bpf.Asm()
+    a.mov(bpf.R0, -1).jeq(bpf.R0, 0, "end").load_map(bpf.R1, 7).label("end").exit()
+    code = a.assemble()
+    insns = [struct.unpack_from("<BBhi", code, i) for i in range(0, len(code), 8)]
+    assert insns[0] == (0xB7, 0, 0, -1)
+    assert insns[1] == (0x15, 0, 2, 0)               # over both slots of the ld_imm64
+    assert insns[2] == (0x18, (1 << 4) | 1, 0, 7)    # src = BPF_PSEUDO_MAP_FD, dst = r1
+    assert insns[3] == (0, 0, 0, 0) and insns[4] == (0x95, 0, 0, 0)
+
+
+def _record(argv: bytes, *, names=("work", "home"), cut=False, argv_len=None, filename=b"./run.sh") -> bytes:
+    head = exec_bpf.HEAD.pack(4321 << 32 | 4321, 5_000_000_000, 1000, 77, (len(names) | exec_bpf.CUT) if cut else len(names),
+                              0, 0, len(filename) + 1, len(argv) if argv_len is None else argv_len)
+    raw = bytearray(exec_bpf.DATA_AT)
+    raw[:len(head)] = head
+    raw[exec_bpf.NAME_AT:exec_bpf.NAME_AT + len(filename)] = filename
+    for i, name in enumerate(names):
+        at = exec_bpf.SLOTS_AT + i * exec_bpf.NAME_SLOT
+        raw[at:at + len(name)] = name.encode()
+    return bytes(raw) + argv
+
+
+def test_record_gives_argv_cwd_leaf_first_and_the_filename():
+    record = exec_bpf.parse(_record(b"sh\0-c\0echo \xff\0"))
+    assert (record.pid, record.ppid, record.uid) == (4321, 77, 1000)
+    assert record.argv == ["sh", "-c", "echo \udcff"] and record.complete
+    assert record.cwd == "/home/work" and record.filename == "./run.sh"
+    assert exec_bpf.parse(_record(b"true\0", names=())).cwd == "/"
+    assert exec_bpf.parse(_record(b"true\0", cut=True)).cwd is None
+    assert not exec_bpf.parse(_record(b"a" * 10, argv_len=50_000)).complete
+    assert exec_bpf.parse(b"short") is None
+
+
+def test_a_cut_record_is_completed_from_proc_or_counted():
+    emitted = []
+    source = exec_bpf.BpfExecSource(emitted.append, None, probe=object())
+    raw = bytearray(_record(b"sleep\0" + b"x" * 10, argv_len=1 << 20))
+    struct.pack_into("<Q", raw, 0, os.getpid() << 32)  # alive: its whole cmdline is read from /proc
+    source.handle(exec_bpf.parse(bytes(raw)))
+    with open("/proc/self/cmdline", "rb") as fh:
+        assert emitted[-1].argv == fh.read().rstrip(b"\0").decode("utf-8", "surrogateescape").split("\0")
+    gone = bytearray(raw)
+    struct.pack_into("<Q", gone, 0, (2**22 + 12345) << 32)  # no such pid: kept cut, counted
+    source.handle(exec_bpf.parse(bytes(gone)))
+    assert emitted[-1].argv[0] == "sleep" and source.stats["truncated_argv"] == 1
+    assert emitted[-1].exe == "/home/work/run.sh" and emitted[-1].cwd == "/home/work"
+
+
+# -- the program in this kernel -------------------------------------------------------------------------
+def _execs(run) -> list:
+    probe = exec_bpf.ExecProbe()
+    try:
+        run()
+        deadline = time.monotonic() + 5
+        records = []
+        while time.monotonic() < deadline:
+            records += [exec_bpf.parse(raw) for raw in probe.records()]
+            if any(r.argv and r.argv[-1] == "END" for r in records):
+                break
+            time.sleep(0.02)
+        assert probe.ring_dropped() == 0
+        return records
+    finally:
+        probe.close()
+
+
+@needs_bpf
+def test_program_records_argv_cwd_across_mounts_and_the_parent(tmp_path):
+    workdir = tmp_path / "dir with space"
+    workdir.mkdir()
+    script = workdir / "run.sh"
+    script.write_text("#!/bin/sh\nexit 0\n")
+    script.chmod(0o755)
+    shell = shutil.which("sh")
+
+    def run():
+        subprocess.run([shell, "-c", f"cd '{workdir}' && ./run.sh 'a b' \"$(printf '\\377')\"; "
+                        "cd /proc/self && /bin/true; cd /dev/shm && /bin/true END"], check=True)
+    records = _execs(run)
+    sh = next(r for r in records if r.argv and r.argv[0] == shell)
+    ours = [r for r in records if r.ppid == sh.pid and r.argv and r.argv[0] in ("/bin/sh", "/bin/true")]
+    assert [(r.argv, r.cwd) for r in ours] == [
+        (["/bin/sh", "./run.sh", "a b", "\udcff"], str(workdir)),  # a script: its interpreter's argv
+        (["/bin/true"], f"/proc/{sh.pid}"),      # a mount point crossed: /proc on /
+        (["/bin/true", "END"], "/dev/shm"),
+    ]
+    assert sh.ppid == os.getpid() and ours[0].filename == "/bin/sh" and ours[1].filename == "/bin/true"
+
+
+@needs_bpf
+def test_program_copies_a_long_command_line_up_to_its_bound():
+    long_arg = "y" * (exec_bpf.ARGV_MAX + 1000)
+    records = _execs(lambda: subprocess.run(["/bin/true", long_arg, "END"], check=True))
+    record = next(r for r in records if r.argv and r.argv[0] == "/bin/true")
+    assert record.argv_len == len("/bin/true") + len(long_arg) + len("END") + 3
+    assert record.copied == exec_bpf.ARGV_MAX and not record.complete
+
+
+@needs_bpf
+def test_host_sensor_prefers_the_program_and_a_watch_keeps_the_connector():
+    sensor = Sensor(net=False, gpu=False)
+    sensor.start()
+    try:
+        assert sensor.mode == "bpf"
+        subprocess.run(["/bin/true", "vigiles-bpf-test"], check=True)
+        deadline, found = time.monotonic() + 5, None
+        while found is None and time.monotonic() < deadline:
+            event = sensor.get(timeout=0.2)
+            if event is not None and event.argv == ["/bin/true", "vigiles-bpf-test"]:
+                found = event
+        assert found is not None and found.exe == "/bin/true" and found.cwd == os.getcwd()
+        assert found.ppid == os.getpid() and found.extra["sensor"] == "bpf"
+    finally:
+        sensor.stop()
+    assert sensor.stats()["lost_exec_details"] == 0
+    with pytest.raises(ValueError, match="follows forks"):
+        Sensor(mode="bpf", watch_children=True, net=False, gpu=False).start()
