@@ -123,6 +123,7 @@ def test_a_cut_record_is_completed_from_proc_or_counted():
     struct.pack_into("<Q", gone, 0, (2**22 + 12345) << 32)  # no such pid: kept cut, counted
     source.handle(exec_bpf.parse(bytes(gone)))
     assert emitted[-1].argv[0] == "sleep" and source.stats["truncated_argv"] == 1
+    assert emitted[-1].extra["argv_cut"] == 1 << 20
     assert emitted[-1].exe == "/home/work/run.sh" and emitted[-1].cwd == "/home/work"
 
 
@@ -169,11 +170,16 @@ def test_program_records_argv_cwd_across_mounts_and_the_parent(tmp_path):
 
 @needs_bpf
 def test_program_copies_a_long_command_line_up_to_its_bound():
-    long_arg = "y" * (exec_bpf.ARGV_MAX + 1000)
-    records = _execs(lambda: subprocess.run(["/bin/true", long_arg, "END"], check=True))
+    # one argument may hold at most 128 KiB (MAX_ARG_STRLEN): three make a command line longer than ARGV_MAX
+    parts = ["y" * 60_000] * 3
+    records = _execs(lambda: subprocess.run(["/bin/true", *parts, "END"], check=True))
     record = next(r for r in records if r.argv and r.argv[0] == "/bin/true")
-    assert record.argv_len == len("/bin/true") + len(long_arg) + len("END") + 3
+    assert record.argv_len == len("/bin/true") + 180_000 + len("END") + 5
     assert record.copied == exec_bpf.ARGV_MAX and not record.complete
+    assert record.argv[:3] == ["/bin/true", parts[0], parts[1]]
+    short = next(r for r in _execs(lambda: subprocess.run(["/bin/true", "z" * 100_000, "END"], check=True))
+                 if r.argv and r.argv[0] == "/bin/true")
+    assert short.complete and short.argv == ["/bin/true", "z" * 100_000, "END"]
 
 
 @needs_bpf
@@ -195,3 +201,15 @@ def test_host_sensor_prefers_the_program_and_a_watch_keeps_the_connector():
     assert sensor.stats()["lost_exec_details"] == 0
     with pytest.raises(ValueError, match="follows forks"):
         Sensor(mode="bpf", watch_children=True, net=False, gpu=False).start()
+
+
+@needs_bpf
+def test_a_full_ring_drops_in_the_kernel_and_counts_what_it_dropped():
+    probe = exec_bpf.ExecProbe(ring_bytes=8192)  # smaller than one record: every exec overflows it
+    try:
+        for _ in range(3):
+            subprocess.run(["/bin/true"], check=True)
+        assert probe.records() == []
+        assert probe.ring_dropped() >= 3
+    finally:
+        probe.close()

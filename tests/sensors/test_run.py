@@ -30,3 +30,25 @@ def test_get_times_out_empty_and_events_come_out_in_order():
     assert sensor.get(timeout=0).pid == 0
     assert [e.pid for e in sensor.drain()] == [1, 2]
     assert sensor.get(timeout=0) is None
+
+
+def test_the_consumer_pauses_to_gather_events_only_when_the_sensor_does_not_batch(monkeypatch):
+    from vigiles.cli import live
+
+    pauses = []
+    monkeypatch.setattr(live.time, "sleep", pauses.append)
+    handled = []
+
+    class Consumer:
+        def handle(self, event):
+            handled.append(event.pid)
+
+    for batched, expected in ((False, [live.COALESCE_S]), (True, [])):
+        sensor = Sensor(net=False, gpu=False)
+        sensor.batched = batched
+        sensor.emit(_event(1))
+        sensor.emit(_event(2))
+        pauses.clear()
+        assert live._pump(sensor, Consumer(), timeout=0) is True
+        assert pauses == expected
+    assert handled == [1, 2, 1, 2]

@@ -21,7 +21,7 @@ PROG_RAW_TRACEPOINT = 17
 BPF_PSEUDO_MAP_FD = 1
 
 # helpers (enum bpf_func_id)
-MAP_LOOKUP_ELEM, KTIME_GET_NS, GET_CURRENT_PID_TGID, GET_CURRENT_UID_GID = 1, 5, 14, 15
+MAP_LOOKUP_ELEM, KTIME_GET_NS, GET_SMP_PROCESSOR_ID, GET_CURRENT_PID_TGID, GET_CURRENT_UID_GID = 1, 5, 8, 14, 15
 PROBE_READ_USER, PROBE_READ_KERNEL, PROBE_READ_KERNEL_STR = 112, 113, 115
 RINGBUF_OUTPUT = 130
 
@@ -143,6 +143,9 @@ class Asm:
         which zeroes the destination where the address is bad). Clobbers r0-r5."""
         self.movr(R1, dst_base).add(R1, dst_off).mov(R2, size).movr(R3, src).add(R3, src_off)
         return self.call(PROBE_READ_KERNEL)
+
+    def stx32(self, dst: int, off: int, src: int) -> "Asm":
+        return self._op(0x63, dst, src, off)
 
     def st32(self, dst: int, off: int, imm: int) -> "Asm":
         return self._op(0x62, dst, off=off, imm=imm)

@@ -33,15 +33,19 @@ from .btf import BTF, BTFError
 from .common import process_event, wall_offset
 from .proc_connector import MAX_CMDLINE
 
-ARGV_MAX = 16384
-"""Bytes of arguments the kernel copies per exec (a power of two; the per-CPU scratch holds it)."""
-FILENAME_MAX = 256
+ARGV_MAX = MAX_CMDLINE
+"""Bytes of arguments the kernel copies per exec: as many as the connector's reader reads from
+/proc (128 KiB). Each CPU has a scratch record this large (a BPF array keyed by CPU)."""
+FILENAME_MAX = 4096
+"""PATH_MAX: the program's path is never cut."""
 NAME_SLOT = 256
 """A path component as the kernel copies it: NAME_MAX (255) bytes and a NUL."""
-DEPTH = 24
+DEPTH = 32
 """Components of the working directory followed up to the task's root; a deeper one is read from /proc."""
 CUT = 1 << 16
-RING_BYTES = 8 << 20
+RING_BYTES = 16 << 20
+"""The ring between the program and the reader: about 1,400 execs of short commands (a record is
+HEAD_BYTES + FILENAME_MAX + DEPTH names + the arguments), 120 of the longest."""
 HEAD = struct.Struct("<QQQIIQQqQ")
 """pid_tgid, ktime_ns, uid_gid, ppid, components of cwd (| CUT), arg_start, arg_end, filename length,
 argv length; the program's own working slots follow, up to HEAD_BYTES."""
@@ -79,7 +83,8 @@ def program(off: dict[str, int], scratch_fd: int, ring_fd: int, dropped_fd: int)
                                                bpf.R9, bpf.R10)
     a = bpf.Asm()
     a.ldx64(R6, R1, 0).ldx64(R9, R1, 16)
-    a.st32(R10, -4, 0).load_map(R1, scratch_fd).movr(R2, R10).add(R2, -4)
+    a.call(bpf.GET_SMP_PROCESSOR_ID).stx32(R10, -4, R0)  # this CPU's scratch record: the tracepoint
+    a.load_map(R1, scratch_fd).movr(R2, R10).add(R2, -4)  # runs with preemption off, so it is ours
     a.call(bpf.MAP_LOOKUP_ELEM).jeq(R0, 0, "out").movr(R7, R0)
     a.call(bpf.GET_CURRENT_PID_TGID).stx64(R7, 0, R0)
     a.call(bpf.KTIME_GET_NS).stx64(R7, 8, R0)
@@ -149,6 +154,19 @@ def program(off: dict[str, int], scratch_fd: int, ring_fd: int, dropped_fd: int)
     return a.assemble()
 
 
+def possible_cpus(path: str = "/sys/devices/system/cpu/possible") -> int:
+    """How many CPU ids the kernel may use ("0-15", "0,2-3"): the scratch array has one record each."""
+    try:
+        with open(path) as fh:
+            text = fh.read().strip()
+    except OSError:
+        return os.cpu_count() or 1
+    top = 0
+    for part in text.split(","):
+        top = max(top, int(part.rpartition("-")[2]))
+    return top + 1
+
+
 def _cstr(raw: bytes, start: int, size: int) -> str:
     end = raw.find(b"\0", start, start + size)
     return raw[start:end if end >= 0 else start + size].decode("utf-8", "surrogateescape")
@@ -207,7 +225,8 @@ class ExecProbe:
         off = offsets(BTF.load())
         self.fds: list[int] = []
         try:
-            self.scratch = self._keep(bpf.map_create(bpf.MAP_PERCPU_ARRAY, 4, DATA_AT + ARGV_MAX, 1, "vig_exec_buf"))
+            self.scratch = self._keep(bpf.map_create(bpf.MAP_ARRAY, 4, DATA_AT + ARGV_MAX, possible_cpus(),
+                                                     "vig_exec_buf"))
             self.ring_fd = self._keep(bpf.map_create(bpf.MAP_RINGBUF, 0, 0, ring_bytes, "vig_exec_ring"))
             self.dropped = self._keep(bpf.map_create(bpf.MAP_ARRAY, 4, 8, 1, "vig_exec_lost"))
             code = program(off, self.scratch, self.ring_fd, self.dropped)
@@ -313,6 +332,7 @@ class BpfExecSource:
         stats["execs"] += 1
         pid, ppid = record.pid, record.ppid or None
         argv = record.argv
+        extra = {}
         if not record.complete:
             full = _cmdline(pid)
             if full is not None:
@@ -322,6 +342,7 @@ class BpfExecSource:
                 return
             else:
                 stats["truncated_argv"] += 1
+                extra["argv_cut"] = record.argv_len  # the length of the whole argument area
         cwd = record.cwd
         if cwd is None:
             cwd = _readlink(f"/proc/{pid}/cwd")
@@ -330,4 +351,4 @@ class BpfExecSource:
         if exe and not exe.startswith("/") and cwd:
             exe = os.path.normpath(os.path.join(cwd, exe))
         self.emit(process_event(record.ts_ns / 1e9 + self.offset, pid, ppid, argv, exe, cwd, record.uid, "bpf",
-                                record.ts_ns))
+                                record.ts_ns, **extra))

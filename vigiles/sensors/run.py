@@ -52,6 +52,7 @@ class Sensor:
         self._want_net, self._net_interval = net, net_interval if net_interval is not None else interval
         self._want_gpu, self._gpu_interval, self._nvml = gpu, gpu_interval, nvml
         self.started = False
+        self.batched = False
 
     def emit(self, event: Event) -> None:
         if len(self.queue) >= self.queue_size:
@@ -96,6 +97,10 @@ class Sensor:
             self.process_source = PollSource(self.emit, self.tree, self.interval, only_watched=self.watch_children,
                                              stderr=self.stderr)
         self.mode = mode
+        self.batched = mode == "bpf"
+        """Whether every source hands over events in batches, a few dozen a second at most (the
+        exec program's reader, the connection and GPU polls): then the consumer need not pause
+        to gather them."""
         self.sources = [self.process_source]
         if self._want_net:
             from .netconns import NetSource
