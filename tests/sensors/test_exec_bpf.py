@@ -73,7 +73,7 @@ def test_btf_that_is_not_btf_is_refused():
 def test_the_running_kernel_has_every_field_the_program_follows():
     off = exec_bpf.offsets(BTF.load())
     assert off["mm_struct.arg_end"] == off["mm_struct.arg_start"] + 8
-    assert off["task_struct.tgid"] > 0 and off["qstr.name"] == 8
+    assert off["task_struct.tgid"] > 0 and off["qstr.name"] == 8 and off["vfsmount.mnt_root"] >= 0
 
 
 # -- the assembler and the record ------------------------------------------------------------------------
@@ -88,43 +88,53 @@ def test_assembler_encodes_instructions_and_resolves_labels():
     assert insns[3] == (0, 0, 0, 0) and insns[4] == (0x95, 0, 0, 0)
 
 
-def _record(argv: bytes, *, names=("work", "home"), cut=False, argv_len=None, filename=b"./run.sh") -> bytes:
-    head = exec_bpf.HEAD.pack(4321 << 32 | 4321, 5_000_000_000, 1000, 77, (len(names) | exec_bpf.CUT) if cut else len(names),
-                              0, 0, len(filename) + 1, len(argv) if argv_len is None else argv_len)
+def _names(raw: bytearray, at: int, names) -> None:
+    for i, name in enumerate(names):
+        slot = at + i * exec_bpf.NAME_SLOT
+        raw[slot:slot + len(name)] = name.encode()
+
+
+def _record(argv: bytes, *, cwd=("work", "home"), exe=("sh", "", "bin"), cut=False, argv_len=None,
+            pid=4321) -> bytes:
+    """A record as the program writes it: names leaf first, "" where a mount was crossed."""
+    steps = (len(cwd) | exec_bpf.CUT) if cut else len(cwd)
+    head = exec_bpf.HEAD.pack(pid << 32 | pid, 5_000_000_000, 1000, 0, 77, steps, 0, 0, len(exe), 0,
+                              len(argv) if argv_len is None else argv_len)
     raw = bytearray(exec_bpf.DATA_AT)
     raw[:len(head)] = head
-    raw[exec_bpf.NAME_AT:exec_bpf.NAME_AT + len(filename)] = filename
-    for i, name in enumerate(names):
-        at = exec_bpf.SLOTS_AT + i * exec_bpf.NAME_SLOT
-        raw[at:at + len(name)] = name.encode()
+    _names(raw, exec_bpf.CWD_AT, cwd)
+    _names(raw, exec_bpf.EXE_AT, exe)
     return bytes(raw) + argv
 
 
-def test_record_gives_argv_cwd_leaf_first_and_the_filename():
-    record = exec_bpf.parse(_record(b"sh\0-c\0echo \xff\0"))
+def test_record_gives_argv_and_paths_built_leaf_first():
+    record = exec_bpf.parse(_record(b"sh\0-c\0echo \xff\0\0"))
     assert (record.pid, record.ppid, record.uid) == (4321, 77, 1000)
-    assert record.argv == ["sh", "-c", "echo \udcff"] and record.complete
-    assert record.cwd == "/home/work" and record.filename == "./run.sh"
-    assert exec_bpf.parse(_record(b"true\0", names=())).cwd == "/"
+    assert record.argv == ["sh", "-c", "echo \udcff", ""] and record.complete  # an empty last argument kept
+    assert record.cwd == "/home/work" and record.exe == "/bin/sh"  # the empty slot: a mount crossed
+    assert exec_bpf.parse(_record(b"true\0", cwd=())).cwd == "/"
     assert exec_bpf.parse(_record(b"true\0", cut=True)).cwd is None
-    assert not exec_bpf.parse(_record(b"a" * 10, argv_len=50_000)).complete
+    cut = exec_bpf.parse(_record(b"a\0bbbb", argv_len=50_000))
+    assert not cut.complete and cut.argv == ["a", "bbbb"]
+    assert exec_bpf.parse(_record(b"")).argv is None
     assert exec_bpf.parse(b"short") is None
 
 
-def test_a_cut_record_is_completed_from_proc_or_counted():
+def test_a_cut_command_line_stays_the_kernels_and_is_marked():
+    """What /proc holds later is the process's to rewrite (perl's $0): a cut command line is
+    kept as the kernel copied it, and says how long it was."""
     emitted = []
     source = exec_bpf.BpfExecSource(emitted.append, None, probe=object())
-    raw = bytearray(_record(b"sleep\0" + b"x" * 10, argv_len=1 << 20))
-    struct.pack_into("<Q", raw, 0, os.getpid() << 32)  # alive: its whole cmdline is read from /proc
-    source.handle(exec_bpf.parse(bytes(raw)))
-    with open("/proc/self/cmdline", "rb") as fh:
-        assert emitted[-1].argv == fh.read().rstrip(b"\0").decode("utf-8", "surrogateescape").split("\0")
-    gone = bytearray(raw)
-    struct.pack_into("<Q", gone, 0, (2**22 + 12345) << 32)  # no such pid: kept cut, counted
-    source.handle(exec_bpf.parse(bytes(gone)))
-    assert emitted[-1].argv[0] == "sleep" and source.stats["truncated_argv"] == 1
-    assert emitted[-1].extra["argv_cut"] == 1 << 20
-    assert emitted[-1].exe == "/home/work/run.sh" and emitted[-1].cwd == "/home/work"
+    source.handle(exec_bpf.parse(_record(b"sleep\0" + b"x" * 10, argv_len=1 << 20, pid=os.getpid())))
+    assert emitted[-1].argv == ["sleep", "x" * 10] and emitted[-1].extra["argv_cut"] == 1 << 20
+    assert source.stats["truncated_argv"] == 1
+    assert emitted[-1].exe == "/bin/sh" and emitted[-1].cwd == "/home/work"
+    source.handle(exec_bpf.parse(_record(b"true\0", cut=True, pid=os.getpid())))  # cwd from /proc while alive
+    assert emitted[-1].cwd == os.getcwd() and emitted[-1].extra["cwd_from"] == "proc"
+    source.handle(exec_bpf.parse(_record(b"true\0", cut=True, pid=2**22 + 12345)))  # gone: unknown, said so
+    assert emitted[-1].cwd is None and emitted[-1].extra["cwd_from"] == "unknown"
+    source.handle(exec_bpf.parse(_record(b"")))
+    assert source.stats["lost_exec_details"] == 1 and len(emitted) == 3
 
 
 # -- the program in this kernel -------------------------------------------------------------------------
@@ -146,26 +156,35 @@ def _execs(run) -> list:
 
 
 @needs_bpf
-def test_program_records_argv_cwd_across_mounts_and_the_parent(tmp_path):
+def test_program_records_argv_paths_across_mounts_and_links_and_the_parent(tmp_path):
     workdir = tmp_path / "dir with space"
-    workdir.mkdir()
+    (workdir / "sub").mkdir(parents=True)
     script = workdir / "run.sh"
     script.write_text("#!/bin/sh\nexit 0\n")
     script.chmod(0o755)
+    (tmp_path / "harmless").symlink_to(os.path.realpath("/bin/true"))
+    bound = tmp_path / "bound"
+    bound.mkdir()
+    subprocess.run(["mount", "--bind", str(workdir), str(bound)], check=True)  # a subdirectory bound
     shell = shutil.which("sh")
-
-    def run():
-        subprocess.run([shell, "-c", f"cd '{workdir}' && ./run.sh 'a b' \"$(printf '\\377')\"; "
-                        "cd /proc/self && /bin/true; cd /dev/shm && /bin/true END"], check=True)
-    records = _execs(run)
+    try:
+        def run():
+            subprocess.run([shell, "-c", f"cd '{workdir}' && ./run.sh 'a b' \"$(printf '\\377')\" ''; "
+                            f"cd '{bound}/sub' && {tmp_path}/harmless; "
+                            "cd /proc/self && /bin/true; cd /dev/shm && /bin/true END"], check=True)
+        records = _execs(run)
+    finally:
+        subprocess.run(["umount", str(bound)], check=True)
     sh = next(r for r in records if r.argv and r.argv[0] == shell)
-    ours = [r for r in records if r.ppid == sh.pid and r.argv and r.argv[0] in ("/bin/sh", "/bin/true")]
-    assert [(r.argv, r.cwd) for r in ours] == [
-        (["/bin/sh", "./run.sh", "a b", "\udcff"], str(workdir)),  # a script: its interpreter's argv
-        (["/bin/true"], f"/proc/{sh.pid}"),      # a mount point crossed: /proc on /
-        (["/bin/true", "END"], "/dev/shm"),
+    ours = [(r.argv, r.exe, r.cwd) for r in records if r.ppid == sh.pid]
+    true, dash = os.path.realpath("/bin/true"), os.path.realpath("/bin/sh")
+    assert ours == [
+        (["/bin/sh", "./run.sh", "a b", "\udcff", ""], dash, str(workdir)),  # a script: its interpreter
+        ([f"{tmp_path}/harmless"], true, f"{bound}/sub"),     # the link resolved; the bind mount read right
+        (["/bin/true"], true, f"/proc/{sh.pid}"),              # a mount point crossed: /proc on /
+        (["/bin/true", "END"], true, "/dev/shm"),
     ]
-    assert sh.ppid == os.getpid() and ours[0].filename == "/bin/sh" and ours[1].filename == "/bin/true"
+    assert sh.ppid == os.getpid() and sh.uid == os.geteuid()
 
 
 @needs_bpf
@@ -194,7 +213,7 @@ def test_host_sensor_prefers_the_program_and_a_watch_keeps_the_connector():
             event = sensor.get(timeout=0.2)
             if event is not None and event.argv == ["/bin/true", "vigiles-bpf-test"]:
                 found = event
-        assert found is not None and found.exe == "/bin/true" and found.cwd == os.getcwd()
+        assert found is not None and found.exe == os.path.realpath("/bin/true") and found.cwd == os.getcwd()
         assert found.ppid == os.getpid() and found.extra["sensor"] == "bpf"
     finally:
         sensor.stop()
@@ -204,12 +223,33 @@ def test_host_sensor_prefers_the_program_and_a_watch_keeps_the_connector():
 
 
 @needs_bpf
-def test_a_full_ring_drops_in_the_kernel_and_counts_what_it_dropped():
+def test_a_full_ring_drops_in_the_kernel_and_the_running_reader_counts_it():
     probe = exec_bpf.ExecProbe(ring_bytes=8192)  # smaller than one record: every exec overflows it
+    source = exec_bpf.BpfExecSource(lambda event: None, None, probe=probe)
+    source.start()
     try:
         for _ in range(3):
             subprocess.run(["/bin/true"], check=True)
-        assert probe.records() == []
-        assert probe.ring_dropped() >= 3
+        deadline = time.monotonic() + 5
+        while source.stats["ring_dropped"] < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert source.stats["ring_dropped"] >= 3  # seen while it runs, not only at the stop
+        assert source.stats["lost_exec_details"] == source.stats["ring_dropped"]
     finally:
-        probe.close()
+        source.stop()
+
+
+@needs_bpf
+def test_a_chrooted_process_reads_as_the_host_sees_it(tmp_path):
+    """Paths are walked to the top of the mount namespace, not to the process's own root: a
+    chrooted agent cannot make its directory or program read as another place."""
+    root = tmp_path / "root"
+    root.mkdir()
+    subprocess.run(["mount", "--bind", "/", str(root)], check=True)
+    try:
+        records = _execs(lambda: subprocess.run(["chroot", str(root), "/bin/sh", "-c", "cd /etc && /bin/true END"],
+                                                check=True))
+    finally:
+        subprocess.run(["umount", str(root)], check=True)
+    record = next(r for r in records if r.argv == ["/bin/true", "END"])
+    assert record.cwd == f"{root}/etc" and record.exe == f"{root}{os.path.realpath('/bin/true')}"

@@ -179,3 +179,20 @@ def test_kernels_without_filters_get_one_socket_of_every_event(monkeypatch):
     proc = _run_watched(conn, seen, ["sleep", "0.05"])
     assert [e.argv for e in seen if e.pid == proc.pid] == [["sleep", "0.05"]]
     assert conn.stats["forks"] >= 1 and conn.stats["exits"] >= 1 and conn.stats["filtered"] is False
+
+
+def test_details_keep_empty_arguments():
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)", "", "x", ""])
+    try:
+        deadline = time.monotonic() + 5
+        details = None
+        while time.monotonic() < deadline:
+            details = pc.read_details(child.pid)
+            if details is not None and details.argv[0] == sys.executable:
+                break
+            time.sleep(0.02)
+        assert details.argv == [sys.executable, "-c", "import time; time.sleep(5)", "", "x", ""]
+    finally:
+        child.kill()
+        child.wait()

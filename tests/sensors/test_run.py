@@ -52,3 +52,13 @@ def test_the_consumer_pauses_to_gather_events_only_when_the_sensor_does_not_batc
         assert live._pump(sensor, Consumer(), timeout=0) is True
         assert pauses == expected
     assert handled == [1, 2, 1, 2]
+
+
+def test_the_queue_is_bounded_in_bytes_of_argv_too():
+    sensor = Sensor(net=False, gpu=False, queue_bytes=1000)
+    for pid in range(3):
+        sensor.emit(Process(ts=1.0, pid=pid, argv=["x" * 400]))
+    assert sensor.dropped == 1 and sensor.queued_bytes == 800
+    assert sensor.get(timeout=0).pid == 0 and sensor.queued_bytes == 400
+    sensor.emit(Process(ts=1.0, pid=9, argv=["y" * 500]))
+    assert [e.pid for e in sensor.drain()] == [1, 9] and sensor.queued_bytes == 0

@@ -174,6 +174,9 @@ class Asm:
     def ja(self, label: str) -> "Asm":
         return self._op(0x05, off=label)
 
+    def jsle(self, dst: int, imm: int, label: str) -> "Asm":
+        return self._op(0xD5, dst, off=label, imm=imm)
+
     def jle(self, dst: int, imm: int, label: str) -> "Asm":
         return self._op(0xB5, dst, off=label, imm=imm)
 
@@ -199,7 +202,11 @@ RINGBUF_HEADER = 8
 class RingBuffer:
     """The consumer side of a BPF_MAP_TYPE_RINGBUF map (Documentation/bpf/ringbuf.rst): the consumer
     position page (read-write), then the producer position page and the data pages, mapped twice
-    in a row so that a record that wraps around reads as one piece."""
+    in a row so that a record that wraps around reads as one piece.
+
+    The positions are read and written with plain loads and stores: on x86-64 (total store order)
+    that is what the kernel's own consumer does; on arm64 the interpreter's work between the reads
+    stands in for the acquire barrier libbpf uses, which nothing guarantees."""
 
     def __init__(self, map_fd: int, size: int) -> None:
         self.fd = map_fd
@@ -207,7 +214,11 @@ class RingBuffer:
         self.mask = size - 1
         page = mmap.PAGESIZE
         self.consumer = mmap.mmap(map_fd, page, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE, offset=0)
-        self.data = mmap.mmap(map_fd, page + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ, offset=page)
+        try:
+            self.data = mmap.mmap(map_fd, page + 2 * size, mmap.MAP_SHARED, mmap.PROT_READ, offset=page)
+        except BaseException:
+            self.consumer.close()
+            raise
         self.base = page
 
     def records(self, limit: int = 1 << 20) -> list[bytes]:

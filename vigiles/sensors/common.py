@@ -65,6 +65,13 @@ def printable(text: str | None) -> str | None:
         return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
+def split_args(area: bytes) -> list[str]:
+    """argv from an argument area (/proc/PID/cmdline, or the exec program's copy): each argument
+    ends with a NUL, so empty ones are kept (`true ""`); a cut area's last argument has none."""
+    parts = area[:-1].split(b"\0") if area.endswith(b"\0") else area.split(b"\0")
+    return [part.decode("utf-8", "surrogateescape") for part in parts]
+
+
 def process_event(ts: float, pid: int, ppid: int | None, argv: list[str] | None, exe: str | None,
                   cwd: str | None, uid: int | None, sensor: str, key: object, **extra) -> Process:
     event = Process(id=event_id("process", pid, key), ts=ts, host=HOST, pid=pid, ppid=ppid, exe=printable(exe),

@@ -1,24 +1,28 @@
-"""Every exec on the host, its argv copied by the kernel at the moment of exec: an eBPF program on
-the `sched_process_exec` raw tracepoint writing one record per exec into a BPF ring buffer.
+"""Every exec on the host, as the kernel saw it at the moment of exec: an eBPF program on the
+`sched_process_exec` raw tracepoint writing one record per exec into a BPF ring buffer.
 
 The connector (proc_connector.py) only says that a pid exec'd; its argv must then be read from
 /proc before the process exits, so its reader wakes for every exec and races it. Here the program
-copies what /proc/PID/cmdline would show (the new image's argument area, mm->arg_start..arg_end),
-the program's path (bprm->interp: the path given to execve, or a script's interpreter), the parent (real_parent->tgid) and the uid when the
-exec happens; the reader drains the ring in batches, a few dozen times a second at most, and
+copies, when the exec happens: the new image's argument area (mm->arg_start..arg_end, what
+/proc/PID/cmdline shows), the parent (real_parent->tgid), the effective uid (cred->euid), and two
+paths it builds from the kernel's dentries, as d_path does: the executable (bprm->file, so a
+symbolic link is resolved and a script gives its interpreter, as /proc/PID/exe does) and the working
+directory (fs->pwd). The reader drains the ring in batches, a few dozen times a second at most, and
 loses nothing to a process that has already exited. Struct offsets come from the kernel's BTF
-(btf.py), so one program fits every kernel build that has BTF (CONFIG_DEBUG_INFO_BTF) and the
-ring buffer (Linux >= 5.8). Needs root (CAP_BPF and CAP_PERFMON).
+(btf.py), so one program fits every kernel build with BTF (CONFIG_DEBUG_INFO_BTF) and the ring
+buffer (Linux >= 5.8). Needs root (CAP_BPF and CAP_PERFMON).
 
-What the kernel copies is bounded: ARGV_MAX bytes of arguments (a longer command line is read
-from /proc when the process still lives, else kept cut and counted in `truncated_argv`) and
-FILENAME_MAX bytes of path. A full ring drops records in the kernel; the program counts them
-(`ring_dropped`).
+Paths are walked to the top of the process's mount namespace, crossing each mount at its root
+(vfsmount.mnt_root, so a bind mount of a subdirectory reads right), not to the process's own root:
+a chrooted process's directory reads as the host sees it, as the connector's /proc reads show it.
+A path the walk cannot finish (deeper than DEPTH steps, a name it cannot read, a detached mount)
+is read from /proc/PID/cwd or /proc/PID/exe while the process lives, and the event says so.
 
-The working directory is in the record too: the program walks task->fs->pwd up to the task's
-root, one component per step (at most DEPTH), crossing mount points as the kernel's d_path does,
-so it is the path /proc/PID/cwd shows, without reading /proc. Nothing is read from /proc unless
-the arguments or the path did not fit.
+Bounded: ARGV_MAX bytes of arguments (a longer command line is kept cut, `extra.argv_cut` giving its
+whole length: nothing longer can be read from /proc either, and what /proc holds later is the
+process's to rewrite), DEPTH names per path. A full ring drops records in the kernel, which the
+program counts; the reader reads that count every second (`ring_dropped`, part of
+`lost_exec_details`).
 """
 from __future__ import annotations
 
@@ -30,41 +34,42 @@ import time
 
 from . import bpf
 from .btf import BTF, BTFError
-from .common import process_event, wall_offset
+from .common import process_event, split_args, wall_offset
 from .proc_connector import MAX_CMDLINE
 
 ARGV_MAX = MAX_CMDLINE
 """Bytes of arguments the kernel copies per exec: as many as the connector's reader reads from
 /proc (128 KiB). Each CPU has a scratch record this large (a BPF array keyed by CPU)."""
-FILENAME_MAX = 4096
-"""PATH_MAX: the program's path is never cut."""
 NAME_SLOT = 256
 """A path component as the kernel copies it: NAME_MAX (255) bytes and a NUL."""
 DEPTH = 32
-"""Components of the working directory followed up to the task's root; a deeper one is read from /proc."""
+"""Steps of a path walk (a name, or a mount crossed); a longer path is read from /proc."""
 CUT = 1 << 16
-RING_BYTES = 16 << 20
-"""The ring between the program and the reader: about 1,400 execs of short commands (a record is
-HEAD_BYTES + FILENAME_MAX + DEPTH names + the arguments), 120 of the longest."""
-HEAD = struct.Struct("<QQQIIQQqQ")
-"""pid_tgid, ktime_ns, uid_gid, ppid, components of cwd (| CUT), arg_start, arg_end, filename length,
-argv length; the program's own working slots follow, up to HEAD_BYTES."""
+RING_BYTES = 32 << 20
+"""The ring between the program and the reader: about 2,000 execs of short commands (a record is
+HEAD_BYTES + 2 x DEPTH names + the arguments), 220 of the longest."""
+HEAD = struct.Struct("<QQIIIIQQIIQ")
+"""pid_tgid, ktime_ns, euid, (pad), ppid, cwd steps (or CUT), arg_start, arg_end, exe steps (or CUT),
+(pad), argv length; the program's working slots follow, up to HEAD_BYTES."""
 HEAD_BYTES = 128
-MNT, DENTRY, TMP, PARENT, ROOT_MNT, ROOT_DENTRY, FS = 64, 72, 80, 88, 96, 104, 112
+CWD_STEPS, EXE_STEPS = 28, 48
+MNT, DENTRY, TMP, PARENT, MNT_ROOT, SCRATCH = 64, 72, 80, 88, 96, 104
 """The walk's working slots in the record (offsets)."""
-NAME_AT = HEAD_BYTES
-SLOTS_AT = NAME_AT + FILENAME_MAX
-DATA_AT = SLOTS_AT + DEPTH * NAME_SLOT
+CWD_AT = HEAD_BYTES
+EXE_AT = CWD_AT + DEPTH * NAME_SLOT
+DATA_AT = EXE_AT + DEPTH * NAME_SLOT
 COALESCE_S = 0.03
 """After a wake, the reader waits this long before the next, so that execs are read in batches:
-at most 50 wakes a second, where the connector's reader wakes once per exec."""
+at most 33 wakes a second, where the connector's reader wakes once per exec."""
 IDLE_WAKE_S = 0.5
+DROPS_EVERY_S = 1.0
 
 _FIELDS = (("task_struct", "real_parent"), ("task_struct", "tgid"), ("task_struct", "mm"),
-           ("task_struct", "fs"), ("mm_struct", "arg_start"), ("mm_struct", "arg_end"),
-           ("linux_binprm", "interp"), ("fs_struct", "pwd"), ("fs_struct", "root"), ("path", "mnt"),
-           ("path", "dentry"), ("dentry", "d_parent"), ("dentry", "d_name"), ("qstr", "name"),
-           ("mount", "mnt"), ("mount", "mnt_parent"), ("mount", "mnt_mountpoint"))
+           ("task_struct", "fs"), ("task_struct", "cred"), ("cred", "euid"), ("mm_struct", "arg_start"),
+           ("mm_struct", "arg_end"), ("linux_binprm", "file"), ("file", "f_path"), ("fs_struct", "pwd"),
+           ("path", "mnt"), ("path", "dentry"), ("dentry", "d_parent"), ("dentry", "d_name"), ("qstr", "name"),
+           ("vfsmount", "mnt_root"), ("mount", "mnt"), ("mount", "mnt_parent"), ("mount", "mnt_mountpoint"),
+           ("mount", "mnt_ns"), ("mnt_namespace", "root"))
 
 
 def offsets(btf: BTF) -> dict[str, int]:
@@ -73,6 +78,49 @@ def offsets(btf: BTF) -> dict[str, int]:
     if found["mm_struct.arg_end"] != found["mm_struct.arg_start"] + 8:
         raise BTFError("mm_struct.arg_end does not follow arg_start")
     return found
+
+
+def _walk(a: bpf.Asm, off: dict[str, int], names_at: int, steps_at: int, tag: str) -> None:
+    """The path whose vfsmount and dentry are in the MNT and DENTRY slots, one name per slot, leaf
+    first, as the kernel's prepend_path builds it: at the root of a mount (its mnt_root) go on from
+    its mount point in the parent mount; stop at the root of the namespace's root mount. A mount
+    crossed leaves its slot empty. The number of steps taken goes to `steps_at`, CUT where the
+    walk could not finish (too deep, unreadable, a mount detached from the namespace)."""
+    R0, R1, R2, R3, R7 = bpf.R0, bpf.R1, bpf.R2, bpf.R3, bpf.R7
+    in_mount = off["mount.mnt"]
+    for i in range(DEPTH + 1):
+        a.ldx64(R1, R7, DENTRY).jeq(R1, 0, f"{tag}cut")
+        a.ldx64(R3, R7, MNT).read_kernel(R7, MNT_ROOT, 8, R3, off["vfsmount.mnt_root"])
+        a.ldx64(R1, R7, DENTRY).ldx64(R2, R7, MNT_ROOT).jner(R1, R2, f"{tag}name{i}")
+        # the root of a mount: its parent mount, or the top
+        a.ldx64(R3, R7, MNT).read_kernel(R7, TMP, 8, R3, off["mount.mnt_parent"] - in_mount)
+        a.ldx64(R1, R7, TMP).jeq(R1, 0, f"{tag}cut")
+        a.ldx64(R2, R7, MNT).add(R2, -in_mount).jner(R1, R2, f"{tag}cross{i}")
+        # the top of a mount tree: done if it is its namespace's root mount, else unreachable
+        a.ldx64(R3, R7, MNT).read_kernel(R7, SCRATCH, 8, R3, off["mount.mnt_ns"] - in_mount)
+        a.ldx64(R3, R7, SCRATCH).read_kernel(R7, SCRATCH, 8, R3, off["mnt_namespace.root"])
+        a.ldx64(R1, R7, SCRATCH).ldx64(R2, R7, MNT).add(R2, -in_mount).jner(R1, R2, f"{tag}cut")
+        a.st32(R7, steps_at, i).ja(f"{tag}done")
+        a.label(f"{tag}cross{i}")
+        if i < DEPTH:
+            a.st32(R7, names_at + i * NAME_SLOT, 0)
+        a.ldx64(R3, R7, MNT).read_kernel(R7, DENTRY, 8, R3, off["mount.mnt_mountpoint"] - in_mount)
+        a.ldx64(R1, R7, TMP).add(R1, in_mount).stx64(R7, MNT, R1)
+        a.ja(f"{tag}next{i}")
+        a.label(f"{tag}name{i}")
+        if i == DEPTH:
+            a.ja(f"{tag}cut")  # a name left and no slot for it
+        else:
+            a.ldx64(R3, R7, DENTRY).read_kernel(R7, TMP, 8, R3, off["dentry.d_name"] + off["qstr.name"])
+            a.ldx64(R3, R7, TMP).movr(R1, R7).add(R1, names_at + i * NAME_SLOT).mov(R2, NAME_SLOT)
+            a.call(bpf.PROBE_READ_KERNEL_STR).jsle(R0, 1, f"{tag}cut")  # unreadable or empty
+            a.ldx64(R3, R7, DENTRY).read_kernel(R7, PARENT, 8, R3, off["dentry.d_parent"])
+            # a dentry that is its own parent but not its mount's root is out of reach
+            a.ldx64(R1, R7, PARENT).ldx64(R2, R7, DENTRY).jeqr(R1, R2, f"{tag}cut")
+            a.stx64(R7, DENTRY, R1)
+        a.label(f"{tag}next{i}")
+    a.label(f"{tag}cut").st32(R7, steps_at, CUT)
+    a.label(f"{tag}done")
 
 
 def program(off: dict[str, int], scratch_fd: int, ring_fd: int, dropped_fd: int) -> bytes:
@@ -88,62 +136,37 @@ def program(off: dict[str, int], scratch_fd: int, ring_fd: int, dropped_fd: int)
     a.call(bpf.MAP_LOOKUP_ELEM).jeq(R0, 0, "out").movr(R7, R0)
     a.call(bpf.GET_CURRENT_PID_TGID).stx64(R7, 0, R0)
     a.call(bpf.KTIME_GET_NS).stx64(R7, 8, R0)
-    a.call(bpf.GET_CURRENT_UID_GID).stx64(R7, 16, R0)
     a.mov(R0, 0)
-    for slot in (24, 32, 40, MNT, DENTRY, ROOT_MNT, ROOT_DENTRY, FS):
+    for slot in (16, 24, 32, 40, 48, MNT, DENTRY, SCRATCH):
         a.stx64(R7, slot, R0)
-    # ppid: task->real_parent->tgid (the pointer read over the slot, then the pid over its low half)
+    # euid: task->cred->euid; ppid: task->real_parent->tgid (pointers read into a slot, then the
+    # value over its low half)
+    a.read_kernel(R7, 16, 8, R6, off["task_struct.cred"])
+    a.ldx64(R3, R7, 16).read_kernel(R7, 16, 4, R3, off["cred.euid"]).st32(R7, 20, 0)
     a.read_kernel(R7, 24, 8, R6, off["task_struct.real_parent"])
     a.ldx64(R3, R7, 24).read_kernel(R7, 24, 4, R3, off["task_struct.tgid"]).st32(R7, 28, 0)
     # mm->arg_start, mm->arg_end
     a.read_kernel(R7, 32, 8, R6, off["task_struct.mm"])
     a.ldx64(R3, R7, 32).read_kernel(R7, 32, 16, R3, off["mm_struct.arg_start"])
-    # bprm->interp, a kernel string: the path given to execve, or for a script its interpreter's
-    # (what /proc/PID/exe names, before symbolic links are resolved)
-    a.read_kernel(R7, 48, 8, R9, off["linux_binprm.interp"])
-    a.ldx64(R3, R7, 48).movr(R1, R7).add(R1, NAME_AT).mov(R2, FILENAME_MAX).call(bpf.PROBE_READ_KERNEL_STR)
-    a.stx64(R7, 48, R0)
-    # the working directory, task->fs->pwd, walked up to task->fs->root, one component per slot
-    # (leaf first), crossing mount points as d_path does
+    # the working directory: task->fs->pwd
     path_mnt, path_dentry = off["path.mnt"], off["path.dentry"]
-    a.read_kernel(R7, FS, 8, R6, off["task_struct.fs"])
-    for slot, field in ((MNT, off["fs_struct.pwd"] + path_mnt), (DENTRY, off["fs_struct.pwd"] + path_dentry),
-                        (ROOT_MNT, off["fs_struct.root"] + path_mnt), (ROOT_DENTRY, off["fs_struct.root"] + path_dentry)):
-        a.ldx64(R3, R7, FS).read_kernel(R7, slot, 8, R3, field)
-    in_mount = off["mount.mnt"]
-    for i in range(DEPTH):
-        a.st32(R7, SLOTS_AT + i * NAME_SLOT, 0)
-        a.ldx64(R1, R7, DENTRY).jeq(R1, 0, f"done{i}")
-        a.ldx64(R2, R7, ROOT_DENTRY).jner(R1, R2, f"walk{i}")
-        a.ldx64(R1, R7, MNT).ldx64(R2, R7, ROOT_MNT).jeqr(R1, R2, f"done{i}")
-        a.label(f"walk{i}")
-        a.ldx64(R3, R7, DENTRY).read_kernel(R7, PARENT, 8, R3, off["dentry.d_parent"])
-        a.ldx64(R1, R7, DENTRY).ldx64(R2, R7, PARENT).jner(R1, R2, f"name{i}")
-        # the root of a mount: go on from its mount point, in the parent mount (struct mount holds
-        # the vfsmount at offset mount.mnt)
-        a.ldx64(R3, R7, MNT).read_kernel(R7, TMP, 8, R3, off["mount.mnt_parent"] - in_mount)
-        a.ldx64(R1, R7, TMP).jeq(R1, 0, f"done{i}")
-        a.ldx64(R2, R7, MNT).add(R2, -in_mount).jeqr(R1, R2, f"done{i}")
-        a.ldx64(R3, R7, MNT).read_kernel(R7, DENTRY, 8, R3, off["mount.mnt_mountpoint"] - in_mount)
-        a.ldx64(R1, R7, TMP).add(R1, in_mount).stx64(R7, MNT, R1)
-        a.ja(f"next{i}")
-        a.label(f"name{i}")
-        a.ldx64(R3, R7, DENTRY).read_kernel(R7, TMP, 8, R3, off["dentry.d_name"] + off["qstr.name"])
-        a.ldx64(R3, R7, TMP).movr(R1, R7).add(R1, SLOTS_AT + i * NAME_SLOT).mov(R2, NAME_SLOT)
-        a.call(bpf.PROBE_READ_KERNEL_STR)
-        a.ldx64(R1, R7, PARENT).stx64(R7, DENTRY, R1)
-        a.label(f"next{i}")
-    a.st32(R7, 28, DEPTH | CUT).ja("walked")
-    for i in range(DEPTH):
-        a.label(f"done{i}").st32(R7, 28, i).ja("walked")
-    a.label("walked")
+    a.read_kernel(R7, SCRATCH, 8, R6, off["task_struct.fs"])
+    a.ldx64(R3, R7, SCRATCH).read_kernel(R7, MNT, 8, R3, off["fs_struct.pwd"] + path_mnt)
+    a.ldx64(R3, R7, SCRATCH).read_kernel(R7, DENTRY, 8, R3, off["fs_struct.pwd"] + path_dentry)
+    _walk(a, off, CWD_AT, CWD_STEPS, "cwd")
+    # the executable: bprm->file->f_path
+    a.mov(R0, 0).stx64(R7, MNT, R0).stx64(R7, DENTRY, R0)
+    a.read_kernel(R7, SCRATCH, 8, R9, off["linux_binprm.file"])
+    a.ldx64(R3, R7, SCRATCH).read_kernel(R7, MNT, 8, R3, off["file.f_path"] + path_mnt)
+    a.ldx64(R3, R7, SCRATCH).read_kernel(R7, DENTRY, 8, R3, off["file.f_path"] + path_dentry)
+    _walk(a, off, EXE_AT, EXE_STEPS, "exe")
     # the argument area: its whole length recorded, at most ARGV_MAX bytes copied
     a.ldx64(R8, R7, 40).ldx64(R3, R7, 32).subr(R8, R3).stx64(R7, 56, R8)
     a.jle(R8, ARGV_MAX, "copy").mov(R8, ARGV_MAX)
     a.label("copy")
     a.movr(R1, R7).add(R1, DATA_AT).movr(R2, R8).ldx64(R3, R7, 32)
     a.call(bpf.PROBE_READ_USER)
-    a.jeq(R0, 0, "send").mov(R8, 0)  # unreadable: send the head, the reader goes to /proc
+    a.jeq(R0, 0, "send").mov(R8, 0)  # unreadable: the record says so (no arguments copied)
     a.label("send")
     a.load_map(R1, ring_fd).movr(R2, R7).movr(R3, R8).add(R3, DATA_AT).mov(R4, 0)
     a.call(bpf.RINGBUF_OUTPUT).jeq(R0, 0, "out")
@@ -172,24 +195,30 @@ def _cstr(raw: bytes, start: int, size: int) -> str:
     return raw[start:end if end >= 0 else start + size].decode("utf-8", "surrogateescape")
 
 
-class ExecRecord:
-    """One exec as the program recorded it. `cwd` is None where the walk did not reach the root."""
+def _path(raw: bytes, at: int, steps: int) -> str | None:
+    """A walked path from its slots (leaf first; a mount crossed leaves an empty slot); None when
+    the walk did not finish."""
+    if steps & CUT or steps > DEPTH:
+        return None
+    names = [_cstr(raw, at + i * NAME_SLOT, NAME_SLOT) for i in range(steps)]
+    return "/" + "/".join(name for name in reversed(names) if name)
 
-    __slots__ = ("pid", "ppid", "uid", "ts_ns", "filename", "cwd", "argv", "argv_len", "copied")
+
+class ExecRecord:
+    """One exec as the program recorded it. `cwd` and `exe` are None where a walk did not finish;
+    `argv` is None where the argument area could not be read."""
+
+    __slots__ = ("pid", "ppid", "uid", "ts_ns", "exe", "cwd", "argv", "argv_len", "copied")
 
     def __init__(self, raw: bytes) -> None:
-        pid_tgid, self.ts_ns, uid_gid, self.ppid, parts, _s, _e, fn_len, self.argv_len = HEAD.unpack_from(raw, 0)
+        (pid_tgid, self.ts_ns, self.uid, _pad, self.ppid, cwd_steps, _start, _end, exe_steps, _pad2,
+         self.argv_len) = HEAD.unpack_from(raw, 0)
         self.pid = pid_tgid >> 32
-        self.uid = uid_gid & 0xFFFFFFFF
-        self.filename = _cstr(raw, NAME_AT, FILENAME_MAX) if fn_len > 0 else None
-        self.cwd = None
-        if not parts & CUT and parts <= DEPTH:
-            names = [_cstr(raw, SLOTS_AT + i * NAME_SLOT, NAME_SLOT) for i in range(parts)]
-            self.cwd = "/" + "/".join(name for name in reversed(names) if name)
-        args = raw[DATA_AT:]
-        self.copied = len(args)
-        self.argv = ([part.decode("utf-8", "surrogateescape") for part in args.rstrip(b"\0").split(b"\0")]
-                     if args.strip(b"\0") else None)
+        self.cwd = _path(raw, CWD_AT, cwd_steps)
+        self.exe = _path(raw, EXE_AT, exe_steps)
+        area = raw[DATA_AT:]
+        self.copied = len(area)
+        self.argv = split_args(area) if area else None
 
     @property
     def complete(self) -> bool:
@@ -204,7 +233,7 @@ def open_probe() -> tuple["ExecProbe | None", str]:
     """The exec program loaded and attached, or None and why it could not be (one line)."""
     try:
         return ExecProbe(), ""
-    except (OSError, BTFError) as exc:
+    except (OSError, ValueError, struct.error) as exc:  # BTFError is a ValueError
         return None, f"the eBPF exec sensor is unavailable: {exc}".splitlines()[0]
 
 
@@ -232,12 +261,12 @@ class ExecProbe:
             code = program(off, self.scratch, self.ring_fd, self.dropped)
             self.prog = self._keep(bpf.prog_load(bpf.PROG_RAW_TRACEPOINT, code, "vigiles_exec"))
             self.ring = bpf.RingBuffer(self.ring_fd, ring_bytes)
+            self.poller = select.epoll()
+            self.poller.register(self.ring_fd, select.EPOLLIN)
             self.link = self._keep(bpf.raw_tracepoint_open("sched_process_exec", self.prog))
         except BaseException:
             self.close()
             raise
-        self.poller = select.epoll()
-        self.poller.register(self.ring_fd, select.EPOLLIN)
 
     def _keep(self, fd: int) -> int:
         self.fds.append(fd)
@@ -253,13 +282,15 @@ class ExecProbe:
         return struct.unpack("<Q", bpf.map_lookup(self.dropped, 0, 8))[0]
 
     def close(self) -> None:
-        if getattr(self, "poller", None) is not None:
-            self.poller.close()
-        if getattr(self, "ring", None) is not None:
-            self.ring.close()
-        for fd in reversed(self.fds):
+        for fd in reversed(self.fds):  # the attachment first: nothing is written once it is gone
             os.close(fd)
         self.fds = []
+        if getattr(self, "poller", None) is not None:
+            self.poller.close()
+            self.poller = None
+        if getattr(self, "ring", None) is not None:
+            self.ring.close()
+            self.ring = None
 
 
 def _readlink(path: str) -> str | None:
@@ -267,15 +298,6 @@ def _readlink(path: str) -> str | None:
         return os.readlink(path)
     except OSError:
         return None
-
-
-def _cmdline(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            raw = fh.read(MAX_CMDLINE)
-    except OSError:
-        return None
-    return [p.decode("utf-8", "surrogateescape") for p in raw.rstrip(b"\0").split(b"\0")] if raw else None
 
 
 class BpfExecSource:
@@ -290,7 +312,8 @@ class BpfExecSource:
         self.probe = probe if probe is not None else ExecProbe()
         self.offset = wall_offset()
         self.stats = {"execs": 0, "lost_exec_details": 0, "truncated_argv": 0, "ring_dropped": 0,
-                      "cwd_from_proc": 0, "batches": 0}
+                      "cwd_from_proc": 0, "exe_from_proc": 0, "batches": 0, "reader_errors": 0}
+        self._drops_read = time.monotonic()
         self._stop = False
         self._thread = None
 
@@ -301,20 +324,39 @@ class BpfExecSource:
 
     def stop(self) -> None:
         self._stop = True
+        stuck = False
         if self._thread is not None:
             self._thread.join(timeout=5)
-        self.drain()
-        self.stats["ring_dropped"] = self.probe.ring_dropped()
-        self.probe.close()
+            stuck = self._thread.is_alive()
+        try:
+            if not stuck:  # a reader still running keeps the ring to itself
+                self.drain()
+                self._count_drops()
+        finally:
+            self.probe.close()
 
     def _run(self) -> None:
-        try:
-            while not self._stop:
+        errors = 0
+        while not self._stop:
+            try:
                 self.probe.wait(IDLE_WAKE_S)
                 if self.drain():
                     time.sleep(COALESCE_S)
-        except OSError as exc:
-            sys.stderr.write(f"vigiles: eBPF exec sensor read failed: {exc}\n")
+                now = time.monotonic()
+                if now - self._drops_read >= DROPS_EVERY_S:
+                    self._drops_read = now
+                    self._count_drops()
+            except Exception as exc:  # one bad record or call must not end host monitoring
+                errors += 1
+                self.stats["reader_errors"] = errors
+                if errors == 1:
+                    sys.stderr.write(f"vigiles: eBPF exec sensor: {type(exc).__name__}: {exc}\n")
+                time.sleep(0.1)
+
+    def _count_drops(self) -> None:
+        dropped = self.probe.ring_dropped()
+        self.stats["lost_exec_details"] += dropped - self.stats["ring_dropped"]
+        self.stats["ring_dropped"] = dropped
 
     def drain(self) -> int:
         raws = self.probe.records()
@@ -332,23 +374,22 @@ class BpfExecSource:
         stats["execs"] += 1
         pid, ppid = record.pid, record.ppid or None
         argv = record.argv
+        if argv is None:
+            stats["lost_exec_details"] += 1
+            return
         extra = {}
         if not record.complete:
-            full = _cmdline(pid)
-            if full is not None:
-                argv = full
-            elif argv is None:
-                stats["lost_exec_details"] += 1
-                return
-            else:
-                stats["truncated_argv"] += 1
-                extra["argv_cut"] = record.argv_len  # the length of the whole argument area
-        cwd = record.cwd
-        if cwd is None:
-            cwd = _readlink(f"/proc/{pid}/cwd")
-            stats["cwd_from_proc"] += 1
-        exe = record.filename
-        if exe and not exe.startswith("/") and cwd:
-            exe = os.path.normpath(os.path.join(cwd, exe))
+            stats["truncated_argv"] += 1
+            extra["argv_cut"] = record.argv_len  # the length of the whole argument area
+        cwd, exe = record.cwd, record.exe
+        for name, value in (("cwd", cwd), ("exe", exe)):
+            if value is None:  # the walk did not finish: /proc, while the process lives
+                stats[f"{name}_from_proc"] += 1
+                value = _readlink(f"/proc/{pid}/{name}")
+                extra[f"{name}_from"] = "proc" if value is not None else "unknown"
+                if name == "cwd":
+                    cwd = value
+                else:
+                    exe = value
         self.emit(process_event(record.ts_ns / 1e9 + self.offset, pid, ppid, argv, exe, cwd, record.uid, "bpf",
                                 record.ts_ns, **extra))

@@ -36,7 +36,7 @@ import struct
 import sys
 from typing import NamedTuple
 
-from .common import process_event, wall_offset
+from .common import process_event, split_args, wall_offset
 
 NETLINK_CONNECTOR = 11
 CN_IDX_PROC = 1
@@ -353,8 +353,7 @@ def read_details(pid: int, ppid_known: int | None = None) -> Details | None:
         return None
     finally:
         os.close(directory)
-    argv = [part.decode("utf-8", "surrogateescape") for part in raw.rstrip(b"\0").split(b"\0")]
-    return Details(argv, exe, cwd, ppid, uid)
+    return Details(split_args(raw), exe, cwd, ppid, uid)
 
 
 def _timestamp(event: ProcEvent) -> int:

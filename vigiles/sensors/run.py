@@ -21,6 +21,8 @@ from ..events import Event
 from .tree import ProcessTree
 
 QUEUE_SIZE = 65_536
+QUEUE_BYTES = 256 << 20
+"""Bytes of argv the queue may hold: 65,536 events of 128 KiB command lines would be 8 GiB."""
 
 
 class Sensor:
@@ -34,10 +36,15 @@ class Sensor:
 
     def __init__(self, *, mode: str = "auto", watch_children: bool = False, interval: float = 0.1,
                  net: bool = True, net_interval: float | None = None, gpu: bool = True, gpu_interval: float = 1.0,
-                 nvml: Any | None = None, queue_size: int = QUEUE_SIZE, stderr=None) -> None:
+                 nvml: Any | None = None, queue_size: int = QUEUE_SIZE, queue_bytes: int = QUEUE_BYTES,
+                 stderr=None) -> None:
         self.stderr = stderr if stderr is not None else sys.stderr
         self.queue: deque[Event] = deque()
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
+        self.queued_bytes = 0
+        """An estimate (argv lengths, shared with the sensor threads without a lock: a few
+        bytes off at worst, never unbounded)."""
         self._ready = threading.Event()
         self.dropped = 0
         self.tree = ProcessTree()
@@ -55,9 +62,11 @@ class Sensor:
         self.batched = False
 
     def emit(self, event: Event) -> None:
-        if len(self.queue) >= self.queue_size:
+        weight = _weight(event)
+        if len(self.queue) >= self.queue_size or self.queued_bytes + weight > self.queue_bytes:
             self.dropped += 1
             return
+        self.queued_bytes += weight
         self.queue.append(event)
         if not self._ready.is_set():
             self._ready.set()
@@ -121,15 +130,19 @@ class Sensor:
             if not queue:  # an emit between the test and the clear has set nothing: look again
                 self._ready.wait(timeout)
         try:
-            return queue.popleft()
+            event = queue.popleft()
         except IndexError:
             return None
+        self.queued_bytes -= _weight(event)
+        return event
 
     def drain(self, limit: int = QUEUE_SIZE) -> list[Event]:
         out: list[Event] = []
         queue = self.queue
         while queue and len(out) < limit:
-            out.append(queue.popleft())
+            event = queue.popleft()
+            self.queued_bytes -= _weight(event)
+            out.append(event)
         return out
 
     def stop(self) -> None:
@@ -148,3 +161,9 @@ class Sensor:
         if self.process_source is not None:
             out["lost_exec_details"] = self.process_source.stats.get("lost_exec_details", 0)
         return out
+
+
+def _weight(event: Event) -> int:
+    """What an event holds beyond its fixed fields: its argv, the only part an agent sizes."""
+    argv = getattr(event, "argv", None)
+    return sum(map(len, argv)) if argv else 0
