@@ -100,5 +100,5 @@ def test_a_slow_consumer_drops_and_counts_without_stalling_the_reader():
     stats = sensor.stats()
     if ROOT:
         emitted = stats["netlink_execs"] - stats["lost_exec_details"]
-        assert stats["netlink_execs"] == 20 and stats["queue_dropped"] == emitted - 5  # nobody read the queue
+        assert stats["netlink_execs"] == 20 and stats["queue_dropped"] == max(0, emitted - 5)  # nobody read the queue
     assert len(sensor.drain()) <= 5

@@ -361,7 +361,7 @@ def sensor(
     events_path: Optional[Path] = typer.Option(None, "--events", help="Also record every event here as JSON lines (replay with `vigiles scan`)."),
 ) -> None:
     """Watch the whole host until interrupted (or for --duration seconds), storing findings and incidents."""
-    from ..sensors.heartbeat import Heartbeat, ledger_hook
+    from ..sensors.heartbeat import BlindSpots, Heartbeat, ledger_hook
     from ..sensors.run import Sensor
     from ..sinks.store import Store
 
@@ -375,6 +375,7 @@ def sensor(
                          _jobs(jobs_policy, job_command, job_pid, job_cgroup), events_path)
     dispatcher, events_out = consumer.dispatcher, consumer.events_out
     beat = Heartbeat(state_dir, heartbeat)
+    blind = BlindSpots()
     gap = beat.check_previous()
     consumer.add_findings(gap)
     ledger_hook(log, gap)
@@ -404,6 +405,8 @@ def sensor(
             while deadline is None or time.monotonic() < deadline:
                 if not _pump(live, consumer, STORE_EVERY_S / 2) and time.monotonic() - consumer.last_flush >= STORE_EVERY_S:
                     consumer.flush()
+                if time.monotonic() - blind.checked >= 1.0:  # under a flood too, when _pump never idles
+                    consumer.add_findings(blind.check(live.stats()))
             reason["why"] = "duration elapsed"
         except KeyboardInterrupt:
             if reason["why"] == "interrupted":
@@ -412,6 +415,8 @@ def sensor(
         for event in live.drain():
             consumer.handle(event)
         stats = live.stats()
+        blind.every_s = 0  # what was lost since the last report, before the end
+        consumer.add_findings(blind.check(stats))
         stats["seconds"] = round(time.perf_counter() - started, 3)
         stats["stop_reason"] = reason["why"]
         result = consumer.finish(stats)

@@ -253,6 +253,7 @@ class ExecProbe:
             raise BTFError("the kernel has no BTF (/sys/kernel/btf/vmlinux)")
         off = offsets(BTF.load())
         self.fds: list[int] = []
+        self.ring_bytes = ring_bytes
         try:
             self.scratch = self._keep(bpf.map_create(bpf.MAP_ARRAY, 4, DATA_AT + ARGV_MAX, possible_cpus(),
                                                      "vig_exec_buf"))
@@ -314,6 +315,9 @@ class BpfExecSource:
         self.stats = {"execs": 0, "lost_exec_details": 0, "truncated_argv": 0, "ring_dropped": 0,
                       "cwd_from_proc": 0, "exe_from_proc": 0, "batches": 0, "reader_errors": 0}
         self._drops_read = time.monotonic()
+        self.drained_bytes = 0
+        self.busy_bytes = getattr(self.probe, "ring_bytes", RING_BYTES) // 8
+        """A batch this large means the ring fills faster than the pause allows: no pause then."""
         self._stop = False
         self._thread = None
 
@@ -340,8 +344,8 @@ class BpfExecSource:
         while not self._stop:
             try:
                 self.probe.wait(IDLE_WAKE_S)
-                if self.drain():
-                    time.sleep(COALESCE_S)
+                if self.drain() and self.drained_bytes < self.busy_bytes:
+                    time.sleep(COALESCE_S)  # (a ring filling fast is drained again at once)
                 now = time.monotonic()
                 if now - self._drops_read >= DROPS_EVERY_S:
                     self._drops_read = now
@@ -360,6 +364,7 @@ class BpfExecSource:
 
     def drain(self) -> int:
         raws = self.probe.records()
+        self.drained_bytes = sum(map(len, raws))
         if not raws:
             return 0
         self.stats["batches"] += 1

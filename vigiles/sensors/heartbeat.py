@@ -160,3 +160,49 @@ class Heartbeat:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.beat(clean=True, reason=reason)
+
+
+LOSS_COUNTERS = ("bpf_ring_dropped", "netlink_overruns", "queue_dropped", "bpf_reader_errors")
+"""Counters of Sensor.stats() that each mean the sensor was overwhelmed: execs the kernel could
+not queue for it (the exec program's ring, the connector's socket), events its own queue refused,
+records it could not read. (A program that exits before the connector reads its /proc entries is
+counted in lost_exec_details but is no overload: sub-millisecond programs do it all day.)"""
+LOSS_EVERY_S = 60.0
+
+
+class BlindSpots:
+    """Events lost while the sensor runs, as findings: an agent that starts thousands of programs
+    at once can overflow the kernel's queue, the ring or ours and hide one exec among them. The
+    first loss is reported at once, then at most one finding a minute, each with what was lost
+    since the last (`sensor_events_lost`, supervision_evasion)."""
+
+    def __init__(self, every_s: float = LOSS_EVERY_S) -> None:
+        self.every_s = every_s
+        self.seen: dict[str, int] = {}
+        self.reported: dict[str, int] = {}
+        self.last_report: float | None = None
+        self.count = 0
+        self.checked = time.monotonic()
+
+    def check(self, stats: dict, now: float | None = None) -> list[Finding]:
+        self.checked = time.monotonic()
+        now = time.time() if now is None else now
+        for name in LOSS_COUNTERS:
+            value = stats.get(name)
+            if isinstance(value, int):
+                self.seen[name] = value
+        lost = {name: value - self.reported.get(name, 0) for name, value in self.seen.items()
+                if value > self.reported.get(name, 0)}
+        if not lost or (self.last_report is not None and now - self.last_report < self.every_s):
+            return []
+        since = self.last_report
+        self.last_report = now
+        self.reported.update(self.seen)
+        self.count += 1
+        evidence = {"lost": lost, "totals": dict(self.seen), "since": since, "process_sensor": stats.get("process_sensor")}
+        return [Finding(id=finding_id("sensor_events_lost", f"{HOST}:{BOOT_ID}:{os.getpid()}:{self.count}"),
+                        rule="sensor_events_lost", title="The sensor lost events (a flood may hide one)",
+                        category="supervision_evasion", severity="medium", attack=["T1562.006"], event_ids=[],
+                        ts=now, host=HOST, evidence=evidence,
+                        description="Execs or events came faster than the sensor could keep them; what was "
+                                    "lost was not judged.")]
