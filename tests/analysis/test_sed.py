@@ -61,6 +61,13 @@ from vigiles.analysis.decode import output_of
     (["$d"], "a\nb", "a\n"),
     (["-n", "1p"], "a\nb", "a\n"),
     (["p"], "a\nb", "a\na\nb\nb"),
+    # GNU case conversion in the replacement
+    (["s/.*/\\L&/"], "NC -E /BIN/SH P\n", "nc -e /bin/sh p\n"),
+    (["s/\\(.*\\) \\(.*\\)/\\U\\1\\E \\2/"], "ab cd\n", "AB cd\n"),
+    (["s/[a-z]\\+/\\u&/g"], "ab cd\n", "Ab Cd\n"),
+    (["s/NC/\\l&/"], "NC\n", "nC\n"),
+    (["s/x/\\U/"], "axb\n", "ab\n"),
+    (["s/.*/\\U\u00df&/"], "a\n", "\u00dfA\n"),                  # one character for one: ß stays ß
 ])
 def test_sed_prints_what_gnu_sed_prints(args, text, expected):
     assert sed.output(args, text) == expected
@@ -72,7 +79,7 @@ def test_sed_prints_what_gnu_sed_prints(args, text, expected):
     ["s/a/b/", "file"],           # the input is a file, not the pipe
     ["-f", "x.sed"], ["1,2d"], ["0~2d"], ["/a/,/b/d"], ["{s/a/b/}"],
     ["s/a/b/w out"], ["s/a/b/e"],  # writes a file; runs the pattern space
-    ["s/a/\\U&/"], ["s//x/"], ["s/(a)/\\1/"], ["s/\\(a\\)\\1/x/"],
+    ["s//x/"], ["s/(a)/\\1/"], ["s/\\(a\\)\\1/x/"],
     ["s/a/b"], ["y/ab/c/"], ["-z", "s/a/b/"], [],
     ["s/[\\]/X/"], ["s/\\<a/b/"], ["s/a\\b/c/"], ["-E", "s/a+?/X/"], ["--posix", "s/a/b/"],
     ["s/\\(a\\|b\\)/\\1/"], ["s/\\(ab\\)*/\\1/"], ["s/a/b/99999999"], ["-E", "s/(?i)a/b/"],
@@ -188,6 +195,9 @@ def test_perl_code_that_is_not_only_substitution_is_unknown(args):
     ("cut", ["-f2"], "a\tb\n", "b\n"),
     ("awk", ["{print}"], "a\nb", "a\nb\n"),
     ("awk", ["1"], "a\n", "a\n"),
+    ("dd", ["conv=lcase", "status=none"], "NC -E /BIN/SH P\n", "nc -e /bin/sh p\n"),
+    ("dd", ["conv=ucase,notrunc", "bs=1"], "ab\n", "AB\n"),
+    ("dd", [], "as is\n", "as is\n"),
 ])
 def test_line_filters_print_what_grep_coreutils_and_awk_print(name, args, text, expected):
     assert output_of(name, args, text) == expected
@@ -195,7 +205,8 @@ def test_line_filters_print_what_grep_coreutils_and_awk_print(name, args, text, 
 
 @pytest.mark.parametrize("name, args", [("grep", ["-o", "x"]), ("grep", ["-c", "x"]), ("grep", ["x", "file"]),
                                         ("grep", ["-w", "x"]), ("head", ["-c", "2"]), ("tail", ["-f"]),
-                                        ("cut", ["-s", "-f1"]), ("awk", ["{print $1}"]), ("uniq", ["-c"]),
+                                        ("cut", ["-s", "-f1"]), ("awk", ["/x/"]), ("uniq", ["-c"]),
+                                        ("dd", ["if=/etc/passwd"]), ("dd", ["count=1"]), ("dd", ["conv=swab"]),
                                         ("grep", ["-e"]), ("grep", ["-v", "\\x6e"]), ("grep", ["\\n"]),
                                         ("grep", ["-x", "$|*"]), ("cut", ["-c", ""]), ("cut", ["-c", "-"]),
                                         ("cut", ["-c", "+2"]), ("cut", ["-d:", "-c1"]), ("cut", ["-c", "1,,2"]),

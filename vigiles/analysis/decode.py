@@ -103,14 +103,43 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
     if name == "perl" and stdin is not None:
         from .perl_filter import output as perl_output
         return perl_output(args, stdin)
+    if name in _AWKS:
+        from .awk import output as awk_output
+        return awk_output(args, stdin)
+    if name == "dd":
+        return _dd(args, stdin)
     if name in _LINE_FILTERS and stdin is not None:
         from .filters import output_of as filtered
         return filtered(name, args, stdin)
     return None
 
 
-_LINE_FILTERS = frozenset({"grep", "egrep", "fgrep", "head", "tail", "tac", "uniq", "cut", "awk", "gawk", "mawk",
-                           "nawk"})
+_AWKS = frozenset({"awk", "gawk", "mawk", "nawk"})
+_DD_NEUTRAL = frozenset({"bs", "ibs", "obs", "cbs", "status"})
+_DD_CONV_NEUTRAL = frozenset({"noerror", "notrunc", "fsync", "fdatasync", "nocreat", "excl"})
+
+
+def _dd(args: list[str], stdin: str | None) -> str | None:
+    """`dd [conv=lcase|ucase] [bs=N] [status=...]` copying stdin to stdout (ASCII case mapping, as
+    in the C locale); None with if=, of=, count=, skip= or any other operand or conversion."""
+    if stdin is None:
+        return None
+    text = stdin
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        if not eq or (key not in _DD_NEUTRAL and key != "conv"):
+            return None
+        if key == "conv":
+            for conv in value.split(","):
+                if conv in ("lcase", "ucase"):
+                    change = str.lower if conv == "lcase" else str.upper
+                    text = "".join(change(ch) if ch.isascii() else ch for ch in text)
+                elif conv not in _DD_CONV_NEUTRAL:
+                    return None
+    return text
+
+
+_LINE_FILTERS = frozenset({"grep", "egrep", "fgrep", "head", "tail", "tac", "uniq", "cut"})
 
 
 _TR_CLASSES = {

@@ -409,6 +409,8 @@ class Engine:
             return True
         if ">" in lowered and _FILTERED_INTO_FILE.search(lowered) is not None and _RUNS_A_FILE.search(lowered):
             return True  # (a later action that runs the file finds it through Session.defer)
+        if "rsync" in lowered and _GLUED_RSH.search(lowered) is not None:
+            return True
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
@@ -541,10 +543,11 @@ the text. Only a string that goes on a word (its first character is no space) ca
 dot (`cut -d'.' -f1`) makes none."""
 _BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
 _FILTERED_INTO_SHELL = re2.compile(
-    r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|mawk|perl|cut|paste|fold|iconv|dd)\s[^;&\n]*\|"
+    r"(?:^|[\s|;&(])(?:(?:tr|cut|paste|fold|iconv|dd)\s[^;&\n]*|(?:sed|awk|gawk|mawk|perl)\s[^\n]*)\|"
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
 """A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
-(`echo mc -e ... | tr m n | sh` runs nc)."""
+(`echo mc -e ... | tr m n | sh` runs nc). A sed, awk or perl program may hold `;` (the text searched
+has lost its quotes)."""
 _WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
 """A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
@@ -585,6 +588,9 @@ _EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|`
 _GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
 """`${...}` glued to letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset) and
 `${x:-cu}rl` too."""
+_GLUED_RSH = re2.compile(r"(?:^|[\s;&|(])rsync\s(?:[^\n;&|]*\s)?-[a-z0-9@]*e[^\s]")
+"""rsync's remote shell glued to its option (`-e'ssh -R ...'`, `-avzessh`): the program it runs is
+not a word of the text as written (shell._rsync_rsh reads it)."""
 _GLUED_SUBSTITUTION = re2.compile(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
 """A command substitution glued to a word: what it prints joins the word (`c$(:)url`, `n`echo c``)."""
 

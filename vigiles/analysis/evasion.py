@@ -9,7 +9,8 @@ shell started without arguments (`n$@c`), a plain command kept in one variable w
 split on a custom IFS (`IFS=,; c=nc,-e,...; $c`), a digit of the command written as shell
 arithmetic (`python$((3))`, `$((4440+4))`), and the command printed in a form that a filter turns
 back into it on its way to a shell: ROT13 undone by `tr`, its commonest letter masked and put back
-by `sed`; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
+by `sed`, printed by awk (`awk 'BEGIN{print "n" "c ..."}'`) or upper-cased and turned back by awk's
+tolower; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
 and a plain command's words given to `sh -c '"$0" "$@"'`.
 """
 from __future__ import annotations
@@ -63,6 +64,12 @@ def variants(command: str) -> dict[str, str]:
         common = max(sorted(set(letters)), key=letters.count)
         out["sed_masked_shell"] = (f"printf '%s\\n' {shlex.quote(command.replace(common, mask))} "
                                    f"| sed 's/{mask}/{common}/g' | bash")
+    if command:
+        printed = _awk_string(command[:1]) + " " + _awk_string(command[1:])
+        out["awk_printed_shell"] = f"awk {shlex.quote('BEGIN{print ' + printed + '}')} | bash"
+    if command == command.lower() and command.isascii():
+        out["awk_lowercased_shell"] = (f"printf '%s\\n' {shlex.quote(command.upper())} "
+                                       "| awk '{print tolower($0)}' | bash")
     out["script_written_then_run"] = (
         f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
     program = _first_program(command)
@@ -101,6 +108,11 @@ def variants(command: str) -> dict[str, str]:
         out["arithmetic"] = (command[:digit.start(1)] + f"$(({value // 2}+{value - value // 2}))"
                              + command[digit.end(1):])
     return out
+
+
+def _awk_string(text: str) -> str:
+    """`text` as an awk string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 _ROT13 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",

