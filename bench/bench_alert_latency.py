@@ -89,7 +89,10 @@ def main() -> int:
             proc = subprocess.run([sys.executable, "-m", "vigiles.cli.main", "watch", "--no-store", "--no-gpu",
                                    "--no-alerts", "--alert", f"webhook:{url}", "--format", "json", "--", *spawn],
                                   capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
-            sensor = "netlink" if os.geteuid() == 0 else "poll"
+            try:
+                sensor = json.loads(proc.stdout)["stats"].get("process_sensor")
+            except (ValueError, KeyError, TypeError):
+                sensor = None
         spawned = {int(k): v for k, v in json.loads(log.read_text()).items()}
     server.shutdown()
     latencies = sorted((arrivals[i] - spawned[i]) * 1000 for i in spawned if i in arrivals)

@@ -218,8 +218,32 @@ def test_host_sensor_prefers_the_program_and_a_watch_keeps_the_connector():
     finally:
         sensor.stop()
     assert sensor.stats()["lost_exec_details"] == 0
-    with pytest.raises(ValueError, match="follows forks"):
-        Sensor(mode="bpf", watch_children=True, net=False, gpu=False).start()
+
+
+@needs_bpf
+def test_a_watch_reports_only_what_descends_from_it_even_past_a_fork_that_execs_nothing():
+    # started before the watch: its fork was not seen, so what it runs is not the watch's
+    helper = subprocess.Popen(["/bin/sh", "-c", "read go; /bin/true outside"], stdin=subprocess.PIPE)
+    sensor = Sensor(watch_children=True, net=False, gpu=False)
+    sensor.start()
+    try:
+        assert sensor.mode == "bpf"
+        # a subshell forks without an exec of its own; what it runs descends from us all the same
+        subprocess.run(["/bin/sh", "-c", "( /bin/true watched-child; exit 0 ); /bin/true END"], check=True)
+        helper.communicate(b"go\n", timeout=5)
+        deadline, seen = time.monotonic() + 5, []
+        while time.monotonic() < deadline and not (["/bin/true", "END"] in seen
+                                                   and sensor.process_source.stats["skipped_unwatched"]):
+            event = sensor.get(timeout=0.2)
+            if event is not None and event.kind == "process":
+                seen.append(event.argv)
+        seen += [e.argv for e in sensor.drain() if e.kind == "process"]
+    finally:
+        sensor.stop()
+    assert ["/bin/true", "watched-child"] in seen and ["/bin/true", "END"] in seen
+    assert ["/bin/true", "outside"] not in seen
+    stats = sensor.stats()
+    assert stats["bpf_skipped_unwatched"] >= 1 and stats["bpf_forks"] >= 2 and stats["lost_exec_details"] == 0
 
 
 @needs_bpf

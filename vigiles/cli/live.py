@@ -256,6 +256,7 @@ def watch(
     interval: float = typer.Option(0.1, "--interval", help="Seconds between process polls (without root, or with --poll)."),
     net_interval: float = typer.Option(0.5, "--net-interval", help="Seconds between connection polls (each reads /proc/net/tcp*, ~10 ms)."),
     poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
+    process_sensor: str = typer.Option("auto", "--process-sensor", help="auto (the eBPF exec program where it loads, else the connector, else polling), bpf, netlink or poll."),
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Stream alerts as JSON lines on stderr."),
@@ -283,13 +284,20 @@ def watch(
     consumer = _consumer(ruleset, store, log, alerts, alert, contain, enforce,
                          _jobs(jobs_policy, job_command, job_pid, job_cgroup), events_path)
     dispatcher, events_out = consumer.dispatcher, consumer.events_out
-    sensor = Sensor(mode="poll" if poll else "auto", watch_children=True, interval=interval,
+    if process_sensor not in ("auto", "bpf", "netlink", "poll"):
+        err.print(f"--process-sensor must be auto, bpf, netlink or poll, not {process_sensor!r}")
+        raise typer.Exit(2)
+    sensor = Sensor(mode="poll" if poll else process_sensor, watch_children=True, interval=interval,
                     net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
     child = None
     previous = {}
     try:
-        sensor.start()
+        try:
+            sensor.start()
+        except OSError as exc:  # the process sensor asked for cannot be opened here
+            err.print(f"vigiles: {str(exc).splitlines()[0]}")
+            raise typer.Exit(2)
         try:
             child = subprocess.Popen(command)
         except OSError as exc:

@@ -59,8 +59,9 @@ CWD_AT = HEAD_BYTES
 EXE_AT = CWD_AT + DEPTH * NAME_SLOT
 DATA_AT = EXE_AT + DEPTH * NAME_SLOT
 COALESCE_S = 0.03
-"""After a wake, the reader waits this long before the next, so that execs are read in batches:
-at most 33 wakes a second, where the connector's reader wakes once per exec."""
+"""When wakes come less than twice this apart, the reader waits this long after each, so that a
+busy host's execs are read in batches: about 33 wakes a second at most, where the connector's
+reader wakes once per exec. A lone exec (a quiet host, a watched agent) is read at once."""
 IDLE_WAKE_S = 0.5
 DROPS_EVERY_S = 1.0
 
@@ -341,11 +342,17 @@ class BpfExecSource:
 
     def _run(self) -> None:
         errors = 0
+        last_wake = 0.0
         while not self._stop:
             try:
                 self.probe.wait(IDLE_WAKE_S)
-                if self.drain() and self.drained_bytes < self.busy_bytes:
-                    time.sleep(COALESCE_S)  # (a ring filling fast is drained again at once)
+                woke = time.monotonic()
+                busy = woke - last_wake < 2 * COALESCE_S
+                last_wake = woke
+                # Pause only when wakes come close together (a busy host: then batches), and not
+                # when the ring fills faster than the pause allows; a lone exec is handled at once.
+                if self.drain() and busy and self.drained_bytes < self.busy_bytes:
+                    time.sleep(COALESCE_S)
                 now = time.monotonic()
                 if now - self._drops_read >= DROPS_EVERY_S:
                     self._drops_read = now
@@ -398,3 +405,64 @@ class BpfExecSource:
                     exe = value
         self.emit(process_event(record.ts_ns / 1e9 + self.offset, pid, ppid, argv, exe, cwd, record.uid, "bpf",
                                 record.ts_ns, **extra))
+
+
+class BpfWatchSource(BpfExecSource):
+    """The process sensor of `watch`: execs from the exec program, forks and exits from the
+    connector (read for the tree only: no /proc reads, no race), so that only execs descending from
+    the watched command are reported. Both carry the kernel's monotonic time; each batch is handled
+    in that order. A child's fork is queued on the socket before the child can exec, so reading the
+    socket before the ring never sees an exec without its fork."""
+
+    def __init__(self, emit, tree, probe: ExecProbe | None = None, tree_conn=None) -> None:
+        from .proc_connector import PROC_EVENT_EXIT, PROC_EVENT_FORK, ProcConnector, filtering_supported
+        super().__init__(emit, tree, probe)
+        try:
+            self.tree_conn = tree_conn if tree_conn is not None else ProcConnector(
+                events=PROC_EVENT_FORK | PROC_EVENT_EXIT if filtering_supported() else None, timeout=None)
+            self.probe.poller.register(self.tree_conn.fileno(), select.EPOLLIN)
+        except BaseException:
+            self.probe.close()
+            raise
+        self.stats.update(forks=0, exits=0, skipped_unwatched=0, overruns=0)
+
+    def drain(self) -> int:
+        events = self.tree_conn.drain()
+        raws = self.probe.records()
+        self.drained_bytes = sum(map(len, raws))
+        self.stats["overruns"] = self.tree_conn.overruns
+        if not raws and not events:
+            return 0
+        self.stats["batches"] += 1
+        items: list[tuple[int, int, object]] = [(event.timestamp_ns, 0, event) for event in events
+                                                if event.what in ("fork", "exit", "nonzero_exit")]
+        for raw in raws:
+            record = parse(raw)
+            if record is not None:
+                items.append((record.ts_ns, 1, record))
+        items.sort(key=_order)
+        tree, stats = self.tree, self.stats
+        for _ts, kind, item in items:
+            if kind == 1:
+                if tree.is_watched(item.pid):
+                    self.handle(item)
+                else:
+                    stats["skipped_unwatched"] += 1
+            elif item.what == "fork":
+                if item.pid == item.tgid:  # a process, not a thread
+                    stats["forks"] += 1
+                    tree.fork(item.ptgid, item.pid, item.timestamp_ns)
+            elif item.pid == item.tgid:
+                stats["exits"] += 1
+                tree.exit(item.pid)
+        return len(raws) + len(events)
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        finally:
+            self.tree_conn.close()
+
+
+def _order(item: tuple) -> tuple[int, int]:
+    return item[0], item[1]

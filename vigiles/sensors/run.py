@@ -26,9 +26,9 @@ QUEUE_BYTES = 256 << 20
 
 
 class Sensor:
-    """`mode`: "auto", "bpf", "netlink" or "poll". "auto" takes, for a whole-host sensor, the eBPF exec
-    program (exec_bpf.py: argv copied at exec, read in batches) where it loads; else the connector
-    where it opens (and always for `watch_children`, which follows forks); else polling.
+    """`mode`: "auto", "bpf", "netlink" or "poll". "auto" takes the eBPF exec program (exec_bpf.py:
+    argv copied at exec, read in batches; with `watch_children`, the connector's forks and exits
+    for the tree) where it loads; else the connector where it opens; else polling.
 
     With `watch_children=True` only the process tree under this process (what it spawns after
     `start()`) and that tree's connections are reported; otherwise the whole host.
@@ -79,17 +79,19 @@ class Sensor:
     def start(self) -> "Sensor":
         from .proc_connector import ConnectorSource, available
         mode = self.mode
-        if mode == "bpf" or (mode == "auto" and not self.watch_children):
-            from .exec_bpf import BpfExecSource, open_probe
-            if self.watch_children:
-                raise ValueError("the eBPF exec sensor watches the whole host; a watch follows forks (netlink)")
+        if mode in ("auto", "bpf"):
+            from .exec_bpf import BpfExecSource, BpfWatchSource, open_probe
             probe, why = open_probe()
             if probe is not None:
-                self.process_source = BpfExecSource(self.emit, self.tree, probe)
-                mode = "bpf"
-            elif mode == "bpf":
-                raise PermissionError(why)
-            else:
+                try:
+                    self.process_source = (BpfWatchSource(self.emit, self.tree, probe) if self.watch_children
+                                           else BpfExecSource(self.emit, self.tree, probe))
+                    mode = "bpf"
+                except OSError as exc:  # (the watch's connector; the probe is closed)
+                    why = f"the process connector for the watch is unavailable: {exc}"
+            if self.process_source is None:
+                if mode == "bpf":
+                    raise PermissionError(why)
                 self.stderr.write(f"vigiles: {why}; using the process connector\n")
         if mode in ("auto", "netlink"):
             ok, why = available()
