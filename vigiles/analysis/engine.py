@@ -66,6 +66,9 @@ SKIP_TEXT = 512
 """Texts the prefilter passed over, remembered (at most 32 MiB of text); a text that names a file its
 session wrote is read all the same."""
 MAX_SNIPPET = 400
+MANY_PARENTHESES = 64
+"""A text with this many parentheses is read even with no rule literal in it: it may nest beyond what
+the reader follows, which is itself a finding."""
 
 
 class Engine:
@@ -411,6 +414,8 @@ class Engine:
             return True  # (a later action that runs the file finds it through Session.defer)
         if "rsync" in lowered and _GLUED_RSH.search(lowered) is not None:
             return True
+        if lowered.count("(") >= MANY_PARENTHESES:
+            return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
         if self._names_written(event, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS

@@ -26,10 +26,14 @@ from .endpoints import Endpoint, from_word
 MAX_TEXT = 512 * 1024
 MAX_DEPTH = 8
 MAX_COMMANDS = 4000
+MAX_NESTING = 600
+"""Syntax nested deeper than this (`$($($(...)))`, `((((...))))`) is unreadable: the walk recurses
+once per level, and a bound of its own holds whether this module runs as Python (which would stop
+at its recursion limit) or compiled (which would not: vigiles/_compiled.py)."""
 
 _LANGUAGE = Language(tree_sitter_bash.language())
 UNREADABLE = "(unreadable)"
-"""The name given to a command the reader gave up on (nesting beyond Python's stack), so rules can flag it."""
+"""The name given to a command the reader gave up on (nested beyond MAX_NESTING), so rules can flag it."""
 
 # Programs that run the command in their arguments: name -> how many leading option words take a value.
 _WRAPPERS = {
@@ -361,33 +365,37 @@ class ShellReader:
         if words is not None:
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
-            walk.command(words[0], words[1:], via, {}, 0, [], [], as_written=True)
-            return walk.out
-        try:
-            walk.text(text, via, {}, 0)
-        except RecursionError:
-            walk.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["nested too deeply to read"], via=via))
-        return walk.out
+            return _guarded(walk, via, walk.command, words[0], words[1:], via, {}, 0, [], [], as_written=True)
+        return _guarded(walk, via, walk.text, text, via, {}, 0)
 
     def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
         """Commands an exec of `argv` runs: the program itself and whatever it is told to run."""
         walk = _Walk(self._parser, session or Session())
-        if argv:
-            walk.command(argv[0], list(argv[1:]), (), {}, 0, [], [], as_written=True)
-        return walk.out
+        if not argv:
+            return walk.out
+        return _guarded(walk, (), walk.command, argv[0], list(argv[1:]), (), {}, 0, [], [], as_written=True)
 
     def read_cron(self, text: str, session: Session | None = None, via: tuple[str, ...] = (),
                   path: str = "") -> list[Cmd]:
         """The commands of crontab lines (five time fields, or an @keyword, then the command)."""
         walk = _Walk(self._parser, session or Session())
-        walk.cron_text(text, via, 0, system=_system_crontab(path))
-        return walk.out
+        return _guarded(walk, via, walk.cron_text, text, via, 0, system=_system_crontab(path))
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
         walk = _Walk(self._parser, session or Session())
-        walk.code(lang, text, via, 0, name=lang, path=lang, args=[])
-        return walk.out
+        return _guarded(walk, via, walk.code, lang, text, via, 0, name=lang, path=lang, args=[])
+
+
+def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
+    """What `read` found; where the input nests beyond what is read (MAX_NESTING, or Python's own
+    recursion limit), that much and an UNREADABLE command, which rules can flag: hostile input
+    must never stop the analysis of everything else."""
+    try:
+        read(*args, **kwargs)
+    except RecursionError:
+        walk.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["nested too deeply to read"], via=via))
+    return walk.out
 
 
 class _Walk:
@@ -408,6 +416,8 @@ class _Walk:
         output (the last command and what is piped into it)."""
         self.fetched: dict[str, Cmd] = {}
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
+        self.nesting = 0
+        """How deep node() and word() are in each other now (MAX_NESTING)."""
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -446,88 +456,99 @@ class _Walk:
             self.code("python", source, inner, depth + 1, name="python", path="python", args=[])
 
     # -- tree walking -------------------------------------------------------------------------------
+    def _deeper(self) -> None:
+        """One level deeper into node(), word() or command() (each undoes it when it returns):
+        RecursionError past MAX_NESTING, whether this module runs as Python or compiled."""
+        if self.nesting >= MAX_NESTING:
+            raise RecursionError("nested too deeply to read")
+        self.nesting += 1
+
     def node(self, node: Node, via, env, depth, redirects=None) -> None:
-        kind = node.type
-        if kind == "command":
-            self.simple(node, via, env, depth, redirects or [])
-        elif kind == "pipeline":
-            self.pipeline(node, via, env, depth)
-        elif kind == "redirected_statement":
-            body = node.child_by_field_name("body")
-            reds = [c for c in node.children if c.id != body.id] if body is not None else list(node.children)
-            if body is not None and body.type == "command":
-                self.node(body, via, env, depth, reds)
-            elif body is not None and ((body.type == "pipeline" and _last_stage_is_command(body)) or (
-                    body.type == "list" and body.named_children and (body.named_children[-1].type == "command" or (
-                        body.named_children[-1].type == "pipeline" and _last_stage_is_command(body.named_children[-1]))))):
-                # `echo ... | sed ... > f`, `cd d && echo ... > f`: the tree hangs the redirection on
-                # the pipeline or list; the shell gives it to the last command, whose output is then
-                # what f holds, and to what that command runs (a copy's program, a script's commands).
-                before = len(self.out)
-                if body.type == "pipeline":
-                    self.pipeline(body, via, env, depth, reds)
-                    last_stage = [c for c in self.out[before:] if not c.pipe_to]
-                else:
-                    *first, last = body.named_children
-                    for child in first:
-                        self.node(child, via, env, depth)
-                    start = len(self.out)
-                    if last.type == "command":
-                        self.node(last, via, env, depth, reds)
+        self._deeper()
+        try:
+            kind = node.type
+            if kind == "command":
+                self.simple(node, via, env, depth, redirects or [])
+            elif kind == "pipeline":
+                self.pipeline(node, via, env, depth)
+            elif kind == "redirected_statement":
+                body = node.child_by_field_name("body")
+                reds = [c for c in node.children if c.id != body.id] if body is not None else list(node.children)
+                if body is not None and body.type == "command":
+                    self.node(body, via, env, depth, reds)
+                elif body is not None and ((body.type == "pipeline" and _last_stage_is_command(body)) or (
+                        body.type == "list" and body.named_children and (body.named_children[-1].type == "command" or (
+                            body.named_children[-1].type == "pipeline" and _last_stage_is_command(body.named_children[-1]))))):
+                    # `echo ... | sed ... > f`, `cd d && echo ... > f`: the tree hangs the redirection on
+                    # the pipeline or list; the shell gives it to the last command, whose output is then
+                    # what f holds, and to what that command runs (a copy's program, a script's commands).
+                    before = len(self.out)
+                    if body.type == "pipeline":
+                        self.pipeline(body, via, env, depth, reds)
+                        last_stage = [c for c in self.out[before:] if not c.pipe_to]
                     else:
-                        self.pipeline(last, via, env, depth, reds)
-                    last_stage = [c for c in self.out[start:] if not c.pipe_to]
-                targets = [t for red in reds if red.type == "file_redirect"
-                           for t in self.redirect_target(red, env, via, depth)[0]]
-                for cmd in last_stage:
-                    if not all(f"{op}{target}" in cmd.redirects for op, target in targets):
+                        *first, last = body.named_children
+                        for child in first:
+                            self.node(child, via, env, depth)
+                        start = len(self.out)
+                        if last.type == "command":
+                            self.node(last, via, env, depth, reds)
+                        else:
+                            self.pipeline(last, via, env, depth, reds)
+                        last_stage = [c for c in self.out[start:] if not c.pipe_to]
+                    targets = [t for red in reds if red.type == "file_redirect"
+                               for t in self.redirect_target(red, env, via, depth)[0]]
+                    for cmd in last_stage:
+                        if not all(f"{op}{target}" in cmd.redirects for op, target in targets):
+                            self.apply_redirects(cmd, targets)
+                elif body is not None:
+                    # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
+                    before = len(self.out)
+                    self.node(body, via, env, depth)
+                    targets = [t for red in reds if red.type == "file_redirect"
+                               for t in self.redirect_target(red, env, via, depth)[0]]
+                    for cmd in self.out[before:]:
                         self.apply_redirects(cmd, targets)
-            elif body is not None:
-                # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
-                before = len(self.out)
-                self.node(body, via, env, depth)
-                targets = [t for red in reds if red.type == "file_redirect"
-                           for t in self.redirect_target(red, env, via, depth)[0]]
-                for cmd in self.out[before:]:
-                    self.apply_redirects(cmd, targets)
-            else:
-                # `> /var/log/syslog` alone: the shell runs the null command with the redirection.
-                targets = [t for red in reds if red.type == "file_redirect"
-                           for t in self.redirect_target(red, env, via, depth)[0]]
-                if targets:
-                    cmd = Cmd(name=":", path=":", via=via)
-                    self.apply_redirects(cmd, targets)
-                    self.out.append(cmd)
-        elif kind == "variable_assignment":
-            self.assign(node, env, via, depth)
-            self.out.append(Cmd(name="assign", path="assign", args=[self.assignment_text(node, env)], via=via))
-        elif kind in ("declaration_command", "unset_command"):
-            keyword = node.children[0].type if node.children else "declare"
-            args = []
-            for child in node.named_children:
-                if child.type == "variable_assignment":
-                    self.assign(child, env, via, depth)
-                    args.append(self.assignment_text(child, env))
                 else:
-                    args.append(self.word(child, env, via, depth))
-                    if keyword == "unset":
-                        env.pop(args[-1], None)
-            self.out.append(Cmd(name=keyword, path=keyword, args=args, flags=split_flags(args), via=via))
-        elif kind in ("command_substitution", "process_substitution"):
-            for child in node.named_children:
-                self.node(child, via + ("$()",), env, depth)
-        elif kind == "function_definition":
-            body = node.child_by_field_name("body")
-            name = node.child_by_field_name("name")
-            if body is not None:
-                if name is not None and len(self.functions) < MAX_FUNCTIONS:
-                    self.functions[_text(name)] = body
-                self.node(body, via + ("function",), env, depth)
-        elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
-            return
-        else:
-            for child in node.named_children:
-                self.node(child, via, env, depth)
+                    # `> /var/log/syslog` alone: the shell runs the null command with the redirection.
+                    targets = [t for red in reds if red.type == "file_redirect"
+                               for t in self.redirect_target(red, env, via, depth)[0]]
+                    if targets:
+                        cmd = Cmd(name=":", path=":", via=via)
+                        self.apply_redirects(cmd, targets)
+                        self.out.append(cmd)
+            elif kind == "variable_assignment":
+                self.assign(node, env, via, depth)
+                self.out.append(Cmd(name="assign", path="assign", args=[self.assignment_text(node, env)], via=via))
+            elif kind in ("declaration_command", "unset_command"):
+                keyword = node.children[0].type if node.children else "declare"
+                args = []
+                for child in node.named_children:
+                    if child.type == "variable_assignment":
+                        self.assign(child, env, via, depth)
+                        args.append(self.assignment_text(child, env))
+                    else:
+                        args.append(self.word(child, env, via, depth))
+                        if keyword == "unset":
+                            env.pop(args[-1], None)
+                self.out.append(Cmd(name=keyword, path=keyword, args=args, flags=split_flags(args), via=via))
+            elif kind in ("command_substitution", "process_substitution"):
+                for child in node.named_children:
+                    self.node(child, via + ("$()",), env, depth)
+            elif kind == "function_definition":
+                body = node.child_by_field_name("body")
+                name = node.child_by_field_name("name")
+                if body is not None:
+                    if name is not None and len(self.functions) < MAX_FUNCTIONS:
+                        self.functions[_text(name)] = body
+                    self.node(body, via + ("function",), env, depth)
+            elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
+                return
+            else:
+                for child in node.named_children:
+                    self.node(child, via, env, depth)
+        finally:
+            self.nesting -= 1
 
     def assign(self, node: Node, env, via, depth) -> None:
         name_node = node.child_by_field_name("name")
@@ -733,112 +754,126 @@ class _Walk:
 
     # -- words --------------------------------------------------------------------------------------
     def word(self, node: Node, env, via, depth) -> str:
-        kind = node.type
-        if kind in ("word", "number", "variable_name", "heredoc_start"):
-            raw = _text(node)
-            return _unbackslash(raw) if "\\" in raw else raw
-        if kind == "raw_string":
-            return _text(node)[1:-1]
-        if kind == "ansi_c_string":
-            return decode.unescape_c(_text(node)[2:-1])
-        if kind == "string":
-            parts = []
-            cursor = node.start_byte + 1
-            for child in node.named_children:
-                if child.start_byte > cursor:
-                    parts.append(_slice(node, cursor, child.start_byte))
-                parts.append(self.word(child, env, via, depth) if child.type != "string_content"
-                             else _text(child))
-                cursor = child.end_byte
-            if node.end_byte - 1 > cursor:
-                parts.append(_slice(node, cursor, node.end_byte - 1))
-            return "".join(parts)
-        if kind == "string_content":
+        self._deeper()
+        try:
+            kind = node.type
+            if kind in ("word", "number", "variable_name", "heredoc_start"):
+                raw = _text(node)
+                return _unbackslash(raw) if "\\" in raw else raw
+            if kind == "raw_string":
+                return _text(node)[1:-1]
+            if kind == "ansi_c_string":
+                return decode.unescape_c(_text(node)[2:-1])
+            if kind == "string":
+                parts = []
+                cursor = node.start_byte + 1
+                for child in node.named_children:
+                    if child.start_byte > cursor:
+                        parts.append(_slice(node, cursor, child.start_byte))
+                    parts.append(self.word(child, env, via, depth) if child.type != "string_content"
+                                 else _text(child))
+                    cursor = child.end_byte
+                if node.end_byte - 1 > cursor:
+                    parts.append(_slice(node, cursor, node.end_byte - 1))
+                return "".join(parts)
+            if kind == "string_content":
+                return _text(node)
+            if kind in ("concatenation", "command_name"):
+                # an empty backquote substitution (``) expands to nothing, like `$()`
+                return "".join(self.word(c, env, via, depth) for c in node.children
+                               if c.is_named or c.type not in ("{", "}", "``"))
+            if kind == "simple_expansion":
+                name = node.named_children[0] if node.named_children else None
+                key = _text(name) if name is not None else ""
+                if key in env:
+                    return env[key]
+                if key in ("@", "*"):
+                    return " ".join(self.positional)
+                if key[:1] == "0" and self.arg0 is not None:
+                    return self.arg0 + key[1:]
+                if key[:1] in _POSITIONAL:
+                    # the arguments of a shell started with none are empty: `n$@c` is nc, `$1b` is b
+                    # ($0, the shell's or script's own name, is not: it stays as written)
+                    index = int(key[0]) - 1
+                    return (self.positional[index] if index < len(self.positional) else "") + key[1:]
+                return _text(node)
+            if kind == "expansion":
+                subscripts = [c for c in node.named_children if c.type == "subscript"]
+                if len(node.children) == 3 and subscripts:  # ${a[0]}, ${a[@]}
+                    key = "".join(_text(c) for c in subscripts[0].children)
+                    return env.get(key, _text(node))
+                names = [c for c in node.named_children if c.type == "variable_name"]
+                if len(node.children) == 3 and names and _text(names[0]).isdigit():  # ${1}, ${10}, ${0}
+                    number = int(_text(names[0]))
+                    if number == 0:
+                        return self.arg0 if self.arg0 is not None else _text(node)
+                    return self.positional[number - 1] if number <= len(self.positional) else ""
+                if len(node.children) == 3 and names:  # ${name}
+                    return env[_text(names[0])] if _text(names[0]) in env else _unset(node)
+                if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
+                    target = env.get(_text(names[0]))
+                    return env[target] if target in env else _text(node)
+                if names and _text(names[0]) in env:
+                    value = env[_text(names[0])]
+                    operated = _parameter_operation(node, names[0], value)
+                    return value if operated is None else operated
+                defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
+                operator = node.children[2].type if len(node.children) > 3 and names else ""
+                if operator in _DEFAULT_OPERATORS:
+                    # the variable is unset here: ${x:-v}, ${x-v}, ${x:=v} and ${x=v} give v, ${x:+v} nothing
+                    value = self.word(defaults[0], env, via, depth) if defaults else ""
+                    if operator in ("=", ":="):
+                        env[_text(names[0])] = value
+                    return value
+                if operator in ("+", ":+"):
+                    return ""
+                return _unset(node) if names and not subscripts else _text(node)
+            if kind == "command_substitution":
+                before = len(self.out)
+                for child in node.named_children:
+                    self.node(child, via + ("$()",), env, depth)
+                produced = [c.stdout for c in self.out[before:]]
+                last = produced[-1] if produced else None
+                if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
+                    return last.rstrip("\n")
+                if not _text(node)[2:-1].strip():
+                    return ""  # `$()` expands to nothing: `n$()c` is nc
+                return self._unknown_output(node, before)
+            if kind == "process_substitution":
+                before = len(self.out)
+                for child in node.named_children:
+                    self.node(child, via + ("<()",), env, depth)
+                produced = self.out[before:]
+                if _text(node).startswith("<(") and produced and produced[-1].stdout is not None:
+                    # `sh <(echo ...)`, `source <(curl ...)`: a file whose content is that output
+                    self.pseudo_files += 1
+                    path = f"/dev/fd/{62 + self.pseudo_files}"
+                    self.session.put(path, produced[-1].stdout)
+                    return path
+                return self._unknown_output(node, before)
+            if kind == "arithmetic_expansion":
+                raw = _text(node)
+                value = arith.evaluate(raw[3:-2], env) if raw.startswith("$((") and raw.endswith("))") else None
+                return raw if value is None else str(value)
+            if node.named_child_count:
+                return "".join(self.word(c, env, via, depth) for c in node.named_children)
             return _text(node)
-        if kind in ("concatenation", "command_name"):
-            # an empty backquote substitution (``) expands to nothing, like `$()`
-            return "".join(self.word(c, env, via, depth) for c in node.children
-                           if c.is_named or c.type not in ("{", "}", "``"))
-        if kind == "simple_expansion":
-            name = node.named_children[0] if node.named_children else None
-            key = _text(name) if name is not None else ""
-            if key in env:
-                return env[key]
-            if key in ("@", "*"):
-                return " ".join(self.positional)
-            if key[:1] == "0" and self.arg0 is not None:
-                return self.arg0 + key[1:]
-            if key[:1] in _POSITIONAL:
-                # the arguments of a shell started with none are empty: `n$@c` is nc, `$1b` is b
-                # ($0, the shell's or script's own name, is not: it stays as written)
-                index = int(key[0]) - 1
-                return (self.positional[index] if index < len(self.positional) else "") + key[1:]
-            return _text(node)
-        if kind == "expansion":
-            subscripts = [c for c in node.named_children if c.type == "subscript"]
-            if len(node.children) == 3 and subscripts:  # ${a[0]}, ${a[@]}
-                key = "".join(_text(c) for c in subscripts[0].children)
-                return env.get(key, _text(node))
-            names = [c for c in node.named_children if c.type == "variable_name"]
-            if len(node.children) == 3 and names and _text(names[0]).isdigit():  # ${1}, ${10}, ${0}
-                number = int(_text(names[0]))
-                if number == 0:
-                    return self.arg0 if self.arg0 is not None else _text(node)
-                return self.positional[number - 1] if number <= len(self.positional) else ""
-            if len(node.children) == 3 and names:  # ${name}
-                return env[_text(names[0])] if _text(names[0]) in env else _unset(node)
-            if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
-                target = env.get(_text(names[0]))
-                return env[target] if target in env else _text(node)
-            if names and _text(names[0]) in env:
-                value = env[_text(names[0])]
-                operated = _parameter_operation(node, names[0], value)
-                return value if operated is None else operated
-            defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
-            operator = node.children[2].type if len(node.children) > 3 and names else ""
-            if operator in _DEFAULT_OPERATORS:
-                # the variable is unset here: ${x:-v}, ${x-v}, ${x:=v} and ${x=v} give v, ${x:+v} nothing
-                value = self.word(defaults[0], env, via, depth) if defaults else ""
-                if operator in ("=", ":="):
-                    env[_text(names[0])] = value
-                return value
-            if operator in ("+", ":+"):
-                return ""
-            return _unset(node) if names and not subscripts else _text(node)
-        if kind == "command_substitution":
-            before = len(self.out)
-            for child in node.named_children:
-                self.node(child, via + ("$()",), env, depth)
-            produced = [c.stdout for c in self.out[before:]]
-            last = produced[-1] if produced else None
-            if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
-                return last.rstrip("\n")
-            if not _text(node)[2:-1].strip():
-                return ""  # `$()` expands to nothing: `n$()c` is nc
-            return self._unknown_output(node, before)
-        if kind == "process_substitution":
-            before = len(self.out)
-            for child in node.named_children:
-                self.node(child, via + ("<()",), env, depth)
-            produced = self.out[before:]
-            if _text(node).startswith("<(") and produced and produced[-1].stdout is not None:
-                # `sh <(echo ...)`, `source <(curl ...)`: a file whose content is that output
-                self.pseudo_files += 1
-                path = f"/dev/fd/{62 + self.pseudo_files}"
-                self.session.put(path, produced[-1].stdout)
-                return path
-            return self._unknown_output(node, before)
-        if kind == "arithmetic_expansion":
-            raw = _text(node)
-            value = arith.evaluate(raw[3:-2], env) if raw.startswith("$((") and raw.endswith("))") else None
-            return raw if value is None else str(value)
-        if node.named_child_count:
-            return "".join(self.word(c, env, via, depth) for c in node.named_children)
-        return _text(node)
+        finally:
+            self.nesting -= 1
 
     # -- commands -----------------------------------------------------------------------------------
     def command(self, program: str, args: list[str], via, env, depth, targets, _unused,
                 stdin: str | None = None, piped: bool = False, as_written: bool = False) -> None:
+        """_command, counted in MAX_NESTING: a command runs commands (`find -exec find -exec ...`,
+        `sudo sudo ...`) as deep as its argv goes, without node() or word() in between."""
+        self._deeper()
+        try:
+            self._command(program, args, via, env, depth, targets, _unused, stdin, piped, as_written)
+        finally:
+            self.nesting -= 1
+
+    def _command(self, program: str, args: list[str], via, env, depth, targets, _unused,
+                 stdin: str | None, piped: bool, as_written: bool) -> None:
         """One simple command. `as_written`: the program word is the text's own (quoted, no
         expansion, or one whose value is unknown and stays as written), so white space in it is
         part of the path, not a command line to read."""
@@ -1365,9 +1400,13 @@ _EXPANDING = frozenset({"simple_expansion", "expansion", "command_substitution",
 
 def _expands(node: Node) -> bool:
     """Whether a word holds an expansion: its value is then computed, not written."""
-    if node.type in _EXPANDING:
-        return True
-    return any(_expands(child) for child in node.named_children)
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type in _EXPANDING:
+            return True
+        stack.extend(current.named_children)
+    return False
 
 
 _DEFAULT_OPERATORS = frozenset({"-", ":-", "=", ":="})
@@ -1463,6 +1502,7 @@ def brace_expand(word: str, limit: int = MAX_BRACE_WORDS) -> list[str]:
 
 
 def _brace(word: str, limit: int) -> list[str]:
+    """(Recurses once per brace group: brace_expand lets through words of MAX_BRACES at most.)"""
     depth, start = 0, -1
     for i, ch in enumerate(word):
         if ch == "{":
