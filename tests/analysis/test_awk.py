@@ -18,7 +18,13 @@ from vigiles.analysis.decode import output_of
     (["{print NR\": \"$0}"], "a\nb\n", "1: a\n2: b\n"),
     (['BEGIN{printf "n"}{printf "%s", $0}END{print "c"}'], "x\n", "nxc\n"),
     (["{print length($0), length()}"], "abc\n", "3 3\n"),
-    (['{print sprintf("%c%s", "nx", "c")}'], "\n", "nc\n"),
+    (['{print sprintf("%s%s", "n", "c")}'], "\n", "nc\n"),
+    (["{print $2}"], "x\vls nc\n", "nc\n"),                               # only space, tab, newline split
+    (["{print $2}"], "a b\r\n", "b\r\n"),                                 # a CR stays in the field
+    (["-F:", "{print NF}"], "\n", "0\n"),                                  # an empty record has no field
+    (['BEGIN{print "a"\nprint "b"}'], None, "a\nb\n"),                     # a newline ends a statement
+    (['1{print "x"}'], "a\n", "x\n"),                                      # pattern 1, one action
+    (['BEGIN{print 110, 0}'], None, "110 0\n"),
     (['BEGIN{print "\\156c"}'], None, "nc\n"),                              # an octal escape
     (["1"], "a\n", "a\n"),
     (["{ print ; print }"], "a\n", "a\na\n"),
@@ -36,6 +42,11 @@ def test_awk_prints_what_awk_prints(args, stdin, expected):
     ["{printf \"%5s\", $1}"], ["{print \"\\q\"}"], ["{print $(1+1)}"], ["{print}", "file"], [],
     ["{print"], ["BEGIN{print \"a\"}", "extra"], ['BEGIN{OFS="-"; print 1,2}'], ["{if(x==1) print}"],
     ["{length = 1; print}"],
+    # (gawk and mawk print these otherwise than as written, or differ between themselves)
+    ['BEGIN{printf "%c%c", 110, 99}'], ["BEGIN{print 1.0}"], ["BEGIN{print 010}"], ["BEGIN{print 1e3}"],
+    ["BEGIN{print 12345678901234567890}"], ["1 1"], ["BEGIN{print TEXTDOMAIN}"], ["{print RT}"],
+    ['BEGIN{FIELDWIDTHS="1 1"}{print $2}'], ["BEGIN{print int}"], ['BEGIN{printf "%s"}'],
+    ['BEGIN{print "\\777"}'], ['BEGIN{print substr("hello", 0, 2)}'], ['BEGIN{print "\u00e9"}'],
 ])
 def test_awk_forms_not_read_are_unknown(args):
     assert awk.output(args, "a b\n") is None
@@ -49,3 +60,7 @@ def test_a_program_that_reads_input_is_unknown_when_its_input_is():
 def test_output_and_program_are_bounded():
     assert awk.output(["{print $0 $0 $0 $0}"], ("x" * 1000 + "\n") * 400) is None
     assert awk.output(["{print}" + " " * awk.MAX_PROGRAM], "a\n") is None
+    doubling = 'BEGIN{x="aaaaaaaaaaaaaaaa";' + "x=x x;" * 16 + "print " + "x " * 600 + "}"
+    assert awk.output([doubling], None) is None  # stopped at the bound, not after building gigabytes
+    assert awk.output(["{printf \"\"}"], "\n" * 200_000) == ""
+    assert awk.output(["{print}"], "caf\u00e9\n") is None

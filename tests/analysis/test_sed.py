@@ -67,7 +67,9 @@ from vigiles.analysis.decode import output_of
     (["s/[a-z]\\+/\\u&/g"], "ab cd\n", "Ab Cd\n"),
     (["s/NC/\\l&/"], "NC\n", "nC\n"),
     (["s/x/\\U/"], "axb\n", "ab\n"),
-    (["s/.*/\\U\u00df&/"], "a\n", "\u00dfA\n"),                  # one character for one: ß stays ß
+    (["s/.*/\\u\\L&/"], "fOO\n", "foo\n"),                          # GNU: \L, \U or \E drops a waiting \u
+    (["s/.*/\\l\\U&/"], "abc\n", "ABC\n"),
+    (["s/a/\\u\\E&/"], "a\n", "a\n"),
 ])
 def test_sed_prints_what_gnu_sed_prints(args, text, expected):
     assert sed.output(args, text) == expected
@@ -84,6 +86,8 @@ def test_sed_prints_what_gnu_sed_prints(args, text, expected):
     ["s/[\\]/X/"], ["s/\\<a/b/"], ["s/a\\b/c/"], ["-E", "s/a+?/X/"], ["--posix", "s/a/b/"],
     ["s/\\(a\\|b\\)/\\1/"], ["s/\\(ab\\)*/\\1/"], ["s/a/b/99999999"], ["-E", "s/(?i)a/b/"],
     ["s/\\x2e/X/"],             # GNU: an escaped . is still a wildcard
+    ["s/\\(\\)\\(a\\)/\\u\\1\\2/"],  # a \u over an empty group: GNU's own rule
+    ["s/a/\\U\u00e9&/"],           # case beyond ASCII: the locale's
     ["#n"], ["pd"], ["0p"], ["s/a/b/2g3"], ["s/a/b/\u0663"],
 ])
 def test_what_sed_would_do_that_is_not_computed_is_unknown(args):
@@ -207,6 +211,8 @@ def test_line_filters_print_what_grep_coreutils_and_awk_print(name, args, text, 
                                         ("grep", ["-w", "x"]), ("head", ["-c", "2"]), ("tail", ["-f"]),
                                         ("cut", ["-s", "-f1"]), ("awk", ["/x/"]), ("uniq", ["-c"]),
                                         ("dd", ["if=/etc/passwd"]), ("dd", ["count=1"]), ("dd", ["conv=swab"]),
+                                        ("dd", ["conv=lcase,ucase"]), ("dd", ["conv=ucase", "conv=lcase"]),
+                                        ("dd", ["bs=0"]), ("dd", ["bs=1e3"]), ("dd", ["status=bogus"]),
                                         ("grep", ["-e"]), ("grep", ["-v", "\\x6e"]), ("grep", ["\\n"]),
                                         ("grep", ["-x", "$|*"]), ("cut", ["-c", ""]), ("cut", ["-c", "-"]),
                                         ("cut", ["-c", "+2"]), ("cut", ["-d:", "-c1"]), ("cut", ["-c", "1,,2"]),

@@ -4,11 +4,13 @@
 
 Read, as POSIX awk and gawk run them: rules made of an optional BEGIN or END and one block of
 statements; `print` (expressions separated by commas are joined by a space, the default OFS) and
-`printf` with %s, %d, %c and %% only; expressions made of string and number literals, fields ($0,
+`printf` with %s, %d and %% only; expressions made of string literals and decimal integers, fields ($0,
 $N, $NF), NR, NF, variables (`x = "n" "c"`; unset ones are empty), concatenation, parentheses and
-the functions tolower, toupper, substr, length and sprintf. Fields are split on runs of blanks, or on one character given with -F. Anything
-else (patterns, variables, loops, getline, other options) makes the output unknown (None): a wrong
-answer would have the reader read what does not run. A program that has only BEGIN rules reads no
+the functions tolower, toupper, substr, length and sprintf. Fields are split on runs of blanks, or
+on one character given with -F. ASCII only: beyond it gawk, mawk and the locale disagree on lengths,
+case and escapes. Anything else (patterns, loops, getline, other options, built-in variables other
+than NR and NF, numbers other than plain integers, printf with too few arguments) makes the output
+unknown (None): a wrong answer would have the reader read what does not run. A program that has only BEGIN rules reads no
 input, so its output is known even when its input is not.
 """
 from __future__ import annotations
@@ -18,17 +20,24 @@ import re2
 MAX_PROGRAM = 4096
 MAX_OUTPUT = 1 << 20
 _TOKEN = re2.compile(
-    r'\s*(?:(?P<string>"(?:[^"\\\n]|\\.)*")|(?P<number>\d+(?:\.\d+)?)|(?P<field>\$)|'
+    r'[ \t]*(?:(?P<string>"(?:[^"\\\n]|\\.)*")|(?P<number>[0-9][0-9A-Za-z_.]*)|(?P<field>\$)|'
     r'(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<punct>==|[{}();,\n=]))')
+MAX_INTEGER = 2**31 - 1
+"""Number literals are read only as plain decimal integers up to this: gawk and mawk print those
+alike; 1.0, 010, 1e3 or a larger number each prints otherwise in one of them."""
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "/": "/", "r": "\r", "a": "\a", "b": "\b",
             "f": "\f", "v": "\v"}
 _FUNCTIONS = frozenset({"tolower", "toupper", "substr", "length", "sprintf"})
-_RESERVED = frozenset({"BEGIN", "END", "print", "printf", "NR", "NF", "FS", "OFS", "ORS", "RS", "SUBSEP",
-                       "FILENAME", "FNR", "RSTART", "RLENGTH", "ENVIRON", "ARGV", "ARGC", "CONVFMT", "OFMT",
-                       "if", "else", "while", "for", "do", "in", "getline", "next", "exit", "function",
-                       "return", "delete", "system", "close", "fflush", *_FUNCTIONS})
-"""Names that are not plain variables: setting FS or OFS changes what print writes, and the rest are
-statements or functions this reader does not run."""
+_KEYWORDS = frozenset({
+    "print", "printf", "if", "else", "while", "for", "do", "in", "getline", "next", "nextfile", "exit",
+    "function", "func", "return", "delete", "break", "continue", "switch", "case", "default", "system",
+    "close", "fflush", "int", "index", "match", "split", "sub", "gsub", "gensub", "sprintf", "substr",
+    "length", "tolower", "toupper", "rand", "srand", "sin", "cos", "atan2", "exp", "log", "sqrt",
+    "strftime", "systime", "mktime", "and", "or", "xor", "compl", "lshift", "rshift", "asort", "asorti",
+    "patsplit", "strtonum", "isarray", "typeof", "bindtextdomain", "dcgettext", "dcngettext"})
+_VARIABLE = re2.compile(r"[a-z_][a-z0-9_]*")
+"""A user variable: lower case only, so no built-in (NR, FS, OFS, RT, FIELDWIDTHS, TEXTDOMAIN,
+PROCINFO, ... are all upper case) is taken for an empty variable, and not a keyword or function."""
 MAX_VARIABLES = 64
 
 
@@ -48,6 +57,8 @@ def output(args: list[str], stdin: str | None) -> str | None:
             return None  # a regex or the default: only one plain character is read
     if len(words) != 1 or len(words[0]) > MAX_PROGRAM:
         return None
+    if not all(text.isascii() for text in (words[0], separator or "", stdin or "")):
+        return None  # lengths, case and escapes beyond ASCII differ between gawk, mawk and locales
     try:
         rules = _Parser(words[0]).program()
         return _run(rules, stdin, separator)
@@ -97,7 +108,13 @@ class _Parser:
                 rules.append(("MAIN", self.block()))
             elif kind == "number" and value == "1":
                 self.at += 1
-                rules.append(("MAIN", [("print", [])]))
+                following = self.peek()
+                if following is not None and following[1] == "{":
+                    rules.append(("MAIN", self.block()))  # `1 { ... }`: the pattern always holds
+                elif following is None or following[1] in (";", "\n"):
+                    rules.append(("MAIN", [("print", [])]))
+                else:
+                    raise _Unknown("a pattern")
             else:
                 raise _Unknown(value)  # a pattern
             self.skip_separators()
@@ -115,7 +132,7 @@ class _Parser:
 
     def statement(self) -> tuple:
         kind, value = self.take()
-        if kind == "name" and value not in _RESERVED and self.peek() == ("punct", "="):
+        if kind == "name" and _is_variable(value) and self.peek() == ("punct", "="):
             self.at += 1
             return ("set", value, self.expression())
         if kind != "name" or value not in ("print", "printf"):
@@ -143,6 +160,8 @@ class _Parser:
         if kind == "string":
             return ("string", _unescape(value[1:-1]))
         if kind == "number":
+            if not value.isdigit() or (len(value) > 1 and value[0] == "0") or int(value) > MAX_INTEGER:
+                raise _Unknown(value)
             return ("string", value)
         if kind == "field":
             kind, value = self.take()
@@ -153,7 +172,7 @@ class _Parser:
             raise _Unknown("$" + value)
         if kind == "name" and value in ("NR", "NF"):
             return ("var", value)
-        if kind == "name" and value not in _RESERVED and self.peek() != ("punct", "("):
+        if kind == "name" and _is_variable(value) and self.peek() != ("punct", "("):
             return ("user", value)
         if kind == "name" and value in _FUNCTIONS:
             self.take("(")
@@ -187,6 +206,8 @@ def _unescape(text: str) -> str:
                 digits = text[i + 1:i + 4]
                 octal = len(digits) - len(digits.lstrip("01234567"))
                 digits = digits[:octal] if octal else digits
+                if int(digits, 8) > 0o177:
+                    raise _Unknown("an escape beyond ASCII")
                 out.append(chr(int(digits, 8)))
                 i += 1 + len(digits)
                 continue
@@ -198,7 +219,7 @@ def _unescape(text: str) -> str:
 
 def _run(rules: list[tuple[str, list]], stdin: str | None, separator: str | None) -> str | None:
     out: list[str] = []
-    state = {"NR": 0, "record": "", "fields": [], "vars": {}}
+    state = {"NR": 0, "record": "", "fields": [], "vars": {}, "written": 0}
     for when, statements in rules:
         if when == "BEGIN":
             _execute(statements, state, out)
@@ -212,12 +233,10 @@ def _run(rules: list[tuple[str, list]], stdin: str | None, separator: str | None
     for record in records:
         state["NR"] += 1
         state["record"] = record
-        state["fields"] = record.split(separator) if separator else record.split()
+        state["fields"] = _fields(record, separator)
         for when, statements in rules:
             if when == "MAIN":
                 _execute(statements, state, out)
-        if sum(map(len, out)) > MAX_OUTPUT:
-            return None
     for when, statements in rules:
         if when == "END":
             _execute(statements, state, out)  # $0 and the fields keep the last record, as gawk does
@@ -237,9 +256,13 @@ def _execute(statements: list, state: dict, out: list[str]) -> None:
         items = items[0]
         if verb == "print":
             values = [_value(item, state) for item in items] if items else [state["record"]]
-            out.append(" ".join(values) + "\n")
+            text = " ".join(values) + "\n"
         else:
-            out.append(_format(_value(items[0], state), [_value(item, state) for item in items[1:]]))
+            text = _format(_value(items[0], state), [_value(item, state) for item in items[1:]])
+        state["written"] += len(text)
+        if state["written"] > MAX_OUTPUT:
+            raise _Unknown("output too long")
+        out.append(text)
 
 
 def _value(node: tuple, state: dict) -> str:
@@ -247,7 +270,14 @@ def _value(node: tuple, state: dict) -> str:
     if kind == "string":
         return node[1]
     if kind == "concat":
-        return "".join(_value(term, state) for term in node[1])
+        parts, size = [], 0
+        for term in node[1]:
+            part = _value(term, state)
+            size += len(part)
+            if size > MAX_OUTPUT:
+                raise _Unknown("value too long")
+            parts.append(part)
+        return "".join(parts)
     if kind == "field":
         index = len(state["fields"]) if node[1] == "NF" else node[1]
         if index == 0:
@@ -271,6 +301,21 @@ def _value(node: tuple, state: dict) -> str:
     raise _Unknown(name)
 
 
+def _fields(record: str, separator: str | None) -> list[str]:
+    """awk's fields: by default split on runs of blanks (space, tab and newline only: not \\r, \\v,
+    \\f, which Python's split() also takes), leading and trailing ones ignored; with -F C on each C.
+    An empty record has no field."""
+    if not record:
+        return []
+    if separator:
+        return record.split(separator)
+    return [field for field in record.replace("\t", " ").replace("\n", " ").split(" ") if field]
+
+
+def _is_variable(name: str) -> bool:
+    return _VARIABLE.fullmatch(name) is not None and name not in _KEYWORDS
+
+
 def _ascii_case(text: str, change) -> str:
     """The C locale's case mapping: ASCII letters only."""
     return "".join(change(ch) if ch.isascii() else ch for ch in text)
@@ -279,11 +324,10 @@ def _ascii_case(text: str, change) -> str:
 def _substr(arguments: list[str]) -> str:
     """POSIX substr(s, m[, n]): characters m .. m+n-1, counted from 1, with whole-number m and n."""
     text = arguments[0]
-    if not all(a.isdigit() for a in arguments[1:]):
-        raise _Unknown("substr")
+    if not all(a.isascii() and a.isdigit() for a in arguments[1:]) or int(arguments[1]) < 1:
+        raise _Unknown("substr")  # gawk and mawk round and clip a start below 1 their own way
     start = int(arguments[1])
     end = start + int(arguments[2]) if len(arguments) == 3 else len(text) + 1
-    start = max(start, 1)
     return text[start - 1:max(start - 1, end - 1)]
 
 
@@ -300,17 +344,17 @@ def _format(fmt: str, values: list[str]) -> str:
         spec = fmt[i + 1:i + 2]
         if spec == "%":
             out.append("%")
-        elif spec == "s":
-            out.append(values.pop(0) if values else "")
-        elif spec == "d":
-            value = values.pop(0) if values else "0"
-            if not value.lstrip("-").isdigit():
-                raise _Unknown("%d")
-            out.append(str(int(value)))
-        elif spec == "c":
-            value = values.pop(0) if values else ""
-            out.append(value[:1])
+        elif spec in ("s", "d"):
+            if not values:
+                raise _Unknown("printf with too few arguments")  # fatal in gawk and mawk
+            value = values.pop(0)
+            if spec == "d":
+                digits = value[1:] if value[:1] == "-" else value
+                if not (digits.isascii() and digits.isdigit()) or int(digits) > MAX_INTEGER:
+                    raise _Unknown("%d")
+                value = str(int(value))
+            out.append(value)
         else:
-            raise _Unknown("%" + spec)  # widths, precisions, floats
+            raise _Unknown("%" + spec)  # %c (a number's character, a string's first), widths, floats
         i += 2
     return "".join(out)

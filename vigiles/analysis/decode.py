@@ -115,28 +115,44 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
 
 
 _AWKS = frozenset({"awk", "gawk", "mawk", "nawk"})
-_DD_NEUTRAL = frozenset({"bs", "ibs", "obs", "cbs", "status"})
+_DD_SIZES = frozenset({"bs", "ibs", "obs", "cbs"})
+_DD_STATUS = frozenset({"none", "noxfer", "progress"})
 _DD_CONV_NEUTRAL = frozenset({"noerror", "notrunc", "fsync", "fdatasync", "nocreat", "excl"})
 
 
 def _dd(args: list[str], stdin: str | None) -> str | None:
     """`dd [conv=lcase|ucase] [bs=N] [status=...]` copying stdin to stdout (ASCII case mapping, as
-    in the C locale); None with if=, of=, count=, skip= or any other operand or conversion."""
-    if stdin is None:
+    in the C locale); None with if=, of=, count=, skip=, any other operand or conversion, a size
+    that is not a plain positive number, or lcase with ucase (GNU dd refuses those and prints
+    nothing)."""
+    if stdin is None or not stdin.isascii():
         return None
-    text = stdin
+    cases = set()
     for arg in args:
         key, eq, value = arg.partition("=")
-        if not eq or (key not in _DD_NEUTRAL and key != "conv"):
+        if not eq:
             return None
-        if key == "conv":
+        if key in _DD_SIZES:
+            if not (value.isascii() and value.isdigit() and value[0] != "0" and len(value) < 10):
+                return None  # a suffix (1K, 1e3), zero or a huge size: not read
+        elif key == "status":
+            if value not in _DD_STATUS:
+                return None
+        elif key == "conv":
             for conv in value.split(","):
                 if conv in ("lcase", "ucase"):
-                    change = str.lower if conv == "lcase" else str.upper
-                    text = "".join(change(ch) if ch.isascii() else ch for ch in text)
+                    cases.add(conv)
                 elif conv not in _DD_CONV_NEUTRAL:
                     return None
-    return text
+        else:
+            return None
+    if len(cases) > 1:
+        return None
+    if "lcase" in cases:
+        return stdin.lower()
+    if "ucase" in cases:
+        return stdin.upper()
+    return stdin
 
 
 _LINE_FILTERS = frozenset({"grep", "egrep", "fgrep", "head", "tail", "tac", "uniq", "cut"})

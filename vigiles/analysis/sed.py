@@ -608,11 +608,16 @@ def substitute(line: str, regex, replacement: list, which: tuple[int, bool],
             if kind is tuple:
                 if piece[0] in "lu":
                     once = piece[0]
-                else:
+                else:  # \L, \U or \E: GNU drops a \l or \u still waiting
                     mode = None if piece[0] == "E" else piece[0]
+                    once = None
                 continue
             text = (match.group(piece) or "") if kind is int else piece
-            if (mode or once) and text:
+            if mode or once:
+                if not text.isascii() or (once and not text):
+                    # beyond ASCII GNU maps case by the locale; over an empty group it carries a \u
+                    # on by rules of its own
+                    raise _Unknown("case conversion")
                 text = _cased(text, mode, once)
                 once = None
             out.append(text)
