@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -19,11 +20,31 @@ import typer
 from .main import (JOB_CGROUP_OPTION, JOB_COMMAND_OPTION, JOB_PID_OPTION, JOBS_OPTION, Format, Severity, _db_path,
                    _jobs, _printable, err, exit_for, out, print_report)
 
+class ProcessSensor(str, Enum):
+    auto = "auto"
+    bpf = "bpf"
+    netlink = "netlink"
+    poll = "poll"
+
+
+PROCESS_SENSOR_OPTION = typer.Option(
+    ProcessSensor.auto, "--process-sensor",
+    help="auto (the eBPF exec program where it loads, else the connector, else polling), bpf, netlink or poll.")
 ALERT_MIN = "medium"
 STORE_EVERY_S = 1.0
 COMPUTE_EVERY_S = 5.0
 COALESCE_S = 0.05
 DRAIN_MAX = 4096
+
+
+def _start(sensor) -> None:
+    """Start the sensors; a process sensor asked for by name that cannot be opened here is a usage
+    error (exit 2), said in one line."""
+    try:
+        sensor.start()
+    except OSError as exc:
+        err.print(f"vigiles: {str(exc).splitlines()[0]}")
+        raise typer.Exit(2)
 
 
 def _pump(live, consumer, timeout: float) -> bool:
@@ -256,7 +277,7 @@ def watch(
     interval: float = typer.Option(0.1, "--interval", help="Seconds between process polls (without root, or with --poll)."),
     net_interval: float = typer.Option(0.5, "--net-interval", help="Seconds between connection polls (each reads /proc/net/tcp*, ~10 ms)."),
     poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
-    process_sensor: str = typer.Option("auto", "--process-sensor", help="auto (the eBPF exec program where it loads, else the connector, else polling), bpf, netlink or poll."),
+    process_sensor: ProcessSensor = PROCESS_SENSOR_OPTION,
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report here instead of stdout."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Stream alerts as JSON lines on stderr."),
@@ -284,20 +305,13 @@ def watch(
     consumer = _consumer(ruleset, store, log, alerts, alert, contain, enforce,
                          _jobs(jobs_policy, job_command, job_pid, job_cgroup), events_path)
     dispatcher, events_out = consumer.dispatcher, consumer.events_out
-    if process_sensor not in ("auto", "bpf", "netlink", "poll"):
-        err.print(f"--process-sensor must be auto, bpf, netlink or poll, not {process_sensor!r}")
-        raise typer.Exit(2)
-    sensor = Sensor(mode="poll" if poll else process_sensor, watch_children=True, interval=interval,
+    sensor = Sensor(mode="poll" if poll else process_sensor.value, watch_children=True, interval=interval,
                     net_interval=net_interval, gpu=not no_gpu)
     started = time.perf_counter()
     child = None
     previous = {}
     try:
-        try:
-            sensor.start()
-        except OSError as exc:  # the process sensor asked for cannot be opened here
-            err.print(f"vigiles: {str(exc).splitlines()[0]}")
-            raise typer.Exit(2)
+        _start(sensor)
         try:
             child = subprocess.Popen(command)
         except OSError as exc:
@@ -354,7 +368,7 @@ def sensor(
     state_dir: Optional[Path] = typer.Option(None, "--state-dir", help="Heartbeat folder (default $VIGILES_STATE_DIR or ~/.local/state/vigiles)."),
     heartbeat: float = typer.Option(5.0, "--heartbeat", help="Seconds between heartbeats."),
     poll: bool = typer.Option(False, "--poll", help="Poll for processes even when the connector is available."),
-    process_sensor: str = typer.Option("auto", "--process-sensor", help="auto (the eBPF exec program where it loads, else the connector, else polling), bpf, netlink or poll."),
+    process_sensor: ProcessSensor = PROCESS_SENSOR_OPTION,
     no_gpu: bool = typer.Option(False, "--no-gpu", help="Do not sample GPUs."),
     gpu_interval: float = typer.Option(1.0, "--gpu-interval", help="Seconds between GPU samples."),
     alerts: bool = typer.Option(True, "--alerts/--no-alerts", help="Print alerts as JSON lines on stderr."),
@@ -389,10 +403,7 @@ def sensor(
     ledger_hook(log, gap)
     consumer.new_findings and store.add_findings(consumer.new_findings)
     consumer.new_findings.clear()
-    if process_sensor not in ("auto", "bpf", "netlink", "poll"):
-        err.print(f"--process-sensor must be auto, bpf, netlink or poll, not {process_sensor!r}")
-        raise typer.Exit(2)
-    live = Sensor(mode="poll" if poll else process_sensor, interval=interval, net_interval=net_interval, gpu=not no_gpu,
+    live = Sensor(mode="poll" if poll else process_sensor.value, interval=interval, net_interval=net_interval, gpu=not no_gpu,
                   gpu_interval=gpu_interval)
     reason = {"why": "interrupted"}
 
@@ -403,11 +414,7 @@ def sensor(
     started = time.perf_counter()
     deadline = time.monotonic() + duration if duration is not None else None
     try:
-        try:
-            live.start()
-        except OSError as exc:  # the process sensor asked for cannot be opened here
-            err.print(f"vigiles: {str(exc).splitlines()[0]}")
-            raise typer.Exit(2)
+        _start(live)
         beat.start()
         try:
             while deadline is None or time.monotonic() < deadline:

@@ -31,6 +31,7 @@ import select
 import struct
 import sys
 import time
+from operator import itemgetter
 
 from . import bpf
 from .btf import BTF, BTFError
@@ -238,14 +239,6 @@ def open_probe() -> tuple["ExecProbe | None", str]:
         return None, f"the eBPF exec sensor is unavailable: {exc}".splitlines()[0]
 
 
-def available() -> tuple[bool, str]:
-    """Whether the exec program can be loaded here, and why not."""
-    probe, why = open_probe()
-    if probe is not None:
-        probe.close()
-    return probe is not None, why
-
-
 class ExecProbe:
     """The loaded, attached program and its maps; `records()` drains the ring."""
 
@@ -370,16 +363,18 @@ class BpfExecSource:
         self.stats["ring_dropped"] = dropped
 
     def drain(self) -> int:
+        records = self._records()
+        if records:
+            self.stats["batches"] += 1
+        for record in records:
+            self.handle(record)
+        return len(records)
+
+    def _records(self) -> list[ExecRecord]:
+        """The ring's records, parsed; how many bytes they held is kept for the reader's pause."""
         raws = self.probe.records()
         self.drained_bytes = sum(map(len, raws))
-        if not raws:
-            return 0
-        self.stats["batches"] += 1
-        for raw in raws:
-            record = parse(raw)
-            if record is not None:
-                self.handle(record)
-        return len(raws)
+        return [record for record in map(parse, raws) if record is not None]
 
     def handle(self, record: ExecRecord) -> None:
         stats = self.stats
@@ -393,18 +388,19 @@ class BpfExecSource:
         if not record.complete:
             stats["truncated_argv"] += 1
             extra["argv_cut"] = record.argv_len  # the length of the whole argument area
-        cwd, exe = record.cwd, record.exe
-        for name, value in (("cwd", cwd), ("exe", exe)):
-            if value is None:  # the walk did not finish: /proc, while the process lives
-                stats[f"{name}_from_proc"] += 1
-                value = _readlink(f"/proc/{pid}/{name}")
-                extra[f"{name}_from"] = "proc" if value is not None else "unknown"
-                if name == "cwd":
-                    cwd = value
-                else:
-                    exe = value
+        cwd = record.cwd if record.cwd is not None else self._from_proc(pid, "cwd", extra)
+        exe = record.exe if record.exe is not None else self._from_proc(pid, "exe", extra)
         self.emit(process_event(record.ts_ns / 1e9 + self.offset, pid, ppid, argv, exe, cwd, record.uid, "bpf",
                                 record.ts_ns, **extra))
+
+
+    def _from_proc(self, pid: int, name: str, extra: dict) -> str | None:
+        """/proc/PID/cwd or /proc/PID/exe, where the walk did not finish, while the process lives;
+        the event says which (`extra.cwd_from`, `extra.exe_from`: proc or unknown)."""
+        self.stats[f"{name}_from_proc"] += 1
+        value = _readlink(f"/proc/{pid}/{name}")
+        extra[f"{name}_from"] = "proc" if value is not None else "unknown"
+        return value
 
 
 class BpfWatchSource(BpfExecSource):
@@ -428,19 +424,15 @@ class BpfWatchSource(BpfExecSource):
 
     def drain(self) -> int:
         events = self.tree_conn.drain()
-        raws = self.probe.records()
-        self.drained_bytes = sum(map(len, raws))
+        records = self._records()
         self.stats["overruns"] = self.tree_conn.overruns
-        if not raws and not events:
+        if not records and not events:
             return 0
         self.stats["batches"] += 1
         items: list[tuple[int, int, object]] = [(event.timestamp_ns, 0, event) for event in events
                                                 if event.what in ("fork", "exit", "nonzero_exit")]
-        for raw in raws:
-            record = parse(raw)
-            if record is not None:
-                items.append((record.ts_ns, 1, record))
-        items.sort(key=_order)
+        items.extend((record.ts_ns, 1, record) for record in records)
+        items.sort(key=itemgetter(0, 1))
         tree, stats = self.tree, self.stats
         for _ts, kind, item in items:
             if kind == 1:
@@ -455,14 +447,10 @@ class BpfWatchSource(BpfExecSource):
             elif item.pid == item.tgid:
                 stats["exits"] += 1
                 tree.exit(item.pid)
-        return len(raws) + len(events)
+        return len(records) + len(events)
 
     def stop(self) -> None:
         try:
             super().stop()
         finally:
             self.tree_conn.close()
-
-
-def _order(item: tuple) -> tuple[int, int]:
-    return item[0], item[1]
