@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re2
 
+from .filters import _lines
+
 MAX_PROGRAM = 4096
 MAX_OUTPUT = 1 << 20
 _TOKEN = re2.compile(
@@ -227,10 +229,7 @@ def _run(rules: list[tuple[str, list]], stdin: str | None, separator: str | None
         return "".join(out)  # no main or END rule: awk does not read its input
     if stdin is None:
         return None
-    records = stdin.split("\n")
-    if records[-1] == "":
-        records.pop()
-    for record in records:
+    for record in _lines(stdin):
         state["NR"] += 1
         state["record"] = record
         state["fields"] = _fields(record, separator)
@@ -289,9 +288,9 @@ def _value(node: tuple, state: dict) -> str:
         return state["vars"].get(node[1], "")
     name, arguments = node[1], [_value(a, state) for a in node[2]]
     if name == "tolower" and len(arguments) == 1:
-        return arguments[0].lower() if arguments[0].isascii() else _ascii_case(arguments[0], str.lower)
+        return arguments[0].lower()  # (ASCII only: output() reads nothing else)
     if name == "toupper" and len(arguments) == 1:
-        return arguments[0].upper() if arguments[0].isascii() else _ascii_case(arguments[0], str.upper)
+        return arguments[0].upper()
     if name == "length" and len(arguments) <= 1:
         return str(len(arguments[0] if arguments else state["record"]))
     if name == "substr" and len(arguments) in (2, 3):
@@ -314,11 +313,6 @@ def _fields(record: str, separator: str | None) -> list[str]:
 
 def _is_variable(name: str) -> bool:
     return _VARIABLE.fullmatch(name) is not None and name not in _KEYWORDS
-
-
-def _ascii_case(text: str, change) -> str:
-    """The C locale's case mapping: ASCII letters only."""
-    return "".join(change(ch) if ch.isascii() else ch for ch in text)
 
 
 def _substr(arguments: list[str]) -> str:

@@ -417,7 +417,7 @@ class _Walk:
         self.fetched: dict[str, Cmd] = {}
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
-        """How deep node() and word() are in each other now (MAX_NESTING)."""
+        """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:

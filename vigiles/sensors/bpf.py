@@ -79,18 +79,19 @@ def prog_load(prog_type: int, insns: bytes, name: str, license_: str = "GPL") ->
     code = ctypes.create_string_buffer(insns, len(insns))
     lic = ctypes.create_string_buffer(license_.encode())
     log = ctypes.create_string_buffer(1 << 20)
-    attr = _attr("=IIQQIIQII", prog_type, len(insns) // 8, ctypes.addressof(code), ctypes.addressof(lic),
-                 1, len(log), ctypes.addressof(log), 0, 0)
-    struct.pack_into("16s", attr, 48, name.encode()[:15])  # prog_name
+
+    def attributes(log_level: int, log_size: int, log_address: int) -> ctypes.Array:
+        attr = _attr("=IIQQIIQII", prog_type, len(insns) // 8, ctypes.addressof(code), ctypes.addressof(lic),
+                     log_level, log_size, log_address, 0, 0)
+        struct.pack_into("16s", attr, 48, name.encode()[:15])  # prog_name
+        return attr
+
     try:
-        return bpf(BPF_PROG_LOAD, attr, f"loading BPF program {name}", log)
+        return bpf(BPF_PROG_LOAD, attributes(1, len(log), ctypes.addressof(log)), f"loading BPF program {name}", log)
     except BPFError as exc:
         if exc.errno != 28:  # ENOSPC: the log did not fit; the program may be fine without one
             raise
-    attr = _attr("=IIQQIIQII", prog_type, len(insns) // 8, ctypes.addressof(code), ctypes.addressof(lic),
-                 0, 0, 0, 0, 0)
-    struct.pack_into("16s", attr, 48, name.encode()[:15])
-    return bpf(BPF_PROG_LOAD, attr, f"loading BPF program {name}")
+    return bpf(BPF_PROG_LOAD, attributes(0, 0, 0), f"loading BPF program {name}")
 
 
 def raw_tracepoint_open(name: str, prog_fd: int) -> int:
