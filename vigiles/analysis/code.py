@@ -47,6 +47,13 @@ _OTHER_FEATURES = re2.compile(
     r"(IO::Socket(?:::INET)?|Socket|socket|fsockopen|stream_socket_client|net\.connect|net\.Socket|"
     r"createConnection|TCPSocket|child_process|require\(['\"][a-z_]+['\"]\)|exec|system|popen|"
     r"proc_open|shell_exec|passthru|dup2|STDIN|/dev/tcp|base64_decode|b64decode|eval|fork)")
+_OTHER_ARGV = re2.compile(
+    r"""(?:system|exec|spawn|spawnSync|execFile|execFileSync|proc_open|pcntl_exec)\s*\(?\s*\[?\s*"""
+    r"""((?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')(?:\s*,\s*\[?\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))+)""")
+"""A call given a program and its arguments as a list of literals (perl `exec "ssh", "-R", ...`, ruby
+`system("ssh", "-R", ...)`, node `spawn("ssh", ["-R", ...])`, php `proc_open(["ssh", ...], ...)`):
+run without a shell, each literal one word."""
+_ARGV_WORD = re2.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
 _HOSTPORT = re2.compile(r"""["']((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24})["']\s*[,:)]\s*["']?(\d{1,5})""")
 
 
@@ -137,6 +144,47 @@ def _decoded_literal(node: ast.AST) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_EXEC_ARGV = {"os.execv": (0, 1), "os.execve": (0, 1), "os.execvp": (0, 1), "os.execvpe": (0, 1),
+              "os.posix_spawn": (0, 1), "os.posix_spawnp": (0, 1), "os.spawnv": (1, 2), "os.spawnve": (1, 2),
+              "os.spawnvp": (1, 2), "os.spawnvpe": (1, 2)}
+"""exec/spawn calls given a program and an argument list: the positions of the two."""
+_EXEC_LISTED = {"os.execl": 0, "os.execle": 0, "os.execlp": 0, "os.execlpe": 0, "os.spawnl": 1, "os.spawnle": 1,
+                "os.spawnlp": 1, "os.spawnlpe": 1}
+"""exec/spawn calls given a program, then each argument: the program's position."""
+
+
+def _exec_argv(name: str, args: list[ast.expr]) -> list[str] | None:
+    """What an os.exec*/os.spawn*/os.posix_spawn* call runs: the program it names, then the
+    arguments after argv[0] (which is only the name the process shows: `os.execv('/usr/bin/ssh',
+    ['kworker', '-R', ...])` runs ssh). [] when they are not literals; None for other calls."""
+    if name in _EXEC_ARGV:
+        at, listed = _EXEC_ARGV[name]
+        if len(args) <= listed:
+            return []
+        program, values = _literal(args[at]), _literal(args[listed])
+        if not isinstance(program, str) or not isinstance(values, (list, tuple)):
+            return []
+        rest = list(values[1:])
+    elif name in _EXEC_LISTED:
+        at = _EXEC_LISTED[name]
+        if len(args) <= at:
+            return []
+        program = _literal(args[at])
+        rest = []
+        for node in args[at + 2:]:
+            value = _literal(node)
+            if not isinstance(value, str):
+                break  # execle's environment
+            rest.append(value)
+        if not isinstance(program, str):
+            return []
+    else:
+        return None
+    if not all(isinstance(value, str) for value in rest):
+        return []
+    return [program, *rest]
+
+
 def read_python(text: str) -> CodeReading:
     reading = CodeReading(Code("python", text[:MAX_CODE]))
     try:
@@ -170,7 +218,11 @@ def read_python(text: str) -> CodeReading:
                     code.modules.add(module)
             code.calls.add(name)
             short = name.rsplit(".", 1)[-1]
-            if (name in _SHELL_CALLS or short in ("system", "popen", "Popen", "check_output", "spawn")) and node.args:
+            argv = _exec_argv(name, node.args)
+            if argv is not None:
+                if argv:
+                    reading.argv.append(argv)
+            elif (name in _SHELL_CALLS or short in ("system", "popen", "Popen", "check_output", "spawn")) and node.args:
                 first = node.args[0]
                 value = _literal(first)
                 if isinstance(value, str):
@@ -209,6 +261,10 @@ def _read_other(lang: str, text: str) -> CodeReading:
         literal = match.group(1) or match.group(2)
         if literal:
             reading.shell.append(literal)
+    for match in _OTHER_ARGV.finditer(text):
+        words = [_unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
+                 for word in _ARGV_WORD.finditer(match.group(1))]
+        reading.argv.append(words)
     for match in _HOSTPORT.finditer(text):
         host, port = match.group(1), int(match.group(2))
         if 0 < port < 65536 and (is_ip(host) or "." in host):
@@ -220,3 +276,17 @@ def read_code(lang: str, text: str) -> CodeReading:
     if lang == "python":
         return read_python(text)
     return _read_other(lang, text)
+
+
+def _unbackslash(word: str) -> str:
+    """A literal's backslash escapes taken as the character they escape (`a\\@h` is a@h)."""
+    if "\\" not in word:
+        return word
+    out, escaped = [], False
+    for char in word:
+        if escaped or char != "\\":
+            out.append(char)
+            escaped = False
+        else:
+            escaped = True
+    return "".join(out)

@@ -758,10 +758,13 @@ def _expanded_text(cmds: list[Cmd]) -> str:
 
 
 def _cmd_text(cmd: Cmd, env: bool = True) -> str:
-    """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe."""
+    """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe; the
+    programs whose output it runs (Cmd.fed_by) are named too."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
     if cmd.pipe_from:
         parts.append("|" + cmd.name)
+    if cmd.fed_by:
+        parts.extend(cmd.fed_by)  # (what an earlier action fetched is not in this one's text)
     if cmd.code is not None:
         parts.append(" ".join(sorted(cmd.code.calls)))
         parts.append(" ".join(sorted(cmd.code.modules)))

@@ -55,12 +55,19 @@ _WRAPPERS = {
 _LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
 _CODE_STRING_FLAGS = {"su": ("-c", "--command"), "script": ("-c", "--command"), "runuser": ("-c",),
                       "flock": ("-c",), "sg": ()}
+_CLUSTER_FLAGS = {"su": frozenset("lmpfP"), "script": frozenset("aefqk"), "runuser": frozenset("lmpf"),
+                  "flock": frozenset("nsuxoF")}
+"""Short options of these wrappers that take no value, so that `script -qc CMD` and `su -lc CMD` are
+read as `-q -c CMD` and `-l -c CMD` (a cluster's last option may take the next word)."""
 _NETWORK_PROGRAMS = frozenset({"ssh", "autossh", "nc", "ncat", "netcat", "socat", "telnet", "sshpass",
                                "scp", "sftp", "rsync", "ping", "nmap", "masscan", "chisel", "plink",
                                "openssl", "curl", "wget", "ftp", "tftp", "dig", "nslookup", "host",
                                "mosh", "proxytunnel", "cloudflared", "ngrok", "frpc", "bore", "zmap",
                                "hping3", "traceroute", "nping", "sshuttle", "gost", "iodine", "dnscat2",
                                "xmrig", "cpuminer", "minerd"})
+_FETCHERS = frozenset({"curl", "wget", "ftp", "tftp", "scp", "sftp", "rsync", "nc", "ncat", "netcat", "socat",
+                       "aria2c", "axel", "fetch", "lftp", "http", "xh", "busybox"})
+"""Programs whose output, written to a file, comes from the network (Session.fetch)."""
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php", ".js")
 
 
@@ -71,6 +78,11 @@ PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbi
 
 START_CWD = "/"
 """The working directory of a session no command has moved."""
+
+
+FETCHED = "\x00fetched\x00"
+"""What a session holds for a file fetched from the network with content unknown (Session.fetch): no
+shell text begins with a NUL byte."""
 
 
 @dataclass(slots=True)
@@ -254,7 +266,23 @@ class Session:
                 return key, found
         return None
 
+    def fetch(self, path: str, producers: list[str]) -> None:
+        """A file written with content the reading cannot know by a program that fetches from the
+        network (`curl -o /tmp/a URL`): kept, under its name, so that a later action running it is
+        known to run what was fetched (`fetched_by`)."""
+        self.remember(path, FETCHED + " ".join(producers))
+
+    def fetched_by(self, path: str) -> list[str]:
+        """The programs that fetched the file at `path` (`fetch`), or []."""
+        content = self._lookup(path, own_tails=False)  # (where this reading fetched it, it knows the directory)
+        return content[len(FETCHED):].split() if content is not None and content.startswith(FETCHED) else []
+
     def lookup(self, path: str) -> str | None:
+        """What a file the session wrote holds, when that is known."""
+        content = self._lookup(path)
+        return None if content is not None and content.startswith(FETCHED) else content
+
+    def _lookup(self, path: str, own_tails: bool = True) -> str | None:
         key = self.absolute(path)
         if self.journal is not None:
             self._looked_up = True
@@ -274,7 +302,7 @@ class Session:
             if posixpath.basename(tail).lower() not in self.names:
                 return None
             for known, content in reversed(self.files.items()):
-                if known.endswith(tail):
+                if known.endswith(tail) and (own_tails or known not in self._own):
                     self._used(known)
                     return content
         return found
@@ -698,15 +726,20 @@ class _Walk:
                 producers = self.substituted.get(word)
                 if producers:
                     cmd.fed_by.extend(producers)
-        if self.fetched:
+        if self.fetched or self.session.files:
             script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
             for path in (cmd.path if "/" in cmd.path else None, script):
                 writer = self.fetched.get(self.session.lookup_key(path)) if path else None
                 if writer is not None:  # what wrote it, and what was piped into that
                     cmd.fed_by.extend([writer.name, *writer.pipe_from])
+                elif path and self.session.files:  # fetched by an earlier action of the session
+                    cmd.fed_by.extend(self.session.fetched_by(path))
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
+            fetcher = cmd.name in _FETCHERS or not _FETCHERS.isdisjoint(cmd.pipe_from)
             for target in [*cmd.writes, *_output_files(cmd.name, cmd.args)]:
                 self.fetched[self.session.write_key(target)] = cmd
+                if fetcher and target != "-" and not target.startswith("/dev/"):
+                    self.session.fetch(target, [cmd.name, *cmd.pipe_from])
 
     def redirect_target(self, node: Node, env, via, depth) -> tuple[list[tuple[str, str]], list[str]]:
         """The redirection as (fd+operator, target), and any words tree-sitter put after the target.
@@ -994,14 +1027,13 @@ class _Walk:
             if remote:
                 self.text(" ".join(remote), inner_via, {}, depth + 1)
             self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
-        elif name in ("screen", "tmux", "dtach", "at", "batch", "crontab", "nohup") and args:
-            positional = [a for a in args if not a.startswith("-")]
-            if name == "tmux" and positional[:1] and positional[0] in ("new", "new-session", "send-keys", "send"):
-                rest = [a for a in positional[1:] if a not in ("Enter", "C-m")]
-                if rest:
-                    self.text(" ".join(rest), inner_via, {}, depth + 1)
-            elif name == "screen" and positional:
-                self.command(positional[0], positional[1:], inner_via, env, depth + 1, [], [])
+        elif name in ("screen", "tmux", "parallel"):
+            for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
+                         else _parallel_texts(args, stdin)):
+                self.text(text, inner_via, {}, depth + 1)
+        elif name in _VIMS and args:
+            for text in _vim_texts(args):
+                self.text(text, inner_via, {}, depth + 1)
         if name in ("kubectl", "oc", "docker", "podman", "nerdctl", "crictl", "lxc") and "exec" in args:
             inner = _container_exec_command(name, args)
             if inner:
@@ -1140,11 +1172,11 @@ class _Walk:
 
     def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
         name, args = cmd.name, cmd.args
-        for flag in _CODE_STRING_FLAGS.get(name, ()):
-            if flag in args:
-                at = args.index(flag)
-                if at + 1 < len(args):
-                    self.text(args[at + 1], via, {}, depth + 1)
+        if name in _CODE_STRING_FLAGS:
+            found, code = _code_string(name, args)
+            if found:
+                if code is not None:
+                    self.text(code, via, {}, depth + 1)
                 return
         valued = _WRAPPERS[name]
         index = 0
@@ -1154,8 +1186,17 @@ class _Walk:
             if arg == "--":
                 index += 1
                 break
+            if name == "env" and arg.startswith("-"):
+                split = _env_split_string(arg, args[index + 1] if index + 1 < len(args) else None)
+                if split is not None:
+                    # `env -S 'CMD ARGS'` (a shebang's `#!/usr/bin/env -S ...`): the string split into
+                    # words, as a shell would, then the words after it
+                    text, taken = split
+                    rest = " ".join(_shell_quote(word) for word in args[index + taken:])
+                    self.text(f"{text} {rest}" if rest else text, via, local, depth + 1)
+                    return
             if arg.startswith("-"):
-                index += 2 if arg in valued else 1
+                index += 2 if _takes_next(arg, valued) else 1
                 continue
             if name in ("env", "sudo", "doas") and "=" in arg and arg.split("=", 1)[0].isidentifier():
                 key, _, value = arg.partition("=")
@@ -1164,8 +1205,8 @@ class _Walk:
                 continue
             break
         index += _LEADING_POSITIONALS.get(name, 0)
-        if name == "su":
-            return
+        if name in ("su", "script"):
+            return  # their words are a user, a typescript file: a command comes only with -c
         if index < len(args):
             if name == "watch":
                 self.text(" ".join(args[index:]), via, local, depth + 1)
@@ -1187,27 +1228,19 @@ class _Walk:
         replace = None
         delimiter = None
         per_call = MAX_XARGS_WORDS
-        for at, option in enumerate(options):
-            value = options[at + 1] if at + 1 < len(options) else ""
-            if option == "-I":
+        for option, value in _xargs_options(options):
+            if option == "I" and value:
                 replace = value
-            elif option.startswith("-I") and len(option) > 2:
-                replace = option[2:]
-            elif option in ("-i", "--replace"):
-                replace = "{}"
-            elif option in ("-0", "--null") or (option[:1] == "-" and option[1:2] != "-" and "0" in option
-                                                and set(option[1:]) <= set("0rtpx")):
-                delimiter = "\0"  # also clustered: -0r, -r0
-            elif option == "-d":
+            elif option in ("i", "--replace"):
+                replace = value or "{}"
+            elif option in ("0", "--null"):
+                delimiter = "\0"
+            elif option in ("d", "--delimiter") and value is not None:
                 delimiter = decode.unescape_c(value)[:1] or None
-            elif option.startswith("--delimiter="):
-                delimiter = decode.unescape_c(option.split("=", 1)[1])[:1] or None
-            elif option in ("-n", "-L", "--max-args", "--max-lines") and value.isdigit() and 0 < int(value) < MAX_XARGS_WORDS:
-                per_call = int(value)
-            elif option.startswith(("--max-args=", "--max-lines=")) and option.split("=", 1)[1].isdigit():
-                per_call = max(1, min(int(option.split("=", 1)[1]), MAX_XARGS_WORDS))
-            elif option.startswith(("-n", "-L")) and option[2:].isdigit() and 0 < int(option[2:]) < MAX_XARGS_WORDS:
-                per_call = int(option[2:])
+            elif option in ("n", "L", "--max-args", "--max-lines") and value and value.isdigit():
+                per_call = max(1, min(int(value), MAX_XARGS_WORDS))
+            elif option == "l":
+                per_call = max(1, min(int(value), MAX_XARGS_WORDS)) if value and value.isdigit() else 1
         if delimiter is not None:
             # each item whole, white space and newlines kept: `xargs -0 sh -c` gets the input as one
             items = [item for item in stdin.split(delimiter) if item][:MAX_XARGS_WORDS]
@@ -1315,6 +1348,110 @@ _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
 MAX_ALIASES = 256
 MAX_XARGS = 16
 MAX_XARGS_WORDS = 256
+_XARGS_VALUED = frozenset("IdLnPsaE")
+"""xargs's short options that take a value: the rest of their cluster, or the next word."""
+_XARGS_OPTIONAL = frozenset("ile")
+"""Short options whose value, if any, is glued to them (`-i{}`, `-l5`, `-eEOF`)."""
+_XARGS_LONG_VALUED = frozenset({"--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-chars",
+                                "--process-slot-var"})
+
+
+def _xargs_options(options: list[str]) -> list[tuple[str, str | None]]:
+    """xargs's options as (option, value) pairs, clusters taken apart as GNU getopt does:
+    `-0I{}` is ("0", None), ("I", "{}"); `-0I {}` the same; long ones keep their dashes."""
+    out: list[tuple[str, str | None]] = []
+    index = 0
+    while index < len(options):
+        word = options[index]
+        index += 1
+        if word.startswith("--"):
+            key, sep, value = word.partition("=")
+            if not sep and key in _XARGS_LONG_VALUED and index < len(options):
+                value, sep = options[index], "="
+                index += 1
+            out.append((key, value if sep else None))
+            continue
+        for at, flag in enumerate(word[1:], start=1):
+            rest = word[at + 1:]
+            if flag in _XARGS_VALUED:
+                if not rest and index < len(options):
+                    rest = options[index]
+                    index += 1
+                out.append((flag, rest))
+                break
+            if flag in _XARGS_OPTIONAL:
+                out.append((flag, rest or None))
+                break
+            out.append((flag, None))
+    return out
+
+
+def _takes_next(option: str, valued: set) -> bool:
+    """Whether a wrapper's option word takes the next word as its value: `-u root`, or a cluster
+    whose last option takes one (`xargs -0I {}`, `sudo -Eu root`); `-I{}` and `-n5` hold theirs."""
+    if option in valued:
+        return True
+    if option[1:2] == "-" or len(option) < 3:
+        return False
+    for at, flag in enumerate(option[1:], start=1):
+        if "-" + flag in valued:
+            return at == len(option) - 1
+    return False
+
+
+def _code_string(name: str, args: list[str]) -> tuple[bool, str | None]:
+    """(whether a command string is given, the string) for `su -c CMD`, `script -qc CMD`,
+    `runuser -l u -c CMD`, `flock F -c CMD`, `--command=CMD`, `-cCMD`."""
+    flags = _CODE_STRING_FLAGS[name]
+    short = {flag[1] for flag in flags if len(flag) == 2}
+    long = [flag for flag in flags if flag.startswith("--")]
+    plain = _CLUSTER_FLAGS.get(name, frozenset())
+    for at, arg in enumerate(args):
+        following = args[at + 1] if at + 1 < len(args) else None
+        if arg == "--":
+            return False, None
+        if arg in long:
+            return True, following
+        for flag in long:
+            if arg.startswith(flag + "="):
+                return True, arg[len(flag) + 1:]
+        if arg[:1] != "-" or arg[1:2] == "-":
+            continue
+        for position, flag in enumerate(arg[1:], start=1):
+            if flag in short:
+                return True, arg[position + 1:] or following
+            if flag not in plain:
+                break
+    return False, None
+
+
+def _env_split_string(option: str, following: str | None) -> tuple[str, int] | None:
+    """env's -S/--split-string: (the string, how many words it and its option take), else None."""
+    if option == "--split-string":
+        return (following, 2) if following is not None else None
+    if option.startswith("--split-string="):
+        return option[len("--split-string="):], 1
+    if option[1:2] == "-":
+        return None
+    for at, flag in enumerate(option[1:], start=1):
+        if flag == "S":
+            glued = option[at + 1:]
+            if glued:
+                return glued, 1
+            return (following, 2) if following is not None else None
+        if flag not in "iv0":
+            return None
+    return None
+
+
+_SAFE_WORD = re2.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def _shell_quote(word: str) -> str:
+    """A word quoted so that reading it as shell gives it back."""
+    if word and _SAFE_WORD.fullmatch(word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
 MAX_ARRAY = 256
 _POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
@@ -1415,17 +1552,35 @@ _GLUABLE = frozenset({"word", "concatenation", "command_substitution", "string",
 
 
 def _output_files(name: str, args: list[str]) -> list[str]:
-    """Files a downloader writes by its own options (`curl -o F`, `curl -fsSLo F`, `wget -O F`)."""
+    """Files a downloader writes by its own options (`curl -o F`, `curl -fsSLo F`, `wget -O F`), or
+    under the URL's own name (`curl -O URL`, `wget URL`, `wget -P DIR URL`)."""
     if name not in _OUTPUT_OPTIONS:
         return []
     letter, long = _OUTPUT_OPTIONS[name]
     out = []
+    named = False  # curl -O: each URL's last path segment
+    prefix = ""  # wget -P DIR
     for index, arg in enumerate(args):
         short = arg[:1] == "-" and arg[1:2] != "-" and arg.endswith(letter)  # -o FILE, -fsSLo FILE
         if (short or arg == long) and index + 1 < len(args):
             out.append(args[index + 1])
         elif arg.startswith(long + "="):
             out.append(arg[len(long) + 1:])
+        elif name == "curl" and (arg in ("--remote-name", "--remote-name-all")
+                                 or arg[:1] == "-" and arg[1:2] != "-" and "O" in arg and "o" not in arg):
+            named = True
+        elif name == "wget" and (arg == "-P" or arg == "--directory-prefix") and index + 1 < len(args):
+            prefix = args[index + 1].rstrip("/") + "/"
+        elif name == "wget" and arg.startswith("--directory-prefix="):
+            prefix = arg.split("=", 1)[1].rstrip("/") + "/"
+    if not out and (named or name == "wget"):
+        # saved under the name the URL ends with (wget: index.html for a directory)
+        for arg in args:
+            if "://" in arg:
+                path = arg.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0]
+                last = path.rsplit("/", 1)[1] if "/" in path else ""
+                if last or name == "wget":
+                    out.append(prefix + (last or "index.html"))
     return out
 
 
@@ -1646,6 +1801,19 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
                 out.append(value)
             elif (key.startswith("alias.") or key == "credential.helper") and value.startswith("!"):
                 out.append(value[1:])
+        for i, arg in enumerate(args):
+            # `--config-env=core.sshCommand=VAR`: the setting's value is what VAR holds
+            setting = (args[i + 1] if arg == "--config-env" and i + 1 < len(args)
+                       else arg[len("--config-env="):] if arg.startswith("--config-env=") else None)
+            if setting is None or "=" not in setting:
+                continue
+            key, _, variable = setting.partition("=")
+            value = env.get(variable)
+            if value and key.lower() in _GIT_COMMAND_KEYS:
+                out.append(value)
+            elif value and (key.lower().startswith("alias.") or key.lower() == "credential.helper") \
+                    and value.startswith("!"):
+                out.append(value[1:])
         for key in ("GIT_SSH_COMMAND", "GIT_PAGER", "GIT_EDITOR", "GIT_ASKPASS"):
             if env.get(key):
                 out.append(env[key])
@@ -1724,6 +1892,185 @@ def _ssh_remote(args: list[str]) -> list[str]:
 
 _EXEC_VALUED = frozenset({"-u", "--user", "-e", "--env", "-w", "--workdir", "-c", "--container", "-n",
                           "--namespace", "--env-file", "--context", "--kubeconfig"})
+
+
+_SCREEN_VALUED = frozenset("cehpSstT")
+"""screen's options that take a value (`-S name`, `-dmS name`, `-Sname`)."""
+_SCREEN_COMMANDS = frozenset({"stuff", "exec", "screen"})
+
+
+def _screen_texts(args: list[str]) -> list[str]:
+    """What `screen [options] CMD ARGS` runs, and what `screen -X stuff TEXT` types into a session's
+    shell (`-X exec CMD`, `-X screen CMD` run CMD)."""
+    index = 0
+    seen: set[str] = set()
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word == "-X":
+            rest = args[index:]
+            if rest[:1] == ["stuff"] and len(rest) > 1:
+                return [decode.unescape_c(rest[1]).replace("^M", "\n")]
+            if rest[:1] and rest[0] in _SCREEN_COMMANDS and len(rest) > 1:
+                words = rest[1:]
+                while words and words[0].startswith(("-", "!", "|", ".")) and len(words) > 1:
+                    words = words[1:]  # exec's fd pattern, screen's own options
+                return [" ".join(_shell_quote(w) for w in words)]
+            return []
+        if not word.startswith("-") or word == "-":
+            if seen & {"r", "R", "x"} or (seen & {"d", "D"} and "m" not in seen):
+                return []  # attaching to or detaching a session: the word is its name
+            return [" ".join(_shell_quote(w) for w in args[index - 1:])]
+        if word.startswith("--") or word in ("-ls", "-list", "-wipe", "-Logfile"):
+            index += word == "-Logfile"
+            continue
+        for at, flag in enumerate(word[1:], start=1):
+            seen.add(flag)
+            if flag in _SCREEN_VALUED:
+                index += at == len(word) - 1
+                break
+    return []
+
+
+_TMUX_RUNS = {
+    "new-session": "cefFnstxy", "new": "cefFnstxy", "new-window": "ceFnt", "neww": "ceFnt",
+    "split-window": "celtF", "splitw": "celtF", "respawn-pane": "cet", "respawnp": "cet",
+    "respawn-window": "cet", "respawnw": "cet", "run-shell": "dt", "run": "dt",
+    "pipe-pane": "t", "pipep": "t", "display-popup": "bcdehsStTwxy", "popup": "bcdehsStTwxy",
+}
+"""tmux commands whose last words are a shell command, with their options that take a value."""
+_TMUX_KEYS = {"Enter": "\n", "C-m": "\n", "C-j": "\n", "KPEnter": "\n", "Space": " ", "Tab": "\t"}
+_TMUX_GLOBAL_VALUED = frozenset("cfLST")
+
+
+def _tmux_texts(args: list[str]) -> list[str]:
+    """Shell commands tmux is given: `tmux new -d -s s 'CMD'`, `tmux -c CMD`, keys typed into a
+    session's shell (`tmux send-keys -t s 'CMD' Enter`), for each command of a `\\;` list."""
+    out: list[str] = []
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        word = args[index]
+        index += 1
+        if word == "-c" and index < len(args):
+            return [args[index]]
+        if word[-1:] in _TMUX_GLOBAL_VALUED and len(word) >= 2:
+            index += 1
+    current: list[str] = []
+    for word in [*args[index:], ";"]:
+        if word not in (";", "\\;"):
+            current.append(word)
+            continue
+        if current:
+            text = _tmux_command(current)
+            if text:
+                out.append(text)
+        current = []
+    return out
+
+
+def _tmux_command(words: list[str]) -> str | None:
+    command, rest = words[0], words[1:]
+    sends = command in ("send-keys", "send")
+    valued = "Nct" if sends else _TMUX_RUNS.get(command)
+    if valued is None:
+        return None
+    index = 0
+    while index < len(rest) and rest[index].startswith("-") and rest[index] != "-":
+        word = rest[index]
+        index += 1
+        if word == "--":
+            break
+        for at, flag in enumerate(word[1:], start=1):
+            if flag in valued:
+                index += at == len(word) - 1
+                break
+    positional = rest[index:]
+    if not positional:
+        return None
+    if sends:
+        return "".join(_TMUX_KEYS.get(key, "" if _is_tmux_key(key) else key) for key in positional)
+    if len(positional) == 1:
+        return positional[0]
+    return " ".join(_shell_quote(word) for word in positional)
+
+
+def _is_tmux_key(word: str) -> bool:
+    """A key name send-keys presses rather than types (C-c, M-x, Escape, F1, BSpace, ...)."""
+    return (len(word) > 2 and word[1] == "-" and word[0] in "CMS") or word in (
+        "Escape", "BSpace", "BTab", "DC", "End", "Home", "IC", "NPage", "PPage", "PgUp", "PgDn", "Up", "Down",
+        "Left", "Right") or (word[:1] == "F" and word[1:].isdigit())
+
+
+_PARALLEL_VALUED = frozenset({
+    "-j", "--jobs", "-P", "--max-procs", "-S", "--sshlogin", "-n", "--max-args", "-N", "-L", "--max-lines",
+    "-l", "--delay", "--timeout", "-I", "--joblog", "--results", "--res", "--tmpdir", "--workdir", "--wd",
+    "-a", "--arg-file", "--colsep", "-C", "-d", "--delimiter", "-E", "--retries", "--halt", "--memfree",
+    "--load", "--basefile", "--bf", "--transferfile", "--tf", "--return", "--sshdelay", "--tagstring",
+    "--env", "--termseq", "--limit", "--sshloginfile", "--slf", "--block", "--blocksize", "--recstart",
+    "--recend", "--header", "--onall-sep", "--plus", "--rpl", "--shebang-wrap"})
+"""GNU parallel's options that take the next word as a value (those used with a space)."""
+_PARALLEL_SOURCES = (":::", "::::", ":::+", "::::+")
+
+
+def _parallel_texts(args: list[str], stdin: str | None) -> list[str]:
+    """Command lines GNU parallel runs (through a shell): each argument after `:::` when no command
+    is given, else the command with `{}` (or the end) replaced by each quoted argument; arguments
+    come from stdin, one a line, when no `:::` is there. At most MAX_XARGS of them."""
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] not in _PARALLEL_SOURCES:
+        index += 2 if args[index] in _PARALLEL_VALUED else 1
+    command: list[str] = []
+    while index < len(args) and args[index] not in _PARALLEL_SOURCES:
+        command.append(args[index])
+        index += 1
+    if index < len(args):
+        if args[index] != ":::":
+            items = []  # from files (::::) nobody has here
+        else:
+            items = []
+            for word in args[index + 1:]:
+                if word in _PARALLEL_SOURCES:
+                    break
+                items.append(word)
+    elif stdin is not None:
+        items = [line for line in stdin.split("\n") if line.strip()]
+    else:
+        items = []
+    items = items[:MAX_XARGS]
+    if not command:
+        return items
+    line = " ".join(command)
+    if not items:
+        return [line]
+    if "{}" in line:
+        return [line.replace("{}", _shell_quote(item)) for item in items]
+    return [f"{line} {_shell_quote(item)}" for item in items]
+
+
+_VIMS = frozenset({"vim", "vi", "nvim", "view", "ex", "vimdiff", "gvim", "nvi", "vim.basic", "vim.tiny"})
+_VIM_SHELL = re2.compile(r"^(?:sil(?:ent)?!?\s*)?(?:(?:r(?:ead)?|w(?:rite)?)\s*)?!(.+)$|^(?:ter(?:minal)?)\s+(.+)$")
+_VIM_SYSTEM = re2.compile(r"""system(?:list)?\s*\(\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')""")
+
+
+def _vim_texts(args: list[str]) -> list[str]:
+    """Shell commands vim's start-up ex commands run: `-c ':!CMD'`, `--cmd`, `+':silent !CMD'`,
+    `:r !CMD`, `:terminal CMD`, `:call system("CMD")`."""
+    commands = []
+    for at, word in enumerate(args):
+        if word in ("-c", "--cmd") and at + 1 < len(args):
+            commands.append(args[at + 1])
+        elif word.startswith("+") and len(word) > 1 and not word[1:].isdigit() and word[1] != "/":
+            commands.append(word[1:])
+    out = []
+    for command in commands:
+        command = command.strip().lstrip(":").strip()
+        match = _VIM_SHELL.search(command)
+        if match is not None:
+            out.append(match.group(1) or match.group(2))
+            continue
+        for call in _VIM_SYSTEM.finditer(command):
+            out.append(decode.unescape_c(call.group(1)) if call.group(1) is not None else call.group(2))
+    return out
 
 
 def _container_exec_command(program: str, args: list[str]) -> list[str]:
