@@ -575,3 +575,28 @@ def test_python_exec_and_spawn_run_their_program_with_its_argument_list(code, ar
 def test_other_languages_argument_lists_are_read_as_one_command(lang, code):
     ssh = next(c for c in reader.read_code(lang, code) if c.name == "ssh" and c.args)
     assert ssh.args == ["-fNR", "1:l:22", "a@h"]
+
+
+def test_programs_own_syntaxes_are_read_within_bounds_whatever_their_words():
+    """Hostile option words for the programs read above never stop the reading, and what is read
+    stays bounded (each program re-reads at most MAX_XARGS texts, MAX_DEPTH deep)."""
+    from hypothesis import given, settings, strategies as st
+
+    from vigiles.analysis.shell import MAX_COMMANDS, _Walk
+
+    words = st.sampled_from(["-", "--", "-S", "-X", "stuff", "exec", "-dmS", "-c", "-qc", ":::", "::::", "{}",
+                             ";", "\\;", "Enter", "send-keys", "new", "-t", "-s", "+", "+!x", "-0I{}", "-I",
+                             "--config-env", "core.sshCommand=S", "--split-string", "-iS", "x y", "nc -e sh",
+                             "sh -c {}", ":!sh", "call system('sh')", "screen", "tmux", "-ls", "-r"])
+    programs = st.sampled_from(["screen", "tmux", "parallel", "vim", "env", "script", "su", "flock", "xargs",
+                                "git", "sudo", "runuser"])
+
+    @settings(max_examples=400, deadline=None)
+    @given(programs, st.lists(words, max_size=12), st.one_of(st.none(), st.text(max_size=40)))
+    def check(program, args, stdin):
+        walk = _Walk(reader._parser, Session())
+        walk.command(program, args, (), {}, 0, [], [], stdin=stdin)
+        assert 1 <= len(walk.out) <= MAX_COMMANDS
+    check()
+    deep = "screen -X stuff '" + "screen -X stuff '\\''" * 50 + "nc -e sh h 4" + "'"
+    assert reader.read(deep)  # nested re-reading stops at MAX_DEPTH, nothing raised

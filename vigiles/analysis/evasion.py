@@ -11,8 +11,9 @@ arithmetic (`python$((3))`, `$((4440+4))`), and the command printed in a form th
 back into it on its way to a shell: ROT13 undone by `tr`, its commonest letter masked and put back
 by `sed`, printed by awk (`awk 'BEGIN{print "n" "c ..."}'`) or upper-cased and turned back by awk's
 tolower; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
-and a plain command's words given to `sh -c '"$0" "$@"'`.
-"""
+a plain command's words given to `sh -c '"$0" "$@"'`, to `env -S '...'` or to Python's `os.execvp`,
+and the command run by a program that runs commands in its own syntax (`screen -dmS job sh -c ...`,
+`parallel ::: '...'`)."""
 from __future__ import annotations
 
 import base64
@@ -70,6 +71,8 @@ def variants(command: str) -> dict[str, str]:
     if command == command.lower() and command.isascii():
         out["awk_lowercased_shell"] = (f"printf '%s\\n' {shlex.quote(command.upper())} "
                                        "| awk '{print tolower($0)}' | bash")
+    out["screen_detached"] = f"screen -dmS job sh -c {shlex.quote(command)}"
+    out["parallel_argument"] = f"parallel ::: {shlex.quote(command)}"
     out["script_written_then_run"] = (
         f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
     program = _first_program(command)
@@ -102,6 +105,10 @@ def variants(command: str) -> dict[str, str]:
         out["ifs_spaces"] = "${IFS}".join(words)
         if not any("," in w for w in words):
             out["ifs_fields"] = "IFS=,; c=" + ",".join(words) + "; $c"
+        if words[0] not in _BUILTINS:
+            out["env_split_string"] = "env -S " + shlex.quote(" ".join(words))
+            listed = ", ".join(f'"{w}"' for w in words)  # (plain words: no quote or backslash in them)
+            out["python_execvp"] = "python3 -c " + shlex.quote(f'import os; os.execvp("{words[0]}", [{listed}])')
     digit = _DIGIT_RUN.search(command)
     if digit is not None and _is_plain_word_part(command, digit.start(1)):
         value = int(digit.group(1))
