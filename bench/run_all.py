@@ -7,8 +7,8 @@
 Runs each benchmark in its own process, one after the other (so none disturbs another), each
 writing bench/results/<name>.json with the machine's CPU, core count and Python version; then
 bench/report.py rewrites docs/performance.md and docs/img/scaling.png from those files.
-The corpora are read from ../shared/corpora (next to the checkout). About 5 minutes on a 2-core
-machine (273 s measured); --quick passes --quick to each benchmark (97 s measured).
+The corpora are read from ../shared/corpora (next to the checkout). About 2 minutes on a 2-core
+machine (94 s measured on 2026-11-27); --quick passes --quick to each benchmark.
 """
 from __future__ import annotations
 
