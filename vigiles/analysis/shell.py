@@ -446,6 +446,10 @@ class _Walk:
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
         """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
+        self.held: dict[str, str] = {}
+        """`$(cat f)` of files the session wrote, as the word stays -> their content: what a shell or
+        eval given that whole word runs (`sh -c "$(cat /tmp/x)"`)."""
+        self.held_at: tuple[int, str] | None = None
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -869,6 +873,8 @@ class _Walk:
                 last = produced[-1] if produced else None
                 if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
                     return last.rstrip("\n")
+                if self.held_at is not None and self.held_at[0] == len(self.out) - 1 and len(self.held) < MAX_COMMANDS:
+                    self.held[_text(node)] = self.held_at[1]
                 if not _text(node)[2:-1].strip():
                     return ""  # `$()` expands to nothing: `n$()c` is nc
                 return self._unknown_output(node, before)
@@ -957,12 +963,22 @@ class _Walk:
             content = self.session.lookup(files[0]) if len(files) == 1 else None
             if content is not None:
                 stdout = decode.output_of(name, [a for a in args if a != files[0]], content)
-        if stdout is None and piped and name == "cat" and args and self.session.may_hold:
+        if stdout is None and stdin is None and name in _FILE_FILTERS and len(args) >= 2 and self.session.may_hold:
+            # `awk '{print $2}' f | sh`, `head -1 f | bash`, `grep -v x f | sh`: a filter whose last
+            # word is a file the session wrote reads it as its input
+            content = self.session.lookup(args[-1]) if not args[-1].startswith("-") else None
+            if content is not None:
+                stdout = decode.output_of(name, args[:-1], content)
+        if stdout is None and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
-            # `$(cat f)` stays as written, which is how a rule sees command output being sent)
+            # `$(cat f)` stays as written, which is how a rule sees command output being sent,
+            # but a shell or eval given that whole word runs the content: `held`)
             parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
             if parts and all(part is not None for part in parts):
-                stdout = "".join(parts)
+                if piped:
+                    stdout = "".join(parts)
+                else:
+                    self.held_at = (len(self.out) - 1, "".join(parts))
         if name == "alias":
             for arg in args:
                 key, eq, value = arg.partition("=")
@@ -1029,7 +1045,7 @@ class _Walk:
             self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
         elif name in ("screen", "tmux", "parallel"):
             for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
-                         else _parallel_texts(args, stdin)):
+                         else _parallel_texts(args, stdin, self.session.lookup if self.session.may_hold else None)):
                 self.text(text, inner_via, {}, depth + 1)
         elif name in _VIMS and args:
             for text in _vim_texts(args):
@@ -1092,7 +1108,8 @@ class _Walk:
     def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
         name, args = cmd.name, cmd.args
         if name == "eval":
-            self.text(" ".join(args), via, env, depth + 1)
+            code = " ".join(args)
+            self.text(self.held.get(code, code), via, env, depth + 1)
             return
         if name in ("source", "."):
             if args:
@@ -1117,7 +1134,7 @@ class _Walk:
                     self.arg0 = rest[at + 1] if at + 1 < len(rest) else None
                     self.positional = list(rest[at + 2:])
                     try:
-                        self.text(rest[at], via, {}, depth + 1)
+                        self.text(self.held.get(rest[at], rest[at]), via, {}, depth + 1)
                     finally:
                         self.positional, self.arg0 = saved
                 return
@@ -1211,9 +1228,14 @@ class _Walk:
             if name == "watch":
                 self.text(" ".join(args[index:]), via, local, depth + 1)
                 return
-            if name == "xargs" and stdin is not None:
-                self.xargs(args[:index], args[index:], stdin, via, local, depth)
-                return
+            if name == "xargs":
+                read_from = next((value for option, value in _xargs_options(args[:index])
+                                  if option in ("a", "--arg-file") and value), None)
+                if read_from is not None and self.session.may_hold:
+                    stdin = self.session.lookup(read_from)  # `xargs -a FILE`: its items from FILE
+                if stdin is not None:
+                    self.xargs(args[:index], args[index:], stdin, via, local, depth)
+                    return
             before = len(self.out)
             self.command(args[index], args[index + 1:], via, local, depth + 1, [], [], stdin=stdin)
             if len(self.out) > before:
@@ -1711,6 +1733,10 @@ def _brace_choices(body: str) -> list[str] | None:
 
 _COPIES = frozenset({"cp", "ln", "install", "mv"})
 _FILE_DECODERS = frozenset({"base64", "rev", "xxd", "tac"})
+_FILE_FILTERS = frozenset({"awk", "gawk", "mawk", "nawk", "grep", "egrep", "fgrep", "head", "tail", "cut"})
+"""Filters whose last word may be the one file they read instead of stdin (each reads the words before
+it alone, and gives up on a second file). Not tr, which takes no file, nor uniq, whose second file
+is its output."""
 """Decoders whose one non-option argument is the file they read instead of stdin."""
 _PLAIN_PATH = re2.compile(r"~?[A-Za-z0-9_./+@%-]{1,512}")
 _WHICH = re2.compile(r"(?:\$\(|`)(?:which|command -v|type -[pP]) +([A-Za-z0-9_.+-]{1,64})(?:\)|`)")
@@ -2012,10 +2038,11 @@ _PARALLEL_VALUED = frozenset({
 _PARALLEL_SOURCES = (":::", "::::", ":::+", "::::+")
 
 
-def _parallel_texts(args: list[str], stdin: str | None) -> list[str]:
+def _parallel_texts(args: list[str], stdin: str | None, lookup=None) -> list[str]:
     """Command lines GNU parallel runs (through a shell): each argument after `:::` when no command
     is given, else the command with `{}` (or the end) replaced by each quoted argument; arguments
-    come from stdin, one a line, when no `:::` is there. At most MAX_XARGS of them."""
+    come from stdin, one a line, when no `:::` is there, and from the lines of files after `::::`
+    that `lookup` finds. At most MAX_XARGS of them."""
     index = 0
     while index < len(args) and args[index].startswith("-") and args[index] not in _PARALLEL_SOURCES:
         index += 2 if args[index] in _PARALLEL_VALUED else 1
@@ -2024,14 +2051,15 @@ def _parallel_texts(args: list[str], stdin: str | None) -> list[str]:
         command.append(args[index])
         index += 1
     if index < len(args):
-        if args[index] != ":::":
-            items = []  # from files (::::) nobody has here
-        else:
-            items = []
-            for word in args[index + 1:]:
-                if word in _PARALLEL_SOURCES:
-                    break
+        items = []
+        for word in args[index + 1:]:
+            if word in _PARALLEL_SOURCES:
+                break
+            if args[index] == ":::":
                 items.append(word)
+            else:  # `:::: FILE`: its lines, where the session wrote it
+                content = lookup(word) if lookup is not None else None
+                items.extend(line for line in (content or "").split("\n") if line.strip())
     elif stdin is not None:
         items = [line for line in stdin.split("\n") if line.strip()]
     else:
