@@ -32,6 +32,12 @@ def test_rules_load_cleanly():
     ('tail -n 200 /root/.bash_history', 'shell_history_read'),
     ('grep -i pass ~/.zsh_history', 'shell_history_searched_for_secrets'),
     ('curl -s http://169.254.169.254/latest/meta-data/iam/security-credentials/', 'cloud_metadata_credentials'),
+    ("gcloud auth print-access-token", "cloud_cli_token_printed"),
+    ("TOKEN=$(gcloud auth application-default print-access-token)", "cloud_cli_token_printed"),
+    ("az account get-access-token --resource https://management.azure.com", "cloud_cli_token_printed"),
+    ("gh auth token", "cloud_cli_token_printed"),
+    ("aws sts get-session-token --duration-seconds 129600", "cloud_cli_token_printed"),
+    ("kubectl config view --raw", "cloud_cli_token_printed"),
     ("curl -H 'Metadata-Flavor: Google' http://metadata.google.internal/computeMetadata/v1/instance/service-accounts/default/token", 'cloud_metadata_credentials'),
     ('wget -qO- http://169.254.169.254/latest/user-data', 'cloud_metadata_access'),
     ("kubectl get secret db-creds -o jsonpath='{.data.password}' | base64 -d", 'kubernetes_secret_read'),
@@ -66,6 +72,12 @@ def test_detected(command, rule):
     'curl https://api.example.com/v1/items',
     "find . -name '*.py' -newer setup.py",
     'hashcat -b',
+    'gcloud auth login',
+    'gh auth status',
+    'az account show',
+    'aws sts get-caller-identity',
+    'kubectl config view',
+    'aws ecr get-login-password | docker login --username AWS --password-stdin 1234.dkr.ecr.us-east-1.amazonaws.com',
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

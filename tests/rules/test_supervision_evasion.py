@@ -68,6 +68,9 @@ def test_rules_load_cleanly():
     ("exec -a '[kworker/0:2]' ./miner", "process_name_spoofed"),
     ("python3 -c \"import setproctitle; setproctitle.setproctitle('sshd: root')\"", "process_name_spoofed"),
     ("mount --bind /proc/1 /proc/4242", "process_hidden_by_bind_mount"),
+    ("mount -t tmpfs none /var/log", "log_directory_masked"),
+    ("sudo mount --bind /tmp/empty /var/log/audit/", "log_directory_masked"),
+    ("mount -o bind,ro /dev/shm/x /run/log/journal", "log_directory_masked"),
     ("echo /tmp/.l/libhide.so > /etc/ld.so.preload", "dynamic_linker_preload_hijack"),
     ("LD_PRELOAD=/dev/shm/hook.so /usr/bin/top", "dynamic_linker_preload_hijack"),
     ("sudo insmod ./hider.ko", "kernel_module_loaded"),
@@ -123,6 +126,9 @@ def test_detected(command, rule):
     "sync; echo 3 | sudo tee /proc/sys/vm/drop_caches",
     "sudo swapoff -a",
     "( cd /tmp && ( ls -la; ( pwd ) ) )",
+    "mount | grep /var/log",
+    "sudo mount /dev/sdb1 /var/lib/data",
+    "mount -t tmpfs tmpfs /tmp/scratch",
     "echo \"$(date +%s) $(basename \"$(pwd)\")\"",
 ])
 def test_not_alerted(command):
