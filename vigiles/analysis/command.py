@@ -32,6 +32,9 @@ class Cmd:
     """How this command was reached: wrappers and decoders, outermost first (e.g. 'bash -c', 'base64')."""
     pipe_from: list[str] = field(default_factory=list)
     pipe_to: list[str] = field(default_factory=list)
+    piped_files: list[str] = field(default_factory=list)
+    """Files the commands before it in its pipeline name (their arguments and `<` inputs): what it may
+    be handed (`base64 model.safetensors | curl -d @- URL`)."""
     fed_by: list[str] = field(default_factory=list)
     """Programs whose output this command runs: a shell, an interpreter, `source` or `eval` given it
     as a whole word `<(...)` or `$(...)` (`sh <(curl ...)`, `bash -c "$(curl ...)"`) or as a file one

@@ -775,10 +775,11 @@ def _cmd_text(cmd: Cmd, env: bool = True) -> str:
 
 
 def _scope_text(cmd: Cmd) -> str:
-    """A command's text with what its pipe, `fed_by` and `via` fields name: all a command-scoped rule reads."""
+    """A command's text with what its pipe (`piped_files` too), `fed_by` and `via` fields name: all a
+    command-scoped rule reads."""
     text = _cmd_text(cmd, env=False)  # rules reading cmd.env are not scoped per command
     if cmd.pipe_from or cmd.pipe_to or cmd.via or cmd.fed_by:
-        text = " ".join([text, *cmd.pipe_from, *cmd.pipe_to, *cmd.via, *cmd.fed_by])
+        text = " ".join([text, *cmd.pipe_from, *cmd.pipe_to, *cmd.via, *cmd.fed_by, *cmd.piped_files])
     return text
 
 

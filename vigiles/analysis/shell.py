@@ -643,10 +643,13 @@ class _Walk:
                 outputs = [c.stdout for c in own if c.stdout is not None]
                 produced = "".join(outputs) if outputs else None
             stdin, known = produced, produced is not None
+        files: list[str] = []
         for position, own in enumerate(members):
             for cmd in own:
                 cmd.pipe_from = [n for n in names[:position] if n]
                 cmd.pipe_to = [n for n in names[position + 1:] if n]
+                cmd.piped_files = files[:MAX_PIPED_FILES]
+            files = files + [a for c in own for a in [*c.args, *c.reads] if a[:1] not in ("-", "")]
 
     def simple(self, node: Node, via, env, depth, redirects, stdin: str | None = None, piped: bool = False):
         local = dict(env)
@@ -1380,6 +1383,7 @@ class _Walk:
 
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
 MAX_ALIASES = 256
+MAX_PIPED_FILES = 64
 MAX_XARGS = 16
 MAX_XARGS_WORDS = 256
 _XARGS_VALUED = frozenset("IdLnPsaE")
