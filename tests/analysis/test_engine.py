@@ -698,3 +698,23 @@ def test_a_file_written_by_a_tool_call_and_run_through_a_filter_later_is_read(bu
                                       "args": {"path": "/tmp/d.txt", "content": content}}))
     event = from_dict({"kind": "action", "ts": 2, "tool": "bash", "input": run, "sandbox": sandbox})
     assert "reverse_shell_netcat_exec" in {f.rule for f in builtin_engine.analyze(event)}
+
+
+def test_a_needle_inferred_with_quotes_is_looked_for_as_the_text_is_searched():
+    """A regex literal may hold quotes (`"pools"`); the searched text never does (`_lower`), so the
+    needle is looked for without them, or the rule could never be a candidate."""
+    loader = Loader()
+    loader.add_text(textwrap.dedent("""
+        - rule: json_pools
+          title: pools
+          category: compute_acquisition
+          severity: high
+          attack: [T1496]
+          condition: cmd.written regex "\\"pools\\"\\\\s*:\\\\s*\\\\["
+    """), "t.yaml")
+    ruleset = loader.build()
+    assert ruleset.problems == [] and '"pools"' in ruleset.rules[0].needles
+    eng = Engine(ruleset)
+    event = from_dict({"kind": "action", "ts": 1, "tool": "bash",
+                       "input": 'cat > c.json <<EOF\n{"pools": [{"url": "p:3333"}]}\nEOF'})
+    assert [f.rule for f in eng.analyze(event)] == ["json_pools"]

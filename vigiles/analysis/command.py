@@ -16,6 +16,9 @@ class Code:
     modules: set[str] = field(default_factory=set)
 
 
+MAX_WRITTEN = 64 * 1024
+
+
 @dataclass(slots=True)
 class Cmd:
     name: str
@@ -45,6 +48,9 @@ class Cmd:
     code: Code | None = None
     stdout: str | None = None
     """What the command prints, when static reading can tell (echo, base64 -d, ...)."""
+    written: str | None = None
+    """What it writes into its files, where that is known (a write tool's content, echo or a heredoc
+    redirected into a file, tee), at most MAX_WRITTEN characters."""
     args_network: bool | None = None
     """Set: the words are still to be read for endpoints (as a network program's when True)."""
     args_at: int = 0

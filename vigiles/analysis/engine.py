@@ -19,7 +19,7 @@ import ahocorasick
 import re2
 
 from ..events import Action, Event, File
-from .command import Cmd
+from .command import MAX_WRITTEN, Cmd
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
@@ -91,10 +91,13 @@ class Engine:
                     if needles is None or not rule.per_command:
                         self.always.setdefault(scan_kind, []).append(index)
                         continue
+                    searched = {needle: _searched_needle(needle) for needle in needles}
+                    if not all(searched.values()):
+                        self.always.setdefault(scan_kind, []).append(index)  # (a needle of quotes only)
+                        continue
                     needle_rules = per_kind.setdefault(scan_kind, {})
-                    for needle in needles:
-                        needle = as_searched(needle)
-                        plain, word = needle_rules.setdefault(needle, ([], []))
+                    for needle, as_text in searched.items():
+                        plain, word = needle_rules.setdefault(as_text, ([], []))
                         (word if needle in rule.word_needles else plain).append(index)
         self.automata: dict[str, ahocorasick.Automaton] = {}
         """One per kind, so a rule only for processes never makes an action be parsed."""
@@ -137,13 +140,14 @@ class Engine:
         if literals:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
-        self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command)
+        self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command
+                                    and all(map(_searched_needle, r.cmd_needles)))
         cmd_needles: dict[str, tuple[list[int], list[int]]] = {}
         for index in self.cmd_scoped:
             rule = self.rules[index]
             for needle in rule.cmd_needles:
-                needle = as_searched(needle)
-                plain, word = cmd_needles.setdefault(needle, ([], []))
+                searched = _searched_needle(needle)
+                plain, word = cmd_needles.setdefault(searched, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
@@ -282,7 +286,8 @@ class Engine:
 
                 def read() -> list[Cmd]:
                     session = self.session(event)
-                    cmd = Cmd(name=tool, path=tool, args=[path], writes=[path], via=())
+                    cmd = Cmd(name=tool, path=tool, args=[path], writes=[path], via=(),
+                              written=content[:MAX_WRITTEN] if content else None)
                     cmds = [cmd]
                     if content:
                         session.remember(path, content)
@@ -683,6 +688,13 @@ def _commonness(clause: frozenset) -> tuple[int, int]:
     return len(clause), -min(len(lit) - (lit[0] in (FLAG_MARK, WORD_MARK)) for lit in clause)
 
 
+def _searched_needle(needle: str) -> str:
+    """A rule's needle as the searched texts show it (`_lower`): no quotes or backslashes, no spaces
+    around pipes. A needle inferred from a regex may hold quotes (`"pools"`), which no searched text
+    does; '' for a needle of nothing else."""
+    return as_searched(needle.translate(_UNQUOTE))
+
+
 def _required_as_searched(literal: str, piped: bool) -> str:
     """A literal of Rule.requires that the searched text holds whenever the command does: quotes and
     backslashes removed as `_lower` removes them. White space left in a literal is the text's own
@@ -765,6 +777,8 @@ def _cmd_text(cmd: Cmd, env: bool = True) -> str:
         parts.append("|" + cmd.name)
     if cmd.fed_by:
         parts.extend(cmd.fed_by)  # (what an earlier action fetched is not in this one's text)
+    if cmd.written is not None and cmd.stdout is not None:
+        parts.append(cmd.written)  # (what a decoder wrote into a file is not in the text either)
     if cmd.code is not None:
         parts.append(" ".join(sorted(cmd.code.calls)))
         parts.append(" ".join(sorted(cmd.code.modules)))

@@ -20,7 +20,7 @@ from tree_sitter import Language, Node, Parser
 from . import arith, sed
 from . import code as codemod
 from . import decode
-from .command import Cmd, split_flags
+from .command import MAX_WRITTEN, Cmd, split_flags
 from .endpoints import Endpoint, from_word
 
 MAX_TEXT = 512 * 1024
@@ -991,9 +991,12 @@ class _Walk:
             cmd.stdout = stdout
             for op, target in targets:
                 if op in (">", "1>", ">>", "1>>", "&>", "&>>", ">|"):
+                    cmd.written = stdout[:MAX_WRITTEN]
                     self.session.remember(target, stdout, append=op in (">>", "&>>"))
                     self.written(target, stdout, via, depth)
         if name == "tee" and stdin is not None:
+            if any(not a.startswith("-") for a in args):
+                cmd.written = stdin[:MAX_WRITTEN]
             for target in (a for a in args if not a.startswith("-")):
                 cmd.writes.append(target)
                 self.session.remember(target, stdin, append="-a" in cmd.flags)
