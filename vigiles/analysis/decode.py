@@ -1,4 +1,5 @@
-"""Static evaluation of the commands agents use to hide payloads: echo, printf, base64, xxd, rev,
+"""Static evaluation of the commands agents use to hide payloads: echo, printf, base64, base32,
+basenc, gunzip/bunzip2/unxz (bounded), xxd, rev,
 tr, sed (vigiles/analysis/sed.py), perl -pe (vigiles/analysis/perl_filter.py) and the line
 filters grep, head, tail, cut, ... (vigiles/analysis/filters.py).
 
@@ -8,7 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bz2
 import codecs
+import lzma
+import zlib
 
 MAX_DECODED = 1 << 20
 
@@ -36,8 +40,53 @@ def b64decode(text: str) -> str | None:
             raw = decoder(compact.encode("ascii"))
         except (binascii.Error, ValueError, UnicodeEncodeError):
             continue
-        return raw.decode("utf-8", "replace")
+        return as_text(raw)
     return None
+
+
+def as_text(raw: bytes) -> str:
+    """Decoded bytes as the text a pipe carries: UTF-8 where they are, else one character a byte
+    (latin-1), so that a decompressor further down the pipe gets the bytes back (`decompress`)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def b32decode(text: str, hex_alphabet: bool = False) -> str | None:
+    compact = "".join(text.split()).upper()
+    if not compact or len(compact) > MAX_DECODED * 2:
+        return None
+    compact += "=" * (-len(compact) % 8)
+    try:
+        raw = base64.b32hexdecode(compact) if hex_alphabet else base64.b32decode(compact)
+    except (binascii.Error, ValueError):
+        return None
+    return as_text(raw)
+
+
+_DECOMPRESSORS = {"gzip": lambda: zlib.decompressobj(zlib.MAX_WBITS | 32), "bzip2": bz2.BZ2Decompressor,
+                  "xz": lambda: lzma.LZMADecompressor()}
+
+
+def decompress(kind: str, text: str) -> str | None:
+    """What gunzip/bunzip2/unxz make of bytes a pipe carries (as_text), at most MAX_DECODED bytes of
+    it: a bomb is cut, never expanded whole."""
+    try:
+        data = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None  # text, not bytes a decoder left
+    try:
+        out = _DECOMPRESSORS[kind]().decompress(data, MAX_DECODED)
+    except (zlib.error, OSError, lzma.LZMAError, EOFError, ValueError):
+        return None
+    return as_text(out) if out else None
+
+
+_COMPRESSED = {"gunzip": "gzip", "zcat": "gzip", "gzcat": "gzip", "bunzip2": "bzip2", "bzcat": "bzip2",
+               "unxz": "xz", "xzcat": "xz", "unlzma": "xz", "lzcat": "xz"}
+_COMPRESSORS = {"gzip": "gzip", "bzip2": "bzip2", "xz": "xz", "lzma": "xz"}
+"""Decompressors, and compressors that decompress with -d (gzip -dc), by the format they read."""
 
 
 def hexdecode(text: str) -> str | None:
@@ -45,7 +94,7 @@ def hexdecode(text: str) -> str | None:
     if not compact or len(compact) % 2 or len(compact) > MAX_DECODED * 2:
         return None
     try:
-        return bytes.fromhex(compact).decode("utf-8", "replace")
+        return as_text(bytes.fromhex(compact))
     except ValueError:
         return None
 
@@ -89,6 +138,20 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
         return stdin
     if name == "base64" and stdin is not None and ({"-d", "--decode", "-D"} & set(args)):
         return b64decode(stdin)
+    if name == "base32" and stdin is not None and ({"-d", "--decode"} & set(args)):
+        return b32decode(stdin)
+    if name == "basenc" and stdin is not None and ({"-d", "--decode"} & set(args)):
+        if {"--base64", "--base64url"} & set(args):
+            return b64decode(stdin)
+        if "--base32" in args or "--base32hex" in args:
+            return b32decode(stdin, hex_alphabet="--base32hex" in args)
+        if "--base16" in args:
+            return hexdecode(stdin)
+        return None
+    if stdin is not None and (name in _COMPRESSED and not [a for a in args if not a.startswith("-")]
+                              or name in _COMPRESSORS and any(a.startswith("-") and not a.startswith("--")
+                                                              and "d" in a or a == "--decompress" for a in args)):
+        return decompress(_COMPRESSED.get(name) or _COMPRESSORS[name], stdin)
     if name == "openssl" and stdin is not None and args[:1] in (["base64"], ["enc"]) and "-d" in args:
         return b64decode(stdin)
     if name == "xxd" and stdin is not None and "-r" in " ".join(args):

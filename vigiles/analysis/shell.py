@@ -875,7 +875,11 @@ class _Walk:
                 produced = [c.stdout for c in self.out[before:]]
                 last = produced[-1] if produced else None
                 if last is not None and len(self.out) > before and not self.out[-1].pipe_to:
-                    return last.rstrip("\n")
+                    value = last.rstrip("\n")
+                    if value and self.out[-1].pipe_from and len(self.substituted) < MAX_COMMANDS:
+                        # a filter's output: a shell given it whole runs what that filter made (Cmd.fed_by)
+                        self.substituted.setdefault(value, [self.out[-1].name, *self.out[-1].pipe_from])
+                    return value
                 if self.held_at is not None and self.held_at[0] == len(self.out) - 1 and len(self.held) < MAX_COMMANDS:
                     self.held[_text(node)] = self.held_at[1]
                 if not _text(node)[2:-1].strip():
