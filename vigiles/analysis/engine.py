@@ -24,7 +24,7 @@ from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searc
 from .fields import Subject
 from .findings import Finding, finding_id
 from .rules import Rule, RuleSet
-from .shell import START_CWD, Session, ShellReader, lang_of_script
+from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, lang_of_script
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(")
@@ -244,7 +244,9 @@ class Engine:
                 skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
                 if skipped is not None:
                     session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-                    if session is None or not session.names or not session.mentions(skipped):
+                    if session is None or not (session.names and session.mentions(skipped)
+                                               or (session.shell_vars or session.shell_aliases)
+                                               and _uses_shell(session, skipped)):
                         self.skipped += 1
                         if key in self.skip_writes:
                             self._defer(event, text, self.skip_writes[key])
@@ -321,6 +323,10 @@ class Engine:
         kind = event.kind
         scan_kind = scan_kind or kind
         key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
+        if key is not None and self.sessions and read is None:
+            session = self._known_session(event)
+            if session is not None and (session.shell_vars or session.shell_aliases) and _uses_shell(session, text.lower()):
+                key = None  # its reading depends on what this session's shell holds: neither reused nor kept
         if key is not None:
             # The verdict on a text is a function of the text (and kind and tool) while no session
             # has taught the engine new file names: agents and their sandboxes repeat themselves.
@@ -361,6 +367,11 @@ class Engine:
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
+            if read is None and ("=" in lowered or "alias" in lowered or "unset" in lowered):
+                # what it leaves set in the run's shell, for later actions to use (Session.keep_shell)
+                kept = _kept_names(lowered)
+                if kept:
+                    names = (names or ()) + kept
             if names is not None:
                 self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
@@ -460,7 +471,9 @@ class Engine:
         """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
         run it: read it). `bash 'x'.sh` names x.sh too."""
         session = self._known_session(event)
-        return session is not None and bool(session.names) and session.mentions(lowered)
+        return session is not None and (bool(session.names) and session.mentions(lowered)
+                                        or bool(session.shell_vars or session.shell_aliases)
+                                        and _uses_shell(session, lowered))
 
     @property
     def stats(self) -> dict:
@@ -756,6 +769,33 @@ def _lower(text: str) -> str:
     if "|" in lowered:
         lowered = " ".join(lowered.split()).replace(" |", "|").replace("| ", "|")
     return lowered
+
+
+_KEPT = re2.compile(r"(?:^|[;&|(\n])\s*(?:(?:export|declare|typeset|readonly|local)\s+(?:-[a-z]+\s+)*)?([a-z_][a-z0-9_]*)\+?="
+                   r"|(?:^|[;&|(\n])\s*alias\s+([a-z0-9_.-]+)="
+                   r"|(?:^|[;&|(\n])\s*unset\s+(?:-[a-z]+\s+)*([a-z_][a-z0-9_]*)")
+"""Where a command begins (not `dd if=...`, an argument): an assignment, alias or unset."""
+
+
+_REFERENCE = re2.compile(r"\$\{?([a-z_][a-z0-9_]*)")
+
+
+def _uses_shell(session: Session, lowered: str) -> bool:
+    """Whether a text (lowered) uses a variable or alias the session's shell holds or may hold
+    (Session.shell_vars, shell_aliases): then it is read, and its reading depends on the session."""
+    names = session.shell_vars
+    if names and "$" in lowered and any(m.group(1) in names for m in _REFERENCE.finditer(lowered[:CACHE_TEXT])):
+        return True
+    return bool(session.shell_aliases) and not session.shell_aliases.isdisjoint(lowered.split())
+
+
+def _kept_names(lowered: str) -> tuple:
+    """What a skipped text may change in the run's shell, as Session.defer takes it (SHELL_VAR or
+    SHELL_ALIAS, then the name): the variables it assigns or unsets, the aliases it defines."""
+    out: list[str] = []
+    for match in _KEPT.finditer(lowered[:SKIP_TEXT]):
+        out.append(SHELL_ALIAS + match.group(2) if match.group(2) else SHELL_VAR + (match.group(1) or match.group(3)))
+    return tuple(dict.fromkeys(out))
 
 
 def _expanded_text(cmds: list[Cmd]) -> str:

@@ -71,6 +71,11 @@ _FETCHERS = frozenset({"curl", "wget", "ftp", "tftp", "scp", "sftp", "rsync", "n
 _SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".ksh", ".py", ".pl", ".rb", ".php", ".js")
 
 
+SHELL_VAR, SHELL_ALIAS = "\x05", "\x06"
+"""Mark a name Session.defer is given that a deferred text may set in the shell (a variable, an
+alias), not a file it writes."""
+MAX_SHELL_NAMES = 256
+MAX_SHELL_VALUE = 64 * 1024
 MAX_DEFERRED = 64
 MAX_DEFERRED_TEXT = 64 * 1024
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/root/.local/bin")
@@ -118,6 +123,14 @@ class Session:
     names one of those files (Engine), so what they wrote is there to be run, filtered or decoded."""
     put_names: set = field(default_factory=set, repr=False, compare=False)
     """Lowercased names of the files `put` holds, which `names` leaves out: a lookup may find them."""
+    variables: dict = field(default_factory=dict, repr=False, compare=False)
+    aliases: dict = field(default_factory=dict, repr=False, compare=False)
+    """What the run's shell keeps between actions (agents' shell tools keep one shell open): variables
+    and aliases its actions set (`keep_shell`), for the actions after them to use."""
+    shell_vars: set = field(default_factory=set, repr=False, compare=False)
+    shell_aliases: set = field(default_factory=set, repr=False, compare=False)
+    """Lowercased names of those variables and aliases, and of those a deferred text may set: a
+    text using one depends on this session (Engine)."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -156,6 +169,8 @@ class Session:
                 self.remember(path, content, append)
             elif op == "put":
                 self.put(path, content)
+            elif op == "shell":
+                self.keep_shell(*content)
             else:
                 self.chdir(path)
 
@@ -182,6 +197,21 @@ class Session:
             self.names.add(name)
             self._recent.append(name)
 
+    def keep_shell(self, variables: dict, unset: tuple, aliases: dict) -> None:
+        """A reading's changes to the shell's variables and aliases, kept (at most MAX_SHELL_NAMES of
+        each), their names in `shell_vars` and `shell_aliases`."""
+        if self.journal is not None:
+            self.journal.append(("shell", "", (variables, unset, aliases), False))
+        for name in unset:
+            self.variables.pop(name, None)
+        for kept, new in ((self.variables, variables), (self.aliases, aliases)):
+            for name, value in new.items():
+                if name in kept or len(kept) < MAX_SHELL_NAMES:
+                    kept[name] = value[:MAX_SHELL_VALUE]
+        for names, added in ((self.shell_vars, variables), (self.shell_aliases, aliases)):
+            if len(names) < 2 * MAX_SHELL_NAMES:
+                names.update(name.lower() for name in added)
+
     def defer(self, text: str, names: tuple) -> None:
         """A skipped text that writes the files `names` (lowercased base names): kept to be read
         later (at most MAX_DEFERRED, the oldest dropped), its names known at once."""
@@ -189,7 +219,11 @@ class Session:
             self.deferred.pop(0)
         self.deferred.append((text[:MAX_DEFERRED_TEXT], names))
         for name in names:
-            if name not in self.names and len(self.names) < self.limit:
+            if name[:1] in (SHELL_VAR, SHELL_ALIAS):
+                names = self.shell_vars if name[0] == SHELL_VAR else self.shell_aliases
+                if len(names) < 2 * MAX_SHELL_NAMES:
+                    names.add(name[1:])
+            elif name not in self.names and len(self.names) < self.limit:
                 self.names.add(name)
                 self._recent.append(name)
 
@@ -388,13 +422,28 @@ class ShellReader:
         self._parser = Parser(_LANGUAGE)
 
     def read(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
-        walk = _Walk(self._parser, session or Session())
+        """An action's text as its shell runs it; an action's own (no `via`) starts from what the
+        session's shell kept and leaves there what it sets (Session.keep_shell)."""
+        session = session or Session()
+        walk = _Walk(self._parser, session)
+        shell = not via
+        env: dict[str, str] = dict(session.variables) if shell else {}
+        if shell:
+            walk.aliases.update(session.aliases)
         words = plain_words(text)
-        if words is not None:
+        if words is not None and words[0] not in walk.aliases and words[0] not in _SHELL_STATE:
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
-            return _guarded(walk, via, walk.command, words[0], words[1:], via, {}, 0, [], [], as_written=True)
-        return _guarded(walk, via, walk.text, text, via, {}, 0)
+            out = _guarded(walk, via, walk.command, words[0], words[1:], via, env, 0, [], [], as_written=True)
+        else:
+            out = _guarded(walk, via, walk.text, text, via, env, 0)
+        if shell:
+            changed = {k: v for k, v in env.items() if session.variables.get(k) != v and "[" not in k}
+            unset = tuple(k for k in session.variables if k not in env)
+            aliases = {k: v for k, v in walk.aliases.items() if session.aliases.get(k) != v}
+            if changed or unset or aliases:
+                session.keep_shell(changed, unset, aliases)
+        return out
 
     def read_argv(self, argv: list[str], session: Session | None = None) -> list[Cmd]:
         """Commands an exec of `argv` runs: the program itself and whatever it is told to run."""
@@ -415,6 +464,8 @@ class ShellReader:
         return _guarded(walk, via, walk.code, lang, text, via, 0, name=lang, path=lang, args=[])
 
 
+_SHELL_STATE = frozenset({"export", "declare", "typeset", "readonly", "local", "alias", "unalias", "unset"})
+"""Builtins that set what the shell keeps: read through the tree (declaration_command), not as argv."""
 def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
     """What `read` found; where the input nests beyond what is read (MAX_NESTING, or Python's own
     recursion limit), that much and an UNREADABLE command, which rules can flag: hostile input
