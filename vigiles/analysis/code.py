@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import codecs
 from dataclasses import dataclass, field
 
 import re2
@@ -82,7 +83,13 @@ def _dotted(node: ast.AST) -> str:
     return ".".join(reversed(parts))
 
 
-def _literal(node: ast.AST) -> object:
+def _literal(node: ast.AST, names: dict | None = None, depth: int = 0) -> object:
+    """A node's value where the code fixes it: literals, and with `names` (what simple assignments
+    set, `_assigned`) the expressions agents build commands with (`_computed`)."""
+    if names is not None and depth <= MAX_JOIN_DEPTH:
+        value = _computed(node, names, depth)
+        if value is not None:
+            return value
     folded = _joined(node, 0)
     if folded is not None:
         return folded
@@ -90,6 +97,124 @@ def _literal(node: ast.AST) -> object:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
+
+
+def _sized(value: object) -> object:
+    return value if not isinstance(value, (str, bytes, list, tuple)) or len(value) <= MAX_JOINED else None
+
+
+def _computed(node: ast.AST, names: dict, depth: int) -> object:
+    """Names, `+` of strings or lists, f-strings, `sep.join(...)` (of strings, or of chr() over a
+    list of ints), chr(), str(), `[::-1]`, .replace(), .decode(), bytes([...]), codecs rot13 and the
+    decoders of _decoded_literal; None for anything else."""
+    value = lambda child: _literal(child, names, depth + 1)  # noqa: E731
+    if isinstance(node, ast.Name):
+        return names.get(node.id)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = value(node.left), value(node.right)
+        if isinstance(left, (str, bytes, list)) and type(left) is type(right):
+            return _sized(left + right)
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        items = [value(e) for e in node.elts[:MAX_ITEMS]]
+        return items if all(i is not None for i in items) and len(node.elts) <= MAX_ITEMS else None
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for part in node.values:
+            got = value(part.value) if isinstance(part, ast.FormattedValue) else value(part)
+            if got is None:
+                return None
+            parts.append(str(got))
+        return _sized("".join(parts))
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        whole = value(node.value)
+        step = node.slice.step
+        if (isinstance(whole, (str, bytes)) and node.slice.lower is None and node.slice.upper is None
+                and isinstance(step, ast.UnaryOp) and isinstance(step.op, ast.USub)
+                and isinstance(step.operand, ast.Constant) and step.operand.value == 1):
+            return whole[::-1]
+        return None
+    if not isinstance(node, ast.Call):
+        return None
+    func, args = node.func, node.args
+    name = _dotted(func)
+    if name in ("chr", "str") and len(args) == 1:
+        got = value(args[0])
+        if name == "chr":
+            return chr(got) if isinstance(got, int) and 0 <= got < 0x110000 else None
+        return got if isinstance(got, str) else None
+    if name == "bytes" and len(args) == 1:
+        got = value(args[0])
+        if isinstance(got, list) and all(isinstance(i, int) and 0 <= i < 256 for i in got):
+            return bytes(got)
+        return None
+    if name in ("codecs.decode", "codecs.encode") and len(args) == 2:
+        text, how = value(args[0]), value(args[1])
+        if isinstance(text, str) and how in ("rot13", "rot_13", "ROT13"):
+            return codecs.encode(text, "rot13")
+        return None
+    if isinstance(func, ast.Attribute):
+        owner = value(func.value)
+        if func.attr == "join" and isinstance(owner, str) and len(args) == 1:
+            items = _iterated(args[0], names, depth)
+            return _sized(owner.join(items)) if items is not None else None
+        if func.attr == "replace" and isinstance(owner, str) and len(args) == 2:
+            old, new = value(args[0]), value(args[1])
+            if isinstance(old, str) and isinstance(new, str) and old:
+                return _sized(owner.replace(old, new))
+            return None
+        if func.attr == "decode" and isinstance(owner, bytes):
+            return decode.as_text(owner)
+    decoded = _decoded_literal(node, names) if name.endswith(("decode", "fromhex", "unhexlify", "decompress")) else None
+    return decoded
+
+
+def _iterated(node: ast.AST, names: dict, depth: int) -> list[str] | None:
+    """The strings `sep.join(...)` gets: a list or tuple of them, or `chr(x) for x in [ints]`."""
+    if isinstance(node, (ast.GeneratorExp, ast.ListComp)) and len(node.generators) == 1:
+        loop = node.generators[0]
+        element = node.elt
+        if (not loop.ifs and isinstance(loop.target, ast.Name) and isinstance(element, ast.Call)
+                and _dotted(element.func) == "chr" and len(element.args) == 1
+                and isinstance(element.args[0], ast.Name) and element.args[0].id == loop.target.id):
+            codes = _literal(loop.iter, names, depth + 1)
+            if isinstance(codes, (list, tuple)) and len(codes) <= MAX_JOINED and all(
+                    isinstance(c, int) and 0 <= c < 0x110000 for c in codes):
+                return [chr(c) for c in codes]
+        return None
+    items = _literal(node, names, depth + 1)
+    if isinstance(items, (list, tuple)) and all(isinstance(i, str) for i in items):
+        return list(items)
+    return None
+
+
+MAX_ITEMS = 4096
+MAX_NAMES = 256
+
+
+def _assigned(nodes: list[ast.AST]) -> dict:
+    """What simple assignments (`cmd = '...'`, `parts = [...]`) set, in the order they are written, each
+    value computed from the names set before it; a name set twice keeps the later value."""
+    names: dict = {}
+    assignments = sorted((n for n in nodes if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None),
+                         key=lambda n: (n.lineno, n.col_offset))
+    for node in assignments:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            continue
+        value = _literal(node.value, names)
+        if value is not None and (targets[0].id in names or len(names) < MAX_NAMES):
+            names[targets[0].id] = value
+    return names
+
+
+def _call_name(func: ast.AST, names: dict) -> str:
+    """A call's dotted name; `getattr(os, 'sys' + 'tem')` is os.system."""
+    if isinstance(func, ast.Call) and _dotted(func.func) == "getattr" and len(func.args) >= 2:
+        attribute = _literal(func.args[1], names)
+        if isinstance(attribute, str):
+            return f"{_dotted(func.args[0])}.{attribute}"
+    return _dotted(func)
 
 
 MAX_JOINED = 65536
@@ -115,7 +240,7 @@ def _joined(node: ast.AST, depth: int) -> str | bytes | None:
     return None
 
 
-def _decoded_literal(node: ast.AST) -> str | None:
+def _decoded_literal(node: ast.AST, names: dict | None = None) -> str | None:
     """The text of b64decode('...') / b32decode / bytes.fromhex('...') / zlib.decompress(...) /
     '...'[::-1] arguments, when literal."""
     if isinstance(node, ast.Call):
@@ -123,7 +248,7 @@ def _decoded_literal(node: ast.AST) -> str | None:
         inner = node.args[0] if node.args else None
         if inner is None:
             return None
-        value = _literal(inner)
+        value = _literal(inner, names)
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         if name.endswith(("b64decode", "decodebytes", "decodestring")) and isinstance(value, str):
@@ -136,14 +261,14 @@ def _decoded_literal(node: ast.AST) -> str | None:
         if name.endswith(("fromhex", "unhexlify", "b16decode", "a2b_hex")) and isinstance(value, str):
             return decode.hexdecode(value)
         if name.endswith("decompress") and isinstance(inner, ast.Call):
-            packed = _decoded_literal(inner)
+            packed = _decoded_literal(inner, names)
             kind = _DECOMPRESS.get(name.rsplit(".", 1)[0].rsplit(".", 1)[-1]) if "." in name else "gzip"
             return decode.decompress(kind or "gzip", packed) if packed is not None else None
         if name.endswith("decode") and isinstance(inner, ast.Call):
-            return _decoded_literal(inner)
+            return _decoded_literal(inner, names)
         if name.endswith("decode"):
-            return _decoded_literal(node.func.value) if isinstance(node.func, ast.Attribute) else None
-    value = _literal(node)
+            return _decoded_literal(node.func.value, names) if isinstance(node.func, ast.Attribute) else None
+    value = _literal(node, names)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value if isinstance(value, str) else None
@@ -158,7 +283,7 @@ _EXEC_LISTED = {"os.execl": 0, "os.execle": 0, "os.execlp": 0, "os.execlpe": 0, 
 """exec/spawn calls given a program, then each argument: the program's position."""
 
 
-def _exec_argv(name: str, args: list[ast.expr]) -> list[str] | None:
+def _exec_argv(name: str, args: list[ast.expr], names: dict | None = None) -> list[str] | None:
     """What an os.exec*/os.spawn*/os.posix_spawn* call runs: the program it names, then the
     arguments after argv[0] (which is only the name the process shows: `os.execv('/usr/bin/ssh',
     ['kworker', '-R', ...])` runs ssh). [] when they are not literals; None for other calls."""
@@ -166,7 +291,7 @@ def _exec_argv(name: str, args: list[ast.expr]) -> list[str] | None:
         at, listed = _EXEC_ARGV[name]
         if len(args) <= listed:
             return []
-        program, values = _literal(args[at]), _literal(args[listed])
+        program, values = _literal(args[at], names), _literal(args[listed], names)
         if not isinstance(program, str) or not isinstance(values, (list, tuple)):
             return []
         rest = list(values[1:])
@@ -174,10 +299,10 @@ def _exec_argv(name: str, args: list[ast.expr]) -> list[str] | None:
         at = _EXEC_LISTED[name]
         if len(args) <= at:
             return []
-        program = _literal(args[at])
+        program = _literal(args[at], names)
         rest = []
         for node in args[at + 2:]:
-            value = _literal(node)
+            value = _literal(node, names)
             if not isinstance(value, str):
                 break  # execle's environment
             rest.append(value)
@@ -211,39 +336,42 @@ def read_python(text: str) -> CodeReading:
             code.modules.add(node.module)
             for alias in node.names:
                 aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    names = _assigned(nodes)
     for node in nodes:
         if isinstance(node, ast.Call):
-            name = _dotted(node.func)
+            name = _call_name(node.func, names)
             head, _, tail = name.partition(".")
             if head in aliases:
                 name = aliases[head] + ("." + tail if tail else "")
             if name == "__import__" and node.args:
-                module = _literal(node.args[0])
+                module = _literal(node.args[0], names)
                 if isinstance(module, str):
                     code.modules.add(module)
             code.calls.add(name)
             short = name.rsplit(".", 1)[-1]
-            argv = _exec_argv(name, node.args)
+            argv = _exec_argv(name, node.args, names)
             if argv is not None:
                 if argv:
                     reading.argv.append(argv)
             elif (name in _SHELL_CALLS or short in ("system", "popen", "Popen", "check_output", "spawn")) and node.args:
                 first = node.args[0]
-                value = _literal(first)
+                value = _literal(first, names)
                 if isinstance(value, str):
                     reading.shell.append(value)
                 elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
                     reading.argv.append(list(value))
                 else:
-                    decoded = _decoded_literal(first)
+                    decoded = _decoded_literal(first, names)
                     if decoded:
                         reading.shell.append(decoded)
             if short in ("exec", "eval", "compile") and node.args:
-                decoded = _decoded_literal(node.args[0])
+                decoded = _decoded_literal(node.args[0], names)
                 if decoded and decoded != text:
                     reading.python.append(decoded)
             if short in ("connect", "connect_ex", "create_connection", "bind") and node.args:
-                target = _literal(node.args[0])
+                target = _literal(node.args[0], names)
+                if isinstance(target, list):
+                    target = tuple(target)
                 if isinstance(target, tuple) and len(target) >= 2 and isinstance(target[1], int):
                     host = target[0] if isinstance(target[0], str) else None
                     reading.endpoints.append(Endpoint(host, target[1], "tcp"))

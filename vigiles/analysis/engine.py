@@ -27,7 +27,8 @@ from .rules import Rule, RuleSet
 from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, lang_of_script
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
-            "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(")
+            "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
+            "getattr(")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
 _NOT_AS_OPTION = frozenset({"printf"})
 """Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
