@@ -12,13 +12,16 @@ back into it on its way to a shell: ROT13 undone by `tr`, its commonest letter m
 by `sed`, printed by awk (`awk 'BEGIN{print "n" "c ..."}'`) or upper-cased and turned back by awk's
 tolower; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
 a plain command's words given to `sh -c '"$0" "$@"'`, to `env -S '...'` or to Python's `os.execvp`,
+the command kept in a Python variable then given to os.system,
 and the command run by a program that runs commands in its own syntax (`screen -dmS job sh -c ...`,
 `parallel ::: '...'`)."""
 from __future__ import annotations
 
 import base64
-import re2
+import json
 import shlex
+
+import re2
 
 from .shell import ShellReader
 
@@ -71,6 +74,7 @@ def variants(command: str) -> dict[str, str]:
     if command == command.lower() and command.isascii():
         out["awk_lowercased_shell"] = (f"printf '%s\\n' {shlex.quote(command.upper())} "
                                        "| awk '{print tolower($0)}' | bash")
+    out["python_variable"] = "python3 -c " + shlex.quote(f"import os; c = {json.dumps(command)}; os.system(c)")
     out["screen_detached"] = f"screen -dmS job sh -c {shlex.quote(command)}"
     out["parallel_argument"] = f"parallel ::: {shlex.quote(command)}"
     out["script_written_then_run"] = (
