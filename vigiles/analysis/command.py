@@ -35,7 +35,7 @@ class Cmd:
     """How this command was reached: wrappers and decoders, outermost first (e.g. 'bash -c', 'base64')."""
     pipe_from: list[str] = field(default_factory=list)
     pipe_to: list[str] = field(default_factory=list)
-    piped_files: list[str] = field(default_factory=list)
+    piped_files: list[str] | tuple = ()
     """Files the commands before it in its pipeline name (their arguments and `<` inputs): what it may
     be handed (`base64 model.safetensors | curl -d @- URL`)."""
     fed_by: list[str] = field(default_factory=list)

@@ -699,7 +699,8 @@ class _Walk:
             for cmd in own:
                 cmd.pipe_from = [n for n in names[:position] if n]
                 cmd.pipe_to = [n for n in names[position + 1:] if n]
-                cmd.piped_files = files[:MAX_PIPED_FILES]
+                if files:
+                    cmd.piped_files = files[:MAX_PIPED_FILES]
             files = files + [a for c in own for a in [*c.args, *c.reads] if a[:1] not in ("-", "")]
 
     def simple(self, node: Node, via, env, depth, redirects, stdin: str | None = None, piped: bool = False):
