@@ -324,9 +324,12 @@ class Engine:
         kind = event.kind
         scan_kind = scan_kind or kind
         key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
-        if key is not None and self.sessions and read is None:
+        shell_used = False
+        if read is None and self.sessions:
             session = self._known_session(event)
-            if session is not None and (session.shell_vars or session.shell_aliases) and _uses_shell(session, text.lower()):
+            shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases)
+                              and _uses_shell(session, text.lower()))
+            if shell_used:
                 key = None  # its reading depends on what this session's shell holds: neither reused nor kept
         if key is not None:
             # The verdict on a text is a function of the text (and kind and tool) while no session
@@ -340,7 +343,7 @@ class Engine:
                 if key in self.skip_writes:
                     self._defer(event, text, self.skip_writes[key])
                 return []
-            self._read_deferred(event)
+            self._read_deferred(event, shell_used)
             cached = self.cache.get(key)
             if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
                 cached = None
@@ -384,7 +387,7 @@ class Engine:
                     del self.skips[oldest]
                     self.skip_writes.pop(oldest, None)
             return []
-        self._read_deferred(event)
+        self._read_deferred(event, shell_used)
         session = self.session(event)
         began_in = session.cwd
         session.record()
@@ -443,13 +446,17 @@ class Engine:
             self.pending += 1
         session.defer(text, names)
 
-    def _read_deferred(self, event: Event) -> None:
+    def _read_deferred(self, event: Event, shell_used: bool = False) -> None:
         """Before a session reads a text or reuses a reading, what its skipped texts wrote is put
-        in place, in their order (Session.deferred): a later write must land on top of them."""
+        in place, in their order (Session.deferred): a later write must land on top of them. Texts
+        that only change the shell's variables or aliases wait for a text that uses one."""
         if not self.pending:
             return
         session = self._known_session(event)
         if session is None or not session.deferred:
+            return
+        if not shell_used and all(names and all(name[:1] in _SHELL_MARKS for name in names)
+                                  for _, names in session.deferred):
             return
         self.pending -= 1
         deferred, session.deferred = session.deferred, []
@@ -779,6 +786,7 @@ _KEPT = re2.compile(r"(?:^|[;&|(\n])\s*(?:(?:export|declare|typeset|readonly|loc
 
 
 _REFERENCE = re2.compile(r"\$\{?([a-z_][a-z0-9_]*)")
+_SHELL_MARKS = (SHELL_VAR, SHELL_ALIAS)
 
 
 def _uses_shell(session: Session, lowered: str) -> bool:

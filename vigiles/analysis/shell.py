@@ -127,6 +127,9 @@ class Session:
     aliases: dict = field(default_factory=dict, repr=False, compare=False)
     """What the run's shell keeps between actions (agents' shell tools keep one shell open): variables
     and aliases its actions set (`keep_shell`), for the actions after them to use."""
+    has_fetched: bool = field(default=False, repr=False, compare=False)
+    """Whether a file fetched with content unknown (`fetch`) was ever kept: only then is a program or
+    script looked up for it, a lookup being what makes a reading depend on its session."""
     shell_vars: set = field(default_factory=set, repr=False, compare=False)
     shell_aliases: set = field(default_factory=set, repr=False, compare=False)
     """Lowercased names of those variables and aliases, and of those a deferred text may set: a
@@ -192,6 +195,8 @@ class Session:
         if len(self.files) >= self.limit and key not in self.files:
             self.files.pop(next(iter(self.files)))
         self.files[key] = content[: decode.MAX_DECODED]
+        if content.startswith(FETCHED):
+            self.has_fetched = True
         name = posixpath.basename(key).lower()
         if name not in self.names:
             self.names.add(name)
@@ -500,7 +505,6 @@ class _Walk:
         self.held: dict[str, str] = {}
         """`$(cat f)` of files the session wrote, as the word stays -> their content: what a shell or
         eval given that whole word runs (`sh -c "$(cat /tmp/x)"`)."""
-        self.held_at: tuple[int, str] | None = None
 
     # -- entry points -------------------------------------------------------------------------------
     def text(self, text: str, via: tuple[str, ...], env: dict[str, str], depth: int) -> None:
@@ -785,13 +789,13 @@ class _Walk:
                 producers = self.substituted.get(word)
                 if producers:
                     cmd.fed_by.extend(producers)
-        if self.fetched or self.session.files:
+        if self.fetched or self.session.has_fetched:
             script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
             for path in (cmd.path if "/" in cmd.path else None, script):
-                writer = self.fetched.get(self.session.lookup_key(path)) if path else None
+                writer = self.fetched.get(self.session.lookup_key(path)) if path and self.fetched else None
                 if writer is not None:  # what wrote it, and what was piped into that
                     cmd.fed_by.extend([writer.name, *writer.pipe_from])
-                elif path and self.session.files:  # fetched by an earlier action of the session
+                elif path and self.session.has_fetched:  # fetched by an earlier action of the session
                     cmd.fed_by.extend(self.session.fetched_by(path))
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
             fetcher = cmd.name in _FETCHERS or not _FETCHERS.isdisjoint(cmd.pipe_from)
@@ -932,8 +936,12 @@ class _Walk:
                         # a filter's output: a shell given it whole runs what that filter made (Cmd.fed_by)
                         self.substituted.setdefault(value, [self.out[-1].name, *self.out[-1].pipe_from])
                     return value
-                if self.held_at is not None and self.held_at[0] == len(self.out) - 1 and len(self.held) < MAX_COMMANDS:
-                    self.held[_text(node)] = self.held_at[1]
+                last_cmd = self.out[-1] if len(self.out) > before else None
+                if (last_cmd is not None and last_cmd.name == "cat" and last_cmd.args and not last_cmd.pipe_from
+                        and self.session.may_hold and len(self.held) < MAX_COMMANDS):
+                    parts = [self.session.lookup(a) for a in last_cmd.args if not a.startswith("-")]
+                    if parts and all(part is not None for part in parts):
+                        self.held[_text(node)] = "".join(parts)
                 if not _text(node)[2:-1].strip():
                     return ""  # `$()` expands to nothing: `n$()c` is nc
                 return self._unknown_output(node, before)
@@ -1022,22 +1030,20 @@ class _Walk:
             content = self.session.lookup(files[0]) if len(files) == 1 else None
             if content is not None:
                 stdout = decode.output_of(name, [a for a in args if a != files[0]], content)
-        if stdout is None and stdin is None and name in _FILE_FILTERS and len(args) >= 2 and self.session.may_hold:
+        if (stdout is None and stdin is None and (piped or targets) and name in _FILE_FILTERS and len(args) >= 2
+                and self.session.may_hold):
             # `awk '{print $2}' f | sh`, `head -1 f | bash`, `grep -v x f | sh`: a filter whose last
             # word is a file the session wrote reads it as its input
             content = self.session.lookup(args[-1]) if not args[-1].startswith("-") else None
             if content is not None:
                 stdout = decode.output_of(name, args[:-1], content)
-        if stdout is None and name == "cat" and args and self.session.may_hold:
+        if stdout is None and piped and name == "cat" and args and self.session.may_hold:
             # `cat script | bash`: the content of files this session wrote (in a pipeline only:
             # `$(cat f)` stays as written, which is how a rule sees command output being sent,
             # but a shell or eval given that whole word runs the content: `held`)
             parts = [self.session.lookup(a) for a in args if not a.startswith("-")]
             if parts and all(part is not None for part in parts):
-                if piped:
-                    stdout = "".join(parts)
-                else:
-                    self.held_at = (len(self.out) - 1, "".join(parts))
+                stdout = "".join(parts)
         if name == "alias":
             for arg in args:
                 key, eq, value = arg.partition("=")
