@@ -262,8 +262,8 @@ def _decoded_literal(node: ast.AST, names: dict | None = None) -> str | None:
             return decode.hexdecode(value)
         if name.endswith("decompress") and isinstance(inner, ast.Call):
             packed = _decoded_literal(inner, names)
-            kind = _DECOMPRESS.get(name.rsplit(".", 1)[0].rsplit(".", 1)[-1]) if "." in name else "gzip"
-            return decode.decompress(kind or "gzip", packed) if packed is not None else None
+            module = name.rsplit(".", 2)[-2] if "." in name else ""  # zlib of zlib.decompress
+            return decode.decompress(_DECOMPRESS.get(module, "gzip"), packed) if packed is not None else None
         if name.endswith("decode") and isinstance(inner, ast.Call):
             return _decoded_literal(inner, names)
         if name.endswith("decode"):
@@ -404,7 +404,7 @@ def _read_other(lang: str, text: str) -> CodeReading:
         if decoded:
             reading.shell.append(decoded)
     for match in _OTHER_ARGV.finditer(text):
-        words = [_unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
+        words = [decode.unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
                  for word in _ARGV_WORD.finditer(match.group(1))]
         reading.argv.append(words)
     for match in _HOSTPORT.finditer(text):
@@ -418,17 +418,3 @@ def read_code(lang: str, text: str) -> CodeReading:
     if lang == "python":
         return read_python(text)
     return _read_other(lang, text)
-
-
-def _unbackslash(word: str) -> str:
-    """A literal's backslash escapes taken as the character they escape (`a\\@h` is a@h)."""
-    if "\\" not in word:
-        return word
-    out, escaped = [], False
-    for char in word:
-        if escaped or char != "\\":
-            out.append(char)
-            escaped = False
-        else:
-            escaped = True
-    return "".join(out)

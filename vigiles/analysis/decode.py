@@ -20,6 +20,18 @@ SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox"
                     "rbash"})
 
 
+def unbackslash(text: str) -> str:
+    """Each backslash taken as quoting the character after it (`a\\@h` is a@h): an unquoted shell
+    word's, and other languages' string literals read for their words."""
+    if "\\" not in text:
+        return text
+    out = []
+    chars = iter(text)
+    for ch in chars:
+        out.append(next(chars, "") if ch == "\\" else ch)
+    return "".join(out)
+
+
 def unescape_c(text: str) -> str:
     """Backslash escapes as `echo -e`, `printf` and $'...' read them (\\x41, \\101, \\n, \\u0041)."""
     if "\\" not in text:

@@ -328,7 +328,7 @@ class Engine:
         if read is None and self.sessions:
             session = self._known_session(event)
             shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases)
-                              and _uses_shell(session, text.lower()))
+                              and _uses_shell(session, text.lower()))  # (lowering only where it can matter)
             if shell_used:
                 key = None  # its reading depends on what this session's shell holds: neither reused nor kept
         if key is not None:
@@ -480,8 +480,7 @@ class Engine:
         run it: read it). `bash 'x'.sh` names x.sh too."""
         session = self._known_session(event)
         return session is not None and (bool(session.names) and session.mentions(lowered)
-                                        or bool(session.shell_vars or session.shell_aliases)
-                                        and _uses_shell(session, lowered))
+                                        or _uses_shell(session, lowered))
 
     @property
     def stats(self) -> dict:
@@ -723,7 +722,7 @@ def _required_as_searched(literal: str, piped: bool) -> str:
     it, and a pipe can make white space (`tr _ ' ' | xargs -I{} {}`), so only the literal's longest
     piece is sure to be there."""
     mark = literal[:1] if literal[:1] in (FLAG_MARK, WORD_MARK) else ""
-    literal = as_searched(literal[len(mark):].translate(_UNQUOTE))
+    literal = _searched_needle(literal[len(mark):])
     if piped:
         literal = longest_piece(literal)
     return mark + literal if literal else ""

@@ -854,8 +854,7 @@ class _Walk:
         try:
             kind = node.type
             if kind in ("word", "number", "variable_name", "heredoc_start"):
-                raw = _text(node)
-                return _unbackslash(raw) if "\\" in raw else raw
+                return decode.unbackslash(_text(node))
             if kind == "raw_string":
                 return _text(node)[1:-1]
             if kind == "ansi_c_string":
@@ -1284,12 +1283,13 @@ class _Walk:
                 index += 1
                 break
             if name == "env" and arg.startswith("-"):
-                split = _env_split_string(arg, args[index + 1] if index + 1 < len(args) else None)
-                if split is not None:
+                split = _option_value(arg, args[index + 1] if index + 1 < len(args) else None, "S",
+                                      ("--split-string",), "iv0")
+                if split is not None and split[0] is not None:
                     # `env -S 'CMD ARGS'` (a shebang's `#!/usr/bin/env -S ...`): the string split into
                     # words, as a shell would, then the words after it
                     text, taken = split
-                    rest = " ".join(_shell_quote(word) for word in args[index + taken:])
+                    rest = _shell_line(args[index + taken:])
                     self.text(f"{text} {rest}" if rest else text, via, local, depth + 1)
                     return
             if arg.startswith("-"):
@@ -1502,52 +1502,50 @@ def _takes_next(option: str, valued: set) -> bool:
     return False
 
 
-def _code_string(name: str, args: list[str]) -> tuple[bool, str | None]:
-    """(whether a command string is given, the string) for `su -c CMD`, `script -qc CMD`,
-    `runuser -l u -c CMD`, `flock F -c CMD`, `--command=CMD`, `-cCMD`."""
-    flags = _CODE_STRING_FLAGS[name]
-    short = {flag[1] for flag in flags if len(flag) == 2}
-    long = [flag for flag in flags if flag.startswith("--")]
-    plain = _CLUSTER_FLAGS.get(name, frozenset())
-    for at, arg in enumerate(args):
-        following = args[at + 1] if at + 1 < len(args) else None
-        if arg == "--":
-            return False, None
-        if arg in long:
-            return True, following
-        for flag in long:
-            if arg.startswith(flag + "="):
-                return True, arg[len(flag) + 1:]
-        if arg[:1] != "-" or arg[1:2] == "-":
-            continue
-        for position, flag in enumerate(arg[1:], start=1):
-            if flag in short:
-                return True, arg[position + 1:] or following
-            if flag not in plain:
-                break
-    return False, None
-
-
-def _env_split_string(option: str, following: str | None) -> tuple[str, int] | None:
-    """env's -S/--split-string: (the string, how many words it and its option take), else None."""
-    if option == "--split-string":
-        return (following, 2) if following is not None else None
-    if option.startswith("--split-string="):
-        return option[len("--split-string="):], 1
-    if option[1:2] == "-":
+def _option_value(arg: str, following: str | None, short: frozenset | str, long: tuple,
+                  plain: frozenset | str) -> tuple[str | None, int] | None:
+    """What an option word gives one of the `short` options (letters, after any of the value-less
+    `plain` ones in a cluster: `-qc CMD`, `-cCMD`) or `long` ones (`--command CMD`, `--command=CMD`):
+    (the value, how many words it and its option take), the value None where the next word is
+    missing; None where the word is no such option."""
+    if arg in long:
+        return following, 2
+    for flag in long:
+        if arg.startswith(flag + "="):
+            return arg[len(flag) + 1:], 1
+    if arg[:1] != "-" or arg[1:2] == "-":
         return None
-    for at, flag in enumerate(option[1:], start=1):
-        if flag == "S":
-            glued = option[at + 1:]
-            if glued:
-                return glued, 1
-            return (following, 2) if following is not None else None
-        if flag not in "iv0":
+    for position, flag in enumerate(arg[1:], start=1):
+        if flag in short:
+            glued = arg[position + 1:]
+            return (glued, 1) if glued else (following, 2)
+        if flag not in plain:
             return None
     return None
 
 
+def _code_string(name: str, args: list[str]) -> tuple[bool, str | None]:
+    """(whether a command string is given, the string) for `su -c CMD`, `script -qc CMD`,
+    `runuser -l u -c CMD`, `flock F -c CMD`, `--command=CMD`, `-cCMD`."""
+    flags = _CODE_STRING_FLAGS[name]
+    short = frozenset(flag[1] for flag in flags if len(flag) == 2)
+    long = tuple(flag for flag in flags if flag.startswith("--"))
+    plain = _CLUSTER_FLAGS.get(name, frozenset())
+    for at, arg in enumerate(args):
+        if arg == "--":
+            return False, None
+        given = _option_value(arg, args[at + 1] if at + 1 < len(args) else None, short, long, plain)
+        if given is not None:
+            return True, given[0]
+    return False, None
+
+
 _SAFE_WORD = re2.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+
+
+def _shell_line(words: list[str]) -> str:
+    """Words as a command line that reading as shell splits back into them."""
+    return " ".join(_shell_quote(word) for word in words)
 
 
 def _shell_quote(word: str) -> str:
@@ -1964,17 +1962,6 @@ def _slice(node: Node, start: int, end: int) -> str:
     return node.text[start - base:end - base].decode("utf-8", "replace")
 
 
-def _unbackslash(raw: str) -> str:
-    out = []
-    chars = iter(raw)
-    for ch in chars:
-        if ch == "\\":
-            out.append(next(chars, ""))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 def _ssh_remote(args: list[str]) -> list[str]:
     """The remote command of an ssh invocation: what follows the destination and any options after it."""
     valued = _SSH_VALUED
@@ -2022,12 +2009,12 @@ def _screen_texts(args: list[str]) -> list[str]:
                 words = rest[1:]
                 while words and words[0].startswith(("-", "!", "|", ".")) and len(words) > 1:
                     words = words[1:]  # exec's fd pattern, screen's own options
-                return [" ".join(_shell_quote(w) for w in words)]
+                return [_shell_line(words)]
             return []
         if not word.startswith("-") or word == "-":
             if seen & {"r", "R", "x"} or (seen & {"d", "D"} and "m" not in seen):
                 return []  # attaching to or detaching a session: the word is its name
-            return [" ".join(_shell_quote(w) for w in args[index - 1:])]
+            return [_shell_line(args[index - 1:])]
         if word.startswith("--") or word in ("-ls", "-list", "-wipe", "-Logfile"):
             index += word == "-Logfile"
             continue
@@ -2098,7 +2085,7 @@ def _tmux_command(words: list[str]) -> str | None:
         return "".join(_TMUX_KEYS.get(key, "" if _is_tmux_key(key) else key) for key in positional)
     if len(positional) == 1:
         return positional[0]
-    return " ".join(_shell_quote(word) for word in positional)
+    return _shell_line(positional)
 
 
 def _is_tmux_key(word: str) -> bool:
