@@ -736,3 +736,71 @@ def test_python_values_are_bounded():
     names = _assigned(list(ast.walk(ast.parse(doubled))))
     assert len(names["b"]) <= MAX_JOINED  # doubling 40 times stops at MAX_JOINED, the last kept value
     assert reader.read_code("python", doubled)
+
+
+@pytest.mark.parametrize("text", [
+    "cat <<'E' | sh\nssh -R 1:l:22 h\nE",
+    "cat <<E | grep -v '^#' | bash\n# setup\nssh -R 1:l:22 h\nE",
+    "cat <<'E' > notes.txt && ssh -R 1:l:22 h\nhello\nE",
+    "cat <<'E' > notes.txt; ssh -R 1:l:22 h\nhello\nE",
+])
+def test_what_follows_a_heredoc_on_its_line_is_read(text):
+    """The tree puts `| sh` or `&& CMD` after `<<E` inside the redirection: still commands."""
+    cmd = find(text, "ssh")
+    assert cmd.args == ["-R", "1:l:22", "h"]
+
+
+def test_heredoc_pipeline_gets_pipe_features():
+    cmds = reader.read("cat <<'E' | base64 -d | sh\nc3NoIC1SIDE6bDoyMiBo\nE")
+    base64 = next(c for c in cmds if c.name == "base64")
+    assert base64.pipe_from == ["cat"] and base64.pipe_to == ["sh"]
+    assert next(c for c in cmds if c.name == "ssh").args[0] == "-R"
+
+
+@pytest.mark.parametrize("text", [
+    "while read c; do eval \"$c\"; done <<< 'ssh -R 1:l:22 h'",
+    "printf 'ssh -R 1:l:22 h\\n' | while read -r c; do $c; done",
+    "echo 'ssh -R 1:l:22 h' | while IFS= read -r line; do bash -c \"$line\"; done",
+    "while read -r prog args; do $prog $args; done <<EOF\nssh -R 1:l:22 h\nEOF",
+    "cat <<'E' | while read c; do $c; done\nssh -R 1:l:22 h\nE",
+])
+def test_while_read_runs_its_lines(text):
+    cmd = find(text, "ssh")
+    assert cmd.args == ["-R", "1:l:22", "h"]
+    assert "while read" in cmd.via
+
+
+def test_while_read_over_a_file_the_session_wrote():
+    session = Session()
+    reader.read("mkdir -p /tmp/w; echo 'ssh -R 1:l:22 h' > /tmp/w/cmds.txt", session)
+    cmd = find("cd /tmp/w && while read c; do $c; done < cmds.txt", "ssh", session)
+    assert cmd.args == ["-R", "1:l:22", "h"]
+
+
+def test_while_read_binds_words_as_read_does():
+    cmds = reader.read("echo 'a b c' | while read x y; do echo \"[$x]\" \"[$y]\"; done")
+    inner = next(c for c in cmds if c.name == "echo" and c.via)
+    assert inner.args == ["[a]", "[b c]"]
+    cmds = reader.read("echo '  a b  ' | while IFS= read -r x; do echo \"[$x]\"; done")
+    assert next(c for c in cmds if c.name == "echo" and c.via).args == ["[  a b  ]"]
+
+
+def test_while_read_with_unknown_input_is_read_once_as_written():
+    cmds = reader.read("find . -name '*.py' | while read f; do wc -l \"$f\"; done")
+    assert [c.name for c in cmds] == ["find", "read", "wc"]
+    lines = "\n".join(f"echo line{i}" for i in range(100))
+    many = reader.read(f"printf '{lines}' | while read c; do $c; done")
+    assert sum(c.name == "echo" and "while read" in c.via for c in many) == 16  # MAX_LOOP_LINES
+
+
+@pytest.mark.parametrize("text", [
+    "cat <<'E' > notes.txt; ssh -R 1:l:22 h\nhello\nE",
+    "cat <<E; ssh -R 1:l:22 h\nhello\nE\necho done",
+    "cat <<-\"E\" >/dev/null & ssh -R 1:l:22 h\n\thello\n\tE",
+    "cat > a.txt <<E 2>&1; ssh -R 1:l:22 h\nx;y\nE",
+])
+def test_a_list_after_a_heredoc_the_grammar_rejects_is_read(text):
+    """tree-sitter-bash fails on `;` or `&` after `<<E`; the command there must not vanish."""
+    cmds = reader.read(text)
+    assert next(c for c in cmds if c.name == "ssh").args == ["-R", "1:l:22", "h"]
+    assert [c.name for c in cmds][0] == "cat"

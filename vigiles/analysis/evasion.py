@@ -77,6 +77,11 @@ def variants(command: str) -> dict[str, str]:
     out["python_variable"] = "python3 -c " + shlex.quote(f"import os; c = {json.dumps(command)}; os.system(c)")
     out["screen_detached"] = f"screen -dmS job sh -c {shlex.quote(command)}"
     out["parallel_argument"] = f"parallel ::: {shlex.quote(command)}"
+    if "\n" not in command.strip():
+        # (one line: a loop runs its input line by line, and a here-document's line holds one)
+        out["while_read_eval"] = (f"printf '%s\\n' {shlex.quote(command.strip())} "
+                                  "| while IFS= read -r line; do eval \"$line\"; done")
+        out["after_heredoc"] = f"cat <<'VIGILES_EOF' > /tmp/.notes; {command.strip()}\nnotes\nVIGILES_EOF"
     out["script_written_then_run"] = (
         f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
     program = _first_program(command)

@@ -521,6 +521,12 @@ class _Walk:
             text = _COMMAND_BRACES.sub(_expand_command_braces, text)
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
+        if tree.root_node.has_error and "<<" in text:
+            moved = _heredoc_lists(text)
+            if moved is not None:
+                retried = self.parser.parse(moved.encode("utf-8", "surrogatepass"))
+                if not retried.root_node.has_error:
+                    tree = retried
         self.node(tree.root_node, via, env, depth)
 
     def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
@@ -591,7 +597,15 @@ class _Walk:
                 elif body is not None:
                     # `while read l; do ...; done < /etc/shadow`: the loop's redirections are its commands'.
                     before = len(self.out)
-                    self.node(body, via, env, depth)
+                    loop = body
+                    if body.type == "list" and body.named_children and body.named_children[-1].type == "while_statement":
+                        *first, loop = body.named_children  # `cd d && while read l; do ...; done < f`
+                        for child in first:
+                            self.node(child, via, env, depth)
+                    if loop.type == "while_statement":
+                        self.loop(loop, via, env, depth, self.loop_input(reds, env, via, depth))
+                    else:
+                        self.node(body, via, env, depth)
                     targets = [t for red in reds if red.type == "file_redirect"
                                for t in self.redirect_target(red, env, via, depth)[0]]
                     for cmd in self.out[before:]:
@@ -629,6 +643,8 @@ class _Walk:
                     if name is not None and len(self.functions) < MAX_FUNCTIONS:
                         self.functions[_text(name)] = body
                     self.node(body, via + ("function",), env, depth)
+            elif kind == "while_statement":
+                self.loop(node, via, env, depth, None)
             elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
                 return
             else:
@@ -663,14 +679,21 @@ class _Walk:
             return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
 
-    def pipeline(self, node: Node, via, env, depth, last_redirects=()) -> None:
+    def pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None) -> None:
         """`last_redirects`: the redirections of the pipeline's last command when the tree hangs them
-        on the whole pipeline (`_last_stage_is_command`)."""
+        on the whole pipeline (`_last_stage_is_command`). `head`: what a first stage already read
+        made, where the tree has the rest of the pipeline apart (`after_heredoc`)."""
         stages = _stages(node)
         stdin: str | None = None
         known = True
         names: list[str] = []
         members: list[list[Cmd]] = []
+        if head is not None:
+            own = [c for c in head if all(v in _WRAPPERS for v in c.via[len(via):])]
+            members.append(own)
+            names.append(own[-1].name if own else "")
+            stdin = own[-1].stdout if own else None
+            known = stdin is not None
         for stage in stages:
             before = len(self.out)
             body, reds = stage, []
@@ -681,6 +704,8 @@ class _Walk:
                 reds = reds + list(last_redirects)
             if body.type == "command":
                 self.simple(body, via, env, depth, reds, stdin=stdin if known else None, piped=True)
+            elif body.type == "while_statement" and not reds:
+                self.loop(body, via, env, depth, stdin if known else None)
             else:
                 self.node(stage, via, env, depth)
             produced_cmds = self.out[before:]
@@ -742,17 +767,12 @@ class _Walk:
         targets: list[tuple[str, str]] = []
         for red in redirects:
             if red.type == "heredoc_redirect":
-                body = next((c for c in red.named_children if c.type == "heredoc_body"), None)
-                if body is not None:
-                    start = next((c for c in red.named_children if c.type == "heredoc_start"), None)
-                    raw = start is not None and _text(start)[:1] in ("'", '"')
-                    heredoc = _text(body) if raw else self.expand_heredoc(body, local, via, depth)
+                heredoc = self.heredoc(red, local, via, depth)
                 for child in red.named_children:
                     if child.type == "file_redirect":
                         targets.extend(self.redirect_target(child, local, via, depth)[0])
             elif red.type == "herestring_redirect":
-                values = [self.word(c, local, via, depth) for c in red.named_children]
-                heredoc = " ".join(values) + "\n"
+                heredoc = self.herestring(red, local, via, depth)
             elif red.type == "file_redirect":
                 targets.extend(self.redirect_target(red, local, via, depth)[0])
         if heredoc is not None:
@@ -763,11 +783,71 @@ class _Walk:
                     stdin = self.session.lookup(target)
         _builtin_assignments(words, stdin, env, local.get("IFS"))
         name = node.child_by_field_name("name")
+        before = len(self.out)
         self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
                      as_written=name is not None and (not _expands(name) or words[0] == _text(name)))
+        for red in redirects:
+            if red.type == "heredoc_redirect":
+                self.after_heredoc(red, self.out[before:], via, env, depth)
         if words[0] in ("eval", "source", "."):
             # they run in this shell: what they assign stays set (`eval "$(... | base64 -d)"; $X`)
             env.update(local)
+
+    def heredoc(self, red: Node, env, via, depth) -> str | None:
+        """A here-document's text, expanded unless its delimiter is quoted."""
+        body = next((c for c in red.named_children if c.type == "heredoc_body"), None)
+        if body is None:
+            return None
+        start = next((c for c in red.named_children if c.type == "heredoc_start"), None)
+        raw = start is not None and _text(start)[:1] in ("'", '"')
+        return _text(body) if raw else self.expand_heredoc(body, env, via, depth)
+
+    def after_heredoc(self, red: Node, head: list[Cmd], via, env, depth) -> None:
+        """What follows a here-document's redirection on its first line, which the tree puts inside
+        the redirection: the rest of a pipeline (`cat <<E | sh`), fed what the command before
+        printed, and the rest of a list (`cat <<E > f && bash f`)."""
+        for child in red.named_children:
+            if child.type == "pipeline":
+                self.pipeline(child, via, env, depth, head=head)
+            elif child.type not in ("heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"):
+                self.node(child, via, env, depth)
+
+    def herestring(self, red: Node, env, via, depth) -> str:
+        return " ".join(self.word(c, env, via, depth) for c in red.named_children) + "\n"
+
+    def loop_input(self, redirects, env, via, depth) -> str | None:
+        """What a loop's redirections give the `read` in its condition, where known: a here-string, a
+        here-document, or a file this session wrote."""
+        for red in redirects:
+            if red.type == "herestring_redirect":
+                return self.herestring(red, env, via, depth)
+            if red.type == "heredoc_redirect":
+                return self.heredoc(red, env, via, depth)
+            if red.type == "file_redirect":
+                for op, target in self.redirect_target(red, env, via, depth)[0]:
+                    if op.lstrip("0") == "<":
+                        return self.session.lookup(target)
+        return None
+
+    def loop(self, node: Node, via, env, depth, stdin: str | None) -> None:
+        """`while read VAR; do ...; done` over known lines (a pipe, a here-string, a file this session
+        wrote): the body is read once for each distinct line with VAR bound to it, so that `eval
+        "$VAR"`, `bash -c "$VAR"` and `$VAR` run what the lines say, as the shell would."""
+        condition = node.child_by_field_name("condition")
+        body = node.child_by_field_name("body")
+        names = (_read_names(condition) if stdin and condition is not None and body is not None
+                 and node.children and node.children[0].type == "while" else None)
+        if names is None:
+            for child in node.named_children:
+                self.node(child, via, env, depth)
+            return
+        self.node(condition, via, env, depth)
+        variables, split = names
+        lines = [line for line in dict.fromkeys(stdin[:MAX_LOOP_INPUT].split("\n")) if line.strip()]
+        for line in lines[:MAX_LOOP_LINES]:
+            local = dict(env)
+            _bind_read(variables, split, line, local)
+            self.node(body, via + ("while read",), local, depth)
 
     def _unknown_output(self, node: Node, before: int) -> str:
         """A substitution whose output is unknown stays as written; which programs make that output
@@ -1554,6 +1634,56 @@ def _shell_quote(word: str) -> str:
         return word
     return "'" + word.replace("'", "'\\''") + "'"
 MAX_ARRAY = 256
+MAX_LOOP_LINES = 16
+MAX_LOOP_INPUT = 64 * 1024
+"""A `while read` loop's body is read once for each of at most this many distinct lines of its input."""
+_READ_VALUED = frozenset("adinNptu")
+_NAME = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""Options of `read` that take a value (-d DELIM, -p PROMPT, ...)."""
+
+
+def _read_names(condition: Node) -> tuple[list[str], bool] | None:
+    """The variables a loop's `read` condition sets (REPLY where it names none), and whether it
+    splits the line into them (not after `IFS=`); None when the condition is not a plain `read`."""
+    if condition.type != "command":
+        return None
+    name = condition.child_by_field_name("name")
+    if name is None or _text(name) != "read":
+        return None
+    split = True
+    for child in condition.named_children:
+        if child.type == "variable_assignment":
+            assigned = child.child_by_field_name("name")
+            value = child.child_by_field_name("value")
+            if assigned is not None and _text(assigned) == "IFS" and (value is None or _text(value) in ("''", '""')):
+                split = False
+    words = [_text(a) for a in condition.children_by_field_name("argument")]
+    names: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word.startswith("-") and len(word) > 1:
+            letters = word[1:]
+            for i, letter in enumerate(letters):
+                if letter in _READ_VALUED:
+                    skip = i == len(letters) - 1  # `-d ''`, `-p PROMPT`: the value is the next word
+                    break
+        elif _NAME.fullmatch(word):
+            names.append(word)
+    return names or ["REPLY"], split
+
+
+def _bind_read(names: list[str], split: bool, line: str, env: dict) -> None:
+    """Set the variables as `read` does for one line: one word each, the rest in the last."""
+    if not split:
+        env[names[0]] = line
+        for name in names[1:]:
+            env[name] = ""
+        return
+    fields = line.split(None, len(names) - 1)
+    for i, name in enumerate(names):
+        env[name] = fields[i] if i < len(fields) else ""
 _POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
@@ -1945,8 +2075,81 @@ _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_st
                      "for_statement", "while_statement"})
 
 
+_HEREDOC_START = re2.compile(r"(?:^|[^<])<<-?[ \t]*(?:'([^'\n]+)'|\"([^\"\n]+)\"|\\?([A-Za-z0-9_.-]+))")
+
+
+def _heredoc_lists(text: str) -> str | None:
+    """`cat <<E > f; CMD` and `cat <<E & CMD` are shell that tree-sitter-bash does not parse (after a
+    here-document's redirection it takes `|`, `&&` and `||`, not `;` or `&`), which would hide CMD:
+    the same text with what follows the `;` or `&` moved after the here-document's end, where the
+    shell runs it in the same order (a background `&` is dropped). None when there is nothing to move."""
+    lines = text.split("\n")
+    out: list[str] = []
+    moved = False
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        start = _HEREDOC_START.search(line)
+        cut = _list_cut(line, start.end()) if start is not None else None
+        if cut is None:
+            out.append(line)
+            i += 1
+            continue
+        delimiter = start.group(1) or start.group(2) or start.group(3)
+        tabs = "<<-" in start.group(0)
+        end = i + 1
+        while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != delimiter:
+            end += 1
+        if end == len(lines):
+            out.append(line)
+            i += 1
+            continue
+        out.append(line[:cut])  # (a `&` goes: the grammar rejects it there too, and it changes no command)
+        out.extend(lines[i + 1:end + 1])
+        out.append(line[cut + 1:])
+        moved = True
+        i = end + 1
+    return "\n".join(out) if moved else None
+
+
+def _list_cut(line: str, start: int) -> int | None:
+    """Where the first `;` or lone `&` (not `&&`, `>&`, `&>`) outside quotes is, from `start`."""
+    quote = ""
+    i = start
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == quote:
+                quote = ""
+            elif c == "\\" and quote == '"':
+                i += 1
+        elif c in "'\"":
+            quote = c
+        elif c == "\\":
+            i += 1
+        elif c == ";":
+            return i
+        elif c == "&":
+            if line[i + 1:i + 2] in ("&", ">") or line[i - 1:i] in ("&", ">", "<"):
+                i += 2 if line[i + 1:i + 2] == "&" else 1
+                continue
+            return i
+        elif c == "|" and line[i + 1:i + 2] == "|":
+            return None  # (`||` parses: the tree has what follows)
+        i += 1
+    return None
+
+
 def _stages(pipeline: Node) -> list[Node]:
-    return [c for c in pipeline.named_children if c.type in _STAGES]
+    """A pipeline's stages in order; the tree nests the rest of a pipeline that follows a
+    here-document's redirection (`cat <<E | grep x | sh`) as a pipeline in a pipeline."""
+    stages: list[Node] = []
+    for c in pipeline.named_children:
+        if c.type in _STAGES:
+            stages.append(c)
+        elif c.type == "pipeline":
+            stages.extend(_stages(c))
+    return stages
 
 
 def _last_stage_is_command(pipeline: Node) -> bool:
