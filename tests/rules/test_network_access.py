@@ -56,6 +56,8 @@ def test_fetched_data_not_run(command):
      "tunnel_configuration_written"),
     ("cat > ~/.cloudflared/config.yml <<EOF\ntunnel: 6ff42ae2\ncredentials-file: /root/.cloudflared/6ff42ae2.json\nEOF",
      "tunnel_configuration_written"),
+    ("ssh -W 10.20.0.5:22 bastion.example.net", "ssh_dynamic_or_local_forward"),
+    ("ssh -o ProxyCommand='ssh -W %h:%p jump@203.0.113.7' root@10.0.0.9", "ssh_dynamic_or_local_forward"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -64,6 +66,7 @@ def test_detected(command, rule):
 @pytest.mark.parametrize("command", [
     "python3 -c \"import urllib.request as u; print(u.urlopen('https://x.example/a.json').read())\"",
     "xterm -display :0",
+    "ssh -J admin@bastion.example.net admin@10.0.0.9 uptime",
     "printf 'Host x\\n  User git\\n' >> ~/.ssh/config",
     "printf 'server_addr = 10.0.0.5\\nworkers = 4\\n' > app.ini",
 ])
