@@ -804,3 +804,17 @@ def test_a_list_after_a_heredoc_the_grammar_rejects_is_read(text):
     cmds = reader.read(text)
     assert next(c for c in cmds if c.name == "ssh").args == ["-R", "1:l:22", "h"]
     assert [c.name for c in cmds][0] == "cat"
+
+
+def test_commands_around_what_the_grammar_cannot_parse_are_read():
+    """bash runs `for i in 1 2; { ...; }` (a brace body); tree-sitter-bash errs there and, with it,
+    loses the next line: each list member around the error is read by itself as well."""
+    cmds = reader.read("for i in 1 2; { echo $i; }\nssh -R 1:l:22 h")
+    assert ["-R", "1:l:22", "h"] in [c.args for c in cmds if c.name == "ssh"]
+
+
+def test_list_pieces_split_where_the_shell_splits_a_list():
+    from vigiles.analysis.shell import _list_pieces
+    text = b"a; b && c || d & e\nf | g >&2; x=$(h; i) 'j;k' \"l;m\"; n &> o"
+    assert [text[s:e].strip() for s, e in _list_pieces(text)] == [
+        b"a", b"b", b"c", b"d", b"e", b"f | g >&2", b"x=$(h; i) 'j;k' \"l;m\"", b"n &> o"]

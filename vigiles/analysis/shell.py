@@ -528,6 +528,15 @@ class _Walk:
                 if not retried.root_node.has_error:
                     tree = retried
         self.node(tree.root_node, via, env, depth)
+        if tree.root_node.has_error:
+            # Where the grammar failed, the shell may still run what is there: each command of the
+            # list around the error is read by itself (`a; b <broken>; c` still runs a and c).
+            pieces = _list_pieces(data)
+            if len(pieces) > 1:
+                errors = _error_spans(tree.root_node)
+                for start, end in pieces:
+                    if any(start < e_end and e_start < end for e_start, e_end in errors):
+                        self.text(data[start:end].decode("utf-8", "surrogatepass"), via, env, depth + 1)
 
     def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
              args: list[str]) -> Cmd:
@@ -2110,6 +2119,59 @@ def _heredoc_lists(text: str) -> str | None:
         moved = True
         i = end + 1
     return "\n".join(out) if moved else None
+
+
+MAX_ERROR_SPANS = 64
+
+
+def _error_spans(root: Node) -> list[tuple[int, int]]:
+    """Byte spans of the tree's ERROR and missing nodes (at most MAX_ERROR_SPANS)."""
+    spans: list[tuple[int, int]] = []
+    stack = [root]
+    while stack and len(spans) < MAX_ERROR_SPANS:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
+        else:
+            stack.extend(c for c in node.children if c.has_error)
+    return spans
+
+
+def _list_pieces(data: bytes) -> list[tuple[int, int]]:
+    """Byte spans of a text's top-level list members: split at newline, `;`, `&`, `&&` and `||` outside
+    quotes, parentheses, braces and backquotes (a pipeline stays whole)."""
+    pieces: list[tuple[int, int]] = []
+    quote = 0
+    depth = 0
+    start = 0
+    i = 0
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if quote:
+            if c == quote:
+                quote = 0
+            elif c == 0x5C and quote != 0x27:  # backslash, not in '...'
+                i += 1
+        elif c in (0x27, 0x22, 0x60):  # ' " `
+            quote = c
+        elif c == 0x5C:
+            i += 1
+        elif c in (0x28, 0x7B):  # ( {
+            depth += 1
+        elif c in (0x29, 0x7D):
+            depth = max(depth - 1, 0)
+        elif depth == 0 and (c in (0x0A, 0x3B) or c == 0x26 and data[i - 1:i] not in (b">", b"<")
+                             and data[i + 1:i + 2] != b">" or c == 0x7C and data[i + 1:i + 2] == b"|"):
+            if data[i + 1:i + 2] in (b"&", b"|") and c != 0x0A and c != 0x3B:
+                i += 1
+            if i > start:
+                pieces.append((start, i if c in (0x0A, 0x3B) or data[i - 1:i] not in (b"&", b"|") else i - 1))
+            start = i + 1
+        i += 1
+    if start < n:
+        pieces.append((start, n))
+    return [(a, b) for a, b in pieces if data[a:b].strip()]
 
 
 def _list_cut(line: str, start: int) -> int | None:
