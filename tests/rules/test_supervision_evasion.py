@@ -39,6 +39,9 @@ def test_rules_load_cleanly():
     ("sudo pkill -9 falco", "monitoring_process_killed"),
     ("kill -9 $(pidof auditd)", "monitoring_process_killed"),
     ("killall -STOP osqueryd", "monitoring_process_killed"),
+    ("pkill -f 'falco|auditd|osqueryd'", "monitoring_process_killed"),
+    ("killall -r 'python|falco'", "monitoring_process_killed"),
+    ("kill -9 $(pgrep -f \"rsyslogd|sshd\")", "monitoring_process_killed"),
     ("pip uninstall -y vigiles", "vigiles_removed"),
     ("rm -rf ~/.vigiles", "vigiles_removed"),
     ("sudo mdatp config real-time-protection --value disabled", "security_tool_tampered"),
@@ -136,6 +139,8 @@ def test_detected(command, rule):
     "sudo mount /dev/sdb1 /var/lib/data",
     "mount -t tmpfs tmpfs /tmp/scratch",
     "echo \"$(date +%s) $(basename \"$(pwd)\")\"",
+    "pkill -f 'python3 train.py|node server.js'",
+    "killall -r 'worker-[0-9]+'",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

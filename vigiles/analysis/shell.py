@@ -43,7 +43,7 @@ _WRAPPERS = {
     "timeout": {"-s", "-k", "--signal", "--kill-after"}, "stdbuf": {"-i", "-o", "-e"}, "exec": {"-a"},
     "command": set(), "builtin": set(), "chroot": set(), "taskset": set(), "chrt": set(),
     "unshare": set(), "nsenter": {"-t", "--target"}, "runuser": {"-u", "-g"}, "sg": set(),
-    "torsocks": set(), "proxychains": {"-f"}, "proxychains4": {"-f"}, "strace": {"-o", "-e", "-p", "-s"},
+    "torsocks": set(), "torify": set(), "tsocks": set(), "proxychains": {"-f"}, "proxychains4": {"-f"}, "strace": {"-o", "-e", "-p", "-s"},
     "ltrace": {"-o", "-e"}, "xargs": {"-I", "-n", "-P", "-d", "-L", "-s", "-a", "-E", "--max-args", "--max-lines",
                                                           "--max-procs", "--arg-file", "--eof"}, "watch": {"-n", "-d"},
     "flock": {"-w", "-E"}, "caffeinate": set(), "daemonize": {"-p", "-c", "-l", "-e", "-o", "-u"},
