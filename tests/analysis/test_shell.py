@@ -818,3 +818,26 @@ def test_list_pieces_split_where_the_shell_splits_a_list():
     text = b"a; b && c || d & e\nf | g >&2; x=$(h; i) 'j;k' \"l;m\"; n &> o"
     assert [text[s:e].strip() for s, e in _list_pieces(text)] == [
         b"a", b"b", b"c", b"d", b"e", b"f | g >&2", b"x=$(h; i) 'j;k' \"l;m\"", b"n &> o"]
+
+
+@pytest.mark.parametrize("path, content", [
+    ("/etc/systemd/system/upd.service",
+     "[Unit]\nDescription=x\n[Service]\nExecStartPre=-/bin/true\nExecStart=/tmp/.x/svc -o pool.example:3333\nRestart=always\n"),
+    ("/home/u/.config/autostart/u.desktop", "[Desktop Entry]\nType=Application\nExec=/tmp/.x/svc -o pool.example:3333\n"),
+    ("/etc/supervisor/conf.d/w.conf", "[program:w]\ncommand=/tmp/.x/svc -o pool.example:3333\nautorestart=true\n"),
+])
+def test_a_unit_written_is_read_as_the_commands_it_starts(path, content):
+    """A service manager runs Exec*= / command= lines, not the file as shell (ExecStart=x would be
+    an assignment there and hide x)."""
+    cmds = reader.read(f"cat > {path} <<'E'\n{content}E")
+    started = next(c for c in cmds if c.name == "svc")
+    assert started.args == ["-o", "pool.example:3333"] and started.via == (f"writes {path}",)
+    assert reader.read_unit(content)[-1].path == "/tmp/.x/svc"
+
+
+def test_a_heredoc_ends_only_at_a_line_equal_to_its_delimiter():
+    """tree-sitter-bash ends it at a line that starts with the delimiter; bash does not."""
+    cmds = reader.read("cat > run.sh <<E\nEcho=1\nssh -R 1:l:22 h\nE\nbash run.sh")
+    assert [c.via for c in cmds if c.name == "ssh"] == [("writes run.sh",), ("bash", "script run.sh")]
+    assert find("cat <<EOF\nEOF \nssh -R 1:l:22 h\nEOF", "cat").stdout == "EOF \nssh -R 1:l:22 h\n"
+    assert "ssh" not in names("cat <<EOF\nEOF \nssh -R 1:l:22 h\nEOF")

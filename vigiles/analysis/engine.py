@@ -298,6 +298,8 @@ class Engine:
                         via = (f"writes {path}",)
                         if lang == "cron":
                             cmds += self.reader.read_cron(content, session, via, path)
+                        elif lang == "unit":
+                            cmds += self.reader.read_unit(content, session, via)
                         elif lang == "shell":
                             cmds += self.reader.read(content, session, via)
                         elif lang:

@@ -393,7 +393,8 @@ def _system_crontab(path: str) -> bool:
 
 
 def lang_of_script(path: str, content: str) -> str | None:
-    """How a written file would be run: 'shell', an interpreter language, or None (not a script)."""
+    """How a written file would be run: 'shell', 'cron', 'unit' (a service manager's file whose
+    Exec*= or command= lines it runs), an interpreter language, or None (not a script)."""
     first = content.lstrip()[:128].split("\n", 1)[0]
     if first.startswith("#!"):
         interp = first[2:].strip().split()
@@ -409,8 +410,9 @@ def lang_of_script(path: str, content: str) -> str | None:
     lowered = path.lower()
     if "/cron" in lowered or "/var/spool/cron" in lowered or lowered.endswith("crontab"):
         return "cron"
-    if lowered.endswith((".sh", ".bash", ".zsh", ".ksh")) or lowered.endswith((".service", "rc",
-                                                                                ".profile", ".timer")):
+    if lowered.endswith((".service", ".desktop")) or lowered.endswith(".conf") and "/supervisor" in lowered:
+        return "unit"
+    if lowered.endswith((".sh", ".bash", ".zsh", ".ksh", "rc", ".profile")):
         return "shell"
     if lowered.endswith(".py"):
         return "python"
@@ -462,6 +464,11 @@ class ShellReader:
         """The commands of crontab lines (five time fields, or an @keyword, then the command)."""
         walk = _Walk(self._parser, session or Session())
         return _guarded(walk, via, walk.cron_text, text, via, 0, system=_system_crontab(path))
+
+    def read_unit(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
+        """The commands a systemd unit, desktop entry or supervisord program would start."""
+        walk = _Walk(self._parser, session or Session())
+        return _guarded(walk, via, walk.unit_text, text, via, 0)
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
@@ -519,6 +526,8 @@ class _Walk:
             text = _IFS.sub(" ", text)
         if "{" in text and "," in text:
             text = _COMMAND_BRACES.sub(_expand_command_braces, text)
+        if "<<" in text:
+            text = _heredocs_renamed(text) or text
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
         if tree.root_node.has_error and "<<" in text:
@@ -1164,6 +1173,8 @@ class _Walk:
         lang = lang_of_script(path, content)
         if lang == "cron":
             self.cron_text(content, via + (f"writes {path}",), depth, system=_system_crontab(path))
+        elif lang == "unit":
+            self.unit_text(content, via + (f"writes {path}",), depth)
         elif lang == "shell":
             self.text(content, via + (f"writes {path}",), {}, depth + 1)
         elif lang:
@@ -1272,6 +1283,12 @@ class _Walk:
             fields = stripped.split(None, 5 + skip)
             if len(fields) == 6 + skip:
                 self.text(fields[-1], via, {}, depth + 1)
+
+    def unit_text(self, text: str, via, depth) -> None:
+        """ExecStart=, ExecStartPre=, ExecStop=, ... (systemd; their `-@+!:` prefixes dropped), Exec=
+        (desktop entries) and command= (supervisord): each line's command, read as shell would."""
+        for match in _UNIT_COMMAND.finditer(text[:MAX_TEXT]):
+            self.text(match.group(1), via, {}, depth + 1)
 
     def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
         name, args = cmd.name, cmd.args
@@ -1466,7 +1483,9 @@ class _Walk:
             return
         lang = lang_of_script(path, content) or "shell"
         inner = via + (f"script {path}",)
-        if lang in ("shell", "cron"):
+        if lang == "unit":
+            self.unit_text(content, inner, depth)
+        elif lang in ("shell", "cron"):
             saved, self.positional = self.positional, list(args)
             try:
                 self.text(content, inner, {}, depth + 1)
@@ -2087,6 +2106,39 @@ _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_st
 _HEREDOC_START = re2.compile(r"(?:^|[^<])<<-?[ \t]*(?:'([^'\n]+)'|\"([^\"\n]+)\"|\\?([A-Za-z0-9_.-]+))")
 
 
+def _heredocs_renamed(text: str) -> str | None:
+    """tree-sitter-bash ends a here-document at the first line that starts with its delimiter, where
+    bash ends it only at a line equal to it: `cat > u.service <<E` stops at `ExecStart=...`, and the
+    rest of the file would be read as commands. Such a delimiter is renamed to one no line of that
+    here-document starts with. None when none needs it."""
+    lines = text.split("\n")
+    renamed = False
+    i = 0
+    while i < len(lines):
+        start = _HEREDOC_START.search(lines[i])
+        if start is None:
+            i += 1
+            continue
+        group = 1 if start.group(1) else 2 if start.group(2) else 3
+        name = start.group(group)
+        tabs = "<<-" in start.group(0)
+        end = i + 1
+        while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != name:
+            end += 1
+        if end == len(lines):
+            i += 1
+            continue
+        body = [line.lstrip("\t") if tabs else line for line in lines[i + 1:end]]
+        if any(line.startswith(name) for line in body):
+            new = next((f"{name}_{k}_" for k in range(8) if not any(line.startswith(f"{name}_{k}_") for line in body)), None)
+            if new is not None:
+                lines[i] = lines[i][:start.start(group)] + new + lines[i][start.end(group):]
+                lines[end] = lines[end].replace(name, new, 1)
+                renamed = True
+        i = end + 1
+    return "\n".join(lines) if renamed else None
+
+
 def _heredoc_lists(text: str) -> str | None:
     """`cat <<E > f; CMD` and `cat <<E & CMD` are shell that tree-sitter-bash does not parse (after a
     here-document's redirection it takes `|`, `&&` and `||`, not `;` or `&`), which would hide CMD:
@@ -2122,6 +2174,7 @@ def _heredoc_lists(text: str) -> str | None:
 
 
 MAX_ERROR_SPANS = 64
+_UNIT_COMMAND = re2.compile(r"(?m)^[ \t]*(?:Exec[A-Za-z]*|command)[ \t]*=[ \t]*[-@+!:]*[ \t]*([^\n]+)")
 
 
 def _error_spans(root: Node) -> list[tuple[int, int]]:
