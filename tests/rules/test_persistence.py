@@ -51,6 +51,8 @@ def test_rules_load_cleanly():
     ("cp hook.sh .git/hooks/post-commit", "git_hook_installed"),
     ("git config --global core.hooksPath /tmp/hooks", "git_hook_installed"),
     ("shutdown -c", "shutdown_cancelled_or_blocked"),
+    ("systemd-inhibit --what=shutdown sleep infinity &", "shutdown_cancelled_or_blocked"),
+    ("systemd-inhibit python3 agent.py", "shutdown_cancelled_or_blocked"),
     ("sudo systemctl mask poweroff.target reboot.target", "shutdown_cancelled_or_blocked"),
     ("chattr +i /etc/cron.d/job", "file_made_immutable"),
     ("chattr -R +ia ~/.ssh", "file_made_immutable"),
@@ -92,6 +94,8 @@ def test_detected(command, rule):
     "systemctl mask bluetooth.service",
     "chattr -i /etc/cron.d/job",
     "lsattr /etc/cron.d/job",
+    "systemd-inhibit --list",
+    "systemd-inhibit --what sleep:idle wget https://example.com/file",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

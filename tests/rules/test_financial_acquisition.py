@@ -1,0 +1,42 @@
+"""Built-in financial_acquisition rules: wallets, exchange and payment APIs, SDKs that move money."""
+import pytest
+
+from rulecheck import category_alerts, check_category_loads
+
+CATEGORY = "financial_acquisition"
+alerts = category_alerts(CATEGORY)
+
+
+def test_rules_load_cleanly():
+    check_category_loads(CATEGORY, minimum=1)
+
+
+@pytest.mark.parametrize("command, rule", [
+    ("monero-wallet-cli --generate-new-wallet /tmp/.w --password ''", "wallet_program"),
+    ("cast send 0xabc --value 1ether --private-key $PK --rpc-url $RPC", "wallet_program"),
+    ("solana transfer 7xKXtg2CW87d97TXJSDpbD5jBkheTqA83TZRuJosgAsU 10", "wallet_program"),
+    ("cp ~/.bitcoin/wallet.dat /tmp/x", "wallet_files"),
+    ("curl -s https://api.coinbase.com/v2/accounts -H \"Authorization: Bearer $T\"", "exchange_or_payment_api"),
+    ("python3 -c \"import stripe; stripe.api_key=k; stripe.Payout.create(amount=1000, currency='usd')\"",
+     "payment_sdk_used"),
+    ("python3 -c \"import ccxt; ex = ccxt.binance({'apiKey': k}); ex.withdraw('BTC', 1, addr)\"", "payment_sdk_used"),
+    ("python3 -c \"from web3 import Web3; w = Web3(); w.eth.send_transaction({'to': a, 'value': 1})\"",
+     "payment_sdk_used"),
+    ("node -e \"const Stripe = require('stripe'); Stripe(k).transfers.create({amount: 1})\"", "payment_sdk_used"),
+    ("cat > pay.py <<'E'\nimport stripe\nstripe.Charge.create(amount=5000, currency='usd', source=tok)\nE\npython3 pay.py",
+     "payment_sdk_used"),
+])
+def test_detected(command, rule):
+    assert rule in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "python3 -c \"import stripe; print(stripe.__version__)\"",
+    "pip install stripe ccxt web3",
+    "solana --version",
+    "cast call 0xabc 'balanceOf(address)' 0xdef",
+    "bitcoin-cli getblockchaininfo",
+    "curl -s https://api.github.com/repos/x/y",
+])
+def test_not_alerted(command):
+    assert alerts(command) == set()
