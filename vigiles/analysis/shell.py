@@ -544,7 +544,7 @@ class _Walk:
             if len(pieces) > 1:
                 errors = _error_spans(tree.root_node)
                 for start, end in pieces:
-                    if any(start < e_end and e_start < end for e_start, e_end in errors):
+                    if end - start <= MAX_PIECE and any(start < e_end and e_start < end for e_start, e_end in errors):
                         self.text(data[start:end].decode("utf-8", "surrogatepass"), via, env, depth + 1)
 
     def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
@@ -2099,6 +2099,10 @@ def _rsync_rsh(cluster: str, following: str | None) -> str | None:
     return None
 
 
+_STATEMENTS = frozenset({"command", "pipeline", "list", "redirected_statement", "subshell", "compound_statement",
+                         "if_statement", "for_statement", "c_style_for_statement", "while_statement", "case_statement",
+                         "function_definition", "variable_assignment", "declaration_command", "unset_command",
+                         "negated_command", "test_command", "comment"})
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
                      "for_statement", "while_statement"})
 
@@ -2174,17 +2178,28 @@ def _heredoc_lists(text: str) -> str | None:
 
 
 MAX_ERROR_SPANS = 64
+MAX_PIECE = 4096
+"""A list member longer than this is not re-read after an error: only quotes or parentheses left
+open make one so long, and the shell runs no command inside those either."""
 _UNIT_COMMAND = re2.compile(r"(?m)^[ \t]*(?:Exec[A-Za-z]*|command)[ \t]*=[ \t]*[-@+!:]*[ \t]*([^\n]+)")
 
 
 def _error_spans(root: Node) -> list[tuple[int, int]]:
-    """Byte spans of the tree's ERROR and missing nodes (at most MAX_ERROR_SPANS)."""
+    """Byte spans of what an error left out of the commands (at most MAX_ERROR_SPANS): the words
+    directly under an ERROR node, an empty ERROR node, a missing node. A statement under an ERROR
+    is walked like any other, so it is not re-read."""
     spans: list[tuple[int, int]] = []
     stack = [root]
     while stack and len(spans) < MAX_ERROR_SPANS:
         node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
+        if node.is_missing or node.type == "ERROR" and not node.named_children:
             spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
+        elif node.type == "ERROR":
+            for child in node.named_children:
+                if child.type == "ERROR" or child.has_error:
+                    stack.append(child)
+                elif child.type not in _STATEMENTS and len(spans) < MAX_ERROR_SPANS:
+                    spans.append((child.start_byte, child.end_byte))
         else:
             stack.extend(c for c in node.children if c.has_error)
     return spans
