@@ -17,6 +17,10 @@ def test_rules_load_cleanly():
     ("curl -s -X POST https://api.vast.ai/api/v0/asks/123/ -d '{\"client_id\":\"me\"}'", "gpu_marketplace_api"),
     ("curl -H 'Authorization: Bearer k' https://api.runpod.io/graphql -d @pod.json", "gpu_marketplace_api"),
     ("nvidia-smi -pl 300", "gpu_settings_changed"),
+    ("nvidia-smi --query-compute-apps=pid --format=csv,noheader | xargs kill -9", "gpu_processes_killed"),
+    ("kill -9 $(nvidia-smi --query-compute-apps=pid --format=csv,noheader)", "gpu_processes_killed"),
+    ("sudo fuser -k /dev/nvidia*", "gpu_processes_killed"),
+    ("lsof -t /dev/nvidia0 | xargs -r kill", "gpu_processes_killed"),
     ("sudo nvidia-smi -i 0 -c EXCLUSIVE_PROCESS", "gpu_settings_changed"),
     ("nvidia-smi --gpu-reset -i 1", "gpu_settings_changed"),
     # a miner's config written, for a renamed miner run with --config only
@@ -34,6 +38,8 @@ def test_detected(command, rule):
     "kubectl run web --image=nginx",
     "curl -s https://vast.ai/docs",
     'cat > config.json <<EOF\n{"pools": 4, "db": {"url": "postgres://localhost/app"}}\nEOF',
+    "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
+    "fuser -v /dev/nvidia*",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
