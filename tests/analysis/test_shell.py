@@ -841,3 +841,23 @@ def test_a_heredoc_ends_only_at_a_line_equal_to_its_delimiter():
     assert [c.via for c in cmds if c.name == "ssh"] == [("writes run.sh",), ("bash", "script run.sh")]
     assert find("cat <<EOF\nEOF \nssh -R 1:l:22 h\nEOF", "cat").stdout == "EOF \nssh -R 1:l:22 h\n"
     assert "ssh" not in names("cat <<EOF\nEOF \nssh -R 1:l:22 h\nEOF")
+
+
+def test_nested_while_read_loops_stay_within_the_command_budget():
+    """Each loop reads its body once per line: nested, they would multiply without a bound."""
+    from vigiles.analysis.shell import MAX_COMMANDS
+    lines = "\\n".join(f"l{i}" for i in range(16))
+    loop = "echo x"
+    for depth in range(6):
+        loop = f"printf '{lines}' | while read v{depth}; do {loop}; done"
+    cmds = reader.read(loop)
+    assert MAX_COMMANDS - 16 <= len(cmds) <= MAX_COMMANDS
+
+
+def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
+    """bash reads to the end of input as its body; nothing after it starts another heredoc."""
+    from vigiles.analysis.shell import _heredoc_lists, _heredocs_renamed
+    text = "cat <<A\n" + "cat <<B; x\nB2\nB\n" * 3
+    assert _heredocs_renamed(text) is None and _heredoc_lists(text) is None
+    many = "".join(f"cat <<E{i}\nE{i}x\n" for i in range(20000))  # each line read once, not once per heredoc
+    assert _heredocs_renamed(many) is None

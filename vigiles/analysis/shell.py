@@ -863,6 +863,8 @@ class _Walk:
         variables, split = names
         lines = [line for line in dict.fromkeys(stdin[:MAX_LOOP_INPUT].split("\n")) if line.strip()]
         for line in lines[:MAX_LOOP_LINES]:
+            if len(self.out) >= MAX_COMMANDS:
+                break  # (loops nested in loops multiply: the budget of commands bounds them all)
             local = dict(env)
             _bind_read(variables, split, line, local)
             self.node(body, via + ("while read",), local, depth)
@@ -2130,8 +2132,7 @@ def _heredocs_renamed(text: str) -> str | None:
         while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != name:
             end += 1
         if end == len(lines):
-            i += 1
-            continue
+            break  # unterminated: the rest of the text is its body (and each line is looked at once)
         body = [line.lstrip("\t") if tabs else line for line in lines[i + 1:end]]
         if any(line.startswith(name) for line in body):
             new = next((f"{name}_{k}_" for k in range(8) if not any(line.startswith(f"{name}_{k}_") for line in body)), None)
@@ -2155,8 +2156,7 @@ def _heredoc_lists(text: str) -> str | None:
     while i < len(lines):
         line = lines[i]
         start = _HEREDOC_START.search(line)
-        cut = _list_cut(line, start.end()) if start is not None else None
-        if cut is None:
+        if start is None:
             out.append(line)
             i += 1
             continue
@@ -2166,13 +2166,16 @@ def _heredoc_lists(text: str) -> str | None:
         while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != delimiter:
             end += 1
         if end == len(lines):
-            out.append(line)
-            i += 1
-            continue
-        out.append(line[:cut])  # (a `&` goes: the grammar rejects it there too, and it changes no command)
-        out.extend(lines[i + 1:end + 1])
-        out.append(line[cut + 1:])
-        moved = True
+            out.extend(lines[i:])  # unterminated: the rest is its body
+            break
+        cut = _list_cut(line, start.end())
+        if cut is None:
+            out.extend(lines[i:end + 1])
+        else:
+            out.append(line[:cut])  # (a `&` goes: the grammar rejects it there too, and it changes no command)
+            out.extend(lines[i + 1:end + 1])
+            out.append(line[cut + 1:])
+            moved = True
         i = end + 1
     return "\n".join(out) if moved else None
 
