@@ -790,7 +790,7 @@ def test_while_read_with_unknown_input_is_read_once_as_written():
     assert [c.name for c in cmds] == ["find", "read", "wc"]
     lines = "\n".join(f"echo line{i}" for i in range(100))
     many = reader.read(f"printf '{lines}' | while read c; do $c; done")
-    assert sum(c.name == "echo" and "while read" in c.via for c in many) == 16  # MAX_LOOP_LINES
+    assert sum(c.name == "echo" and "while read" in c.via for c in many) == 99  # (the last line has no newline)
 
 
 @pytest.mark.parametrize("text", [
@@ -861,3 +861,35 @@ def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
     assert _heredocs_renamed(text) is None and _heredoc_lists(text) is None
     many = "".join(f"cat <<E{i}\nE{i}x\n" for i in range(20000))  # each line read once, not once per heredoc
     assert _heredocs_renamed(many) is None
+
+
+@pytest.mark.parametrize("text", [
+    "while IFS=, read a b; do $b; done <<< 'x,ssh -R 1:l:22 h'",
+    "while IFS=$'\\t' read -r a b; do $b; done <<< $'x\\tssh -R 1:l:22 h'",
+    "while read -r l || [ -n \"$l\" ]; do eval \"$l\"; done <<< 'ssh -R 1:l:22 h'",
+    "printf 'id\\0ssh -R 1:l:22 h\\0' | while IFS= read -r -d '' c; do $c; done",
+    "printf '%s\\n' " + " ".join(f"'echo {i}'" for i in range(30)) + " 'ssh -R 1:l:22 h' | while read c; do $c; done",
+    "printf '%s\\n' " + " ".join(f"'echo {i}'" for i in range(300)) + " 'ssh -R 1:l:22 h' | while read c; do eval \"$c\"; done",
+])
+def test_while_read_sets_what_read_sets(text):
+    """IFS given, a list led by read, NUL-ended records, the 31st line, and lines past MAX_LOOP_LINES
+    (read together: eval runs them line by line)."""
+    cmd = find(text, "ssh")
+    assert cmd.args == ["-R", "1:l:22", "h"] and "while read" in cmd.via
+
+
+def test_while_read_runs_no_record_read_cannot_finish():
+    """At the end of input, read fails on a record without its delimiter: the body does not run."""
+    assert "ssh" not in names("printf 'ssh -R 1:l:22 h' | while IFS= read -r -d '' c; do $c; done")
+
+
+def test_loop_readings_share_one_budget():
+    """Bodies that make no command (`[[ ]]`) escape the command budget: loops nested four deep
+    over 16 lines would read the innermost body 65,536 times, and each reading counts."""
+    from vigiles.analysis.shell import MAX_LOOP_READING
+    lines = "\\n".join(str(i) for i in range(16))
+    body = "[[ $a == 1 ]]; echo y;"
+    for depth in range(4):
+        body = f"while read v{depth}; do {body} done <<< $'{lines}';"
+    readings = sum(c.name == "echo" for c in reader.read(body))
+    assert 16 <= readings <= MAX_LOOP_READING // 64

@@ -14,6 +14,8 @@ import codecs
 import lzma
 import zlib
 
+import re2
+
 MAX_DECODED = 1 << 20
 
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash", "mksh", "busybox", "fish", "tcsh", "csh",
@@ -111,19 +113,87 @@ def hexdecode(text: str) -> str | None:
         return None
 
 
+_PRINTF_SPEC = re2.compile(r"%([-+ #0]*)([0-9]*)(?:\.([0-9]*))?([sbqdiouxXcfFeEgG%])")
+MAX_PRINTF = 1 << 20
+
+
 def _printf(args: list[str]) -> str:
+    """printf as bash runs it: the format's escapes read, each conversion given the next argument
+    (none left: empty, or 0), and the format used again while arguments remain (`printf '%s\\n' a b`
+    prints two lines). At most MAX_PRINTF characters."""
     if not args:
         return ""
-    fmt, rest = args[0], args[1:]
-    if "%" not in fmt:
-        return unescape_c(fmt)
-    out = unescape_c(fmt)
-    for value in rest:
-        for spec in ("%s", "%b", "%d"):
-            if spec in out:
-                out = out.replace(spec, unescape_c(value) if spec == "%b" else value, 1)
-                break
-    return out.replace("%%", "%")
+    fmt, values = args[0], args[1:]
+    parts: list = []
+    last = 0
+    for match in _PRINTF_SPEC.finditer(fmt):
+        parts.append(unescape_c(fmt[last:match.start()]))
+        parts.append(match)
+        last = match.end()
+    parts.append(unescape_c(fmt[last:]))
+    conversions = sum(1 for p in parts if not isinstance(p, str) and p.group(4) != "%")
+    out: list[str] = []
+    size = 0
+    used = 0
+    while True:
+        for part in parts:
+            if isinstance(part, str):
+                piece = part
+            elif part.group(4) == "%":
+                piece = "%"
+            else:
+                piece = _convert(part, values[used] if used < len(values) else None)
+                used += 1
+            out.append(piece)
+            size += len(piece)
+        if not conversions or used >= len(values) or size > MAX_PRINTF:
+            return "".join(out)[:MAX_PRINTF]
+
+
+def _convert(spec, value: str | None) -> str:
+    flags, width, precision, kind = spec.group(1), spec.group(2), spec.group(3), spec.group(4)
+    if kind in "sbqc":
+        text = "" if value is None else value
+        if kind == "b":
+            text = unescape_c(text)
+        elif kind == "q":
+            text = _SHELL_SPECIAL.sub(r"\\\1", text) if text else "''"
+        elif kind == "c":
+            text = text[:1]
+        if precision is not None and kind != "c":
+            text = text[:int(precision or 0)]
+    else:
+        number = _number(value)
+        try:
+            if kind in "diu":
+                text = str(int(number))
+            elif kind in "oxX":
+                text = format(int(number), kind)
+            else:
+                text = format(float(number), kind if precision is None else f".{precision}{kind}")
+        except (ValueError, OverflowError):
+            text = "0"
+    if width and len(text) < int(width) < MAX_PRINTF:
+        text = text.ljust(int(width)) if "-" in flags else text.rjust(int(width), "0" if "0" in flags and kind not in "sbqc" else " ")
+    return text
+
+
+def _number(value: str | None) -> float | int:
+    """A printf numeric argument as bash takes it: decimal, 0x hex, 0 octal, 'c (the character's code)."""
+    if not value:
+        return 0
+    if value[0] in "'\"" and len(value) > 1:
+        return ord(value[1])
+    try:
+        return int(value, 0) if not value.startswith("0") or value.lower().startswith("0x") or value == "0" else int(value, 8)
+    except ValueError:
+        try:
+            return float(value)
+        except ValueError:
+            return 0
+
+
+_SHELL_SPECIAL = re2.compile(r"([^A-Za-z0-9_./,:@%+=-])")
 
 
 _SILENT = frozenset({":", "true", "false"})

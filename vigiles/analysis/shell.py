@@ -508,6 +508,8 @@ class _Walk:
         self.fetched: dict[str, Cmd] = {}
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
+        self.loop_budget = MAX_LOOP_READING
+        """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
         """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
         self.held: dict[str, str] = {}
         """`$(cat f)` of files the session wrote, as the word stays -> their content: what a shell or
@@ -848,25 +850,34 @@ class _Walk:
         return None
 
     def loop(self, node: Node, via, env, depth, stdin: str | None) -> None:
-        """`while read VAR; do ...; done` over known lines (a pipe, a here-string, a file this session
-        wrote): the body is read once for each distinct line with VAR bound to it, so that `eval
-        "$VAR"`, `bash -c "$VAR"` and `$VAR` run what the lines say, as the shell would."""
+        """`while read VAR; do ...; done` over known input (a pipe, a here-string, a file this session
+        wrote): the body is read once for each distinct line with VAR bound to it, as `read` sets it,
+        so that `eval "$VAR"`, `bash -c "$VAR"` and `$VAR` run what the lines say. Past
+        MAX_LOOP_LINES - 1 lines, the rest are bound together, as one script; past the walk's budget
+        (MAX_LOOP_READING), a body is read once as written."""
         condition = node.child_by_field_name("condition")
         body = node.child_by_field_name("body")
-        names = (_read_names(condition) if stdin and condition is not None and body is not None
-                 and node.children and node.children[0].type == "while" else None)
-        if names is None:
+        spec = (_read_spec(condition) if stdin and condition is not None and body is not None
+                and node.children and node.children[0].type == "while" else None)
+        if spec is None:
             for child in node.named_children:
                 self.node(child, via, env, depth)
             return
         self.node(condition, via, env, depth)
-        variables, split = names
-        lines = [line for line in dict.fromkeys(stdin[:MAX_LOOP_INPUT].split("\n")) if line.strip()]
-        for line in lines[:MAX_LOOP_LINES]:
-            if len(self.out) >= MAX_COMMANDS:
-                break  # (loops nested in loops multiply: the budget of commands bounds them all)
+        names, ifs, delimiter = spec
+        records = stdin[:MAX_LOOP_INPUT].split(delimiter)[:-1]  # (at the end, `read` fails on a record without its delimiter)
+        records = [r for r in dict.fromkeys(records) if r.strip()]
+        if len(records) >= MAX_LOOP_LINES:
+            records = records[:MAX_LOOP_LINES - 1] + ["\n".join(records[MAX_LOOP_LINES - 1:])]
+        cost = max(64, body.end_byte - body.start_byte)
+        for index, record in enumerate(records):
+            if len(self.out) >= MAX_COMMANDS or self.loop_budget < cost:
+                if index == 0:
+                    self.node(body, via, env, depth)
+                break  # (loops nested in loops multiply: one budget bounds them all)
+            self.loop_budget -= cost
             local = dict(env)
-            _bind_read(variables, split, line, local)
+            _bind_read(names, ifs, record, local)
             self.node(body, via + ("while read",), local, depth)
 
     def _unknown_output(self, node: Node, before: int) -> str:
@@ -1664,56 +1675,110 @@ def _shell_quote(word: str) -> str:
         return word
     return "'" + word.replace("'", "'\\''") + "'"
 MAX_ARRAY = 256
-MAX_LOOP_LINES = 16
-MAX_LOOP_INPUT = 64 * 1024
-"""A `while read` loop's body is read once for each of at most this many distinct lines of its input."""
+MAX_LOOP_LINES = 256
+MAX_LOOP_INPUT = MAX_TEXT
+"""A `while read` loop's body is read once for each of at most this many distinct lines of its input
+(the last time with the rest of them, which `eval "$VAR"` runs line by line), within the walk's
+budget (MAX_LOOP_READING)."""
+MAX_LOOP_READING = 256 * 1024
+"""Per walk, the bytes of loop bodies read with a line bound (each reading counts at least 64)."""
 _READ_VALUED = frozenset("adinNptu")
 _NAME = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Options of `read` that take a value (-d DELIM, -p PROMPT, ...)."""
 
 
-def _read_names(condition: Node) -> tuple[list[str], bool] | None:
-    """The variables a loop's `read` condition sets (REPLY where it names none), and whether it
-    splits the line into them (not after `IFS=`); None when the condition is not a plain `read`."""
+def _read_spec(condition: Node) -> tuple[list[str], str | None, str] | None:
+    """What a loop's `read` condition (alone, or first in a list: `read -r l || [ -n "$l" ]`) sets:
+    its variables (REPLY where it names none), the IFS it splits with (None: the default white space;
+    "": no splitting), and the delimiter that ends a record (-d; '' is NUL). None when the
+    condition is no `read`."""
+    if condition.type == "list" and condition.named_children:
+        condition = condition.named_children[0]
     if condition.type != "command":
         return None
     name = condition.child_by_field_name("name")
     if name is None or _text(name) != "read":
         return None
-    split = True
+    ifs = None
     for child in condition.named_children:
         if child.type == "variable_assignment":
             assigned = child.child_by_field_name("name")
-            value = child.child_by_field_name("value")
-            if assigned is not None and _text(assigned) == "IFS" and (value is None or _text(value) in ("''", '""')):
-                split = False
+            if assigned is not None and _text(assigned) == "IFS":
+                value = child.child_by_field_name("value")
+                ifs = _literal(_text(value)) if value is not None else ""
     words = [_text(a) for a in condition.children_by_field_name("argument")]
     names: list[str] = []
-    skip = False
+    delimiter = "\n"
+    wanted = ""
     for word in words:
-        if skip:
-            skip = False
+        if wanted:
+            if wanted == "d":
+                delimiter = _literal(word)[:1] or "\x00"
+            elif wanted == "a" and _NAME.fullmatch(word):
+                names.append(word)
+            wanted = ""
         elif word.startswith("-") and len(word) > 1:
             letters = word[1:]
             for i, letter in enumerate(letters):
                 if letter in _READ_VALUED:
-                    skip = i == len(letters) - 1  # `-d ''`, `-p PROMPT`: the value is the next word
+                    value = letters[i + 1:]
+                    if not value:
+                        wanted = letter  # `-d ''`, `-p PROMPT`: the value is the next word
+                    elif letter == "d":
+                        delimiter = _literal(value)[:1] or "\x00"
+                    elif letter == "a" and _NAME.fullmatch(value):
+                        names.append(value)
                     break
         elif _NAME.fullmatch(word):
             names.append(word)
-    return names or ["REPLY"], split
+    return names or ["REPLY"], ifs, delimiter
 
 
-def _bind_read(names: list[str], split: bool, line: str, env: dict) -> None:
-    """Set the variables as `read` does for one line: one word each, the rest in the last."""
-    if not split:
-        env[names[0]] = line
-        for name in names[1:]:
-            env[name] = ""
-        return
-    fields = line.split(None, len(names) - 1)
+def _literal(word: str) -> str:
+    """A word's value where it is a plain literal: `''`, `','`, `"x"`, `$'\\t'` (escapes read), `x`."""
+    if len(word) >= 3 and word[:2] == "$'" and word[-1] == "'":
+        return decode.unescape_c(word[2:-1])
+    if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
+        return word[1:-1]
+    return word
+
+
+def _bind_read(names: list[str], ifs: str | None, record: str, env: dict) -> None:
+    """Set the variables as `read` does for one record: a field each, the rest of the record in the
+    last. IFS white space is trimmed at the ends and runs of it separate once; each other IFS character
+    separates one field from the next."""
+    if ifs == "":
+        fields = [record]
+    else:
+        blank = " \t\n" if ifs is None else "".join(c for c in ifs if c in " \t\n")
+        hard = "" if ifs is None else "".join(c for c in ifs if c not in " \t\n")
+        fields = _read_fields(record.strip(blank) if blank else record, blank, hard, len(names))
     for i, name in enumerate(names):
         env[name] = fields[i] if i < len(fields) else ""
+
+
+def _read_fields(text: str, blank: str, hard: str, count: int) -> list[str]:
+    """At most `count` fields of `text`, the last holding the rest unsplit."""
+    fields: list[str] = []
+    start = i = 0
+    while i < len(text) and len(fields) < count - 1:
+        c = text[i]
+        if c in hard or c in blank:
+            fields.append(text[start:i])
+            i += 1
+            while i < len(text) and text[i] in blank:
+                i += 1
+            if c in blank and i < len(text) and text[i] in hard:
+                i += 1
+                while i < len(text) and text[i] in blank:
+                    i += 1
+            start = i
+        else:
+            i += 1
+    fields.append(text[start:])
+    return fields
+
+
 _POSITIONAL = frozenset("123456789")
 MAX_BRACE_WORDS = 64
 MAX_BRACES = 16
@@ -1741,10 +1806,7 @@ def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str
     elif words[0] == "read" and stdin is not None:
         names = [w for w in words[1:] if not w.startswith("-")]
         if names and all(n.replace("_", "").isalnum() for n in names):
-            line = stdin.split("\n", 1)[0]
-            fields = _ifs_fields(line, ifs, len(names) - 1) if ifs else line.split(None, len(names) - 1)
-            for index, name in enumerate(names):
-                env[name] = fields[index] if index < len(fields) else ""
+            _bind_read(names, ifs, stdin.split("\n", 1)[0], env)
 
 
 def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
