@@ -893,3 +893,27 @@ def test_loop_readings_share_one_budget():
         body = f"while read v{depth}; do {body} done <<< $'{lines}';"
     readings = sum(c.name == "echo" for c in reader.read(body))
     assert 16 <= readings <= MAX_LOOP_READING // 64
+
+
+@pytest.mark.parametrize("text, name", [
+    ("cat <<E > f; ssh -R 1:l:22 h\r\nhi\r\nE\r\n", "ssh"),  # CRLF: no line equals E; bash runs ssh at the end
+    ("echo $((1<<2))\ncat <<E > f; ssh -R 1:l:22 h\nhi\nE", "ssh"),  # an arithmetic << is no heredoc
+    ("cat <<E >f; id; cat <<F >g; ssh -R 1:l:22 h\ne\nE\nf\nF", "ssh"),  # two heredocs on the line
+    ("(cat) <<E | sh\nssh -R 1:l:22 h\nE", "ssh"),  # a group given the heredoc
+    ("{ cat; } <<E | sh\nssh -R 1:l:22 h\nE", "ssh"),
+    ("while read l; do :; done <<E && ssh -R 1:l:22 h\nx\nE", "ssh"),
+    ("for i in 1 2; { :; }\n" * 9 + "ssh -R 1:l:22 h", "ssh"),  # many errors before it
+    ("# don't\nfor i in 1 2; { :; }\nssh -R 1:l:22 h", "ssh"),  # a quote in a comment
+    ("for i in 1 2; { :; }\nX=" + "A" * 5000 + " ssh -R 1:l:22 h", "ssh"),  # a long member
+])
+def test_heredoc_and_error_edges_still_read_the_command(text, name):
+    assert ["-R", "1:l:22", "h"] in [c.args for c in reader.read(text) if c.name == name]
+
+
+@pytest.mark.parametrize("text", [
+    "cat <<E'OF' > f; true\nE\nssh -R 1:l:22 h\nEOF",  # bash's delimiter is EOF: ssh is text
+    "cat <<A>a; cat <<B>b; true\nssh -R 1:l:22 h\nA\nb\nB",
+    "cat <<E > f #; ssh -R 1:l:22 h\nhi\nE",
+])
+def test_heredoc_text_is_not_read_as_commands(text):
+    assert "ssh" not in names(text)

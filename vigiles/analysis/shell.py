@@ -8,10 +8,11 @@ for shell calls and sockets, and scripts written earlier in the same session rea
 """
 from __future__ import annotations
 
+import bisect
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import re2
 import tree_sitter_bash
@@ -410,7 +411,9 @@ def lang_of_script(path: str, content: str) -> str | None:
     lowered = path.lower()
     if "/cron" in lowered or "/var/spool/cron" in lowered or lowered.endswith("crontab"):
         return "cron"
-    if lowered.endswith((".service", ".desktop")) or lowered.endswith(".conf") and "/supervisor" in lowered:
+    if (lowered.endswith((".service", ".socket", ".desktop")) or lowered.endswith(".conf") and (
+            ".service.d/" in lowered or ".socket.d/" in lowered)
+            or lowered.endswith((".conf", ".ini")) and "/supervisor" in lowered):
         return "unit"
     if lowered.endswith((".sh", ".bash", ".zsh", ".ksh", "rc", ".profile")):
         return "shell"
@@ -540,14 +543,20 @@ class _Walk:
                     tree = retried
         self.node(tree.root_node, via, env, depth)
         if tree.root_node.has_error:
-            # Where the grammar failed, the shell may still run what is there: each command of the
-            # list around the error is read by itself (`a; b <broken>; c` still runs a and c).
+            # Where the grammar failed, the shell may still run what is there: each member of the
+            # list whose command word the error left out is read by itself.
             pieces = _list_pieces(data)
             if len(pieces) > 1:
-                errors = _error_spans(tree.root_node)
-                for start, end in pieces:
-                    if end - start <= MAX_PIECE and any(start < e_end and e_start < end for e_start, e_end in errors):
-                        self.text(data[start:end].decode("utf-8", "surrogatepass"), via, env, depth + 1)
+                lost = _lost_words(tree.root_node)
+                touched = [(start, end) for start, end in pieces
+                           if start + len(data[start:end]) - len(data[start:end].lstrip()) in lost]
+                budget = MAX_REREAD
+                # the shortest first: junk made long to use up the budget goes last
+                for start, end in sorted(touched, key=lambda p: p[1] - p[0]):
+                    budget -= end - start
+                    if budget < 0:
+                        break
+                    self.text(data[start:end].decode("utf-8", "surrogatepass"), via, env, depth + 1)
 
     def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
              args: list[str]) -> Cmd:
@@ -628,8 +637,12 @@ class _Walk:
                         self.node(body, via, env, depth)
                     targets = [t for red in reds if red.type == "file_redirect"
                                for t in self.redirect_target(red, env, via, depth)[0]]
-                    for cmd in self.out[before:]:
+                    made = self.out[before:]
+                    for cmd in made:
                         self.apply_redirects(cmd, targets)
+                    for red in reds:
+                        if red.type == "heredoc_redirect":  # `(cat) <<E | sh`, `{ ...; } <<E && CMD`
+                            self.after_heredoc(red, made, via, env, depth, self.heredoc(red, env, via, depth))
                 else:
                     # `> /var/log/syslog` alone: the shell runs the null command with the redirection.
                     targets = [t for red in reds if red.type == "file_redirect"
@@ -699,7 +712,8 @@ class _Walk:
             return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
 
-    def pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None) -> None:
+    def pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None,
+                 head_stdin: str | None = None) -> None:
         """`last_redirects`: the redirections of the pipeline's last command when the tree hangs them
         on the whole pipeline (`_last_stage_is_command`). `head`: what a first stage already read
         made, where the tree has the rest of the pipeline apart (`after_heredoc`)."""
@@ -713,6 +727,8 @@ class _Walk:
             members.append(own)
             names.append(own[-1].name if own else "")
             stdin = own[-1].stdout if own else None
+            if stdin is None and own and head_stdin is not None:
+                stdin = decode.output_of(own[-1].name, own[-1].args, head_stdin)
             known = stdin is not None
         for stage in stages:
             before = len(self.out)
@@ -822,13 +838,14 @@ class _Walk:
         raw = start is not None and _text(start)[:1] in ("'", '"')
         return _text(body) if raw else self.expand_heredoc(body, env, via, depth)
 
-    def after_heredoc(self, red: Node, head: list[Cmd], via, env, depth) -> None:
+    def after_heredoc(self, red: Node, head: list[Cmd], via, env, depth, text: str | None = None) -> None:
         """What follows a here-document's redirection on its first line, which the tree puts inside
         the redirection: the rest of a pipeline (`cat <<E | sh`), fed what the command before
-        printed, and the rest of a list (`cat <<E > f && bash f`)."""
+        printed (`text`: the here-document, where a group read it), and the rest of a list
+        (`cat <<E > f && bash f`)."""
         for child in red.named_children:
             if child.type == "pipeline":
-                self.pipeline(child, via, env, depth, head=head)
+                self.pipeline(child, via, env, depth, head=head, head_stdin=text)
             elif child.type not in ("heredoc_start", "heredoc_body", "heredoc_end", "file_redirect"):
                 self.node(child, via, env, depth)
 
@@ -2165,174 +2182,298 @@ def _rsync_rsh(cluster: str, following: str | None) -> str | None:
 
 _STATEMENTS = frozenset({"command", "pipeline", "list", "redirected_statement", "subshell", "compound_statement",
                          "if_statement", "for_statement", "c_style_for_statement", "while_statement", "case_statement",
-                         "function_definition", "variable_assignment", "declaration_command", "unset_command",
+                         "function_definition", "declaration_command", "unset_command",
                          "negated_command", "test_command", "comment"})
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
                      "for_statement", "while_statement"})
 
 
-_HEREDOC_START = re2.compile(r"(?:^|[^<])<<-?[ \t]*(?:'([^'\n]+)'|\"([^\"\n]+)\"|\\?([A-Za-z0-9_.-]+))")
+class _Heredoc(NamedTuple):
+    """A here-document's redirection on a line: where its delimiter word is, the delimiter (quotes
+    removed), whether `<<-` strips tabs, whether the word was quoted."""
+    start: int
+    end: int
+    delimiter: str
+    tabs: bool
+    quoted: bool
+
+
+def _scan_line(line: str) -> tuple[list[_Heredoc], list[int]]:
+    """A line's here-document redirections, and where it separates list members (`;`, a lone `&`)
+    outside quotes, parentheses and `((...))`, up to a comment."""
+    heredocs: list[_Heredoc] = []
+    cuts: list[int] = []
+    quote = ""
+    depth = 0
+    i = 0
+    n = len(line)
+    while i < n:
+        c = line[i]
+        if quote:
+            if c == quote[-1]:
+                quote = ""
+            elif c == "\\" and quote != "'":  # (escapes in "..." and $'...')
+                i += 1
+        elif c == "'" or c == '"':
+            quote = "$'" if c == "'" and line[i - 1:i] == "$" else c
+        elif c == "\\":
+            i += 1
+        elif c == "#" and (i == 0 or line[i - 1] in " \t;&|()"):
+            break
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(depth - 1, 0)
+        elif c == "<" and line[i + 1:i + 2] == "<" and line[i + 2:i + 3] != "<" and line[i - 1:i] != "<" and not depth:
+            heredoc = _heredoc_word(line, i + 2)
+            if heredoc is not None:
+                heredocs.append(heredoc)
+                i = heredoc.end
+                continue
+        elif depth == 0 and (c == ";" and line[i + 1:i + 2] != ";" or c == "&" and line[i + 1:i + 2] not in ("&", ">")
+                             and line[i - 1:i] not in ("&", ">", "<", "|")):
+            cuts.append(i)
+        i += 1
+    return heredocs, cuts
+
+
+def _heredoc_word(line: str, at: int) -> _Heredoc | None:
+    """The delimiter word after `<<` (at `at`): `-` for tab stripping, blanks, then a word whose
+    quotes and backslashes are removed for the delimiter (`E'OF'` is EOF)."""
+    tabs = line[at:at + 1] == "-"
+    i = at + 1 if tabs else at
+    while i < len(line) and line[i] in " \t":
+        i += 1
+    start = i
+    out: list[str] = []
+    quoted = False
+    while i < len(line) and line[i] not in " \t;&|<>()":
+        c = line[i]
+        if c in "'\"":
+            close = line.find(c, i + 1)
+            if close < 0:
+                return None
+            out.append(line[i + 1:close])
+            quoted = True
+            i = close + 1
+        elif c == "\\" and i + 1 < len(line):
+            out.append(line[i + 1])
+            quoted = True
+            i += 2
+        elif c in "$`" and not quoted and not out:
+            return None  # (`<<$x` is no delimiter bash takes literally; leave it alone)
+        else:
+            out.append(c)
+            i += 1
+    delimiter = "".join(out)
+    return _Heredoc(start, i, delimiter, tabs, quoted) if delimiter else None
+
+
+class _Ends:
+    """Where a delimiter line is, found in one pass: each line as it is and with leading tabs stripped."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.plain: dict[str, list[int]] = {}
+        self.tabbed: dict[str, list[int]] = {}
+        for index, line in enumerate(lines):
+            self.plain.setdefault(line, []).append(index)
+            if line.startswith("\t"):
+                self.tabbed.setdefault(line.lstrip("\t"), []).append(index)
+
+    def after(self, heredoc: _Heredoc, line: int) -> int | None:
+        """The first line after `line` that ends this here-document (bash: a line equal to the
+        delimiter, after leading tabs for `<<-`)."""
+        found = [x for x in (self.plain.get(heredoc.delimiter), heredoc.tabs and self.tabbed.get(heredoc.delimiter)) if x]
+        ends = [xs[bisect.bisect_right(xs, line)] for xs in found if bisect.bisect_right(xs, line) < len(xs)]
+        return min(ends) if ends else None
 
 
 def _heredocs_renamed(text: str) -> str | None:
     """tree-sitter-bash ends a here-document at the first line that starts with its delimiter, where
     bash ends it only at a line equal to it: `cat > u.service <<E` stops at `ExecStart=...`, and the
     rest of the file would be read as commands. Such a delimiter is renamed to one no line of that
-    here-document starts with. None when none needs it."""
+    here-document starts with (quoted as it was). None when none needs it."""
     lines = text.split("\n")
+    ends: _Ends | None = None
     renamed = False
     i = 0
     while i < len(lines):
-        start = _HEREDOC_START.search(lines[i])
-        if start is None:
+        if "<<" not in lines[i]:
             i += 1
             continue
-        group = 1 if start.group(1) else 2 if start.group(2) else 3
-        name = start.group(group)
-        tabs = "<<-" in start.group(0)
-        end = i + 1
-        while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != name:
-            end += 1
-        if end == len(lines):
-            break  # unterminated: the rest of the text is its body (and each line is looked at once)
-        body = [line.lstrip("\t") if tabs else line for line in lines[i + 1:end]]
-        if any(line.startswith(name) for line in body):
-            new = next((f"{name}_{k}_" for k in range(8) if not any(line.startswith(f"{name}_{k}_") for line in body)), None)
-            if new is not None:
-                lines[i] = lines[i][:start.start(group)] + new + lines[i][start.end(group):]
-                lines[end] = lines[end].replace(name, new, 1)
-                renamed = True
-        i = end + 1
+        heredocs, _ = _scan_line(lines[i])
+        if heredocs and ends is None:
+            ends = _Ends(lines)
+        last = i
+        edits: list[tuple[_Heredoc, str]] = []
+        for heredoc in heredocs:
+            end = ends.after(heredoc, last)
+            if end is None:
+                last = len(lines) - 1  # unterminated: the rest of the text is its body
+                break
+            body = [line.lstrip("\t") if heredoc.tabs else line for line in lines[last + 1:end]]
+            word = lines[i][heredoc.start:heredoc.end]
+            if heredoc.quoted and word not in (f"'{heredoc.delimiter}'", f'"{heredoc.delimiter}"', f"\\{heredoc.delimiter}"):
+                edits.append((heredoc, heredoc.delimiter))  # `E'OF'`: the grammar takes E; bash, EOF
+            elif any(line.startswith(heredoc.delimiter) for line in body):
+                new = next((f"{heredoc.delimiter}_{k}_" for k in range(8)
+                            if not any(line.startswith(f"{heredoc.delimiter}_{k}_") for line in body)), None)
+                if new is not None:
+                    edits.append((heredoc, new))
+                    lines[end] = lines[end].replace(heredoc.delimiter, new, 1)
+            last = end
+        for heredoc, new in reversed(edits):
+            word = f"'{new}'" if heredoc.quoted else new
+            lines[i] = lines[i][:heredoc.start] + word + lines[i][heredoc.end:]
+            renamed = True
+        i = last + 1
     return "\n".join(lines) if renamed else None
 
 
 def _heredoc_lists(text: str) -> str | None:
     """`cat <<E > f; CMD` and `cat <<E & CMD` are shell that tree-sitter-bash does not parse (after a
     here-document's redirection it takes `|`, `&&` and `||`, not `;` or `&`), which would hide CMD:
-    the same text with what follows the `;` or `&` moved after the here-document's end, where the
-    shell runs it in the same order (a background `&` is dropped). None when there is nothing to move."""
+    the same text with the line cut there, each part followed by its own here-documents' bodies, which
+    the shell runs in the same order (a background `&` is dropped). None when there is nothing to cut."""
     lines = text.split("\n")
+    ends: _Ends | None = None
     out: list[str] = []
     moved = False
     i = 0
     while i < len(lines):
         line = lines[i]
-        start = _HEREDOC_START.search(line)
-        if start is None:
+        if "<<" not in line:
             out.append(line)
             i += 1
             continue
-        delimiter = start.group(1) or start.group(2) or start.group(3)
-        tabs = "<<-" in start.group(0)
-        end = i + 1
-        while end < len(lines) and (lines[end].lstrip("\t") if tabs else lines[end]) != delimiter:
-            end += 1
-        if end == len(lines):
-            out.extend(lines[i:])  # unterminated: the rest is its body
-            break
-        cut = _list_cut(line, start.end())
-        if cut is None:
-            out.extend(lines[i:end + 1])
-        else:
-            out.append(line[:cut])  # (a `&` goes: the grammar rejects it there too, and it changes no command)
-            out.extend(lines[i + 1:end + 1])
-            out.append(line[cut + 1:])
-            moved = True
-        i = end + 1
+        heredocs, cuts = _scan_line(line)
+        if heredocs and ends is None:
+            ends = _Ends(lines)
+        cuts = [c for c in cuts if heredocs and c > heredocs[0].end]
+        if not cuts:
+            out.append(line)
+            i += 1
+            continue
+        bodies: list[list[str]] = []
+        last = i
+        for heredoc in heredocs:
+            end = ends.after(heredoc, last)
+            end = len(lines) - 1 if end is None else end  # unterminated: the rest is its body
+            bodies.append(lines[last + 1:end + 1])
+            last = end
+        start = 0
+        for cut in [*cuts, len(line)]:
+            out.append(line[start:cut])
+            out.extend(b for h, body in zip(heredocs, bodies) if start <= h.start < cut for b in body)
+            start = cut + 1
+        moved = True
+        i = last + 1
     return "\n".join(out) if moved else None
 
 
-MAX_ERROR_SPANS = 64
-MAX_PIECE = 4096
-"""A list member longer than this is not re-read after an error: only quotes or parentheses left
-open make one so long, and the shell runs no command inside those either."""
-_UNIT_COMMAND = re2.compile(r"(?m)^[ \t]*(?:Exec[A-Za-z]*|command)[ \t]*=[ \t]*[-@+!:]*[ \t]*([^\n]+)")
+MAX_ERROR_SPANS = 1024
+MAX_REREAD = 64 * 1024
+"""At most this many bytes of list members are read again after a parse error, the shortest first,
+only those whose command word the error left out (so reading stays linear in the text, with a
+small factor)."""
+_UNIT_COMMAND = re2.compile(r"(?m)^[ \t]*(?:Exec[A-Za-z]*|(?i:command))[ \t]*=[ \t]*[-@+!:]*[ \t]*([^\n]+)")
 
 
-def _error_spans(root: Node) -> list[tuple[int, int]]:
-    """Byte spans of what an error left out of the commands (at most MAX_ERROR_SPANS): the words
-    directly under an ERROR node, an empty ERROR node, a missing node. A statement under an ERROR
-    is walked like any other, so it is not re-read."""
-    spans: list[tuple[int, int]] = []
+def _lost_words(root: Node) -> set[int]:
+    """Where the words an error left out of the commands begin (the named nodes directly under an
+    ERROR node that are no statement, at most MAX_ERROR_SPANS): a list member that begins with one
+    lost its command. A statement under an ERROR is walked like any other."""
+    starts: set[int] = set()
     stack = [root]
-    while stack and len(spans) < MAX_ERROR_SPANS:
+    while stack and len(starts) < MAX_ERROR_SPANS:
         node = stack.pop()
-        if node.is_missing or node.type == "ERROR" and not node.named_children:
-            spans.append((node.start_byte, max(node.end_byte, node.start_byte + 1)))
-        elif node.type == "ERROR":
+        if node.type == "ERROR":
+            if not node.named_children:
+                starts.add(node.start_byte)
             for child in node.named_children:
-                if child.type == "ERROR" or child.has_error:
+                if child.has_error:
                     stack.append(child)
-                elif child.type not in _STATEMENTS and len(spans) < MAX_ERROR_SPANS:
-                    spans.append((child.start_byte, child.end_byte))
+                elif child.type not in _STATEMENTS:
+                    starts.add(child.start_byte)
         else:
             stack.extend(c for c in node.children if c.has_error)
-    return spans
+    return starts
+
+
+_PIECE_CHARS = re.compile(rb"[\x27\x22\x60\\#(){}<;&|\n]")
+"""The bytes where _list_pieces has something to decide; it jumps from one to the next. (One
+character class: linear in any engine, and `re` yields matches without RE2's per-match Python work.)"""
 
 
 def _list_pieces(data: bytes) -> list[tuple[int, int]]:
     """Byte spans of a text's top-level list members: split at newline, `;`, `&`, `&&` and `||` outside
-    quotes, parentheses, braces and backquotes (a pipeline stays whole)."""
+    quotes, parentheses, braces and backquotes (a pipeline stays whole); comments and here-document
+    bodies are no member."""
     pieces: list[tuple[int, int]] = []
+    pending: list[_Heredoc] = []
     quote = 0
     depth = 0
     start = 0
-    i = 0
+    skip = 0  # (matches before this are escaped or already dealt with)
     n = len(data)
-    while i < n:
+    for match in _PIECE_CHARS.finditer(data):
+        i = match.start()
+        if i < skip:
+            continue
         c = data[i]
         if quote:
             if c == quote:
                 quote = 0
             elif c == 0x5C and quote != 0x27:  # backslash, not in '...'
-                i += 1
+                skip = i + 2
         elif c in (0x27, 0x22, 0x60):  # ' " `
             quote = c
         elif c == 0x5C:
-            i += 1
+            skip = i + 2
+        elif c == 0x23 and (i == 0 or data[i - 1] in b" \t\n;&|()"):  # a comment, to the line's end
+            end = data.find(b"\n", i)
+            if i > start:
+                pieces.append((start, i))
+            start = skip = n if end < 0 else end
         elif c in (0x28, 0x7B):  # ( {
             depth += 1
         elif c in (0x29, 0x7D):
             depth = max(depth - 1, 0)
+        elif c == 0x3C:
+            if data[i + 1:i + 2] == b"<" and data[i + 2:i + 3] != b"<" and data[i - 1:i] != b"<":
+                end = data.find(b"\n", i)
+                heredoc = _heredoc_word(data[i + 2:n if end < 0 else end].decode("utf-8", "replace"), 0)
+                if heredoc is not None:
+                    pending.append(heredoc)
+                skip = i + 2
         elif depth == 0 and (c in (0x0A, 0x3B) or c == 0x26 and data[i - 1:i] not in (b">", b"<")
                              and data[i + 1:i + 2] != b">" or c == 0x7C and data[i + 1:i + 2] == b"|"):
+            at = i
             if data[i + 1:i + 2] in (b"&", b"|") and c != 0x0A and c != 0x3B:
-                i += 1
-            if i > start:
-                pieces.append((start, i if c in (0x0A, 0x3B) or data[i - 1:i] not in (b"&", b"|") else i - 1))
-            start = i + 1
-        i += 1
+                at = i + 1
+            if at > start:
+                pieces.append((start, at if c in (0x0A, 0x3B) or data[at - 1:at] not in (b"&", b"|") else at - 1))
+            start = skip = at + 1
+            if c == 0x0A and pending:
+                start = skip = _after_bodies(data, i + 1, pending)
+                pending = []
     if start < n:
         pieces.append((start, n))
     return [(a, b) for a, b in pieces if data[a:b].strip()]
 
 
-def _list_cut(line: str, start: int) -> int | None:
-    """Where the first `;` or lone `&` (not `&&`, `>&`, `&>`) outside quotes is, from `start`."""
-    quote = ""
-    i = start
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == quote:
-                quote = ""
-            elif c == "\\" and quote == '"':
-                i += 1
-        elif c in "'\"":
-            quote = c
-        elif c == "\\":
-            i += 1
-        elif c == ";":
-            return i
-        elif c == "&":
-            if line[i + 1:i + 2] in ("&", ">") or line[i - 1:i] in ("&", ">", "<"):
-                i += 2 if line[i + 1:i + 2] == "&" else 1
-                continue
-            return i
-        elif c == "|" and line[i + 1:i + 2] == "|":
-            return None  # (`||` parses: the tree has what follows)
-        i += 1
-    return None
+def _after_bodies(data: bytes, at: int, heredocs: list[_Heredoc]) -> int:
+    """Where the text goes on after these here-documents' bodies, which begin at `at`, in order."""
+    for heredoc in heredocs:
+        delimiter = heredoc.delimiter.encode("utf-8", "replace")
+        while at < len(data):
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            line = data[at:end]
+            at = end + 1
+            if (line.lstrip(b"\t") if heredoc.tabs else line) == delimiter:
+                break
+    return min(at, len(data))
 
 
 def _stages(pipeline: Node) -> list[Node]:
