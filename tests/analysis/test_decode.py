@@ -14,6 +14,8 @@ from vigiles.analysis.decode import output_of
     (["%q", "a b"], "a\\ b"),
     (["100%% %s"], "100% "),
     (["\\x6e\\x63 -e sh"], "nc -e sh"),
+    (["A%+dB %u %x %.3d %5.3d|", "5", "-1", "-1", "7", "7"], "A+5B 18446744073709551615 ffffffffffffffff 007   007|"),
+    (["%s %b %s\\n", "x", "y\\cz", "w"], "x y"),  # \c in %b ends all output
 ])
 def test_printf_as_bash_prints(args, out):
     assert output_of("printf", args, None) == out

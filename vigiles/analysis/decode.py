@@ -157,8 +157,12 @@ def _printf(args: list[str]) -> str | None:
                 if precision == "*":
                     precision = values[used] if used < len(values) else "0"
                     used += 1
-                piece = _convert(part.group(1), width, precision, part.group(4),
-                                 values[used] if used < len(values) else None, MAX_PRINTF - size)
+                value = values[used] if used < len(values) else None
+                if part.group(4) == "b" and value and "\\c" in value:
+                    # `\c` in a %b argument: the rest of it and all output after it are dropped, as bash does
+                    out.append(_convert(part.group(1), width, precision, "b", value[:value.index("\\c")], MAX_PRINTF - size))
+                    return "".join(out)[:MAX_PRINTF]
+                piece = _convert(part.group(1), width, precision, part.group(4), value, MAX_PRINTF - size)
                 used += 1
             out.append(piece)
             size += len(piece)
@@ -185,15 +189,19 @@ def _convert(flags: str, width: str, precision: str | None, kind: str, value: st
     else:
         number = _number(value)
         try:
-            if kind in "diu":
-                text = str(int(number))
-            elif kind in "oxX":
-                text = format(int(number), kind)
+            if kind in "di":
+                text = format(int(number), "+d" if "+" in flags else " d" if " " in flags else "d")
+            elif kind in "uoxX":
+                whole = int(number) % (1 << 64)  # (bash prints a negative number as unsigned 64-bit)
+                text = format(whole, "d" if kind == "u" else kind)
             else:
                 digits = 6 if precision_n is None else min(precision_n, MAX_PRECISION)
                 text = format(float(number), f".{digits}{kind}")
         except (ValueError, OverflowError):
             text = "0"
+        if precision_n is not None and kind in "diuoxX":  # an integer's precision: at least that many digits
+            sign = text[:1] if text[:1] in "+- " else ""
+            text = sign + text[len(sign):].rjust(precision_n, "0")
     if width_n and len(text) < width_n:
         text = text.ljust(width_n) if "-" in flags else text.rjust(width_n, "0" if "0" in flags and kind not in "sbqc" else " ")
     return text[:max(room, 0)]
