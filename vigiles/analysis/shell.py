@@ -552,8 +552,7 @@ class _Walk:
             pieces = _list_pieces(data)
             if len(pieces) > 1:
                 lost = _lost_words(tree.root_node)
-                touched = [(start, end) for start, end in pieces
-                           if start + len(data[start:end]) - len(data[start:end].lstrip()) in lost]
+                touched = [(start, end) for start, end in pieces if start in lost]
                 budget = MAX_REREAD
                 # the shortest first: junk made long to use up the budget goes last
                 for start, end in sorted(touched, key=lambda p: p[1] - p[0]):
@@ -2342,9 +2341,33 @@ class _Ends:
     def after(self, heredoc: _Heredoc, line: int) -> int | None:
         """The first line after `line` that ends this here-document (bash: a line equal to the
         delimiter, after leading tabs for `<<-`)."""
-        found = [x for x in (self.plain.get(heredoc.delimiter), heredoc.tabs and self.tabbed.get(heredoc.delimiter)) if x]
-        ends = [xs[bisect.bisect_right(xs, line)] for xs in found if bisect.bisect_right(xs, line) < len(xs)]
+        ends = []
+        for lines in (self.plain.get(heredoc.delimiter), self.tabbed.get(heredoc.delimiter) if heredoc.tabs else None):
+            at = bisect.bisect_right(lines, line) if lines else 0
+            if lines and at < len(lines):
+                ends.append(lines[at])
         return min(ends) if ends else None
+
+
+def _heredoc_lines(lines: list[str]):
+    """Each line that opens here-documents, as (its index, its heredocs, its separators, the line that
+    ends each heredoc: None for one left unterminated, whose body is the rest of the text, and for
+    those after it). Their bodies are skipped: a line inside one opens nothing."""
+    ends: _Ends | None = None
+    i = 0
+    while i < len(lines):
+        heredocs, cuts = _scan_line(lines[i]) if "<<" in lines[i] else ((), ())
+        if not heredocs:
+            i += 1
+            continue
+        ends = ends or _Ends(lines)
+        found: list[int | None] = []
+        last: int | None = i
+        for heredoc in heredocs:
+            last = ends.after(heredoc, last) if last is not None else None
+            found.append(last)
+        yield i, heredocs, cuts, found
+        i = len(lines) if last is None else last + 1
 
 
 def _heredocs_renamed(text: str) -> str | None:
@@ -2353,23 +2376,13 @@ def _heredocs_renamed(text: str) -> str | None:
     rest of the file would be read as commands. Such a delimiter is renamed to one no line of that
     here-document starts with (quoted as it was). None when none needs it."""
     lines = text.split("\n")
-    ends: _Ends | None = None
     renamed = False
-    i = 0
-    while i < len(lines):
-        if "<<" not in lines[i]:
-            i += 1
-            continue
-        heredocs, _ = _scan_line(lines[i])
-        if heredocs and ends is None:
-            ends = _Ends(lines)
-        last = i
+    for i, heredocs, _, ends in _heredoc_lines(lines):
         edits: list[tuple[_Heredoc, str]] = []
-        for heredoc in heredocs:
-            end = ends.after(heredoc, last)
+        last = i
+        for heredoc, end in zip(heredocs, ends):
             if end is None:
-                last = len(lines) - 1  # unterminated: the rest of the text is its body
-                break
+                break  # unterminated: nothing ends it, nothing to rename
             body = [line.lstrip("\t") if heredoc.tabs else line for line in lines[last + 1:end]]
             word = lines[i][heredoc.start:heredoc.end]
             if heredoc.quoted and word not in (f"'{heredoc.delimiter}'", f'"{heredoc.delimiter}"', f"\\{heredoc.delimiter}"):
@@ -2389,7 +2402,6 @@ def _heredocs_renamed(text: str) -> str | None:
                 at = heredoc.end
             lines[i] = "".join(parts) + line[at:]
             renamed = True
-        i = last + 1
     return "\n".join(lines) if renamed else None
 
 
@@ -2399,42 +2411,31 @@ def _heredoc_lists(text: str) -> str | None:
     the same text with the line cut there, each part followed by its own here-documents' bodies, which
     the shell runs in the same order (a background `&` is dropped). None when there is nothing to cut."""
     lines = text.split("\n")
-    ends: _Ends | None = None
     out: list[str] = []
-    moved = False
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if "<<" not in line:
-            out.append(line)
-            i += 1
-            continue
-        heredocs, cuts = _scan_line(line)
-        if heredocs and ends is None:
-            ends = _Ends(lines)
-        cuts = [c for c in cuts if heredocs and c > heredocs[0].end]
+    copied = 0
+    for i, heredocs, cuts, ends in _heredoc_lines(lines):
+        cuts = [c for c in cuts if c > heredocs[0].end]
         if not cuts:
-            out.append(line)
-            i += 1
             continue
         bodies: list[list[str]] = []
         last = i
-        for heredoc in heredocs:
-            end = ends.after(heredoc, last)
+        for end in ends:
             end = len(lines) - 1 if end is None else end  # unterminated: the rest is its body
             bodies.append(lines[last + 1:end + 1])
             last = end
-        start = 0
-        k = 0
+        out.extend(lines[copied:i])
+        line, start, k = lines[i], 0, 0
         for cut in [*cuts, len(line)]:
             out.append(line[start:cut])
             while k < len(heredocs) and heredocs[k].start < cut:
                 out.extend(bodies[k])
                 k += 1
             start = cut + 1
-        moved = True
-        i = last + 1
-    return "\n".join(out) if moved else None
+        copied = last + 1
+    if not copied:
+        return None
+    out.extend(lines[copied:])
+    return "\n".join(out)
 
 
 MAX_ERROR_SPANS = 1024
@@ -2478,9 +2479,9 @@ _ANSI_QUOTE = 0x100
 
 
 def _list_pieces(data: bytes) -> list[tuple[int, int]]:
-    """Byte spans of a text's top-level list members: split at newline, `;`, `&`, `&&` and `||` outside
-    quotes, parentheses, backquotes, `${...}` and `$[...]` (a pipeline stays whole); comments and
-    here-document bodies are no member."""
+    """Byte spans of a text's top-level list members, each from its first word: split at newline, `;`,
+    `&`, `&&` and `||` outside quotes, parentheses, backquotes, `${...}` and `$[...]` (a pipeline stays
+    whole); comments and here-document bodies are no member."""
     pieces: list[tuple[int, int]] = []
     pending: list[_Heredoc] = []
     quote = 0
@@ -2558,7 +2559,13 @@ def _list_pieces(data: bytes) -> list[tuple[int, int]]:
                 pending = []
     if start < n:
         pieces.append((start, n))
-    return [(a, b) for a, b in pieces if data[a:b].strip()]
+    out = []
+    for a, b in pieces:
+        piece = data[a:b]
+        word = len(piece) - len(piece.lstrip())
+        if word < len(piece):
+            out.append((a + word, b))  # (each from its first word)
+    return out
 
 
 def _after_bodies(data: bytes, at: int, heredocs: list[_Heredoc]) -> int:
