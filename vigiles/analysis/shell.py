@@ -226,9 +226,9 @@ class Session:
         self.deferred.append((text[:MAX_DEFERRED_TEXT], names))
         for name in names:
             if name[:1] in (SHELL_VAR, SHELL_ALIAS):
-                names = self.shell_vars if name[0] == SHELL_VAR else self.shell_aliases
-                if len(names) < 2 * MAX_SHELL_NAMES:
-                    names.add(name[1:])
+                shell_names = self.shell_vars if name[0] == SHELL_VAR else self.shell_aliases
+                if len(shell_names) < 2 * MAX_SHELL_NAMES:
+                    shell_names.add(name[1:])
             elif name not in self.names and len(self.names) < self.limit:
                 self.names.add(name)
                 self._recent.append(name)
