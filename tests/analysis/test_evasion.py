@@ -65,11 +65,12 @@ def test_variant_kinds_are_generated():
                      "ifs_fields", "arithmetic", "unset_variable", "rot13_tr_shell", "sed_masked_shell", "copied_program",
                      "positional_words", "awk_printed_shell", "screen_detached", "parallel_argument",
                      "env_split_string", "python_execvp", "python_variable", "while_read_eval",
-                     "after_heredoc"}  # (upper case in it: no awk_lowercased_shell)
+                     "after_heredoc", "for_word_eval"}  # (upper case in it: no awk_lowercased_shell)
     assert variants("ssh x")["env_split_string"] == "env -S 'ssh x'"
     assert variants("ssh x")["python_execvp"] == "python3 -c 'import os; os.execvp(\"ssh\", [\"ssh\", \"x\"])'"
     assert variants("id; ls")["parallel_argument"] == "parallel ::: 'id; ls'"
     assert "while_read_eval" not in variants("id\nls") and "after_heredoc" not in variants("id\nls")
+    assert variants("ssh 'x y'")["for_word_eval"] == "for step in 'true' 'ssh '\"'\"'x y'\"'\"''; do eval \"$step\"; done"
     assert variants("id")["python_variable"] == "python3 -c 'import os; c = \"id\"; os.system(c)'"
     assert variants("ssh x")["copied_program"] == "cp $(command -v ssh) /tmp/.cache-5 && /tmp/.cache-5 x"
     assert variants("ssh x")["positional_words"] == "sh -c '\"$0\" \"$@\"' ssh x"

@@ -878,6 +878,39 @@ def test_while_read_sets_what_read_sets(text):
     assert cmd.args == ["-R", "1:l:22", "h"] and "while read" in cmd.via
 
 
+@pytest.mark.parametrize("text", [
+    "for c in 'ssh -R 1:l:22 h'; do $c; done",
+    "for c in id 'ssh -R 1:l:22 h'; do eval \"$c\"; done",
+    "for p in ssh; do $p -R 1:l:22 h; done",
+    "for c in 'ssh -R 1:l:22 h'\ndo\n  bash -c \"$c\"\ndone > /dev/null",
+    "set -- 'ssh -R 1:l:22 h'; for c; do $c; done",
+])
+def test_for_runs_its_words(text):
+    """The body is read once for each word (`for VAR;` takes the positional parameters)."""
+    assert find(text, "ssh").args == ["-R", "1:l:22", "h"]
+
+
+def test_for_reads_the_body_as_written_too():
+    """What every pass does stays visible: `ping 10.0.0.$i` is a sweep whatever $i holds."""
+    cmds = reader.read("i=9; for i in 1 2; do ping -c1 10.0.0.$i; done; echo $i")
+    assert [c.args[-1] for c in cmds if c.name == "ping"] == ["10.0.0.$i", "10.0.0.1", "10.0.0.2"]
+    assert find("i=9; for i in 1 2; do ping -c1 10.0.0.$i; done; echo $i", "echo").args == ["2"]
+
+
+def test_for_keeps_what_its_body_assigns():
+    """The loop runs in this shell: a word built over the passes is there after it."""
+    assert find("y=n; for x in c; do y=$y$x; done; $y -e /bin/sh h 1", "nc").args[0] == "-e"
+
+
+def test_for_over_many_words_stays_bounded():
+    from vigiles.analysis.shell import MAX_FOR_WORDS
+    words = " ".join(f"w{i}" for i in range(1000))
+    cmds = reader.read(f"for x in {words}; do echo $x; done")
+    assert len(cmds) == MAX_FOR_WORDS + 1  # as written, then one pass a word, the rest together
+    assert " ".join(cmds[-1].args) == " ".join(f"w{i}" for i in range(MAX_FOR_WORDS - 1, 1000))  # ($x: split again)
+    assert names("for i in {1..3}; do echo $i; done").count("echo") == 4
+
+
 def test_while_read_runs_no_record_read_cannot_finish():
     """At the end of input, read fails on a record without its delimiter: the body does not run."""
     assert "ssh" not in names("printf 'ssh -R 1:l:22 h' | while IFS= read -r -d '' c; do $c; done")

@@ -13,8 +13,8 @@ by `sed`, printed by awk (`awk 'BEGIN{print "n" "c ..."}'`) or upper-cased and t
 tolower; the program copied under another name first (`cp $(command -v nc) /tmp/.x && /tmp/.x ...`),
 a plain command's words given to `sh -c '"$0" "$@"'`, to `env -S '...'` or to Python's `os.execvp`,
 the command kept in a Python variable then given to os.system,
-and the command run by a program that runs commands in its own syntax (`screen -dmS job sh -c ...`,
-`parallel ::: '...'`)."""
+the command run by a program that runs commands in its own syntax (`screen -dmS job sh -c ...`,
+`parallel ::: '...'`), and the command as a word of a `for` loop whose body evals it."""
 from __future__ import annotations
 
 import base64
@@ -82,6 +82,7 @@ def variants(command: str) -> dict[str, str]:
         out["while_read_eval"] = (f"printf '%s\\n' {shlex.quote(command.strip())} "
                                   "| while IFS= read -r line; do eval \"$line\"; done")
         out["after_heredoc"] = f"cat <<'VIGILES_EOF' > /tmp/.notes; {command.strip()}\nnotes\nVIGILES_EOF"
+        out["for_word_eval"] = f"for step in 'true' {shlex.quote(command.strip())}; do eval \"$step\"; done"
     out["script_written_then_run"] = (
         f"cat > /tmp/.task.sh <<'VIGILES_EOF'\n#!/bin/sh\n{command}\nVIGILES_EOF\nchmod +x /tmp/.task.sh && /tmp/.task.sh")
     program = _first_program(command)

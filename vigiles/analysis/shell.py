@@ -681,6 +681,8 @@ class _Walk:
                     self.node(body, via + ("function",), env, depth)
             elif kind == "while_statement":
                 self.loop(node, via, env, depth, None)
+            elif kind == "for_statement":
+                self.for_loop(node, via, env, depth)
             elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
                 return
             else:
@@ -780,21 +782,8 @@ class _Walk:
                 self.assign(child, local, via, depth)
             elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 redirects = [*redirects, child]
-            elif child.type in _BRACE_NODES and _has_braces(child):
-                words.extend(brace_expand(_text(child)))
-            elif child.type == "string" and child.end_byte - child.start_byte in (4, 6) and _text(child) in (
-                    '"$@"', '"${@}"'):
-                words.extend(self.positional)  # each argument one word; none, no word
-            elif _unquoted_expansion(child):
-                # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
-                value = self.word(child, local, via, depth)
-                words.extend(_split_ifs(value, local.get("IFS")) if value != _text(child) else [value])
-            elif words and child.start_byte == glued_to and child.type in _GLUABLE:
-                # no space between this and the word before: one word to the shell, which
-                # tree-sitter splits before a backquote (`n`false`c` is nc)
-                words[-1] += self.word(child, local, via, depth)
             else:
-                words.append(self.word(child, local, via, depth))
+                self.add_words(words, child, glued_to, local, via, depth)
             glued_to = child.end_byte
         for red in redirects:
             if red.type == "file_redirect" and words:
@@ -831,6 +820,26 @@ class _Walk:
         if words[0] in ("eval", "source", "."):
             # they run in this shell: what they assign stays set (`eval "$(... | base64 -d)"; $X`)
             env.update(local)
+
+    def add_words(self, words: list[str], child: Node, glued_to: int, env, via, depth) -> None:
+        """The words one argument node gives the shell, added to `words`: brace expansion, "$@" as
+        the arguments, an unquoted expansion split on IFS, and a node glued to the word before
+        (`glued_to`, that word's end) joined to it."""
+        if child.type in _BRACE_NODES and _has_braces(child):
+            words.extend(brace_expand(_text(child)))
+        elif child.type == "string" and child.end_byte - child.start_byte in (4, 6) and _text(child) in (
+                '"$@"', '"${@}"'):
+            words.extend(self.positional)  # each argument one word; none, no word
+        elif _unquoted_expansion(child):
+            # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
+            value = self.word(child, env, via, depth)
+            words.extend(_split_ifs(value, env.get("IFS")) if value != _text(child) else [value])
+        elif words and child.start_byte == glued_to and child.type in _GLUABLE:
+            # no space between this and the word before: one word to the shell, which
+            # tree-sitter splits before a backquote (`n`false`c` is nc)
+            words[-1] += self.word(child, env, via, depth)
+        else:
+            words.append(self.word(child, env, via, depth))
 
     def heredoc(self, red: Node, env, via, depth) -> str | None:
         """A here-document's text, expanded unless its delimiter is quoted."""
@@ -901,6 +910,46 @@ class _Walk:
             local = dict(env)
             _bind_read(names, ifs, record, local)
             self.node(body, via + ("while read",), local, depth)
+
+    def for_loop(self, node: Node, via, env, depth) -> None:
+        """`for VAR in WORDS; do ...; done`: the body is read as written, then once for each word with
+        VAR bound to it, in this shell (what the body assigns stays set, `y=$y$x` builds a word), so that `$VAR`,
+        `eval "$VAR"` and `bash -c "$VAR"` run what the words say; `for VAR; do` takes the
+        positional parameters. Past MAX_FOR_WORDS - 1 words, the rest are bound together; past the
+        walk's budget (MAX_LOOP_READING), and where no word is known, the body is read once as
+        written."""
+        variable = node.child_by_field_name("variable")
+        body = node.child_by_field_name("body")
+        if variable is None or body is None:
+            for child in node.named_children:
+                self.node(child, via, env, depth)
+            return
+        name = _text(variable)
+        words: list[str] = []
+        if any(child.type == "in" for child in node.children):
+            glued_to = -1
+            for child in node.children_by_field_name("value"):
+                self.add_words(words, child, glued_to, env, via, depth)
+                glued_to = child.end_byte
+        else:
+            words = list(self.positional)
+        if len(words) >= MAX_FOR_WORDS:
+            words = words[:MAX_FOR_WORDS - 1] + [" ".join(words[MAX_FOR_WORDS - 1:])]
+        cost = max(64, body.end_byte - body.start_byte)
+        if not words or self.loop_budget < cost:
+            self.node(body, via, env, depth)
+            return
+        # first as written, VAR unknown (what every pass does: `ping 10.0.0.$i` sweeps), leaving
+        # nothing set; then once per word
+        written = dict(env)
+        written.pop(name, None)
+        self.node(body, via, written, depth)
+        for word in words:
+            if len(self.out) >= MAX_COMMANDS or self.loop_budget < cost:
+                break
+            self.loop_budget -= cost
+            env[name] = word
+            self.node(body, via, env, depth)
 
     def _unknown_output(self, node: Node, before: int) -> str:
         """A substitution whose output is unknown stays as written; which programs make that output
@@ -1589,7 +1638,7 @@ class _Walk:
         self.session.remember(target_key, content)
 
 
-_BRACE_NODES = frozenset({"command_name", "word", "concatenation"})
+_BRACE_NODES = frozenset({"command_name", "word", "concatenation", "brace_expression"})
 MAX_ALIASES = 256
 MAX_PIPED_FILES = 64
 MAX_XARGS = 16
@@ -1703,7 +1752,10 @@ MAX_LOOP_INPUT = MAX_TEXT
 (the last time with the rest of them, which `eval "$VAR"` runs line by line), within the walk's
 budget (MAX_LOOP_READING)."""
 MAX_LOOP_READING = 256 * 1024
-"""Per walk, the bytes of loop bodies read with a line bound (each reading counts at least 64)."""
+"""Per walk, the bytes of loop bodies read with a line or word bound (each reading counts at least 64)."""
+MAX_FOR_WORDS = 16
+"""A `for` loop's body is read once for each of at most this many words (the last time with the
+rest of them): `for i in {1..1000}` costs 16 readings, not 1,000."""
 _READ_VALUED = frozenset("adinNptu")
 _NAME = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Options of `read` that take a value (-d DELIM, -p PROMPT, ...)."""
