@@ -36,6 +36,7 @@ COMPILED = (
     "vigiles/analysis/incidents.py",
     "vigiles/analysis/perl_filter.py",
     "vigiles/analysis/proctree.py",
+    "vigiles/analysis/regex.py",
     "vigiles/analysis/sed.py",
 )
 """Paths from the project root. Only modules on the per-event path: compiling costs install time.

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import re2
 
 from .fields import FIELDS, Subject
+from .regex import searcher
 
 OPS = ("=", "!=", "<=", ">=", "<", ">", "in", "contains", "icontains", "startswith", "endswith", "glob",
        "regex", "pmatch", "exists", "ieq", "istartswith", "iendswith")
@@ -279,6 +280,7 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
             raise RuleSyntaxError(f"bad {op} {strs!r}: {exc}") from None
         if op == "glob":
             return lambda v: compiled.fullmatch(str(v)) is not None
+        matches = searcher(compiled)
         literals = [regex_literals(p, minimum=2) for p in patterns]
         if all(literals):
             # Most values cannot match: look for the pattern's literals before running RE2 on them.
@@ -287,9 +289,9 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
             def search(v: Any) -> bool:
                 text = str(v)
                 lowered = text.lower()
-                return any(x in lowered for x in required) and compiled.search(text) is not None
+                return any(x in lowered for x in required) and matches(text)
             return search
-        return lambda v: compiled.search(str(v)) is not None
+        return lambda v: matches(str(v))
     raise RuleSyntaxError(f"unknown operator {op}")
 
 

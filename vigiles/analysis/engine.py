@@ -23,6 +23,7 @@ from .command import MAX_WRITTEN, Cmd
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
+from .regex import searcher
 from .rules import Rule, RuleSet
 from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, lang_of_script
 
@@ -34,8 +35,8 @@ _NOT_AS_OPTION = frozenset({"printf"})
 """Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
 name no program. What such an option prints is its format as written, unless it holds escapes,
 which make a text read by themselves (_ESCAPE)."""
-_ASSIGNMENT = re2.compile(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
-_EXPANSION = re2.compile(r"\$\{?[a-z_]")
+_ASSIGNMENT = searcher(r"(?:^|[\s;&|(])[a-z_][a-z0-9_]*=")
+_EXPANSION = searcher(r"\$\{?[a-z_]")
 _WORD_CHARS = WORD_CHARS
 _WRITE_TOOLS = frozenset({"write_file", "create_file", "write", "file_write", "save_file", "str_replace_editor",
                           "edit_file", "text_editor", "str_replace_based_edit_tool", "upload", "apply_patch",
@@ -363,9 +364,9 @@ class Engine:
         # An escape (`$'id\nnc ...'`, `echo -e`, a string in code) makes characters the stripped
         # text glues onto the next word (`\nnc` reads `nnc`): read such a text, and trust only the
         # needle found, as for words the shell builds.
-        escaped = "\\" in text and _ESCAPE.search(text) is not None
+        escaped = "\\" in text and _ESCAPE(text)
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
-                                       and _JOINED_STRINGS.search(text) is not None)
+                                       and _JOINED_STRINGS(text))
         if found and not escaped and not _builds_words(lowered):
             self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
@@ -421,20 +422,20 @@ class Engine:
     def _maybe_hidden(self, event: Event, lowered: str) -> bool:
         """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
         if "$" in lowered or "``" in lowered:
-            if "=" in lowered and _ASSIGNMENT.search(lowered) is not None and _EXPANSION.search(lowered) is not None:
+            if "=" in lowered and _ASSIGNMENT(lowered) and _EXPANSION(lowered):
                 return True
-            if _EMPTY_EXPANSION.search(lowered) is not None or _GLUED_EXPANSION.search(lowered) is not None:
+            if _EMPTY_EXPANSION(lowered) or _GLUED_EXPANSION(lowered):
                 return True
-        if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION.search(lowered) is not None:
+        if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION(lowered):
             return True
-        if "|" in lowered and _FILTERED_INTO_SHELL.search(lowered) is not None:
+        if "|" in lowered and _FILTERED_INTO_SHELL(lowered):
             return True
-        if "sed" in lowered and (_SED_EXECUTES.search(lowered) is not None
-                                 or "-" in lowered and _SED_IN_PLACE.search(lowered) is not None):
+        if "sed" in lowered and (_SED_EXECUTES(lowered)
+                                 or "-" in lowered and _SED_IN_PLACE(lowered)):
             return True
-        if ">" in lowered and _FILTERED_INTO_FILE.search(lowered) is not None and _RUNS_A_FILE.search(lowered):
+        if ">" in lowered and _FILTERED_INTO_FILE(lowered) and _RUNS_A_FILE(lowered):
             return True  # (a later action that runs the file finds it through Session.defer)
-        if "rsync" in lowered and _GLUED_RSH.search(lowered) is not None:
+        if "rsync" in lowered and _GLUED_RSH(lowered):
             return True
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
@@ -567,20 +568,20 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
 
 
-_ESCAPE = re2.compile(r"\\[ntrvfaeEx0-7uUc]")
+_ESCAPE = searcher(r"\\[ntrvfaeEx0-7uUc]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
-_JOINED_STRINGS = re2.compile(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
+_JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
 dot (`cut -d'.' -f1`) makes none."""
-_BUILDS_WORDS = re2.compile(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
-_FILTERED_INTO_SHELL = re2.compile(
+_BUILDS_WORDS = searcher(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_FILTERED_INTO_SHELL = searcher(
     r"(?:^|[\s|;&(])(?:(?:tr|cut|paste|fold|iconv|dd)\s[^;&\n]*|(?:sed|awk|gawk|mawk|perl)\s[^\n]*)\|"
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
 """A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
 (`echo mc -e ... | tr m n | sh` runs nc). A sed, awk or perl program may hold `;` (the text searched
 has lost its quotes)."""
-_WRITES_CONTENT = re2.compile(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
+_WRITES_CONTENT = searcher(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
 """A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
 
@@ -592,7 +593,7 @@ as written, it matches no rule; decoded or filtered, the text that does so is re
 
 
 def _writes_something(lowered: str) -> bool:
-    return _WRITES_CONTENT.search(lowered) is not None or _FILTERED_INTO_FILE.search(lowered) is not None
+    return _WRITES_CONTENT(lowered) or _FILTERED_INTO_FILE(lowered)
 
 
 def _deferred_names(lowered: str) -> tuple:
@@ -605,25 +606,25 @@ def _deferred_names(lowered: str) -> tuple:
     return tuple(dict.fromkeys(n for n in names if len(n) >= MIN_DEFERRED_NAME))[:16]
 
 
-_FILTERED_INTO_FILE = re2.compile(
+_FILTERED_INTO_FILE = searcher(
     r"(?:^|[\s|;&(])(?:tr|sed|awk|gawk|perl|cut|rev|base64|xxd|paste|fold|iconv|dd)\s[^;&\n|]*>")
 """A filter writing what it computes into a file (`... | tr m n > run.sh`)."""
-_RUNS_A_FILE = re2.compile(r"(?:^|[\s;&|(])(?:sh|bash|dash|zsh|source|\.|chmod|exec)\s|(?:^|[\s;&|(])\.{0,2}/")
+_RUNS_A_FILE = searcher(r"(?:^|[\s;&|(])(?:sh|bash|dash|zsh|source|\.|chmod|exec)\s|(?:^|[\s;&|(])\.{0,2}/")
 """A text that also runs a file (`; sh run.sh`, `./run.sh`, `chmod +x`): then the file is read now."""
-_SED_IN_PLACE = re2.compile(r"(?:^|[\s|;&(])sed\s+(?:-[a-z]*\s+)*-[a-z]*i")
+_SED_IN_PLACE = searcher(r"(?:^|[\s|;&(])sed\s+(?:-[a-z]*\s+)*-[a-z]*i")
 """sed editing a file in place: what the file holds afterwards must be known."""
-_SED_EXECUTES = re2.compile(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
+_SED_EXECUTES = searcher(r"(?:^|[\s|;&(])sed\s[^\n]*(?:[/|#,:@%!]\w*e\w*(?:['\";\s|&)]|$)|[\s'\";]\d*\$?!?e(?:\s|['\";]|$))")
 """sed running a command itself (GNU's `e COMMAND`, `s///e`): what runs is not in the text as written
 (`sed 's/^m/n/e'` runs nc)."""
-_EMPTY_EXPANSION = re2.compile(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
+_EMPTY_EXPANSION = searcher(r"[^\s;|&]\$[@*1-9]|\$[@*1-9][^\s;|&]|\$\(\s*\)|``")
 """An expansion that is empty in a shell started without arguments, inside a word: `n$@c` is nc."""
-_GLUED_EXPANSION = re2.compile(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
+_GLUED_EXPANSION = searcher(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
 """`${...}` glued to letters or digits of a word: with x unset, `cu${x}rl` is curl (shell._unset) and
 `${x:-cu}rl` too."""
-_GLUED_RSH = re2.compile(r"(?:^|[\s;&|(])rsync\s(?:[^\n;&|]*\s)?-[a-z0-9@]*e[^\s]")
+_GLUED_RSH = searcher(r"(?:^|[\s;&|(])rsync\s(?:[^\n;&|]*\s)?-[a-z0-9@]*e[^\s]")
 """rsync's remote shell glued to its option (`-e'ssh -R ...'`, `-avzessh`): the program it runs is
 not a word of the text as written (shell._rsync_rsh reads it)."""
-_GLUED_SUBSTITUTION = re2.compile(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
+_GLUED_SUBSTITUTION = searcher(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
 """A command substitution glued to a word: what it prints joins the word (`c$(:)url`, `n`echo c``)."""
 
 
@@ -765,7 +766,7 @@ def _builds_words(lowered: str) -> bool:
     """Whether the shell could make words that are not in the text as written (command, parameter
     or process substitution, $IFS, brace expansion, glob characters): then only the needles are
     trusted, not Rule.requires. `{}` of find and `{print $1}` of awk expand to nothing new; `[ -f x ]` is a test."""
-    return _BUILDS_WORDS.search(lowered) is not None
+    return _BUILDS_WORDS(lowered)
 
 
 def _lower(text: str) -> str:
