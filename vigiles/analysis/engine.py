@@ -67,6 +67,11 @@ SKIP_ENTRIES = 65536
 SKIP_TEXT = 512
 """Texts the prefilter passed over, remembered (at most 32 MiB of text); a text that names a file its
 session wrote is read all the same."""
+SCOPED_RULES = 8
+"""Commands are sorted by the literals of the rules scoped to them (Rule.cmd_needles) only where
+this many such rules are to run (a long script, where most rules find a literal somewhere): a
+prefilter pass over each command costs what several rules tried on it do. Either way the same
+rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
 MANY_PARENTHESES = 64
 """A text with this many parentheses is read even with no rule literal in it: it may nest beyond what
@@ -500,11 +505,12 @@ class Engine:
         subjects: dict[int, Subject] = {}
         hits = Hits()
         by_rule: dict[int, list[Cmd]] | None = None
+        scoped = len(cmds) > 1 and len(self.cmd_scoped.intersection(selected)) >= SCOPED_RULES
         for index in sorted(selected):
             rule = self.rules[index]
             if not rule.per_command:
                 targets = [cmds[0] if cmds else None]
-            elif index in self.cmd_scoped and len(cmds) > 1:
+            elif scoped and index in self.cmd_scoped:
                 # Only the commands whose own text holds the rule's literals can match it: a long
                 # script costs one pass per command, not one per rule and command.
                 if by_rule is None:
