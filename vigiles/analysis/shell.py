@@ -1094,6 +1094,11 @@ class _Walk:
                     value = env[_text(names[0])]
                     operated = _parameter_operation(node, names[0], value)
                     return value if operated is None else operated
+                if names and _text(names[0]) in ASSUMED_ENVIRONMENT:
+                    # `${PATH:0:1}` is `/`: characters cut from what every shell's environment holds
+                    operated = _parameter_operation(node, names[0], ASSUMED_ENVIRONMENT[_text(names[0])])
+                    if operated is not None:
+                        return operated
                 defaults = [c for c in node.named_children if c.type in ("word", "string", "raw_string")]
                 operator = node.children[2].type if len(node.children) > 3 and names else ""
                 if operator in _DEFAULT_OPERATORS:
@@ -1381,7 +1386,9 @@ class _Walk:
             self.text(self.held.get(code, code), via, env, depth + 1)
             return
         if name in ("source", "."):
-            if args:
+            if args and args[0] in _STDIN_FILES and stdin is not None:
+                self.text(stdin, via, env, depth + 1)  # `. /dev/stdin <<< CMD`: this shell runs its input
+            elif args:
                 self.run_script(args[0], via, depth, args[1:])
             return
         if name == "busybox" and args and args[0] not in decode.SHELLS:
@@ -1417,6 +1424,8 @@ class _Walk:
                     finally:
                         self.positional = saved
                 return
+            if arg in _STDIN_FILES:
+                break  # `bash /dev/stdin`: the script is its input
             if not arg.startswith("-") and arg != "-":
                 self.run_script(arg, via, depth, rest[index + 1:])
                 return
@@ -1881,6 +1890,15 @@ def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str
         names = [w for w in words[1:] if not w.startswith("-")]
         if names and all(n.replace("_", "").isalnum() for n in names):
             _bind_read(names, ifs, stdin.split("\n", 1)[0], env)
+
+
+_STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
+"""Names of a process's own input: a shell or `source` given one runs what it is fed."""
+ASSUMED_ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SHELL": "/bin/bash"}
+"""Values taken for variables the reading never saw set, where an operation cuts characters out of
+them (`${PATH:0:1}`, `${SHELL##*/}`), as obfuscators do to write `/` and `bash` without writing
+them: the default PATH of Debian's and Docker's root shells, and bash. Used as such (`$PATH`) they
+stay as written."""
 
 
 def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
