@@ -1007,3 +1007,16 @@ def test_a_shell_given_its_own_input_as_a_script_runs_it(text):
 ])
 def test_escapes_in_other_languages_strings_given_to_a_shell(text):
     assert find(text, "ssh").args == ["-R", "1:l:22", "u@h"]
+
+
+@pytest.mark.parametrize("text, seen", [
+    ("env S=ssh sh -c '$S -R 1:l:22 h'", True),
+    ("S=ssh sh -c '$S -R 1:l:22 h'", True),
+    ("export S=ssh; bash -c '$S -R 1:l:22 h'", True),
+    ("declare -x S=ssh; bash -c '$S -R 1:l:22 h'", True),
+    ("S=ssh; echo '$S -R 1:l:22 h' | S=$S bash", True),
+    ("S=ssh; bash -c '$S -R 1:l:22 h'", False),  # not exported: the child's $S is empty
+    ("S=ssh true; bash -c '$S -R 1:l:22 h'", False),  # assigned for `true` alone
+])
+def test_a_child_shell_sees_the_exported_environment(text, seen):
+    assert ("ssh" in names(text)) is seen

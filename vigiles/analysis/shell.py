@@ -514,6 +514,11 @@ class _Walk:
         self.loop_budget = MAX_LOOP_READING
         """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
         """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
+        self.exported: set[str] = set()
+        """Variables `export` or `declare -x` marked: a shell this one starts sees them."""
+        self.prefixed: frozenset[str] = frozenset()
+        """Variables assigned for the command being read alone (`X=1 sh -c ...`, `env X=1 sh -c ...`):
+        in its environment too."""
         self.held: dict[str, str] = {}
         """`$(cat f)` of files the session wrote, as the word stays -> their content: what a shell or
         eval given that whole word runs (`sh -c "$(cat /tmp/x)"`)."""
@@ -668,6 +673,9 @@ class _Walk:
                         args.append(self.word(child, env, via, depth))
                         if keyword == "unset":
                             env.pop(args[-1], None)
+                if keyword == "export" or keyword in ("declare", "typeset") and any(
+                        a.startswith("-") and "x" in a for a in args):
+                    self.exported.update(a.split("=", 1)[0] for a in args if not a.startswith("-"))
                 self.out.append(Cmd(name=keyword, path=keyword, args=args, flags=split_flags(args), via=via))
             elif kind in ("command_substitution", "process_substitution"):
                 for child in node.named_children:
@@ -777,9 +785,11 @@ class _Walk:
         local = dict(env)
         words: list[str] = []
         glued_to = -1
+        assigned: list[str] = []
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self.assign(child, local, via, depth)
+                assigned.append(_text(child.child_by_field_name("name") or child))
             elif child.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 redirects = [*redirects, child]
             else:
@@ -812,8 +822,12 @@ class _Walk:
         _builtin_assignments(words, stdin, env, local.get("IFS"))
         name = node.child_by_field_name("name")
         before = len(self.out)
-        self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
-                     as_written=name is not None and (not _expands(name) or words[0] == _text(name)))
+        saved, self.prefixed = self.prefixed, frozenset(assigned)
+        try:
+            self.command(words[0], words[1:], via, local, depth, targets, [], stdin=stdin, piped=piped,
+                         as_written=name is not None and (not _expands(name) or words[0] == _text(name)))
+        finally:
+            self.prefixed = saved
         for red in redirects:
             if red.type == "heredoc_redirect":
                 self.after_heredoc(red, self.out[before:], via, env, depth)
@@ -1379,6 +1393,12 @@ class _Walk:
         for match in _UNIT_COMMAND.finditer(text[:MAX_TEXT]):
             self.text(match.group(1), via, {}, depth + 1)
 
+    def environment(self, env: dict[str, str]) -> dict[str, str]:
+        """What a shell started now inherits: the exported variables and those assigned for it."""
+        if not (self.exported or self.prefixed):
+            return {}
+        return {k: v for k, v in env.items() if k in self.exported or k in self.prefixed}
+
     def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
         name, args = cmd.name, cmd.args
         if name == "eval":
@@ -1410,7 +1430,7 @@ class _Walk:
                     self.arg0 = rest[at + 1] if at + 1 < len(rest) else None
                     self.positional = list(rest[at + 2:])
                     try:
-                        self.text(self.held.get(rest[at], rest[at]), via, {}, depth + 1)
+                        self.text(self.held.get(rest[at], rest[at]), via, self.environment(env), depth + 1)
                     finally:
                         self.positional, self.arg0 = saved
                 return
@@ -1420,7 +1440,7 @@ class _Walk:
                     given = rest[index + 1:]
                     self.positional = list(given[1:] if given[:1] == ["--"] else given)
                     try:
-                        self.text(stdin, via, {}, depth + 1)
+                        self.text(stdin, via, self.environment(env), depth + 1)
                     finally:
                         self.positional = saved
                 return
@@ -1431,7 +1451,7 @@ class _Walk:
                 return
             index += 1
         if stdin is not None:
-            self.text(stdin, via, {}, depth + 1)
+            self.text(stdin, via, self.environment(env), depth + 1)
 
     def interpreter(self, cmd: Cmd, lang: str, stdin, via, depth) -> None:
         args = cmd.args
@@ -1497,6 +1517,7 @@ class _Walk:
             if name in ("env", "sudo", "doas") and "=" in arg and arg.split("=", 1)[0].isidentifier():
                 key, _, value = arg.partition("=")
                 local[key] = value
+                self.prefixed = self.prefixed | {key}  # (simple() restores it after the command)
                 index += 1
                 continue
             break
