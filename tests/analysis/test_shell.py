@@ -1020,3 +1020,17 @@ def test_escapes_in_other_languages_strings_given_to_a_shell(text):
 ])
 def test_a_child_shell_sees_the_exported_environment(text, seen):
     assert ("ssh" in names(text)) is seen
+
+
+@pytest.mark.parametrize("text", [
+    "printf '$S -R 1:l:22 h' > /tmp/r.sh; S=ssh bash /tmp/r.sh",
+    "printf '$S -R 1:l:22 h' > /tmp/r.sh; chmod +x /tmp/r.sh; export S=ssh; /tmp/r.sh",
+    "printf '$S -R 1:l:22 h' > /tmp/r.sh; S=ssh; . /tmp/r.sh",
+    "printf 'S=ssh' > /tmp/e.sh; source /tmp/e.sh; $S -R 1:l:22 h",
+    "export S=ssh; echo '$S -R 1:l:22 h' | at now + 1 minute",
+    "S=ssh; trap '$S -R 1:l:22 h' EXIT",
+])
+def test_scripts_and_deferred_commands_see_their_variables(text):
+    """A started script the exported ones, a sourced file and a trap this shell's own (and what a
+    sourced file sets stays set)."""
+    assert find(text, "ssh", Session()).args == ["-R", "1:l:22", "h"]

@@ -1338,16 +1338,16 @@ class _Walk:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
         if name in _RUNS_OPTION_COMMANDS:
             for code in _option_commands(name, args, cmd.env):
-                self.text(code, inner_via, {}, depth + 1)
+                self.text(code, inner_via, self.environment(env), depth + 1)
         if name == "trap" and args and not args[0].startswith("-"):
-            self.text(args[0], inner_via, {}, depth + 1)
+            self.text(args[0], inner_via, dict(env), depth + 1)  # (run later by this shell)
         if name in ("at", "batch") and stdin:
-            self.text(stdin, inner_via, {}, depth + 1)
+            self.text(stdin, inner_via, self.environment(env), depth + 1)  # (at keeps the exported environment)
         if name in ("crontab",) and stdin:
             cmd.reads.append("<stdin>")
             self.cron_text(stdin, inner_via, depth)
         if self.session.may_hold and not cmd.via[-1:] == ("script",):
-            self.maybe_script(cmd, cmd.path, args, inner_via, depth)
+            self.maybe_script(cmd, cmd.path, args, inner_via, depth, self.environment(env))
 
     def ssh_options(self, cmd: Cmd, words: list[str], via, env, depth) -> None:
         """What ssh runs or forwards through its options: `-o ProxyCommand=...`/`LocalCommand`
@@ -1409,7 +1409,7 @@ class _Walk:
             if args and args[0] in _STDIN_FILES and stdin is not None:
                 self.text(stdin, via, env, depth + 1)  # `. /dev/stdin <<< CMD`: this shell runs its input
             elif args:
-                self.run_script(args[0], via, depth, args[1:])
+                self.run_script(args[0], via, depth, args[1:], env)  # (in this shell: what it sets stays)
             return
         if name == "busybox" and args and args[0] not in decode.SHELLS:
             self.command(args[0], args[1:], via, env, depth + 1, [], [])
@@ -1447,7 +1447,7 @@ class _Walk:
             if arg in _STDIN_FILES:
                 break  # `bash /dev/stdin`: the script is its input
             if not arg.startswith("-") and arg != "-":
-                self.run_script(arg, via, depth, rest[index + 1:])
+                self.run_script(arg, via, depth, rest[index + 1:], self.environment(env))
                 return
             index += 1
         if stdin is not None:
@@ -1582,16 +1582,17 @@ class _Walk:
             self.command(command[0], command[1:] + items[start:start + per_call], via + ("xargs",), env,
                          depth + 1, [], [])
 
-    def maybe_script(self, cmd: Cmd, path: str, args, via, depth) -> None:
+    def maybe_script(self, cmd: Cmd, path: str, args, via, depth, env=None) -> None:
         if "/" in path or path.endswith(_SCRIPT_SUFFIXES):
-            self.run_script(path, via, depth, args)
+            self.run_script(path, via, depth, args, env)
             return
         found = self.session.on_path(path)
         if found is not None:
-            self.run_script(found[0], via, depth, args)
+            self.run_script(found[0], via, depth, args, env)
 
-    def run_script(self, path: str, via, depth, args=()) -> None:
-        """A file the session holds, run with `args` (its "$1"... "$@")."""
+    def run_script(self, path: str, via, depth, args=(), env=None) -> None:
+        """A file the session holds, run with `args` (its "$1"... "$@") and the variables `env`
+        (what a started shell inherits; a sourced file, the shell's own)."""
         content = self.session.lookup(path)
         if content is None:
             return
@@ -1602,7 +1603,7 @@ class _Walk:
         elif lang in ("shell", "cron"):
             saved, self.positional = self.positional, list(args)
             try:
-                self.text(content, inner, {}, depth + 1)
+                self.text(content, inner, {} if env is None else env, depth + 1)
             finally:
                 self.positional = saved
         else:
