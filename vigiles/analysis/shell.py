@@ -512,6 +512,8 @@ class _Walk:
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
         self.loop_budget = MAX_LOOP_READING
+        self.for_budget = MAX_FOR_READING
+        self.loops_cut = False
         """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
         """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
         self.exported: set[str] = set()
@@ -715,7 +717,7 @@ class _Walk:
         value = self.word(value_node, env, via, depth) if value_node is not None else ""
         if any(c.type == "+=" for c in node.children):
             value = env.get(name, "") + value  # `x+=c` appends
-        env[name] = value
+        env[name] = value[:MAX_WORD]
 
     def assignment_text(self, node: Node, env) -> str:
         name_node = node.child_by_field_name("name")
@@ -916,22 +918,30 @@ class _Walk:
             records = records[:MAX_LOOP_LINES - 1] + ["\n".join(records[MAX_LOOP_LINES - 1:])]
         cost = max(64, body.end_byte - body.start_byte)
         for index, record in enumerate(records):
-            if len(self.out) >= MAX_COMMANDS or self.loop_budget < cost:
+            if len(self.out) >= MAX_LOOP_COMMANDS or self.loop_budget < cost:
                 if index == 0:
                     self.node(body, via, env, depth)
+                self.cut_short(via)
                 break  # (loops nested in loops multiply: one budget bounds them all)
             self.loop_budget -= cost
             local = dict(env)
             _bind_read(names, ifs, record, local)
             self.node(body, via + ("while read",), local, depth)
 
+    def cut_short(self, via) -> None:
+        """Once per walk: a loop was read fewer times than it runs, so what its later passes run
+        is not known (an UNREADABLE command, which rules flag: budgets spent on purpose hide)."""
+        if not self.loops_cut:
+            self.loops_cut = True
+            self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["loops run more than is read"], via=via))
+
     def for_loop(self, node: Node, via, env, depth) -> None:
         """`for VAR in WORDS; do ...; done`: the body is read as written, then once for each word with
         VAR bound to it, in this shell (what the body assigns stays set, `y=$y$x` builds a word), so that `$VAR`,
         `eval "$VAR"` and `bash -c "$VAR"` run what the words say; `for VAR; do` takes the
-        positional parameters. Past MAX_FOR_WORDS - 1 words, the rest are bound together; past the
-        walk's budget (MAX_LOOP_READING), and where no word is known, the body is read once as
-        written."""
+        positional parameters. Repeated words are read once; past MAX_FOR_WORDS - 1 words, the rest
+        are bound together, a line each; past the walk's budget (MAX_FOR_READING, MAX_LOOP_COMMANDS)
+        the body is read as written only, and the walk says it was cut short (UNREADABLE)."""
         variable = node.child_by_field_name("variable")
         body = node.child_by_field_name("body")
         if variable is None or body is None:
@@ -947,11 +957,14 @@ class _Walk:
                 glued_to = child.end_byte
         else:
             words = list(self.positional)
-        if len(words) >= MAX_FOR_WORDS:
-            words = words[:MAX_FOR_WORDS - 1] + [" ".join(words[MAX_FOR_WORDS - 1:])]
+        words = list(dict.fromkeys(words))
+        if len(words) > MAX_FOR_WORDS:
+            words = words[:MAX_FOR_WORDS - 1] + ["\n".join(words[MAX_FOR_WORDS - 1:])]
         cost = max(64, body.end_byte - body.start_byte)
-        if not words or self.loop_budget < cost:
+        if not words or self.for_budget < cost or len(self.out) >= MAX_LOOP_COMMANDS:
             self.node(body, via, env, depth)
+            if words:
+                self.cut_short(via)
             return
         # first as written, VAR unknown (what every pass does: `ping 10.0.0.$i` sweeps), leaving
         # nothing set; then once per word
@@ -959,9 +972,10 @@ class _Walk:
         written.pop(name, None)
         self.node(body, via, written, depth)
         for word in words:
-            if len(self.out) >= MAX_COMMANDS or self.loop_budget < cost:
+            if len(self.out) >= MAX_LOOP_COMMANDS or self.for_budget < cost:
+                self.cut_short(via)
                 break
-            self.loop_budget -= cost
+            self.for_budget -= cost
             env[name] = word
             self.node(body, via, env, depth)
 
@@ -1035,14 +1049,14 @@ class _Walk:
         text = _text(body)
         if "$" not in text:
             return text
-        out = []
+        out = _Capped(MAX_TEXT)
         cursor = body.start_byte
         for child in body.named_children:
             out.append(_slice(body, cursor, child.start_byte))
             out.append(self.word(child, env, via, depth))
             cursor = child.end_byte
         out.append(_slice(body, cursor, body.end_byte))
-        return "".join(out)
+        return out.text()
 
     # -- words --------------------------------------------------------------------------------------
     def word(self, node: Node, env, via, depth) -> str:
@@ -1056,23 +1070,26 @@ class _Walk:
             if kind == "ansi_c_string":
                 return decode.unescape_c(_text(node)[2:-1])
             if kind == "string":
-                parts = []
+                parts = _Capped()
                 cursor = node.start_byte + 1
                 for child in node.named_children:
                     if child.start_byte > cursor:
-                        parts.append(_slice(node, cursor, child.start_byte))
+                        parts.append(_in_double_quotes(_slice(node, cursor, child.start_byte)))
                     parts.append(self.word(child, env, via, depth) if child.type != "string_content"
-                                 else _text(child))
+                                 else _in_double_quotes(_text(child)))
                     cursor = child.end_byte
                 if node.end_byte - 1 > cursor:
-                    parts.append(_slice(node, cursor, node.end_byte - 1))
-                return "".join(parts)
+                    parts.append(_in_double_quotes(_slice(node, cursor, node.end_byte - 1)))
+                return parts.text()
             if kind == "string_content":
-                return _text(node)
+                return _in_double_quotes(_text(node))
             if kind in ("concatenation", "command_name"):
                 # an empty backquote substitution (``) expands to nothing, like `$()`
-                return "".join(self.word(c, env, via, depth) for c in node.children
-                               if c.is_named or c.type not in ("{", "}", "``"))
+                joined = _Capped()
+                for c in node.children:
+                    if c.is_named or c.type not in ("{", "}", "``"):
+                        joined.append(self.word(c, env, via, depth))
+                return joined.text()
             if kind == "simple_expansion":
                 name = node.named_children[0] if node.named_children else None
                 key = _text(name) if name is not None else ""
@@ -1101,6 +1118,9 @@ class _Walk:
                     return self.positional[number - 1] if number <= len(self.positional) else ""
                 if len(node.children) == 3 and names:  # ${name}
                     return env[_text(names[0])] if _text(names[0]) in env else _unset(node)
+                if len(node.children) == 4 and names and node.children[1].type == "#":  # ${#name}: its length
+                    value = env.get(_text(names[0]), ASSUMED_ENVIRONMENT.get(_text(names[0])))
+                    return str(len(value)) if value is not None else _text(node)
                 if len(node.children) == 4 and names and node.children[1].type == "!":  # ${!name}: indirection
                     target = env.get(_text(names[0]))
                     return env[target] if target in env else _text(node)
@@ -1202,10 +1222,12 @@ class _Walk:
         if program in self.functions and f"function {program}" not in via and depth < MAX_DEPTH:
             # a call of a function defined earlier: its body with these arguments as $1 ... "$@"
             saved, self.positional = self.positional, list(args)
+            exported = self.export_prefixed()  # (`S=x f`: the commands f starts see S)
             try:
                 self.node(self.functions[program], via + (f"function {program}",), env, depth + 1)
             finally:
                 self.positional = saved
+                self.unexport_prefixed(exported)
         if program == "set" and args[:1] == ["--"]:
             self.positional = list(args[1:])
         if program == "shift":
@@ -1399,7 +1421,36 @@ class _Walk:
             return {}
         return {k: v for k, v in env.items() if k in self.exported or k in self.prefixed}
 
+    def export_prefixed(self) -> set[str]:
+        """While this shell runs a function, eval or sourced file, the variables assigned for that
+        command alone are exported too; what was exported before is returned."""
+        saved = self.exported
+        self.exported = saved | self.prefixed
+        return saved
+
+    def unexport_prefixed(self, saved: set[str]) -> None:
+        """Back from export_prefixed: what the function or file exported itself stays exported."""
+        saved.update(self.exported - self.prefixed)
+        self.exported = saved
+
     def shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
+        """What a shell program, eval or source runs. A started shell inherits the exported
+        variables (Walk.environment), which are exported in it too, and what it exports is its own."""
+        if cmd.name in ("eval", "source", "."):
+            saved = self.export_prefixed()
+            try:
+                self._shell_program(cmd, stdin, via, env, depth)
+            finally:
+                self.unexport_prefixed(saved)
+            return
+        saved = self.exported
+        self.exported = set(self.environment(env))
+        try:
+            self._shell_program(cmd, stdin, via, env, depth)
+        finally:
+            self.exported = saved
+
+    def _shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
         name, args = cmd.name, cmd.args
         if name == "eval":
             code = " ".join(args)
@@ -1445,7 +1496,13 @@ class _Walk:
                         self.positional = saved
                 return
             if arg in _STDIN_FILES:
-                break  # `bash /dev/stdin`: the script is its input
+                if stdin is not None:  # `bash /dev/stdin ARGS`: the script is its input, ARGS $1...
+                    saved, self.positional = self.positional, list(rest[index + 1:])
+                    try:
+                        self.text(stdin, via, self.environment(env), depth + 1)
+                    finally:
+                        self.positional = saved
+                return
             if not arg.startswith("-") and arg != "-":
                 self.run_script(arg, via, depth, rest[index + 1:], self.environment(env))
                 return
@@ -1784,9 +1841,19 @@ MAX_LOOP_INPUT = MAX_TEXT
 budget (MAX_LOOP_READING)."""
 MAX_LOOP_READING = 256 * 1024
 """Per walk, the bytes of loop bodies read with a line or word bound (each reading counts at least 64)."""
-MAX_FOR_WORDS = 16
-"""A `for` loop's body is read once for each of at most this many words (the last time with the
-rest of them): `for i in {1..1000}` costs 16 readings, not 1,000."""
+MAX_FOR_WORDS = 64
+"""A `for` loop's body is read once for each of at most this many distinct words (the last time with
+the rest of them, one a line, which `eval "$VAR"` runs one by one), within the walk's own budget for
+`for` bodies (MAX_FOR_READING)."""
+MAX_FOR_READING = 32 * 1024
+"""Per walk, the bytes of `for` bodies read with a word bound (each reading counts at least 64): a
+budget of its own, so that cheap `for` loops cannot leave `while read` loops unread, or the reverse."""
+MAX_LOOP_COMMANDS = MAX_COMMANDS // 2
+"""Loop bodies are read again (per record, per word) only while the walk holds fewer commands than
+this: half of MAX_COMMANDS is kept for the rest of the text, which loops nested to multiply their
+readings would otherwise push out."""
+MAX_WORD = 64 * 1024
+"""A word or variable value is cut here: `y=$y$y` in a loop doubles it on every pass."""
 _READ_VALUED = frozenset("adinNptu")
 _NAME = re2.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """Options of `read` that take a value (-d DELIM, -p PROMPT, ...)."""
@@ -1934,10 +2001,12 @@ def _parameter_operation(node: Node, name: Node, value: str) -> str | None:
     op = after[0].type
     rest = [_text(c) for c in after[1:]]
     if op == ":" and rest:
+        if rest[0] == ":":
+            rest = ["0", *rest]  # `${a::1}`: an empty offset is 0
         numbers = [r for r in rest if r != ":"]
         try:
             offset = int(numbers[0].strip())
-            length = int(numbers[1].strip()) if len(numbers) > 1 else None
+            length = int(numbers[1].strip()) if len(numbers) > 1 else (0 if rest[-1] == ":" else None)
         except (ValueError, IndexError):
             return None
         start = max(0, len(value) + offset) if offset < 0 else offset
@@ -2034,6 +2103,39 @@ def _unset(node: Node) -> str:
             and after is not None and before.text[-1:].isalnum() and after.text[:1].isalnum()):
         return ""
     return _text(node)
+
+
+_QUOTED_IN_DOUBLE_QUOTES = re.compile(r'\\([$`"\\\n])')
+
+
+def _in_double_quotes(text: str) -> str:
+    """Text between double quotes as bash reads it: a backslash quotes `$`, a backquote, `"`, a
+    backslash or a newline (removed with it) and is kept before anything else (`"\\$(id)"` is
+    `$(id)` to an eval, `"a\\nb"` stays a backslash and n)."""
+    if "\\" not in text:
+        return text
+    return _QUOTED_IN_DOUBLE_QUOTES.sub(lambda m: "" if m.group(1) == "\n" else m.group(1), text)
+
+
+class _Capped:
+    """Pieces of a word (or here-document), joined up to `limit` characters: each piece is still
+    computed (a command substitution in it is read), but what would pass the bound is not kept."""
+
+    __slots__ = ("parts", "size", "limit")
+
+    def __init__(self, limit: int = MAX_WORD) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.limit = limit
+
+    def append(self, piece: str) -> None:
+        if self.size < self.limit:
+            self.parts.append(piece)
+            self.size += len(piece)
+
+    def text(self) -> str:
+        joined = "".join(self.parts)
+        return joined if self.size <= self.limit else joined[:self.limit]
 
 
 def _unquoted_expansion(node: Node) -> bool:
