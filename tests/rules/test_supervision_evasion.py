@@ -20,6 +20,12 @@ def test_rules_load_cleanly():
     ("export HISTFILE=/dev/null", "shell_history_disabled"),
     ("unset HISTFILE HISTSIZE", "shell_history_disabled"),
     ("set +o history", "shell_history_disabled"),
+    ("shopt -uo history", "shell_history_disabled"),
+    ("kill -$((3*3)) $$", "shell_history_disabled"),
+    ("kill -s KILL $$", "shell_history_disabled"),
+    ("printf -v HISTFILE %s /dev/null", "shell_history_disabled"),
+    ("read -r HISTFILE <<< /dev/null", "shell_history_disabled"),
+    ("export PROMPT_COMMAND='history -c'", "shell_history_cleared"),
     ("echo 'unset HISTFILE' >> ~/.bashrc", "shell_history_disabled"),
     ("rm -rf /var/log/auth.log /var/log/syslog", "system_logs_cleared"),
     (": > /var/log/wtmp", "system_logs_cleared"),
@@ -141,6 +147,11 @@ def test_detected(command, rule):
     "echo \"$(date +%s) $(basename \"$(pwd)\")\"",
     "pkill -f 'python3 train.py|node server.js'",
     "killall -r 'worker-[0-9]+'",
+    "kill $$",
+    "kill -TERM $$",
+    "shopt -s histappend",
+    "export PROMPT_COMMAND='history -a'",
+    "read -r name <<< \"$(git config user.name)\"",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -580,7 +580,8 @@ _JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
 dot (`cut -d'.' -f1`) makes none."""
-_BUILDS_WORDS = searcher(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?")
+_BUILDS_WORDS = searcher(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}]*\}|\[[^\s\]]+\]|\?"
+                         r"|(?:^|[\s;&|(])(?:read\s[^\n]*<<<|printf\s+-v\s)")
 _FILTERED_INTO_SHELL = searcher(
     r"(?:^|[\s|;&(])(?:(?:tr|cut|paste|fold|iconv|dd)\s[^;&\n]*|(?:sed|awk|gawk|mawk|perl)\s[^\n]*)\|"
     r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
@@ -770,7 +771,8 @@ def _stands_alone(text: str, start: int, stop: int) -> bool:
 
 def _builds_words(lowered: str) -> bool:
     """Whether the shell could make words that are not in the text as written (command, parameter
-    or process substitution, $IFS, brace expansion, glob characters): then only the needles are
+    or process substitution, $IFS, brace expansion, glob characters, or an assignment made by `read
+    X <<< ...` or `printf -v X`, which the text does not show as X=...): then only the needles are
     trusted, not Rule.requires. `{}` of find and `{print $1}` of awk expand to nothing new; `[ -f x ]` is a test."""
     return _BUILDS_WORDS(lowered)
 

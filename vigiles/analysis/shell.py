@@ -441,7 +441,8 @@ class ShellReader:
         if shell:
             walk.aliases.update(session.aliases)
         words = plain_words(text)
-        if words is not None and words[0] not in walk.aliases and words[0] not in _SHELL_STATE:
+        if (words is not None and words[0] not in walk.aliases and words[0] not in _SHELL_STATE
+                and words[0] != "read" and words[1:2] != ["-v"]):
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
             out = _guarded(walk, via, walk.command, words[0], words[1:], via, env, 0, [], [], as_written=True)
@@ -480,7 +481,8 @@ class ShellReader:
 
 
 _SHELL_STATE = frozenset({"export", "declare", "typeset", "readonly", "local", "alias", "unalias", "unset"})
-"""Builtins that set what the shell keeps: read through the tree (declaration_command), not as argv."""
+"""Builtins that set what the shell keeps: read through the tree (declaration_command), not as argv;
+so are `read` and `printf -v`, whose assignments simple() shows."""
 def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
     """What `read` found; where the input nests beyond what is read (MAX_NESTING, or Python's own
     recursion limit), that much and an UNREADABLE command, which rules can flag: hostile input
@@ -718,6 +720,9 @@ class _Walk:
         if any(c.type == "+=" for c in node.children):
             value = env.get(name, "") + value  # `x+=c` appends
         env[name] = value[:MAX_WORD]
+        if name in _RUN_BY_THE_SHELL and value:
+            # bash runs PROMPT_COMMAND before each prompt, and expands PS0 and PS1 (their `$(...)`)
+            self.text(value if name == "PROMPT_COMMAND" else _substitutions(value), via + (name,), dict(env), depth + 1)
 
     def assignment_text(self, node: Node, env) -> str:
         name_node = node.child_by_field_name("name")
@@ -821,7 +826,10 @@ class _Walk:
             for op, target in targets:
                 if op.lstrip("0") == "<":  # `sh < script` reads a file this session wrote
                     stdin = self.session.lookup(target)
-        _builtin_assignments(words, stdin, env, local.get("IFS"))
+        if words[0] in ("printf", "read"):
+            for key in _builtin_assignments(words, stdin, env, local.get("IFS")):
+                # shown as assignments are: `printf -v HISTFILE %s /dev/null`
+                self.out.append(Cmd(name="assign", path="assign", args=[f"{key}={env[key]}"], via=via))
         name = node.child_by_field_name("name")
         before = len(self.out)
         saved, self.prefixed = self.prefixed, frozenset(assigned)
@@ -1968,19 +1976,32 @@ def _expand_command_braces(match) -> str:
     return match.group(1) + (" ".join(words) if words != [word] else word)
 
 
-def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str], ifs: str | None = None) -> None:
+def _builtin_assignments(words: list[str], stdin: str | None, env: dict[str, str], ifs: str | None = None) -> list[str]:
     """Builtins that set variables from text: `printf -v x FORMAT ...` and `read x y <<< TEXT`
-    (its fields split on `ifs` when it is set, as `IFS=: read a b`)."""
+    (its fields split on `ifs` when it is set, as `IFS=: read a b`). The names set."""
     if len(words) >= 4 and words[0] == "printf" and words[1] == "-v":
         value = decode.output_of("printf", words[3:], None)
         if value is not None:
-            env[words[2]] = value
+            env[words[2]] = value[:MAX_WORD]
+            return [words[2]]
     elif words[0] == "read" and stdin is not None:
         names = [w for w in words[1:] if not w.startswith("-")]
         if names and all(n.replace("_", "").isalnum() for n in names):
             _bind_read(names, ifs, stdin.split("\n", 1)[0], env)
+            return [n for n in names if n in env]
+    return []
 
 
+_RUN_BY_THE_SHELL = frozenset({"PROMPT_COMMAND", "PS0", "PS1"})
+
+
+def _substitutions(value: str) -> str:
+    """The commands of a prompt string's `$(...)` and backquoted parts, a line each: what expanding
+    it runs (one level: a substitution holding parentheses is taken as far as the first `)`)."""
+    return "\n".join(a or b for a, b in _PROMPT_SUBSTITUTION.findall(value))
+
+
+_PROMPT_SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 """Names of a process's own input: a shell or `source` given one runs what it is fed."""
 ASSUMED_ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SHELL": "/bin/bash"}
