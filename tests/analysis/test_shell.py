@@ -689,6 +689,9 @@ def _encodings():
         f"python3 -c \"import base64,os; os.system(base64.b32decode('{base64.b32encode(cmd).decode()}'))\"",
         f"python3 -c \"import zlib,base64,os; os.system(zlib.decompress(base64.b64decode('{b64(zlib.compress(cmd))}')))\"",
         f"perl -e 'system(pack(\"H*\",\"{cmd.hex()}\"))'",
+        f"python3 -c \"import os; os.system(bytes.fromhex('{cmd.hex()}').decode())\"",
+        f"python3 -c \"import subprocess as s; s.Popen(bytes.fromhex('{cmd.hex()}').decode().split())\"",
+        f"python3 -c \"import os; os.system(''.join(map(chr, {list(cmd)})))\"",
     ]
 
 

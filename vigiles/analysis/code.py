@@ -106,8 +106,8 @@ def _sized(value: object) -> object:
 
 def _computed(node: ast.AST, names: dict, depth: int) -> object:
     """Names, `+` of strings or lists, f-strings, `sep.join(...)` (of strings, or of chr() over a
-    list of ints), chr(), str(), `[::-1]`, .replace(), .decode(), bytes([...]), codecs rot13 and the
-    decoders of _decoded_literal; None for anything else."""
+    list of ints), chr(), str(), `[::-1]`, .replace(), .decode(), .split(), bytes([...]), codecs rot13
+    and the decoders of _decoded_literal; None for anything else."""
     value = lambda child: _literal(child, names, depth + 1)  # noqa: E731
     if isinstance(node, ast.Name):
         return names.get(node.id)
@@ -166,12 +166,28 @@ def _computed(node: ast.AST, names: dict, depth: int) -> object:
             return None
         if func.attr == "decode" and isinstance(owner, bytes):
             return decode.as_text(owner)
+        if func.attr == "decode" and isinstance(owner, str):
+            return owner  # (what a decoder here gives is already text: `bytes.fromhex('..').decode()`)
+        if func.attr == "split" and isinstance(owner, str) and len(args) <= 1:
+            sep = value(args[0]) if args else None
+            if args and not (isinstance(sep, str) and sep):
+                return None
+            words = owner.split(sep)
+            return words if len(words) <= MAX_ITEMS else None
     decoded = _decoded_literal(node, names) if name.endswith(("decode", "fromhex", "unhexlify", "decompress")) else None
     return decoded
 
 
 def _iterated(node: ast.AST, names: dict, depth: int) -> list[str] | None:
-    """The strings `sep.join(...)` gets: a list or tuple of them, or `chr(x) for x in [ints]`."""
+    """The strings `sep.join(...)` gets: a list or tuple of them, `chr(x) for x in [ints]` or
+    `map(chr, [ints])`."""
+    if (isinstance(node, ast.Call) and _dotted(node.func) == "map" and len(node.args) == 2
+            and _dotted(node.args[0]) == "chr"):
+        codes = _literal(node.args[1], names, depth + 1)
+        if isinstance(codes, (list, tuple)) and len(codes) <= MAX_JOINED and all(
+                isinstance(c, int) and 0 <= c < 0x110000 for c in codes):
+            return [chr(c) for c in codes]
+        return None
     if isinstance(node, (ast.GeneratorExp, ast.ListComp)) and len(node.generators) == 1:
         loop = node.generators[0]
         element = node.elt
