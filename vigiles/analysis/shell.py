@@ -1242,6 +1242,10 @@ class _Walk:
             count = int(args[0]) if args and args[0].isdigit() and len(args[0]) < 4 else 1
             self.positional = self.positional[count:]
         name = posixpath.basename(program.rstrip("/")) or program
+        if "linux" in name or "darwin" in name or "freebsd" in name:
+            release = _RELEASE_ASSET.fullmatch(name)
+            if release is not None:
+                name = release.group(1)  # `chisel_1.9.1_linux_amd64` is chisel, as its release named it
         if program.startswith(("$(", "`", "<(")):
             name = program  # the output of a substitution no one can know: no program name in it
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
@@ -1734,6 +1738,10 @@ class _Walk:
         self.session.remember(target_key, content)
 
 
+_RELEASE_ASSET = re2.compile(r"([a-z][a-z0-9]*(?:[-_][a-z][a-z0-9]*)*?)[-_](?:v?[0-9]+(?:\.[0-9]+)*[-_])?"
+                             r"(?:linux|darwin|freebsd)(?:[-_](?:amd64|x86_64|x64|arm64|aarch64|386|i386|i686|armv?[0-9]*))?")
+"""A binary named as projects name their release downloads, tool, version, system and architecture
+(`chisel_1.9.1_linux_amd64`, `frpc-linux-arm64`): run, it is the tool."""
 _BRACE_NODES = frozenset({"command_name", "word", "concatenation", "brace_expression"})
 MAX_ALIASES = 256
 MAX_PIPED_FILES = 64
