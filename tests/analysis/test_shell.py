@@ -659,15 +659,18 @@ def test_package_managers_install_nothing_they_run(text):
     ("kubectl run copy --image=alpine -- sh -c 'wget http://h/a'", "sh -c wget http://h/a"),
 ])
 def test_a_container_run_runs_its_command(text, line):
-    assert reader.read(text)[1].line == line
+    assert line in [c.line for c in reader.read(text)[1:] if not any(v.startswith("image ") for v in c.via)]
 
 
-@pytest.mark.parametrize("text", [
-    "docker run hello-world", "docker run -d metal3d/xmrig -o pool.example:4444",  # the image's own program
-    "kubectl run web --image=nginx", "npm run build", "docker ps",
+@pytest.mark.parametrize("text, own", [
+    ("docker run hello-world", "hello-world"),
+    ("docker run -d metal3d/xmrig -o pool.example:4444", "xmrig -o pool.example:4444"),
+    ("kubectl run web --image=nginx", None), ("npm run build", None), ("docker ps", None),
 ])
-def test_a_container_run_with_no_command_of_its_own_runs_nothing_readable(text):
-    assert len(reader.read(text)) == 1
+def test_a_container_run_with_no_command_of_its_own_runs_its_image(text, own):
+    """What runs is the image's own program, read under the image's name (only for docker-like runs)."""
+    cmds = reader.read(text)
+    assert [c.line for c in cmds[1:]] == ([own] if own else [])
 
 
 def _encodings():
@@ -1131,3 +1134,12 @@ def test_a_release_download_runs_as_its_tool():
     assert find("./chisel_1.9.1_linux_amd64 client 198.51.100.7:8000 R:socks", "chisel").args[0] == "client"
     assert find("mv frpc-linux-arm64 .cache && ./.cache -c f.ini", "frpc", Session()).args == ["-c", "f.ini"]
     assert names("/lib64/ld-linux-x86-64.so.2 --version") == ["ld-linux-x86-64.so.2"]
+
+
+def test_an_image_runs_the_program_it_is_named_after():
+    """With no entrypoint given, `docker run IMAGE ARGS` runs the image's own program, which a
+    single-tool image is named after; the words after the image are read as a command too."""
+    cmds = reader.read("docker run -d --net=host cloudflare/cloudflared:latest tunnel --url http://localhost:8888")
+    assert [(c.name, c.args[0]) for c in cmds[1:]] == [("cloudflared", "tunnel"), ("tunnel", "--url")]
+    assert find("podman run -d docker.io/xmrig/xmrig@sha256:ab -o pool.example.net:3333", "xmrig").args[0] == "-o"
+    assert "image" not in " ".join(v for c in reader.read("docker run --entrypoint sh alpine -c id") for v in c.via)

@@ -1368,6 +1368,9 @@ class _Walk:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
         elif name in ("kubectl", "oc", "docker", "podman", "nerdctl") and "run" in args:
             inner = _container_run_command(name, args)
+            own = _image_program(name, args)
+            if own:
+                self.command(own[0], own[1:], inner_via + (f"image {own[0]}",), {}, depth + 1, [], [])
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
         if name in _RUNS_OPTION_COMMANDS:
@@ -3114,16 +3117,35 @@ _CONTAINER_GLOBAL_VALUED = frozenset({"-H", "--host", "--context", "--config", "
 def _container_run_command(program: str, args: list[str]) -> list[str]:
     """The command a container started by `docker run [opts] IMAGE CMD ARGS` (`--entrypoint X`: X
     first), `podman`/`nerdctl run`, or `kubectl run NAME ... -- CMD ARGS` runs."""
+    return _container_run(program, args)[0]
+
+
+def _image_program(program: str, args: list[str]) -> list[str]:
+    """`docker run IMAGE ARGS` with no entrypoint given runs the image's own program, which a
+    single-tool image is named after (`cloudflare/cloudflared:latest tunnel ...` runs cloudflared
+    tunnel ...): that name and ARGS, or [] where no image is run."""
+    image = _container_run(program, args)[1]
+    if image is None:
+        return []
+    name = image[0].rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    if not name or not _PLAIN_PATH.fullmatch(name):
+        return []
+    return [name, *image[1]]
+
+
+def _container_run(program: str, args: list[str]) -> tuple[list[str], tuple[str, list[str]] | None]:
+    """_container_run_command's command, and where the image's own program runs (no entrypoint
+    given) the image and the words after it."""
     index = 0
     while index < len(args) and args[index].startswith("-"):
         index += 2 if args[index] in _CONTAINER_GLOBAL_VALUED else 1
     if args[index:index + 2] == ["container", "run"]:
         index += 1
     if args[index:index + 1] != ["run"]:
-        return []
+        return [], None
     rest = args[index + 1:]
     if program in ("kubectl", "oc"):
-        return rest[rest.index("--") + 1:] if "--" in rest else []
+        return (rest[rest.index("--") + 1:] if "--" in rest else []), None
     entrypoint: list[str] = []
     index = 0
     while index < len(rest) and rest[index].startswith("-"):
@@ -3133,10 +3155,11 @@ def _container_run_command(program: str, args: list[str]) -> list[str]:
         index += 1 if eq or option not in _RUN_VALUED else 2
     command = rest[index + 1:]  # after the image
     if index >= len(rest):
-        return []
+        return [], None
     if entrypoint and entrypoint[0]:
-        return [*entrypoint, *command]
-    return command if command and not command[0].startswith("-") else []  # (options: the image's own program's)
+        return [*entrypoint, *command], None
+    # (options after the image are the image's own program's)
+    return (command if command and not command[0].startswith("-") else []), (rest[index], command)
 
 
 def _container_exec_command(program: str, args: list[str]) -> list[str]:
