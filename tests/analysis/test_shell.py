@@ -1143,3 +1143,9 @@ def test_an_image_runs_the_program_it_is_named_after():
     assert [(c.name, c.args[0]) for c in cmds[1:]] == [("cloudflared", "tunnel"), ("tunnel", "--url")]
     assert find("podman run -d docker.io/xmrig/xmrig@sha256:ab -o pool.example.net:3333", "xmrig").args[0] == "-o"
     assert "image" not in " ".join(v for c in reader.read("docker run --entrypoint sh alpine -c id") for v in c.via)
+
+
+def test_a_quoted_array_expansion_gives_each_element_as_a_word():
+    assert find('t=(-R "1:l:22" h); ssh "${t[@]}"', "ssh").args == ["-R", "1:l:22", "h"]
+    assert find('t=(a "b c"); printf "<%s>" "${t[@]}"', "printf").args == ["<%s>", "a", "b c"]
+    assert find('printf "%s" "${unset[@]}"', "printf").args == ["%s", "${unset[@]}"]

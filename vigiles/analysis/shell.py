@@ -854,6 +854,8 @@ class _Walk:
         elif child.type == "string" and child.end_byte - child.start_byte in (4, 6) and _text(child) in (
                 '"$@"', '"${@}"'):
             words.extend(self.positional)  # each argument one word; none, no word
+        elif child.type == "string" and _text(child).endswith('[@]}"') and (items := self.array_items(child, env)) is not None:
+            words.extend(items)  # `"${a[@]}"`: each element one word
         elif _unquoted_expansion(child):
             # an unquoted expansion is split into words on IFS: `IFS=,; x=nc,-e,sh; $x`
             value = self.word(child, env, via, depth)
@@ -942,6 +944,25 @@ class _Walk:
         if not self.loops_cut:
             self.loops_cut = True
             self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["loops run more than is read"], via=via))
+
+    def array_items(self, string: Node, env) -> list[str] | None:
+        """The elements of the array a `"${a[@]}"` string expands, where the reading set it (a=(...))."""
+        if string.named_child_count != 1 or string.named_children[0].type != "expansion":
+            return None
+        expansion = string.named_children[0]
+        subscript = expansion.named_children[0] if expansion.named_child_count == 1 else None
+        if subscript is None or subscript.type != "subscript" or len(expansion.children) != 3:
+            return None
+        name = subscript.named_children[0] if subscript.named_children else None
+        if name is None or name.type != "variable_name" or f"{_text(name)}[@]" not in env:
+            return None
+        items = []
+        for index in range(MAX_ARRAY):
+            item = env.get(f"{_text(name)}[{index}]")
+            if item is None:
+                break
+            items.append(item)
+        return items
 
     def for_loop(self, node: Node, via, env, depth) -> None:
         """`for VAR in WORDS; do ...; done`: the body is read as written, then once for each word with
