@@ -442,7 +442,7 @@ class ShellReader:
             walk.aliases.update(session.aliases)
         words = plain_words(text)
         if (words is not None and words[0] not in walk.aliases and words[0] not in _SHELL_STATE
-                and words[0] != "read" and words[1:2] != ["-v"]):
+                and words[0] != "read" and not (words[0] == "printf" and words[1:2] == ["-v"])):
             # A single simple command with nothing for a shell to interpret: its words are its argv,
             # exactly as tree-sitter would give them, so read it the way an exec is read.
             out = _guarded(walk, via, walk.command, words[0], words[1:], via, env, 0, [], [], as_written=True)
@@ -504,20 +504,22 @@ class _Walk:
         self.functions: dict[str, Node] = {}
         """Shell functions defined so far: a call reads the body again with its arguments."""
         self.positional: list[str] = []
+        """$1 ... and "$@": a function's arguments while its body is read, or what `set --` set."""
         self.arg0: str | None = None
         """$0 where a `sh -c CMD NAME ...` gave it (a script's or shell's own name is not known)."""
-        """$1 ... and "$@": a function's arguments while its body is read, or what `set --` set."""
         self.substituted: dict[str, list[str]] = {}
         """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
         output (the last command and what is piped into it)."""
         self.fetched: dict[str, Cmd] = {}
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
-        self.loop_budget = MAX_LOOP_READING
-        self.for_budget = MAX_FOR_READING
-        self.loops_cut = False
-        """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
         """How deep node(), word() and command() are in each other now (MAX_NESTING)."""
+        self.loop_budget = MAX_LOOP_READING
+        """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
+        self.for_budget = MAX_FOR_READING
+        """Bytes of `for` bodies this walk may still read with a word bound (Walk.for_loop)."""
+        self.loops_cut = False
+        """Whether a loop was read fewer times than it runs (Walk.cut_short)."""
         self.exported: set[str] = set()
         """Variables `export` or `declare -x` marked: a shell this one starts sees them."""
         self.prefixed: frozenset[str] = frozenset()
@@ -1388,8 +1390,8 @@ class _Walk:
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
         elif name in ("kubectl", "oc", "docker", "podman", "nerdctl") and "run" in args:
-            inner = _container_run_command(name, args)
-            own = _image_program(name, args)
+            inner, image = _container_run(name, args)
+            own = _image_program(image)
             if own:
                 self.command(own[0], own[1:], inner_via + (f"image {own[0]}",), {}, depth + 1, [], [])
             if inner:
@@ -1479,14 +1481,16 @@ class _Walk:
             finally:
                 self.unexport_prefixed(saved)
             return
-        saved = self.exported
-        self.exported = set(self.environment(env))
+        inherited = self.environment(env)
+        saved, self.exported = self.exported, set(inherited)
         try:
-            self._shell_program(cmd, stdin, via, env, depth)
+            self._shell_program(cmd, stdin, via, env, depth, inherited)
         finally:
             self.exported = saved
 
-    def _shell_program(self, cmd: Cmd, stdin, via, env, depth) -> None:
+    def _shell_program(self, cmd: Cmd, stdin, via, env, depth, inherited: dict[str, str] | None = None) -> None:
+        """`inherited`: the variables a shell started here has (Walk.environment); eval and source
+        run in this shell, with `env`."""
         name, args = cmd.name, cmd.args
         if name == "eval":
             code = " ".join(args)
@@ -1517,7 +1521,7 @@ class _Walk:
                     self.arg0 = rest[at + 1] if at + 1 < len(rest) else None
                     self.positional = list(rest[at + 2:])
                     try:
-                        self.text(self.held.get(rest[at], rest[at]), via, self.environment(env), depth + 1)
+                        self.text(self.held.get(rest[at], rest[at]), via, inherited, depth + 1)
                     finally:
                         self.positional, self.arg0 = saved
                 return
@@ -1527,7 +1531,7 @@ class _Walk:
                     given = rest[index + 1:]
                     self.positional = list(given[1:] if given[:1] == ["--"] else given)
                     try:
-                        self.text(stdin, via, self.environment(env), depth + 1)
+                        self.text(stdin, via, inherited, depth + 1)
                     finally:
                         self.positional = saved
                 return
@@ -1535,16 +1539,16 @@ class _Walk:
                 if stdin is not None:  # `bash /dev/stdin ARGS`: the script is its input, ARGS $1...
                     saved, self.positional = self.positional, list(rest[index + 1:])
                     try:
-                        self.text(stdin, via, self.environment(env), depth + 1)
+                        self.text(stdin, via, inherited, depth + 1)
                     finally:
                         self.positional = saved
                 return
             if not arg.startswith("-") and arg != "-":
-                self.run_script(arg, via, depth, rest[index + 1:], self.environment(env))
+                self.run_script(arg, via, depth, rest[index + 1:], inherited)
                 return
             index += 1
         if stdin is not None:
-            self.text(stdin, via, self.environment(env), depth + 1)
+            self.text(stdin, via, inherited, depth + 1)
 
     def interpreter(self, cmd: Cmd, lang: str, stdin, via, depth) -> None:
         args = cmd.args
@@ -2038,7 +2042,7 @@ _STDIN_FILES = frozenset({"/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
 """Names of a process's own input: a shell or `source` given one runs what it is fed."""
 ASSUMED_ENVIRONMENT = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "SHELL": "/bin/bash"}
 """Values taken for variables the reading never saw set, where an operation cuts characters out of
-them (`${PATH:0:1}`, `${SHELL##*/}`), as obfuscators do to write `/` and `bash` without writing
+them (`${PATH:0:1}`, `${SHELL:5}`), as obfuscators do to write `/` and `bash` without writing
 them: the default PATH of Debian's and Docker's root shells, and bash. Used as such (`$PATH`) they
 stay as written."""
 
@@ -3135,17 +3139,10 @@ _CONTAINER_GLOBAL_VALUED = frozenset({"-H", "--host", "--context", "--config", "
                                       "--connection", "--root", "--runroot", "--namespace", "-n"})
 
 
-def _container_run_command(program: str, args: list[str]) -> list[str]:
-    """The command a container started by `docker run [opts] IMAGE CMD ARGS` (`--entrypoint X`: X
-    first), `podman`/`nerdctl run`, or `kubectl run NAME ... -- CMD ARGS` runs."""
-    return _container_run(program, args)[0]
-
-
-def _image_program(program: str, args: list[str]) -> list[str]:
+def _image_program(image: tuple[str, list[str]] | None) -> list[str]:
     """`docker run IMAGE ARGS` with no entrypoint given runs the image's own program, which a
     single-tool image is named after (`cloudflare/cloudflared:latest tunnel ...` runs cloudflared
-    tunnel ...): that name and ARGS, or [] where no image is run."""
-    image = _container_run(program, args)[1]
+    tunnel ...): that name and ARGS, or [] where no image's program is run (_container_run)."""
     if image is None:
         return []
     name = image[0].rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
@@ -3155,8 +3152,9 @@ def _image_program(program: str, args: list[str]) -> list[str]:
 
 
 def _container_run(program: str, args: list[str]) -> tuple[list[str], tuple[str, list[str]] | None]:
-    """_container_run_command's command, and where the image's own program runs (no entrypoint
-    given) the image and the words after it."""
+    """The command a container started by `docker run [opts] IMAGE CMD ARGS` (`--entrypoint X`: X
+    first), `podman`/`nerdctl run`, or `kubectl run NAME ... -- CMD ARGS` runs; and where the
+    image's own program runs (no entrypoint given), the image and the words after it."""
     index = 0
     while index < len(args) and args[index].startswith("-"):
         index += 2 if args[index] in _CONTAINER_GLOBAL_VALUED else 1
