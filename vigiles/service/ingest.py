@@ -46,6 +46,8 @@ def parse(body: bytes, content_type: str, max_batch: int) -> tuple[list, list[di
             doc = msgspec.json.decode(body)
         except msgspec.DecodeError as exc:
             raise IngestError(400, f"body is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise IngestError(400, "body is not read: JSON nested too deeply") from None
         if isinstance(doc, dict):
             doc = [doc]
         if not isinstance(doc, list):

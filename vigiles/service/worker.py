@@ -122,7 +122,7 @@ class AnalysisWorker:
         for (body,) in rows:
             try:
                 event = from_dict(msgspec.json.decode(body))
-            except (EventError, ValueError):
+            except (EventError, ValueError, RecursionError):
                 continue
             self.correlator.attributor.observe(event)
             self.correlator.accountant.observe(event)

@@ -52,7 +52,7 @@ def _first_value(head: bytes) -> object:
             continue
         try:
             return msgspec.json.decode(line)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             continue
     return None
 

@@ -113,6 +113,8 @@ def load_document(path: Path, name: str) -> tuple[Any, ReadError | None]:
         return msgspec.json.decode(path.read_bytes()), None
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return None, ReadError(name, None, f"not valid JSON (truncated?): {exc}")
+    except RecursionError:
+        return None, ReadError(name, None, "not read: JSON nested too deeply")
 
 
 def json_lines(path: Path, name: str) -> Iterator[tuple[int, Any] | ReadError]:
@@ -127,6 +129,8 @@ def json_lines(path: Path, name: str) -> Iterator[tuple[int, Any] | ReadError]:
                 yield number, msgspec.json.decode(line)
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 yield ReadError(name, number, f"not valid JSON: {exc}")
+            except RecursionError:
+                yield ReadError(name, number, "not read: JSON nested too deeply")
 
 
 def is_document(head: bytes) -> bool:

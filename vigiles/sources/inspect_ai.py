@@ -94,6 +94,8 @@ def _member(archive: zipfile.ZipFile, member: str, name: str) -> Any:
         return msgspec.json.decode(data)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return ReadError(name, None, f"{member}: not valid JSON: {exc}")
+    except RecursionError:
+        return ReadError(name, None, f"{member}: not read: JSON nested too deeply")
 
 
 def _run_id(spec: Any, path: Path) -> str:

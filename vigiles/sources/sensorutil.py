@@ -154,6 +154,9 @@ def json_lines(path: Path, name: str, convert: Callable[[dict, str, int, bytes],
             except UnicodeDecodeError:
                 yield ReadError(name, number, "not valid JSON: invalid UTF-8")
                 continue
+            except RecursionError:
+                yield ReadError(name, number, "not read: JSON nested too deeply")
+                continue
             if type(obj) is not dict:
                 yield ReadError(name, number, f"a {what} record is a JSON object, not {type(obj).__name__}")
                 continue

@@ -108,6 +108,9 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
             except msgspec.DecodeError as exc:
                 yield ReadError(name, number, f"not valid JSON: {exc}")
                 continue
+            except RecursionError:
+                yield ReadError(name, number, "not read: JSON nested too deeply")
+                continue
             if type(record) is not dict:
                 yield ReadError(name, number, "a Zeek JSON record is an object")
                 continue
