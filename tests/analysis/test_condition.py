@@ -58,6 +58,13 @@ def test_syntax_errors(text):
         compile_node(parse(text, {}, set()), {})
 
 
+def test_values_are_separated_by_commas():
+    """`(perl code, awk)` once read as three values, so `cmd.via = "perl code"` never matched it."""
+    with pytest.raises(RuleSyntaxError, match="quote a value that holds spaces"):
+        parse("cmd.via in (find, perl code, awk)", {}, set())
+    assert parse('cmd.via in (find, "perl code", awk)', {}, set()).values == ["find", "perl code", "awk"]
+
+
 def test_nesting_is_bounded_with_a_clear_error():
     nested = "(" * 64 + "cmd.name = x" + ")" * 64
     assert check(nested, ssh()) == (False, [])

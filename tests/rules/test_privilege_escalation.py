@@ -25,6 +25,8 @@ def test_rules_load_cleanly():
     ('sudo cp /tmp/sudoers.new /etc/sudoers', 'sudoers_modified'),
     ('cat /etc/sudoers.d/*', 'sudoers_read'),
     ('sudo find /etc -maxdepth 0 -exec /bin/sh -p \\;', 'sudo_shell_escape'),
+    ("sudo gawk 'BEGIN { system(\"/bin/sh\") }'", 'sudo_shell_escape'),
+    ("sudo python3 -c 'import pty; pty.spawn(\"/bin/bash\")'", 'sudo_shell_escape'),
     ('sudo LD_PRELOAD=/tmp/x.so apache2', 'sudo_with_preload'),
     ('docker run --rm -it --privileged ubuntu bash', 'privileged_container'),
     ('docker run -v /:/host -it alpine chroot /host sh', 'privileged_container'),

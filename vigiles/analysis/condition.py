@@ -185,6 +185,10 @@ class _Parser:
                     values.extend(self.lists[token])
                 else:
                     values.append(_value(token))
+                if self.peek() not in (",", ")"):
+                    # `(perl code, awk)` would be three values, perl and code among them: say so
+                    raise RuleSyntaxError(f"expected , or ) after {_value(token)!r} in the values of {name}, found "
+                                          f"{_value(self.peek() or 'the end')!r} (quote a value that holds spaces)")
         else:
             token = self.take()
             if not _is_quoted(token) and token in self.lists:
