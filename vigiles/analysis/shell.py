@@ -435,7 +435,7 @@ class ShellReader:
         """An action's text as its shell runs it; an action's own (no `via`) starts from what the
         session's shell kept and leaves there what it sets (Session.keep_shell)."""
         session = session or Session()
-        walk = _Walk(self._parser, session)
+        walk = _Walk(self._parser, session, len(text))
         shell = not via
         env: dict[str, str] = dict(session.variables) if shell else {}
         if shell:
@@ -466,17 +466,17 @@ class ShellReader:
     def read_cron(self, text: str, session: Session | None = None, via: tuple[str, ...] = (),
                   path: str = "") -> list[Cmd]:
         """The commands of crontab lines (five time fields, or an @keyword, then the command)."""
-        walk = _Walk(self._parser, session or Session())
+        walk = _Walk(self._parser, session or Session(), len(text))
         return _guarded(walk, via, walk.cron_text, text, via, 0, system=_system_crontab(path))
 
     def read_unit(self, text: str, session: Session | None = None, via: tuple[str, ...] = ()) -> list[Cmd]:
         """The commands a systemd unit, desktop entry or supervisord program would start."""
-        walk = _Walk(self._parser, session or Session())
+        walk = _Walk(self._parser, session or Session(), len(text))
         return _guarded(walk, via, walk.unit_text, text, via, 0)
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
-        walk = _Walk(self._parser, session or Session())
+        walk = _Walk(self._parser, session or Session(), len(text))
         return _guarded(walk, via, walk.code, lang, text, via, 0, name=lang, path=lang, args=[])
 
 
@@ -495,7 +495,7 @@ def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
 
 
 class _Walk:
-    def __init__(self, parser: Parser, session: Session) -> None:
+    def __init__(self, parser: Parser, session: Session, size: int = 0) -> None:
         self.parser = parser
         self.session = session
         self.out: list[Cmd] = []
@@ -520,6 +520,15 @@ class _Walk:
         """Bytes of `for` bodies this walk may still read with a word bound (Walk.for_loop)."""
         self.loops_cut = False
         """Whether a loop was read fewer times than it runs (Walk.cut_short)."""
+        self.held_lines_budget = min(MAX_HELD_LINES, HELD_LINES_FLOOR + HELD_LINES_FACTOR * size)
+        """Bytes of command lines held in variables (`$cmd`) this walk may still read (Walk._command),
+        `size` being the length of the text read."""
+        self.held_lines_cut = False
+        self.reread_budget = MAX_REREAD
+        """Bytes of list members this walk may still read again after parse errors (Walk.text): one
+        budget for the whole walk, as a member read again can hold errors of its own."""
+        self.reread: set[bytes] = set()
+        """Members read again so far: nested errors bring the same member up at each level."""
         self.exported: set[str] = set()
         """Variables `export` or `declare -x` marked: a shell this one starts sees them."""
         self.prefixed: frozenset[str] = frozenset()
@@ -564,13 +573,18 @@ class _Walk:
             if len(pieces) > 1:
                 lost = _lost_words(tree.root_node)
                 touched = [(start, end) for start, end in pieces if start in lost]
-                budget = MAX_REREAD
                 # the shortest first: junk made long to use up the budget goes last
                 for start, end in sorted(touched, key=lambda p: p[1] - p[0]):
-                    budget -= end - start
-                    if budget < 0:
+                    piece = data[start:end]
+                    if piece in self.reread:
+                        continue
+                    if end - start > self.reread_budget:
+                        self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, via=via,
+                                            args=["more text after parse errors than is read"]))
                         break
-                    self.text(data[start:end].decode("utf-8", "surrogatepass"), via, env, depth + 1)
+                    self.reread_budget -= end - start
+                    self.reread.add(piece)
+                    self.text(piece.decode("utf-8", "surrogatepass"), via, env, depth + 1)
 
     def code(self, lang: str, text: str, via: tuple[str, ...], depth: int, *, name: str, path: str,
              args: list[str]) -> Cmd:
@@ -1240,7 +1254,15 @@ class _Walk:
         if not program:
             return
         if " " in program and not args and not as_written and depth < MAX_DEPTH:
-            # `$cmd` holding a whole command line: read it as one.
+            # `$cmd` holding a whole command line: read it as one, within the walk's budget for
+            # such lines (a value that names itself grows at each level it is read at).
+            if len(program) > self.held_lines_budget:
+                if not self.held_lines_cut:
+                    self.held_lines_cut = True
+                    self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, via=via,
+                                        args=["more command lines held in variables than are read"]))
+                return
+            self.held_lines_budget -= len(program)
             self.text(program, via, env, depth + 1)
             return
         if program in self.aliases and f"alias {program}" not in via and depth < MAX_DEPTH:
@@ -1690,11 +1712,13 @@ class _Walk:
     def run_script(self, path: str, via, depth, args=(), env=None) -> None:
         """A file the session holds, run with `args` (its "$1"... "$@") and the variables `env`
         (what a started shell inherits; a sourced file, the shell's own)."""
+        inner = via + (f"script {path}",)
+        if inner[-1] in via:
+            return  # a script run by itself: read once (each run again read it all again, twice a level)
         content = self.session.lookup(path)
         if content is None:
             return
         lang = lang_of_script(path, content) or "shell"
-        inner = via + (f"script {path}",)
         if lang == "unit":
             self.unit_text(content, inner, depth)
         elif lang in ("shell", "cron"):
@@ -2703,10 +2727,21 @@ MAX_HEREDOCS = 1024
 """A text with more `<<` than this is not parsed: it is an unreadable command (rules flag it)."""
 MAX_DELIMITER = 4096
 """Bytes after `<<` looked at for a here-document's delimiter."""
+MAX_HELD_LINES = 16 * 1024
+HELD_LINES_FLOOR = 1024
+HELD_LINES_FACTOR = 4
+"""Bytes of command lines held in variables (`c="nc -e sh"; $c`) read in one walk: four times the
+text's length and 1 KB more, at most MAX_HELD_LINES. Such a line is read with its own expansions, and
+a value that refers to itself through unbalanced quotes (an unterminated quote in `P=$(...)` whose
+text names $P twice) grew threefold at
+each of the MAX_DEPTH levels: 32 bytes made 1,400 commands, 746 bytes 4,000 (1.6 s). What the budget
+leaves unread is an unreadable command."""
 MAX_REREAD = 64 * 1024
-"""At most this many bytes of list members are read again after a parse error, the shortest first,
-only those whose command word the error left out (so reading stays linear in the text, with a
-small factor)."""
+"""At most this many bytes of list members are read again after parse errors, in the whole walk,
+the shortest first, only those whose command word the error left out, each once (so reading stays
+linear in the text, with a small factor: a budget per parse let members nested in unterminated
+`$(` re-read one another at every level, 750 bytes making 4,000 commands in 1.6 s); what the
+budget leaves unread is an unreadable command."""
 _UNIT_COMMAND = re2.compile(r"(?m)^[ \t]*(?:Exec[A-Za-z]*|(?i:command))[ \t]*=[ \t]*[-@+!:]*[ \t]*([^\n]+)")
 
 
