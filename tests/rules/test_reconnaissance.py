@@ -30,6 +30,13 @@ def test_rules_load_cleanly():
     ('ffuf -w words.txt -u http://10.0.0.5/FUZZ', 'web_wordlist_scan'),
     ('gobuster dir -u http://intranet.local -w /usr/share/wordlists/dirb/common.txt', 'web_wordlist_scan'),
     ('ip link set eth0 promisc on', 'promiscuous_mode'),
+    ("pgrep -l 'auditd|osqueryd'", "security_software_discovery"),
+    ("systemctl is-active falco wazuh-agent 2>/dev/null", "security_software_discovery"),
+    ("kubectl auth can-i --list", "cloud_permissions_enumerated"),
+    ("aws iam get-account-authorization-details > iam.json", "cloud_permissions_enumerated"),
+    ("az role assignment list --assignee me@example.com", "cloud_permissions_enumerated"),
+    ("python3 -c \"import socket as s\nfor p in range(20, 1024):\n    c = s.socket(); c.settimeout(0.2)\n    if not c.connect_ex(('10.1.1.1', p)): print(p)\"", "interpreter_port_scan"),
+    ("awk '$1 == \"Host\" {print $2}' ~/.ssh/config", "lateral_discovery_commands"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -49,6 +56,11 @@ def test_detected(command, rule):
     'dig +short example.com',
     'ip neigh flush dev eth0',
     'editcap -c 1000 big.pcap small.pcap',
+    'systemctl status falco',
+    'pgrep -f gunicorn',
+    'kubectl auth can-i create pods',
+    'aws s3 ls',
+    'grep -n IdentityFile ~/.ssh/config',
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

