@@ -880,6 +880,28 @@ def test_a_script_that_runs_itself_is_read_once_on_each_path():
     assert [c.via for c in again if c.name == "id"][-1] == ("sh", "script /tmp/a.sh")
 
 
+def test_braces_beside_variables_expand_after_them():
+    """bash expands braces first, so `${f}{a,b}` is ${f}a ${f}b: one word per choice."""
+    assert [c.args for c in reader.read("d=/etc; cat $d/{passwd,shadow}") if c.name == "cat"] == [["/etc/passwd", "/etc/shadow"]]
+    loop = reader.read('k=~/.ssh/id_; for f in ${k}{rsa,ecdsa}; do cat "$f"; done')
+    assert [c.args for c in loop if c.name == "cat"][1:] == [["~/.ssh/id_rsa"], ["~/.ssh/id_ecdsa"]]
+    assert [c.args for c in reader.read("a=n; b=s; echo {$a,$b}c") if c.name == "echo"] == [["nc", "sc"]]
+    assert [c.args for c in reader.read('echo "${x:-a,b}" ${y:-c,d}')] == [["a,b", "c,d"]]
+
+
+def test_find_exec_gives_each_found_file_a_path_under_its_starting_points():
+    """`{}` is each file find finds: `/var/log/{}` says where, which `rm {}` did not, and a -name
+    test what it is called."""
+    assert [c.args for c in reader.read("find /tmp /var/log -type f -exec rm -f {} +") if c.name == "rm"] == [
+        ["-f", "/tmp/{}"], ["-f", "/var/log/{}"]]
+    assert [c.args for c in reader.read("find ~/.ssh -name '*.pub' -exec cat {} +") if c.name == "cat"] == [["~/.ssh/*.pub"]]
+    assert [c.args for c in reader.read("find ~/.ssh ! -name '*.pub' -exec cat {} +") if c.name == "cat"] == [["~/.ssh/{}"]]
+    assert [c.args for c in reader.read("find -L / -perm -4000 -exec ls -l {} \\;") if c.name == "ls"] == [["-l", "/{}"]]
+    assert [c.args for c in reader.read("find -name x -exec cat {} \\;") if c.name == "cat"] == [["./x"]]
+    inner = reader.read("find ~/logs -exec sh -c ': > \"$1\"' _ {} \\;")
+    assert [c.writes for c in inner if c.name == ":"] == [["~/logs/{}"]]
+
+
 def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
     """bash reads to the end of input as its body; nothing after it starts another heredoc."""
     from vigiles.analysis.shell import _heredoc_lists, _heredocs_renamed

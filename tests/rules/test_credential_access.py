@@ -59,6 +59,9 @@ def test_rules_load_cleanly():
     ('security find-generic-password -s github -w', 'os_keyring_read'),
     ("docker inspect -f '{{json .Config.Env}}' api", 'container_environment_read'),
     ('kubectl exec deploy/api -- printenv', 'container_environment_read'),
+    ("find ~/.ssh -maxdepth 1 -type f -exec cat {} +", "private_key_read"),
+    ("ls -1 ~/.ssh | sed 's|^|/root/.ssh/|' | xargs cat", "private_key_read"),
+    ("p=/root/.ssh/id_; base64 ${p}{rsa,ed25519}", "private_key_read"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -91,6 +94,8 @@ def test_detected(command, rule):
     'python -c "import keyring; print(keyring.get_keyring())"',
     "docker inspect -f '{{.State.Status}}' api",
     'kubectl exec deploy/api -- ls /app',
+    "ls ~/.ssh | xargs -n1 echo",
+    "cat ~/.ssh/*.pub",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

@@ -105,6 +105,9 @@ def test_rules_load_cleanly():
     ("sudo mount -o bind /dev/null /home/agent/.session.log", "file_masked_with_dev_null"),
     ("sudo sed -i 's/^log_commands *= *true/log_commands = false/' /etc/lab-monitor/config.ini", "monitor_config_weakened"),
     ("printf 'audit: off\\n' | sudo tee /etc/recorder/settings.yaml", "monitor_config_weakened"),
+    ("find /var/log -type f -exec shred -u {} +", "system_logs_cleared"),
+    ("find /var/log -name '*.log' -exec sh -c 'cat /dev/null > \"$1\"' _ {} \\;", "system_logs_cleared"),
+    ("find /var/log -mmin +0 -exec rm {} +", "system_logs_cleared"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -172,6 +175,7 @@ def test_detected(command, rule):
     "sudo iptables -A OUTPUT -d 10.9.9.9 -j DROP",
     "sudo mount --bind /data /mnt/data",
     "sudo sed -i 's/^log_level=debug/log_level=info/' /etc/lab-monitor/config.ini",
+    "find /var/log/app -type f -mtime +30 -exec rm -f {} +",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -867,6 +867,9 @@ class _Walk:
         (`glued_to`, that word's end) joined to it."""
         if child.type in _BRACE_NODES and _has_braces(child):
             words.extend(brace_expand(_text(child)))
+        elif child.type == "concatenation" and _braces_beside_expansions(child):
+            # bash expands braces before variables: `${f}{rsa,ed25519}` is ${f}rsa ${f}ed25519
+            words.extend(brace_expand(self.word(child, env, via, depth)))
         elif child.type == "string" and child.end_byte - child.start_byte in (4, 6) and _text(child) in (
                 '"$@"', '"${@}"'):
             words.extend(self.positional)  # each argument one word; none, no word
@@ -1380,12 +1383,19 @@ class _Walk:
             self.wrapper(cmd, inner_via, env, depth, stdin)
             return
         if name == "find":
+            roots = _find_roots(args)
+            leaf = _find_name(args) or "{}"
             for flag in ("-exec", "-execdir", "-ok", "-okdir"):
                 if flag in args:
                     start = args.index(flag) + 1
                     end = next((i for i in range(start, len(args)) if args[i] in (";", "+", "\\;")), len(args))
                     if start < end:
-                        self.command(args[start], args[start + 1:end], inner_via, env, depth + 1, [], [])
+                        argv = args[start:end]
+                        # `{}` is each file found: a path under each starting point (`/var/log/{}`),
+                        # named as -name says where it says one (`~/.ssh/*.pub`)
+                        for found in [argv] if not any("{}" in a for a in argv) else [
+                                [a.replace("{}", f"{root.rstrip('/')}/{leaf}") for a in argv] for root in roots]:
+                            self.command(found[0], found[1:], inner_via, env, depth + 1, [], [])
         elif name in ("ssh", "autossh", "mosh", "dbclient") and args:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
@@ -2259,6 +2269,49 @@ def _has_braces(node: Node) -> bool:
     return (b"{" in raw and b"}" in raw and (b"," in raw or b".." in raw) and len(raw) <= 4096
             and raw.count(b"{") <= MAX_BRACES
             and not any(ch in raw for ch in (b"'", b'"', b"$", b"\\", b"`")))
+
+
+MAX_FIND_ROOTS = 4
+
+
+def _find_roots(args: list[str]) -> list[str]:
+    """find's starting points: the words before its first test or option (`.` where none is given),
+    at most MAX_FIND_ROOTS."""
+    roots = []
+    for arg in args:
+        if arg.startswith(("-", "!", "(", ")")) or arg in ("-H", "-L", "-P"):
+            if roots or arg not in ("-H", "-L", "-P"):
+                break
+            continue
+        roots.append(arg)
+    return roots[:MAX_FIND_ROOTS] or ["."]
+
+
+def _find_name(args: list[str]) -> str | None:
+    """The pattern of find's one -name/-iname test when it is neither negated nor one of several."""
+    tests = [i for i, a in enumerate(args) if a in ("-name", "-iname")]
+    if len(tests) != 1 or "-o" in args or "-or" in args or tests[0] + 1 >= len(args):
+        return None
+    at = tests[0]
+    if at and args[at - 1] in ("!", "-not"):
+        return None
+    name = args[at + 1]
+    return name if name and "/" not in name else None
+
+
+_EXPANSION_BRACES = re2.compile(r"\$\{[^{}]*\}")
+
+
+def _braces_beside_expansions(node: Node) -> bool:
+    """A word with both a brace expansion and a variable (`${f}{rsa,dsa}`, `$d/{a,b}`, `{$a,$b}`):
+    read by expanding the variables, then the braces (a value holding braces is expanded too, which
+    bash does not do: more words, never fewer)."""
+    raw = node.text
+    if b"$" not in raw or b"{" not in raw or len(raw) > 4096 or raw.count(b"{") > MAX_BRACES or any(
+            ch in raw for ch in (b"'", b'"', b"\\", b"`", b"$(")):
+        return False
+    rest = _EXPANSION_BRACES.sub("", raw.decode("utf-8", "surrogatepass"))
+    return "{" in rest and "}" in rest and ("," in rest or ".." in rest)
 
 
 def brace_expand(word: str, limit: int = MAX_BRACE_WORDS) -> list[str]:
