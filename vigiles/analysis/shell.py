@@ -1402,6 +1402,9 @@ class _Walk:
             remote = _ssh_remote(args)
             if remote:
                 self.text(" ".join(remote), inner_via, {}, depth + 1)
+                if stdin is not None and _shell_reading_stdin(" ".join(remote).split()):
+                    # `ssh h 'bash -s' <<E`, `cat x.sh | ssh h sh`: ssh's input is the remote shell's script
+                    self.text(stdin, inner_via + ("bash -s",), {}, depth + 1)
             self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
         elif name in ("screen", "tmux", "parallel"):
             for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
@@ -2968,6 +2971,28 @@ def _text(node: Node) -> str:
 def _slice(node: Node, start: int, end: int) -> str:
     base = node.start_byte
     return node.text[start - base:end - base].decode("utf-8", "replace")
+
+
+def _shell_reading_stdin(words: list[str]) -> bool:
+    """Whether a command line is a shell that reads its script from its input: `bash`, `sh -s`,
+    `bash -s -- ARGS`, `sudo bash -x` (no -c, no script file)."""
+    while words and words[0] in ("sudo", "env", "exec", "nohup"):
+        words = words[1:]
+    if not words or posixpath.basename(words[0]) not in decode.SHELLS:
+        return False
+    rest = words[1:]
+    for index, word in enumerate(rest):
+        if word == "--":
+            return index == len(rest) - 1  # `bash -- FILE` runs FILE
+        if word.startswith("--"):
+            continue  # --login, --norc
+        if word[:1] not in ("-", "+"):
+            return False  # a script file
+        if "c" in word[1:]:
+            return False
+        if "s" in word[1:]:
+            return True  # the rest are the script's arguments
+    return True
 
 
 def _ssh_remote(args: list[str]) -> list[str]:
