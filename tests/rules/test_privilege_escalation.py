@@ -40,6 +40,7 @@ def test_rules_load_cleanly():
     ("sudo -u '#4294967295' /bin/sh", 'sudo_user_id_bypass'),
     ("kubectl run x --image=busybox --overrides='{\"spec\": {\"hostNetwork\": true}}'", 'privileged_container'),
     ('kubectl debug node/worker-3 -it --image=ubuntu', 'privileged_container'),
+    ("docker run --cap-add all -it ubuntu bash", "privileged_container"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -64,6 +65,7 @@ def test_detected(command, rule):
     'sudo -u postgres psql',
     'kubectl run web --image=nginx --port=80',
     'kubectl debug pod/web -it --image=busybox',
+    "docker run --rm --gpus all nvidia/cuda:12.4.1-base-ubuntu22.04 nvidia-smi",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
