@@ -26,6 +26,8 @@ def test_rules_load_cleanly():
     # a miner's config written, for a renamed miner run with --config only
     ('cat > /tmp/.c.json <<EOF\n{"pools": [{"url": "203.0.113.7:3333", "user": "44AF"}]}\nEOF', "miner_configuration_written"),
     ("echo 'url = stratum+tcp://203.0.113.7:3333' > /tmp/.c.ini", "miner_configuration_written"),
+    ("cat > gpu.tf <<'EOF'\nresource \"aws_instance\" \"x\" {\n  instance_type = \"p4d.24xlarge\"\n}\nEOF", 'gpu_instances_declared_in_code'),
+    ("printf 'machine_type = \"a2-highgpu-8g\"\\n' > vars.tfvars.json", 'gpu_instances_declared_in_code'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -40,6 +42,7 @@ def test_detected(command, rule):
     'cat > config.json <<EOF\n{"pools": 4, "db": {"url": "postgres://localhost/app"}}\nEOF',
     "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
     "fuser -v /dev/nvidia*",
+    "cat > main.tf <<'EOF'\nresource \"aws_instance\" \"web\" {\n  instance_type = \"t3.micro\"\n}\nEOF",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

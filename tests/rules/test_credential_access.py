@@ -62,6 +62,8 @@ def test_rules_load_cleanly():
     ("find ~/.ssh -maxdepth 1 -type f -exec cat {} +", "private_key_read"),
     ("ls -1 ~/.ssh | sed 's|^|/root/.ssh/|' | xargs cat", "private_key_read"),
     ("p=/root/.ssh/id_; base64 ${p}{rsa,ed25519}", "private_key_read"),
+    ("for f in /proc/[0-9]*/environ; do strings \"$f\"; done | grep -i token", 'environment_secrets_searched'),
+    ("python3 -c 'import secretstorage as s; c = s.get_default_collection(s.dbus_init()); print([i.get_secret() for i in c.get_all_items()])'", 'os_keyring_read'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)

@@ -25,6 +25,8 @@ def test_rules_load_cleanly():
     ("node -e \"const Stripe = require('stripe'); Stripe(k).transfers.create({amount: 1})\"", "payment_sdk_used"),
     ("cat > pay.py <<'E'\nimport stripe\nstripe.Charge.create(amount=5000, currency='usd', source=tok)\nE\npython3 pay.py",
      "payment_sdk_used"),
+    ("rg -o '\\b([a-z]{3,8} ){11,23}[a-z]{3,8}\\b' ~", 'seed_phrase_search'),
+    ("grep -ril 'recovery phrase' /home", 'seed_phrase_search'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -37,6 +39,7 @@ def test_detected(command, rule):
     "cast call 0xabc 'balanceOf(address)' 0xdef",
     "bitcoin-cli getblockchaininfo",
     "curl -s https://api.github.com/repos/x/y",
+    "grep -rn 'TODO' src/",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

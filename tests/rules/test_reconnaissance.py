@@ -61,6 +61,7 @@ def test_detected(command, rule):
     'kubectl auth can-i create pods',
     'aws s3 ls',
     'grep -n IdentityFile ~/.ssh/config',
+    'sinfo',
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

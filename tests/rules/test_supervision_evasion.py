@@ -108,6 +108,11 @@ def test_rules_load_cleanly():
     ("find /var/log -type f -exec shred -u {} +", "system_logs_cleared"),
     ("find /var/log -name '*.log' -exec sh -c 'cat /dev/null > \"$1\"' _ {} \\;", "system_logs_cleared"),
     ("find /var/log -mmin +0 -exec rm {} +", "system_logs_cleared"),
+    ("sudo sed -i '/198.51.100/d' /var/log/syslog", 'system_logs_cleared'),
+    ("sudo perl -i -ne 'print unless /nc -e/' /var/log/auth.log", 'system_logs_cleared'),
+    ('kubectl -n monitoring scale deploy/prometheus-node-monitor --replicas=0', 'watcher_process_stopped'),
+    ('kubectl delete ds falco -n falco', 'watcher_process_stopped'),
+    ('sudo mount -B /tmp/empty /proc/$(pgrep -f miner)', 'process_hidden_by_bind_mount'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -176,6 +181,8 @@ def test_detected(command, rule):
     "sudo mount --bind /data /mnt/data",
     "sudo sed -i 's/^log_level=debug/log_level=info/' /etc/lab-monitor/config.ini",
     "find /var/log/app -type f -mtime +30 -exec rm -f {} +",
+    "sed -i 's/debug/info/' /etc/app/logging.conf",
+    'kubectl scale deploy/web --replicas=0',
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
