@@ -409,8 +409,8 @@ _WRITE_MODES = frozenset("wax+")
 
 
 def _file_written(call: ast.Call, name: str, short: str, names: dict) -> tuple[str, str | None, bool] | None:
-    """(path, literal content or None, appending) where `call` opens a file to write or writes one: open(P, 'w')
-    and its .write(S), io/os-free forms only; Path(P).write_text(S) and write_bytes."""
+    """(path, literal content or None, appending) where `call` opens a file to write or writes one:
+    open(P, 'w') (io.open, codecs.open) and its .write(S); Path(P).write_text(S) and write_bytes."""
     opened = call
     content = None
     if short in ("write", "writelines") and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
@@ -426,11 +426,8 @@ def _file_written(call: ast.Call, name: str, short: str, names: dict) -> tuple[s
                 value = _literal(call.args[0], names)
                 return path, value if isinstance(value, str) else None, False
         return None
-    if opened is not call and _call_name(opened.func, names) not in ("open", "io.open", "codecs.open"):
-        return None
-    if opened is call and name not in ("open", "io.open", "codecs.open"):
-        return None
-    if not opened.args:
+    opener = name if opened is call else _call_name(opened.func, names)
+    if opener not in ("open", "io.open", "codecs.open") or not opened.args:
         return None
     path = _literal(opened.args[0], names)
     mode = _literal(opened.args[1], names) if len(opened.args) > 1 else next(

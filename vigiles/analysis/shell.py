@@ -518,12 +518,11 @@ class _Walk:
         """Bytes of `while read` bodies this walk may still read with a line bound (Walk.loop)."""
         self.for_budget = MAX_FOR_READING
         """Bytes of `for` bodies this walk may still read with a word bound (Walk.for_loop)."""
-        self.loops_cut = False
-        """Whether a loop was read fewer times than it runs (Walk.cut_short)."""
+        self.cut: set[str] = set()
+        """What this walk has said it left unread (Walk.cut_short): each said once."""
         self.held_lines_budget = min(MAX_HELD_LINES, HELD_LINES_FLOOR + HELD_LINES_FACTOR * size)
         """Bytes of command lines held in variables (`$cmd`) this walk may still read (Walk._command),
         `size` being the length of the text read."""
-        self.held_lines_cut = False
         self.reread_budget = MAX_REREAD
         """Bytes of list members this walk may still read again after parse errors (Walk.text): one
         budget for the whole walk, as a member read again can hold errors of its own."""
@@ -579,8 +578,7 @@ class _Walk:
                     if piece in self.reread:
                         continue
                     if end - start > self.reread_budget:
-                        self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, via=via,
-                                            args=["more text after parse errors than is read"]))
+                        self.cut_short(via, "more text after parse errors than is read")
                         break
                     self.reread_budget -= end - start
                     self.reread.add(piece)
@@ -958,12 +956,13 @@ class _Walk:
             _bind_read(names, ifs, record, local)
             self.node(body, via + ("while read",), local, depth)
 
-    def cut_short(self, via) -> None:
-        """Once per walk: a loop was read fewer times than it runs, so what its later passes run
-        is not known (an UNREADABLE command, which rules flag: budgets spent on purpose hide)."""
-        if not self.loops_cut:
-            self.loops_cut = True
-            self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=["loops run more than is read"], via=via))
+    def cut_short(self, via, why: str = "loops run more than is read") -> None:
+        """Once per walk and reason: a budget left something unread (a loop read fewer times than it
+        runs, ...), so what it runs is not known: an UNREADABLE command, which rules flag, as budgets
+        spent on purpose hide."""
+        if why not in self.cut:
+            self.cut.add(why)
+            self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, args=[why], via=via))
 
     def array_items(self, string: Node, env) -> list[str] | None:
         """The elements of the array a `"${a[@]}"` string expands, where the reading set it (a=(...))."""
@@ -1261,10 +1260,7 @@ class _Walk:
             # `$cmd` holding a whole command line: read it as one, within the walk's budget for
             # such lines (a value that names itself grows at each level it is read at).
             if len(program) > self.held_lines_budget:
-                if not self.held_lines_cut:
-                    self.held_lines_cut = True
-                    self.out.append(Cmd(name=UNREADABLE, path=UNREADABLE, via=via,
-                                        args=["more command lines held in variables than are read"]))
+                self.cut_short(via, "more command lines held in variables than are read")
                 return
             self.held_lines_budget -= len(program)
             self.text(program, via, env, depth + 1)
@@ -1394,9 +1390,10 @@ class _Walk:
                         argv = args[start:end]
                         # `{}` is each file found: a path under each starting point (`/var/log/{}`),
                         # named as -name says where it says one (`~/.ssh/*.pub`)
-                        for found in [argv] if not any("{}" in a for a in argv) else [
-                                [a.replace("{}", f"{root.rstrip('/')}/{leaf}") for a in argv] for root in roots]:
-                            self.command(found[0], found[1:], inner_via, env, depth + 1, [], [])
+                        runs = ([[a.replace("{}", f"{root.rstrip('/')}/{leaf}") for a in argv] for root in roots]
+                                if any("{}" in a for a in argv) else [argv])
+                        for run in runs:
+                            self.command(run[0], run[1:], inner_via, env, depth + 1, [], [])
         elif name in ("ssh", "autossh", "mosh", "dbclient") and args:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
@@ -2297,10 +2294,10 @@ def _find_roots(args: list[str]) -> list[str]:
     at most MAX_FIND_ROOTS."""
     roots = []
     for arg in args:
-        if arg.startswith(("-", "!", "(", ")")) or arg in ("-H", "-L", "-P"):
-            if roots or arg not in ("-H", "-L", "-P"):
-                break
-            continue
+        if arg in ("-H", "-L", "-P") and not roots:
+            continue  # how it follows links, before the starting points
+        if arg.startswith(("-", "!", "(", ")")):
+            break
         roots.append(arg)
     return roots[:MAX_FIND_ROOTS] or ["."]
 
@@ -2804,9 +2801,8 @@ HELD_LINES_FACTOR = 4
 """Bytes of command lines held in variables (`c="nc -e sh"; $c`) read in one walk: four times the
 text's length and 1 KB more, at most MAX_HELD_LINES. Such a line is read with its own expansions, and
 a value that refers to itself through unbalanced quotes (an unterminated quote in `P=$(...)` whose
-text names $P twice) grew threefold at
-each of the MAX_DEPTH levels: 32 bytes made 1,400 commands, 746 bytes 4,000 (1.6 s). What the budget
-leaves unread is an unreadable command."""
+text names $P twice) grew threefold at each of the MAX_DEPTH levels: 32 bytes made 1,400 commands,
+746 bytes 4,000 (1.6 s). What the budget leaves unread is an unreadable command."""
 MAX_REREAD = 64 * 1024
 """At most this many bytes of list members are read again after parse errors, in the whole walk,
 the shortest first, only those whose command word the error left out, each once (so reading stays
