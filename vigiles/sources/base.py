@@ -9,6 +9,10 @@ MAX_LINE_BYTES = 1 << 20
 """Longest line a source accepts; longer lines are reported and skipped, never loaded whole."""
 
 
+TOO_DEEP = "not read: JSON nested too deeply"
+"""A value nested past the JSON decoders' depth (they raise RecursionError, about 990 levels)."""
+
+
 @dataclass(slots=True, frozen=True)
 class ReadError:
     """A line or record that could not be read; the scan reports it and goes on."""

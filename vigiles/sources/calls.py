@@ -14,7 +14,7 @@ from typing import Any, Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, from_dict
-from .base import ReadError, data_lines
+from .base import TOO_DEEP, ReadError, data_lines
 
 MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
@@ -114,7 +114,7 @@ def load_document(path: Path, name: str) -> tuple[Any, ReadError | None]:
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return None, ReadError(name, None, f"not valid JSON (truncated?): {exc}")
     except RecursionError:
-        return None, ReadError(name, None, "not read: JSON nested too deeply")
+        return None, ReadError(name, None, TOO_DEEP)
 
 
 def json_lines(path: Path, name: str) -> Iterator[tuple[int, Any] | ReadError]:
@@ -130,7 +130,7 @@ def json_lines(path: Path, name: str) -> Iterator[tuple[int, Any] | ReadError]:
             except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 yield ReadError(name, number, f"not valid JSON: {exc}")
             except RecursionError:
-                yield ReadError(name, number, "not read: JSON nested too deeply")
+                yield ReadError(name, number, TOO_DEEP)
 
 
 def is_document(head: bytes) -> bool:

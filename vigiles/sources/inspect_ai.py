@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import msgspec
 
 from ..events import Event, Location
-from .base import ReadError
+from .base import TOO_DEEP, ReadError
 from .calls import action, guarded, load_document, parse_arguments, text_of, timestamp
 
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
@@ -95,7 +95,7 @@ def _member(archive: zipfile.ZipFile, member: str, name: str) -> Any:
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return ReadError(name, None, f"{member}: not valid JSON: {exc}")
     except RecursionError:
-        return ReadError(name, None, f"{member}: not read: JSON nested too deeply")
+        return ReadError(name, None, f"{member}: {TOO_DEEP}")
 
 
 def _run_id(spec: Any, path: Path) -> str:

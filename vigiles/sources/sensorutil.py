@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Iterator
 import msgspec
 
 from ..events import Event, EventError, Location, from_dict
-from .base import ReadError, data_lines
+from .base import TOO_DEEP, ReadError, data_lines
 
 MAX_ARGS = 4096
 """Most arguments kept for one process; the rest are dropped (and `argv_truncated` is set)."""
@@ -155,7 +155,7 @@ def json_lines(path: Path, name: str, convert: Callable[[dict, str, int, bytes],
                 yield ReadError(name, number, "not valid JSON: invalid UTF-8")
                 continue
             except RecursionError:
-                yield ReadError(name, number, "not read: JSON nested too deeply")
+                yield ReadError(name, number, TOO_DEEP)
                 continue
             if type(obj) is not dict:
                 yield ReadError(name, number, f"a {what} record is a JSON object, not {type(obj).__name__}")

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import msgspec
 
 from ..events import Event, EventError
-from .base import ReadError, data_lines
+from .base import TOO_DEEP, ReadError, data_lines
 from .sensorutil import build, clip, direction_of, to_float, to_int
 
 NAME = "zeek"
@@ -109,7 +109,7 @@ def read_stream(stream, name: str) -> Iterator[Event | ReadError]:
                 yield ReadError(name, number, f"not valid JSON: {exc}")
                 continue
             except RecursionError:
-                yield ReadError(name, number, "not read: JSON nested too deeply")
+                yield ReadError(name, number, TOO_DEEP)
                 continue
             if type(record) is not dict:
                 yield ReadError(name, number, "a Zeek JSON record is an object")
