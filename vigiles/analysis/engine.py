@@ -23,6 +23,7 @@ from .command import MAX_WRITTEN, Cmd
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
+from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
 from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, lang_of_script
@@ -281,6 +282,10 @@ class Engine:
         tool = event.tool.lower()
         args = event.args or {}
         language = event.language
+        given = event.input if event.input is not None else _first(args, ("input", "patch"))
+        if tool in _WRITE_TOOLS and isinstance(given, str) and (tool == "apply_patch" or is_patch(given)):
+            # Codex writes files with patches (analysis.patch), not with a path and a content
+            return given, lambda: self.reader.read_patch(tool, given, self.session(event))
         if tool in _WRITE_TOOLS or (language is None and _first(args, _PATH_KEYS) and _first(args, _CONTENT_KEYS)):
             path = _first(args, _PATH_KEYS)
             content = _first(args, _CONTENT_KEYS)
@@ -573,7 +578,8 @@ def _first(args: dict, keys: tuple) -> Any:
 
 
 def _looks_like_shell_tool(tool: str) -> bool:
-    return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd"))
+    """`write_stdin` (Codex) types into a session its exec_command started: most often a shell."""
+    return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd", "stdin"))
 
 
 _ESCAPE = searcher(r"\\[ntrvfaeEx0-7uUc]")

@@ -18,7 +18,7 @@ import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from . import arith, sed
+from . import arith, patch, sed
 from . import code as codemod
 from . import decode
 from .command import MAX_WRITTEN, Cmd, split_flags
@@ -473,6 +473,15 @@ class ShellReader:
         """The commands a systemd unit, desktop entry or supervisord program would start."""
         walk = _Walk(self._parser, session or Session(), len(text))
         return _guarded(walk, via, walk.unit_text, text, via, 0)
+
+    def read_patch(self, tool: str, text: str, session: Session | None = None,
+                   via: tuple[str, ...] = ()) -> list[Cmd]:
+        """What an apply_patch patch (analysis.patch) does: the files it writes, each read as what it
+        would do when run, and those it deletes or moves, read as `rm` and `mv` would be."""
+        walk = _Walk(self._parser, session or Session(), len(text))
+        cmd = Cmd(name=tool, path=tool, via=via)
+        walk.out.append(cmd)
+        return _guarded(walk, via, walk.patched, cmd, text, via, 0)
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
@@ -1350,6 +1359,28 @@ class _Walk:
         if name == "cd" and args:
             self.session.chdir(args[0])
 
+    def patched(self, cmd: Cmd, text: str, via, depth) -> None:
+        """An apply_patch patch given to `cmd`: the files it adds or changes are its writes (their
+        added lines what it wrote, kept in the session and read as what they would run); a deleted
+        file reads as `rm PATH`, a moved one as `mv PATH NEW_PATH`, so the rules on those apply."""
+        found = patch.changes(text)
+        inner = via + ("apply_patch",)
+        written = [c for c in found if c.op != "delete"]
+        if len(written) == 1:
+            cmd.written = written[0].content[:MAX_WRITTEN]
+        for change in found:
+            if change.op == "delete":
+                self.command("rm", [change.path], inner, {}, depth + 1, [], [])
+                continue
+            target = change.move_to or change.path
+            cmd.args.append(change.path)
+            cmd.writes.append(target)
+            if change.move_to:
+                self.command("mv", [change.path, change.move_to], inner, {}, depth + 1, [], [])
+            self.session.remember(target, change.content, append=change.op == "update")
+            if change.content:
+                self.written(target, change.content, via, depth)
+
     def written(self, path: str, content: str, via, depth) -> None:
         """A file written with known content: read it now, as what it would do when run."""
         lang = lang_of_script(path, content)
@@ -1436,6 +1467,10 @@ class _Walk:
             self.text(args[0], inner_via, dict(env), depth + 1)  # (run later by this shell)
         if name in ("at", "batch") and stdin:
             self.text(stdin, inner_via, self.environment(env), depth + 1)  # (at keeps the exported environment)
+        if name == "apply_patch":
+            given = stdin if patch.is_patch(stdin) else next((a for a in args if patch.is_patch(a)), None)
+            if given is not None:
+                self.patched(cmd, given, inner_via, depth)
         if name in ("crontab",) and stdin:
             cmd.reads.append("<stdin>")
             self.cron_text(stdin, inner_via, depth)
