@@ -22,6 +22,7 @@ def read(name):
     ("openai_chat.json", "openai-chat"), ("openai_chat.jsonl", "openai-chat"), ("responses.jsonl", "openai-responses"),
     ("anthropic.json", "anthropic"), ("claude_code.jsonl", "anthropic"), ("inspect_log.json", "inspect"),
     ("inspect_log.eval", "inspect"), ("agent.traj", "swe-agent"), ("rocklet.jsonl", "rock"),
+    ("codex_rollout.jsonl", "codex"),
 ])
 def test_detected_by_content(name, fmt, tmp_path):
     assert detect(DATA / name).name == fmt
@@ -104,6 +105,9 @@ def test_every_format_feeds_detection():
     assert ("anthropic.json", "mining_pool_connection") in rules
     assert ("inspect_log.eval", "tunnelling_tool") in rules
     assert ("agent.traj", "ssh_reverse_tunnel") in rules
+    codex = [f for f in result.findings if f.rule == "ssh_reverse_tunnel" and "codex" in f.evidence["source"]]
+    assert {f.step for f in codex} == {1, 2}  # the script its patch added, then run through exec_command
+    assert ("codex_rollout.jsonl", "shell_history_cleared") in rules  # typed into the session (write_stdin)
     rock = [f for f in result.findings if f.rule == "ssh_reverse_tunnel" and "rocklet" in f.evidence["source"]]
     assert {f.step for f in rock} == {2, 3}  # the script written, then run through /execute
 
@@ -113,6 +117,29 @@ def test_responses_shell_call_commands_and_outcomes():
     (call,) = actions
     assert call.tool == "shell" and call.input.splitlines()[1].startswith("nohup ./xmrig")
     assert call.output.endswith("started") and call.exit_code == 0
+
+
+def test_codex_rollout_calls_results_and_patches():
+    actions, errors = read("codex_rollout.jsonl")
+    assert [(a.step, a.tool) for a in actions] == [(0, "shell"), (1, "apply_patch"), (2, "exec_command"),
+                                                   (3, "write_stdin")]
+    shell, patch, run, typed = actions
+    assert shell.input == "bash -lc 'pytest -q'" and shell.args["workdir"] == "/work/repo"
+    assert (shell.output, shell.exit_code) == ("3 passed", 0)  # the result's JSON string, read
+    assert patch.input.startswith("*** Begin Patch\n*** Add File: tools/keepalive.sh") and patch.output.startswith("Success")
+    assert run.input == "nohup bash tools/keepalive.sh &" and run.exit_code == 0  # from "Exit code: 0"
+    assert typed.input == "history -c\n" and typed.output is None  # no result came: emitted at the end
+    assert {a.episode for a in actions} == {"0199-abc"} and {a.run for a in actions} == {"codex_rollout"}
+    assert shell.ts == 1793613603.0 and str(shell.source).endswith("codex_rollout.jsonl:4")
+    assert [(e.line, e.message.split(":")[0]) for e in errors] == [(12, "not valid JSON")]
+
+
+def test_responses_custom_tool_call_input_is_the_call_input(tmp_path):
+    path = tmp_path / "items.jsonl"
+    path.write_text('{"type": "custom_tool_call", "call_id": "c1", "name": "apply_patch", "input": "*** Begin Patch"}\n'
+                    '{"type": "custom_tool_call_output", "call_id": "c1", "output": "Done"}\n')
+    (call,) = list(read_file(path))
+    assert (call.tool, call.input, call.output) == ("apply_patch", "*** Begin Patch", "Done")
 
 
 def test_swe_agent_1x_instance_from_replay_config():

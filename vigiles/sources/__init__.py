@@ -138,9 +138,10 @@ register(Format(zeek.NAME, lambda head, first, path: zeek.sniff(head, first), ze
 register(Format(flowlogs.NAME, lambda head, first, path: flowlogs.sniff(head), flowlogs.read))
 
 # Transcript formats (docs/events.md, "Transcript formats"); most specific first.
-from . import anthropic, inspect_ai, openai, rock, swe_agent  # noqa: E402
+from . import anthropic, codex, inspect_ai, openai, rock, swe_agent  # noqa: E402
 
-for _fmt in (Format("inspect", inspect_ai.sniff, inspect_ai.read),
+for _fmt in (Format(codex.NAME, codex.sniff, codex.read),
+             Format("inspect", inspect_ai.sniff, inspect_ai.read),
              Format("swe-agent", swe_agent.sniff, swe_agent.read),
              Format("rock", rock.sniff, rock.read),
              Format("anthropic", anthropic.sniff, anthropic.read),

@@ -12,19 +12,15 @@ for a `{"messages"}` record of a JSON Lines file); ts the record's `timestamp` w
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..events import Event, EventError, Location
+from ..events import Event, Location
 from .base import ReadError
-from .calls import action, guarded, is_document, json_lines, load_document, parse_arguments, text_of, timestamp
+from .calls import PendingCalls, emit, guarded, is_document, json_lines, load_document, parse_arguments, timestamp
 
 NAME = "anthropic"
 RECORD_TYPES = frozenset({"user", "assistant", "system", "summary", "file-history-snapshot", "queue-operation"})
-PENDING_LINES = 256
-"""Lines after which a tool call still waiting for its result is emitted without it."""
-PENDING_CALLS = 1024
 
 
 def _is_generic(first: object) -> bool:
@@ -50,51 +46,10 @@ def _blocks(message: dict) -> list:
     return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
 
 
-class _Pending:
-    """Tool calls waiting for their results, emitted in the order they were made."""
-
-    def __init__(self) -> None:
-        self.calls: OrderedDict[int, dict] = OrderedDict()
-        self.by_id: dict[str, int] = {}
-        self.count = 0
-
-    def add(self, call: dict) -> None:
-        self.count += 1
-        self.calls[self.count] = call
-        if call["call_id"] is not None:
-            self.by_id[call["call_id"]] = self.count
-
-    def result(self, call_id: Any, content: Any) -> None:
-        key = self.by_id.pop(str(call_id), None) if call_id is not None else None
-        if key is not None and key in self.calls:
-            self.calls[key]["output"] = text_of(content)
-            self.calls[key]["done"] = True
-
-    def ready(self, now: int, everything: bool = False) -> Iterator[dict]:
-        while self.calls:
-            key, call = next(iter(self.calls.items()))
-            if not (everything or call.get("done") or now - call["seen"] > PENDING_LINES
-                    or len(self.calls) > PENDING_CALLS):
-                return
-            del self.calls[key]
-            if call["call_id"] is not None:
-                self.by_id.pop(call["call_id"], None)
-            yield call
-
-
-def _emit(call: dict, name: str) -> Event | ReadError:
-    try:
-        return action(tool=call["tool"], args=call["args"], raw=call["raw"], step=call["step"], run=call["run"],
-                      episode=call["episode"], ts=call["ts"], source=call["source"], output=call.get("output"),
-                      call_id=call["call_id"])
-    except EventError as exc:
-        return ReadError(name, call["source"].line, f"tool call {call['tool']!r}: {exc}")
-
-
 def read(path: Path, name: str) -> Iterator[Event | ReadError]:
     run = path.stem
     steps: dict[Any, int] = {}
-    pending = _Pending()
+    pending = PendingCalls()
 
     def message(msg: Any, source: Location, episode: str | None, ts: Any, now: int) -> Iterator[ReadError]:
         if not isinstance(msg, dict):
@@ -122,7 +77,7 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
         for index, msg in enumerate(messages):
             yield from message(msg, Location(name, line=line, message=index), episode, None, 0)
         for call in pending.ready(0, everything=True):
-            yield _emit(call, name)
+            yield emit(call, name)
 
     head = path.open("rb").read(65536)
     if is_document(head):
@@ -157,16 +112,16 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
             pass  # summaries, snapshots, system notes: no tool calls
         elif isinstance(value.get("messages"), list):
             for call in pending.ready(number, everything=True):
-                yield _emit(call, name)
+                yield emit(call, name)
             yield from conversation(value["messages"], str(value.get("id") or f"line{number}"), number)
         elif "role" in value or value.get("type") == "message":
             yield from message(value, Location(name, line=number), None, None, number)
         else:
             yield ReadError(name, number, "not a message, a conversation or a Claude Code record")
         for call in pending.ready(number):
-            yield _emit(call, name)
+            yield emit(call, name)
     for call in pending.ready(number, everything=True):
-        yield _emit(call, name)
+        yield emit(call, name)
 
 
 read = guarded(read)

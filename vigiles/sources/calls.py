@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,6 +21,10 @@ MAX_DOCUMENT_BYTES = 512 * 1024 * 1024
 MAX_OUTPUT_CHARS = 64 * 1024
 EDITOR_COMMANDS = frozenset({"view", "create", "str_replace", "insert", "undo_edit", "write", "read", "open", "edit"})
 INPUT_KEYS = ("command", "cmd", "code", "script", "input", "commands", "source", "query")
+PENDING_LINES = 256
+"""Lines after which a tool call still waiting for its result is emitted without it."""
+PENDING_CALLS = 1024
+"""Tool calls waiting for results beyond which the oldest is emitted without its result."""
 
 
 def parse_arguments(arguments: Any) -> tuple[dict | None, str | None]:
@@ -150,3 +155,47 @@ def guarded(reader):
         except (EventError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
             yield ReadError(name, None, f"stopped reading: {type(exc).__name__}: {exc}")
     return read
+
+
+class PendingCalls:
+    """Tool calls waiting for their results, emitted in the order they were made."""
+
+    def __init__(self) -> None:
+        self.calls: OrderedDict[int, dict] = OrderedDict()
+        self.by_id: dict[str, int] = {}
+        self.count = 0
+
+    def add(self, call: dict) -> None:
+        self.count += 1
+        self.calls[self.count] = call
+        if call["call_id"] is not None:
+            self.by_id[call["call_id"]] = self.count
+
+    def result(self, call_id: Any, content: Any, exit_code: Any = None) -> None:
+        key = self.by_id.pop(str(call_id), None) if call_id is not None else None
+        if key is not None and key in self.calls:
+            self.calls[key]["output"] = text_of(content)
+            if isinstance(exit_code, int) and not isinstance(exit_code, bool):
+                self.calls[key]["exit_code"] = exit_code
+            self.calls[key]["done"] = True
+
+    def ready(self, now: int, everything: bool = False) -> Iterator[dict]:
+        while self.calls:
+            key, call = next(iter(self.calls.items()))
+            if not (everything or call.get("done") or now - call["seen"] > PENDING_LINES
+                    or len(self.calls) > PENDING_CALLS):
+                return
+            del self.calls[key]
+            if call["call_id"] is not None:
+                self.by_id.pop(call["call_id"], None)
+            yield call
+
+
+def emit(call: dict, name: str) -> Event | ReadError:
+    """The action event of a call PendingCalls held (its result, where one came, with it)."""
+    try:
+        return action(tool=call["tool"], args=call["args"], raw=call["raw"], step=call["step"], run=call["run"],
+                      episode=call["episode"], ts=call["ts"], source=call["source"], output=call.get("output"),
+                      exit_code=call.get("exit_code"), call_id=call["call_id"])
+    except EventError as exc:
+        return ReadError(name, call["source"].line, f"tool call {call['tool']!r}: {exc}")

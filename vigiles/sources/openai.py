@@ -4,8 +4,9 @@ Chat: a JSON array of messages, an object with `messages`, or JSON Lines of mess
 `{"messages": [...]}` records (one conversation per line). Assistant `tool_calls` carry
 `function.arguments` as a JSON string (the older `function_call` too); results come back as
 `role: tool` messages with `tool_call_id`.
-Responses: `function_call` / `function_call_output`, `local_shell_call` / `local_shell_call_output`
-and `shell_call` items, as an array, a response object with `output`, or JSON Lines.
+Responses: `function_call` / `function_call_output`, `custom_tool_call` / `custom_tool_call_output`
+(a free-form `input`), `local_shell_call` / `local_shell_call_output` and `shell_call` items, as an
+array, a response object with `output`, or JSON Lines.
 """
 from __future__ import annotations
 
@@ -17,8 +18,11 @@ from ..events import Event, Location
 from .base import ReadError
 from .calls import action, guarded, is_document, json_lines, load_document, parse_arguments, text_of, timestamp
 
-_ITEM_TYPES = frozenset({"function_call", "function_call_output", "local_shell_call", "local_shell_call_output",
-                         "shell_call", "shell_call_output", "message", "reasoning"})
+_ITEM_TYPES = frozenset({"function_call", "function_call_output", "custom_tool_call", "custom_tool_call_output",
+                         "local_shell_call", "local_shell_call_output", "shell_call", "shell_call_output",
+                         "message", "reasoning"})
+OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output", "local_shell_call_output",
+                          "shell_call_output"})
 
 
 def _is_chat_message(value: Any) -> bool:
@@ -101,7 +105,7 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
             if not isinstance(message, dict):
                 yield ReadError(name, source.line, f"message {index} is not an object")
                 continue
-            for call in _calls(message):
+            for call in item_calls(message):
                 call_id, tool, arguments = call
                 args, raw = parse_arguments(arguments)
                 output, exit_code = results.get(call_id, (None, None)) if call_id else (None, None)
@@ -111,10 +115,16 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
                 step += 1
 
 
-def _calls(message: dict) -> Iterator[tuple[str | None, str, Any]]:
+def item_calls(message: dict) -> Iterator[tuple[str | None, str, Any]]:
+    """(call id, tool, arguments) of each tool call a chat message or a Responses item makes."""
     kind = message.get("type")
     if kind == "function_call":
         yield message.get("call_id") or message.get("id"), str(message.get("name") or ""), message.get("arguments")
+        return
+    if kind == "custom_tool_call":
+        given = message.get("input")
+        yield message.get("call_id") or message.get("id"), str(message.get("name") or ""), \
+            {"input": given} if isinstance(given, str) else given
         return
     if kind in ("local_shell_call", "shell_call"):
         act = message.get("action") or {}
@@ -147,7 +157,7 @@ def _results(messages: list) -> dict[str, tuple[str | None, int | None]]:
             continue
         if message.get("role") == "tool" and message.get("tool_call_id"):
             found[str(message["tool_call_id"])] = (text_of(message.get("content")), None)
-        elif message.get("type") in ("function_call_output", "local_shell_call_output", "shell_call_output"):
+        elif message.get("type") in OUTPUT_TYPES:
             output = message.get("output")
             exit_code = None
             if isinstance(output, list):  # shell_call_output: one {stdout, stderr, outcome} per command
