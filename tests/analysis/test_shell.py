@@ -756,6 +756,17 @@ def test_what_follows_a_heredoc_on_its_line_is_read(text):
     assert cmd.args == ["-R", "1:l:22", "h"]
 
 
+@pytest.mark.parametrize("text, name, args", [
+    ("kubectl apply -f - <<E\nkind: Pod\nE\n", "kubectl", ["apply", "-f", "-"]),
+    ("cat - <<E\nx\nE", "cat", ["-"]),
+    ("cat -- - <<E | sh\nid\nE", "cat", ["--", "-"]),
+    ("cat <<E\nx\nE", "cat", []),
+])
+def test_a_dash_before_a_heredoc_stays_an_argument(text, name, args):
+    # tree-sitter-bash leaves the `-` out of the command and of the redirect
+    assert find(text, name).args == args
+
+
 def test_heredoc_pipeline_gets_pipe_features():
     cmds = reader.read("cat <<'E' | base64 -d | sh\nc3NoIC1SIDE6bDoyMiBo\nE")
     base64 = next(c for c in cmds if c.name == "base64")

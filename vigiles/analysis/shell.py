@@ -18,7 +18,7 @@ import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from . import arith, patch, sed
+from . import arith, manifest, patch, sed
 from . import code as codemod
 from . import decode
 from .command import MAX_WRITTEN, Cmd, split_flags
@@ -836,6 +836,8 @@ class _Walk:
         targets: list[tuple[str, str]] = []
         for red in redirects:
             if red.type == "heredoc_redirect":
+                if _dash_before(red, glued_to):
+                    words.append("-")
                 heredoc = self.heredoc(red, local, via, depth)
                 for child in red.named_children:
                     if child.type == "file_redirect":
@@ -1460,6 +1462,8 @@ class _Walk:
                 self.command(own[0], own[1:], inner_via + (f"image {own[0]}",), {}, depth + 1, [], [])
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
+        if name in ("kubectl", "oc") and any(a in ("apply", "create", "replace") for a in args[:4]):
+            self.manifests(args, stdin, inner_via, depth)
         if name in _RUNS_OPTION_COMMANDS:
             for code in _option_commands(name, args, cmd.env):
                 self.text(code, inner_via, self.environment(env), depth + 1)
@@ -1476,6 +1480,23 @@ class _Walk:
             self.cron_text(stdin, inner_via, depth)
         if self.session.may_hold and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth, self.environment(env))
+
+    def manifests(self, args: list[str], stdin: str | None, via, depth) -> None:
+        """`kubectl apply -f FILE` (or `-f -` with the manifest on its input): each container the
+        manifest declares (analysis.manifest) runs as `docker run` of its image would, so a miner
+        deployed as a DaemonSet reads as the miner it starts."""
+        for given in _file_options(args):
+            text = stdin if given == "-" else self.session.lookup(given) if self.session.may_hold else None
+            if not text:
+                continue
+            for container in manifest.containers(text):
+                words = [*container.entrypoint, *container.args]
+                if container.entrypoint and not container.entrypoint[0].startswith("-"):
+                    self.command(words[0], words[1:], via + ("manifest",), {}, depth + 1, [], [])
+                    continue
+                own = _image_program((container.image, words))
+                if own:
+                    self.command(own[0], own[1:], via + (f"image {own[0]}",), {}, depth + 1, [], [])
 
     def ssh_options(self, cmd: Cmd, words: list[str], via, env, depth) -> None:
         """What ssh runs or forwards through its options: `-o ProxyCommand=...`/`LocalCommand`
@@ -3308,6 +3329,30 @@ def _image_program(image: tuple[str, list[str]] | None) -> list[str]:
     if not name or not _PLAIN_PATH.fullmatch(name):
         return []
     return [name, *image[1]]
+
+
+def _dash_before(red: Node, words_end: int) -> bool:
+    """Whether a lone `-` stands between a command's last word (ending at `words_end`) and its
+    heredoc: tree-sitter-bash leaves it out of both (`cat - <<E`, `kubectl apply -f - <<E`), and
+    that word is how the program is told to read the heredoc."""
+    parent = red.parent
+    if parent is None or not 0 <= words_end - parent.start_byte <= red.start_byte - parent.start_byte:
+        return False
+    source = parent.text or b""
+    return source[words_end - parent.start_byte:red.start_byte - parent.start_byte].strip() == b"-"
+
+
+def _file_options(args: list[str]) -> list[str]:
+    """The values of kubectl's `-f`/`--filename` options (`-f X`, `-fX`, `--filename=X`), at most 16."""
+    out = []
+    for index, arg in enumerate(args):
+        if arg in ("-f", "--filename") and index + 1 < len(args):
+            out.append(args[index + 1])
+        elif arg.startswith("--filename="):
+            out.append(arg.split("=", 1)[1])
+        elif arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
+            out.append(arg[2:])
+    return out[:16]
 
 
 def _container_run(program: str, args: list[str]) -> tuple[list[str], tuple[str, list[str]] | None]:
