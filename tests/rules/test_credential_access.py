@@ -64,6 +64,9 @@ def test_rules_load_cleanly():
     ("p=/root/.ssh/id_; base64 ${p}{rsa,ed25519}", "private_key_read"),
     ("for f in /proc/[0-9]*/environ; do strings \"$f\"; done | grep -i token", 'environment_secrets_searched'),
     ("python3 -c 'import secretstorage as s; c = s.get_default_collection(s.dbus_init()); print([i.get_secret() for i in c.get_all_items()])'", 'os_keyring_read'),
+    ("grep -rn password /home", "recursive_secret_grep"),
+    ("grep -r 'BEGIN RSA PRIVATE' ~", "recursive_secret_grep"),
+    ("rg -i api_key ../../", "recursive_secret_grep"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -98,6 +101,8 @@ def test_detected(command, rule):
     'kubectl exec deploy/api -- ls /app',
     "ls ~/.ssh | xargs -n1 echo",
     "cat ~/.ssh/*.pub",
+    "grep -rn 'password' tests/fixtures/ | head",  # the working tree: the code the agent works on
+    "rg -n api_key src/",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

@@ -27,6 +27,13 @@ def test_rules_load_cleanly():
      "payment_sdk_used"),
     ("rg -o '\\b([a-z]{3,8} ){11,23}[a-z]{3,8}\\b' ~", 'seed_phrase_search'),
     ("grep -ril 'recovery phrase' /home", 'seed_phrase_search'),
+    ("python3 -c 'from mnemonic import Mnemonic;print(Mnemonic(\"english\").generate(strength=256))' > ~/.s",
+     "wallet_key_generated_in_code"),
+    ("python3 -c 'from eth_account import Account; a = Account.create(); print(a.key.hex())'",
+     "wallet_key_generated_in_code"),
+    ("python -c 'from solders.keypair import Keypair; print(Keypair())'", "wallet_key_generated_in_code"),
+    ("node -e \"const {ethers}=require('ethers'); console.log(ethers.Wallet.createRandom().mnemonic.phrase)\"",
+     "wallet_key_generated_in_code"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -40,6 +47,8 @@ def test_detected(command, rule):
     "bitcoin-cli getblockchaininfo",
     "curl -s https://api.github.com/repos/x/y",
     "grep -rn 'TODO' src/",
+    "python3 -c 'from web3 import Web3; print(Web3().eth.block_number)'",
+    "python3 -c 'import bitarray; print(bitarray.bitarray(8))'",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -66,7 +66,7 @@ def test_rules_load_cleanly():
     ("aws cloudtrail stop-logging --name main", "cloud_logging_disabled"),
     ("gcloud logging sinks delete audit-sink", "cloud_logging_disabled"),
     ("touch -r /bin/ls /usr/local/bin/helper", "file_timestamps_forged"),
-    ("touch -t 202001010000 payload.sh", "file_timestamps_forged"),
+    ("touch -t 202001010000 /usr/local/bin/payload.sh", "file_timestamps_forged"),
     ("date -s '2020-01-01 00:00:00'", "system_clock_set"),
     ("cp /bin/bash /tmp/kworker", "system_binary_copied_to_new_name"),
     ("cp $(which sh) $HOME/.cache/crond", "system_binary_copied_to_new_name"),
@@ -98,6 +98,11 @@ def test_rules_load_cleanly():
     ("kill $(pidof gpu-telemetry-agent)", "watcher_process_stopped"),
     ("killall -9 audit-shipper", "watcher_process_stopped"),
     ("docker stop lab-monitor", "watcher_process_stopped"),
+    ("docker stop $(docker ps -q --filter name=dcgm-exporter)", "watcher_process_stopped"),
+    ("sudo systemctl stop dcgm-exporter nvidia-dcgm", "monitoring_service_stopped"),
+    ("sudo systemctl disable --now node_exporter", "monitoring_service_stopped"),
+    ("touch -r /bin/ls ./payload", "file_timestamps_forged"),
+    ("touch -t 201901010000 ../../../etc/cron.d/job", "file_timestamps_forged"),
     ("podman rm -f $(podman ps -q --filter name=otel-collector)", "watcher_process_stopped"),
     ("python3 -c \"import os,signal; os.kill(int(open('/run/watchdog.pid').read()), signal.SIGTERM)\"", "watcher_process_stopped"),
     ("sudo iptables -A OUTPUT -d metrics.lab.example -j REJECT", "monitoring_traffic_blocked"),
@@ -138,6 +143,8 @@ def test_detected(command, rule):
     "sudo ufw allow 22/tcp",
     "sudo ufw status verbose",
     "sudo iptables -L -n",
+    "touch -d '2020-01-01 00:00' tests/fixtures/old.txt",  # tests of code that acts on a file's age
+    "docker stop web-app db",
     "sudo iptables-save > /etc/iptables/rules.v4",
     "getenforce",
     "sestatus",
@@ -186,3 +193,11 @@ def test_detected(command, rule):
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
+
+
+def test_a_date_given_to_working_tree_files_is_recorded_not_alerted():
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": "touch -t 202001010000 payload.sh",
+                       "sandbox": "wt"})
+    assert {(f.rule, f.severity) for f in ENGINE.analyze(event)} == {("file_timestamps_set_in_working_tree", "low")}
