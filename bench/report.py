@@ -181,8 +181,9 @@ def main() -> int:
               f"dict, no rule run) takes {e['seconds']} s, {round(100 * e['share_of_sqlite'])} % of the SQLite side's "
               f"whole time: were evaluating the rules free, vigiles would be at most {e['ratio_bound']}× as fast. "
               f"The per-event path is compiled (Cython, from the same Python source), but it still makes a "
-              f"Python object per event and per command it reads, and every event whose text holds a "
-              f"rule's literals has its argv read; 10× SQLite here is about "
+              f"Python object per event and per command, and every event whose text holds a rule's "
+              f"literals is evaluated in Python (its argv is not read further: a Sigma rule is about the "
+              f"process itself, docs/sigma.md); 10× SQLite here is about "
               f"{round(1e6 / (10 * sig['sqlite']['events_per_s']), 1)} µs an event, event included, which "
               f"needs a per-event path in C over the raw bytes, not Python objects.")
         w("")

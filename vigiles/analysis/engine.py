@@ -26,7 +26,7 @@ from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, lang_of_script
+from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, exec_command, lang_of_script
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -160,6 +160,10 @@ class Engine:
         self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
+        process_rules = self.by_kind.get("process", [])
+        self.argv_unread = bool(process_rules) and all(self.rules[i].own_process for i in process_rules)
+        """Every process rule is about the process itself (Rule.own_process, Sigma's): a process
+        event's argv is its one command, not read for what it runs."""
         self.parsed = self.skipped = self.reused = 0
         self.cache: OrderedDict[tuple, _Reading] = OrderedDict()
         self.pending = 0
@@ -269,8 +273,11 @@ class Engine:
             parent = event.extra.get("parent_exe"), event.extra.get("parent_cmdline")
             if parent[0] or parent[1]:
                 text = f"{text}\n{parent[0] or ''} {parent[1] or ''}"
-            return self._commands(event, text, lambda: self.reader.read_argv(argv, self.session(event)),
-                                  "process" if event.exe else "process_noexe")
+            if self.argv_unread:
+                read = (lambda: [exec_command(argv)]) if argv else (lambda: [])
+            else:
+                read = lambda: self.reader.read_argv(argv, self.session(event))  # noqa: E731
+            return self._commands(event, text, read, "process" if event.exe else "process_noexe")
         if kind == "file":
             # every file rule runs, no prefilter: the command is named by the operation (chmod),
             # which the path does not hold (condition.SYNTHETIC_NAMES)
@@ -515,7 +522,7 @@ class Engine:
         scoped = len(cmds) > 1 and len(self.cmd_scoped.intersection(selected)) >= SCOPED_RULES
         for index in sorted(selected):
             rule = self.rules[index]
-            if not rule.per_command:
+            if not rule.per_command or rule.own_process and event.kind == "process":
                 targets = [cmds[0] if cmds else None]
             elif scoped and index in self.cmd_scoped:
                 # Only the commands whose own text holds the rule's literals can match it: a long

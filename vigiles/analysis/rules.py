@@ -79,6 +79,10 @@ class Rule:
     condition (cond.covers), so commands the rule matches could pass it unread."""
     origin: str = "vigiles"
     """'vigiles' for rules in our format, 'sigma' for imported Sigma rules."""
+    own_process: bool = False
+    """On a process event, the rule is about the process itself (its exe, argv and parent, as Sigma's
+    process_creation is), not about the commands its argv runs: it sees the exec's own command only,
+    and where every process rule is such a rule, argv is not read any further (Engine)."""
 
     @property
     def rank(self) -> int:

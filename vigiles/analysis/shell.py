@@ -1297,13 +1297,7 @@ class _Walk:
         if program == "shift":
             count = int(args[0]) if args and args[0].isdigit() and len(args[0]) < 4 else 1
             self.positional = self.positional[count:]
-        name = posixpath.basename(program.rstrip("/")) or program
-        if "linux" in name or "darwin" in name or "freebsd" in name:
-            release = _RELEASE_ASSET.fullmatch(name)
-            if release is not None:
-                name = release.group(1)  # `chisel_1.9.1_linux_amd64` is chisel, as its release named it
-        if program.startswith(("$(", "`", "<(")):
-            name = program  # the output of a substitution no one can know: no program name in it
+        name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()})
         self.apply_redirects(cmd, targets)
@@ -3329,6 +3323,26 @@ def _image_program(image: tuple[str, list[str]] | None) -> list[str]:
     if not name or not _PLAIN_PATH.fullmatch(name):
         return []
     return [name, *image[1]]
+
+
+def program_name(program: str) -> str:
+    """A command's name (Cmd.name) as the program word gives it: its base name; a binary named as
+    release downloads are, the tool (`chisel_1.9.1_linux_amd64` is chisel); a substitution whose
+    output no one can know, as written."""
+    if program.startswith(("$(", "`", "<(")):
+        return program
+    name = posixpath.basename(program.rstrip("/")) or program
+    if "linux" in name or "darwin" in name or "freebsd" in name:
+        release = _RELEASE_ASSET.fullmatch(name)
+        if release is not None:
+            return release.group(1)
+    return name
+
+
+def exec_command(argv: list[str]) -> Cmd:
+    """The command an exec of `argv` is, without what it runs (ShellReader.read_argv reads that too)."""
+    args = list(argv[1:])
+    return Cmd(name=program_name(argv[0]), path=argv[0], args=args, flags=split_flags(args))
 
 
 def _dash_before(red: Node, words_end: int) -> bool:

@@ -231,6 +231,7 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
         kind_requires={"process": _requires(cond.alternatives(_process_view(node), {}), process)},
         per_command=True,
         origin="sigma",
+        own_process=True,
     )
 
 
