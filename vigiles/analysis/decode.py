@@ -250,7 +250,7 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
         text = " ".join(words)
         return (unescape_c(text) if escapes else text) + ("\n" if newline else "")
     if name == "printf":
-        return _printf(args)
+        return _printf(args[1:] if args[:1] == ["--"] else args)  # (`--` ends printf's options)
     if name in _SILENT:
         return ""
     if name in ("cat", "tee") and stdin is not None and not [a for a in args if not a.startswith("-")]:

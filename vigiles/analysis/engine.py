@@ -26,7 +26,7 @@ from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, exec_command, lang_of_script
+from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, exec_command
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -312,16 +312,7 @@ class Engine:
                     cmds = [cmd]
                     if content:
                         session.remember(path, content)
-                        lang = lang_of_script(path, content)
-                        via = (f"writes {path}",)
-                        if lang == "cron":
-                            cmds += self.reader.read_cron(content, session, via, path)
-                        elif lang == "unit":
-                            cmds += self.reader.read_unit(content, session, via)
-                        elif lang == "shell":
-                            cmds += self.reader.read(content, session, via)
-                        elif lang:
-                            cmds += self.reader.read_code(lang, content, session, via)
+                        cmds += self.reader.read_written(path, content, session)
                     return cmds
                 return text, read
         code = event.input

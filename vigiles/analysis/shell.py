@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -18,7 +19,7 @@ import re2
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
-from . import arith, manifest, patch, sed
+from . import arith, makefile, manifest, patch, sed
 from . import code as codemod
 from . import decode
 from .command import MAX_WRITTEN, Cmd, split_flags
@@ -199,9 +200,11 @@ class Session:
         if content.startswith(FETCHED):
             self.has_fetched = True
         name = posixpath.basename(key).lower()
-        if name not in self.names:
-            self.names.add(name)
-            self._recent.append(name)
+        for name in (name, "make") if makefile.is_makefile(key) else (name,):
+            # (a Makefile is run by `make`, which does not name it: a text that says make is read)
+            if name not in self.names:
+                self.names.add(name)
+                self._recent.append(name)
 
     def keep_shell(self, variables: dict, unset: tuple, aliases: dict) -> None:
         """A reading's changes to the shell's variables and aliases, kept (at most MAX_SHELL_NAMES of
@@ -411,6 +414,8 @@ def lang_of_script(path: str, content: str) -> str | None:
     lowered = path.lower()
     if "/cron" in lowered or "/var/spool/cron" in lowered or lowered.endswith("crontab"):
         return "cron"
+    if makefile.is_makefile(path):
+        return "make"
     if (lowered.endswith((".service", ".socket", ".desktop")) or lowered.endswith(".conf") and (
             ".service.d/" in lowered or ".socket.d/" in lowered)
             or lowered.endswith((".conf", ".ini")) and "/supervisor" in lowered):
@@ -482,6 +487,12 @@ class ShellReader:
         cmd = Cmd(name=tool, path=tool, via=via)
         walk.out.append(cmd)
         return _guarded(walk, via, walk.patched, cmd, text, via, 0)
+
+    def read_written(self, path: str, content: str, session: Session | None = None) -> list[Cmd]:
+        """What a file written with `content` would do when run (a script, a crontab, a unit, a
+        Makefile's recipes, code), as lang_of_script tells; [] for a file that is no script."""
+        walk = _Walk(self._parser, session or Session(), len(content))
+        return _guarded(walk, (), walk.written, path, content, (), -1)
 
     def read_code(self, lang: str, text: str, session: Session | None = None,
                   via: tuple[str, ...] = ()) -> list[Cmd]:
@@ -598,10 +609,25 @@ class _Walk:
         reading = codemod.read_code(lang, text)
         cmd = Cmd(name=name, path=path, args=args, flags=split_flags(args), via=via, code=reading.code,
                   known_endpoints=list(reading.endpoints))
-        _code_writes(cmd, reading, self.session)
         self.out.append(cmd)
+        self.code_writes(cmd, reading, via + (f"{lang} code",), depth)
         self.follow(reading, via + (f"{lang} code",), depth)
         return cmd
+
+    def code_writes(self, cmd: Cmd, reading, via, depth) -> None:
+        """The files interpreter code writes are the interpreter command's (Cmd.writes), and what it
+        writes there where it is one literal (Cmd.written), which the session holds as the file's
+        content and which is read as what it would run, as a shell's writes are: rules on files
+        written see code too, and a script it writes is read now and again when run."""
+        for path, content, append in reading.writes:
+            if path not in cmd.writes:
+                cmd.writes.append(path)
+            if content is not None:
+                if cmd.written is None:
+                    cmd.written = content[:MAX_WRITTEN]
+                self.session.remember(path, content, append=append)
+                if depth < MAX_DEPTH:
+                    self.written(path, content, via, depth)
 
     def follow(self, reading, inner, depth) -> None:
         """Read what interpreter code runs: shell strings, argv lists and Python it decodes."""
@@ -1279,8 +1305,14 @@ class _Walk:
         if program in self.aliases and f"alias {program}" not in via and depth < MAX_DEPTH:
             # The alias, and the command as written too: the reader does not know which branch of
             # `[ ... ] && alias python3=python3.9` ran.
-            words = self.aliases[program].split()
-            if words:
+            value = self.aliases[program]
+            if any(mark in value for mark in _ALIAS_SHELL_MARKS):
+                # bash puts the alias's text in place of its name and reads the line again:
+                # `alias ll='ls; systemctl stop auditd'` makes `ll src/` two commands
+                self.text(" ".join([value, *(shlex.quote(a) for a in args)]), via + (f"alias {program}",), env,
+                          depth + 1)
+            elif value.split():
+                words = value.split()
                 self.command(words[0], words[1:] + list(args), via + (f"alias {program}",), env, depth + 1,
                              targets, _unused, stdin=stdin, piped=piped)
         if program in self.functions and f"function {program}" not in via and depth < MAX_DEPTH:
@@ -1386,6 +1418,9 @@ class _Walk:
             self.unit_text(content, via + (f"writes {path}",), depth)
         elif lang == "shell":
             self.text(content, via + (f"writes {path}",), {}, depth + 1)
+        elif lang == "make":
+            for target, line in makefile.every_recipe(content):
+                self.text(line, via + (f"writes {path}", f"recipe {target}"), {}, depth + 1)
         elif lang:
             self.code(lang, content, via + (f"writes {path}",), depth + 1, name=lang, path=lang, args=[])
 
@@ -1456,6 +1491,15 @@ class _Walk:
                 self.command(own[0], own[1:], inner_via + (f"image {own[0]}",), {}, depth + 1, [], [])
             if inner:
                 self.command(inner[0], inner[1:], inner_via, {}, depth + 1, [], [])
+        if name in ("make", "gmake") and self.session.may_hold:
+            self.make(args, inner_via, depth)
+        if name == "auditctl" and self.session.may_hold:
+            for given in _values_of(args, ("-R",)):
+                content = self.session.lookup(given)
+                for line in (content or "").splitlines()[:256]:
+                    if line.split() and not line.lstrip().startswith("#"):
+                        # `auditctl -R FILE`: each line of the file is an auditctl command line
+                        self.command("auditctl", line.split(), inner_via + (f"rules {given}",), {}, depth + 1, [], [])
         if name in ("kubectl", "oc") and any(a in ("apply", "create", "replace") for a in args[:4]):
             self.manifests(args, stdin, inner_via, depth)
         if name in _RUNS_OPTION_COMMANDS:
@@ -1475,11 +1519,30 @@ class _Walk:
         if self.session.may_hold and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth, self.environment(env))
 
+    def make(self, args: list[str], via, depth) -> None:
+        """`make [TARGET...]` with a Makefile the session wrote (`-f FILE`, else GNUmakefile,
+        makefile, Makefile in the working directory): the recipes it runs (analysis.makefile)."""
+        named = _values_of(args, ("-f", "--file", "--makefile"))
+        content = next((c for c in (self.session.lookup(n) for n in (named or makefile.NAMES)) if c is not None), None)
+        if content is None:
+            return
+        valued = {"-f", "--file", "--makefile", "-C", "--directory", "-I", "--include-dir", "-j", "--jobs", "-o", "-W"}
+        targets, skip = [], False
+        for arg in args:
+            if skip:
+                skip = False
+            elif arg in valued:
+                skip = True
+            elif not arg.startswith("-") and "=" not in arg:
+                targets.append(arg)
+        for target, line in makefile.recipes(content, targets):
+            self.text(line, via + (f"recipe {target}",), {}, depth + 1)
+
     def manifests(self, args: list[str], stdin: str | None, via, depth) -> None:
         """`kubectl apply -f FILE` (or `-f -` with the manifest on its input): each container the
         manifest declares (analysis.manifest) runs as `docker run` of its image would, so a miner
         deployed as a DaemonSet reads as the miner it starts."""
-        for given in _file_options(args):
+        for given in _values_of(args, ("-f", "--filename")):
             text = stdin if given == "-" else self.session.lookup(given) if self.session.may_hold else None
             if not text:
                 continue
@@ -1663,7 +1726,7 @@ class _Walk:
         reading = codemod.read_code(lang, code_text)
         cmd.code = reading.code
         cmd.known_endpoints.extend(reading.endpoints)
-        _code_writes(cmd, reading, self.session)
+        self.code_writes(cmd, reading, via[:-1] + (f"{lang} code",), depth)
         self.follow(reading, via[:-1] + (f"{lang} code",), depth)
 
     def wrapper(self, cmd: Cmd, via, env, depth, stdin) -> None:
@@ -1781,6 +1844,8 @@ class _Walk:
         if content is None:
             return
         lang = lang_of_script(path, content) or "shell"
+        if lang == "make":
+            lang = "shell"  # (`sh Makefile`: run as what it is given to)
         if lang == "unit":
             self.unit_text(content, inner, depth)
         elif lang in ("shell", "cron"):
@@ -1790,7 +1855,7 @@ class _Walk:
             finally:
                 self.positional = saved
         else:
-            self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path])
+            self.code(lang, content, inner, depth + 1, name=lang, path=lang, args=[path, *args])  # (its sys.argv)
 
     def sed_files(self, cmd: Cmd, stdout: str | None, via, depth) -> str | None:
         """sed on files the session wrote: its output (`sed 's/^m/n/' a.txt | sh`), or with -i the
@@ -2321,19 +2386,6 @@ def _has_braces(node: Node) -> bool:
     return (b"{" in raw and b"}" in raw and (b"," in raw or b".." in raw) and len(raw) <= 4096
             and raw.count(b"{") <= MAX_BRACES
             and not any(ch in raw for ch in (b"'", b'"', b"$", b"\\", b"`")))
-
-
-def _code_writes(cmd: Cmd, reading, session: Session) -> None:
-    """The files interpreter code writes are the interpreter command's (Cmd.writes), and what it
-    writes there where it is one literal (Cmd.written), which the session holds as the file's
-    content: rules on files written see code too, and a script it writes is read when run."""
-    for path, content, append in reading.writes:
-        if path not in cmd.writes:
-            cmd.writes.append(path)
-        if content is not None:
-            if cmd.written is None:
-                cmd.written = content[:MAX_WRITTEN]
-            session.remember(path, content, append=append)
 
 
 MAX_FIND_ROOTS = 4
@@ -3325,6 +3377,9 @@ def _image_program(image: tuple[str, list[str]] | None) -> list[str]:
     return [name, *image[1]]
 
 
+_ALIAS_SHELL_MARKS = (";", "|", "&", "<", ">", "$", "`", "(", "\n")
+
+
 def program_name(program: str) -> str:
     """A command's name (Cmd.name) as the program word gives it: its base name; a binary named as
     release downloads are, the tool (`chisel_1.9.1_linux_amd64` is chisel); a substitution whose
@@ -3356,16 +3411,17 @@ def _dash_before(red: Node, words_end: int) -> bool:
     return source[words_end - parent.start_byte:red.start_byte - parent.start_byte].strip() == b"-"
 
 
-def _file_options(args: list[str]) -> list[str]:
-    """The values of kubectl's `-f`/`--filename` options (`-f X`, `-fX`, `--filename=X`), at most 16."""
+def _values_of(args: list[str], options: tuple[str, ...]) -> list[str]:
+    """The values given to short or long `options` (`-f X`, `-fX`, `--file=X`), at most 16."""
     out = []
     for index, arg in enumerate(args):
-        if arg in ("-f", "--filename") and index + 1 < len(args):
-            out.append(args[index + 1])
-        elif arg.startswith("--filename="):
-            out.append(arg.split("=", 1)[1])
-        elif arg.startswith("-f") and len(arg) > 2 and not arg.startswith("--"):
-            out.append(arg[2:])
+        for option in options:
+            if arg == option and index + 1 < len(args):
+                out.append(args[index + 1])
+            elif option.startswith("--") and arg.startswith(option + "="):
+                out.append(arg.split("=", 1)[1])
+            elif not option.startswith("--") and arg.startswith(option) and len(arg) > len(option):
+                out.append(arg[len(option):])
     return out[:16]
 
 
