@@ -398,23 +398,28 @@ class Engine:
                     del self.skips[oldest]
                     self.skip_writes.pop(oldest, None)
             return []
-        self._read_deferred(event, shell_used)
-        session = self.session(event)
-        began_in = session.cwd
-        session.record()
-        try:
-            cmds = self.reader.read(text, session) if read is None else read()
-        finally:
-            ops = session.recorded()
-            asked = frozenset(session.asked)
-            began_in = began_in if session.cwd_used else None
+        if kind == "process" and self.argv_unread:
+            # the exec's own command, built from argv (Engine.argv_unread): no session is asked
+            cmds, ops, asked, began_in, read_earlier = read(), (), frozenset(), None, False
+        else:
+            self._read_deferred(event, shell_used)
+            session = self.session(event)
+            began_in = session.cwd
+            session.record()
+            try:
+                cmds = self.reader.read(text, session) if read is None else read()
+            finally:
+                ops = session.recorded()
+                asked = frozenset(session.asked)
+                began_in = began_in if session.cwd_used else None
+            read_earlier = session.read_earlier
         self.parsed += 1
         expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
         deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
         if deeper:
             self.narrow(deeper, expanded, scan_kind)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
-        if session.read_earlier:
+        if read_earlier:
             key = None  # its reading depends on what this session held before
         matches = self._match(event, cmds or [None], text, selected)
         if key is not None:
