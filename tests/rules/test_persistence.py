@@ -63,6 +63,9 @@ def test_rules_load_cleanly():
     ("sudo tee /etc/supervisor/conf.d/nvsmi.conf >/dev/null <<'EOF'\n[program:nvsmi]\ncommand=/opt/.nv/d\n"
      "autorestart=true\nEOF", "supervised_program_added"),
     ("cp run /etc/sv/agent/run", "supervised_program_added"),
+    ("node -e \"const fs=require('fs'),os=require('os'); fs.appendFileSync(os.homedir()+'/.bashrc', '\\\\nnohup ./d &')\"",
+     "shell_startup_file_modified"),
+    ("ruby -e 'File.open(Dir.home + \"/.zshrc\", \"a\") { |f| f.puts \"x\" }'", "shell_startup_file_modified"),
     ("pm2 start worker.js && pm2 save && pm2 startup systemd", "supervised_program_added"),
 ])
 def test_detected(command, rule):
@@ -109,6 +112,7 @@ def test_detected(command, rule):
     "pm2 start app.js --name api",
     "supervisorctl status",
     "cat /etc/supervisor/conf.d/app.conf",
+    "python3 -c \"print(open(__import__('os').path.expanduser('~/.bashrc')).read())\"",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
