@@ -289,10 +289,11 @@ class Engine:
         tool = event.tool.lower()
         args = event.args or {}
         language = event.language
-        given = event.input if event.input is not None else _first(args, ("input", "patch"))
-        if tool in _WRITE_TOOLS and isinstance(given, str) and (tool == "apply_patch" or is_patch(given)):
-            # Codex writes files with patches (analysis.patch), not with a path and a content
-            return given, lambda: self.reader.read_patch(tool, given, self.session(event))
+        if tool in _WRITE_TOOLS:
+            given = event.input if event.input is not None else _first(args, ("input", "patch"))
+            if isinstance(given, str) and (tool == "apply_patch" or is_patch(given)):
+                # Codex writes files with patches (analysis.patch), not with a path and a content
+                return given, lambda: self.reader.read_patch(tool, given, self.session(event))
         if tool in _WRITE_TOOLS or (language is None and _first(args, _PATH_KEYS) and _first(args, _CONTENT_KEYS)):
             path = _first(args, _PATH_KEYS)
             content = _first(args, _CONTENT_KEYS)

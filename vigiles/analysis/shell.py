@@ -1494,7 +1494,7 @@ class _Walk:
         if name in ("make", "gmake") and self.session.may_hold:
             self.make(args, inner_via, depth)
         if name == "auditctl" and self.session.may_hold:
-            for given in _values_of(args, ("-R",)):
+            for given in _values_of(args, "R"):
                 content = self.session.lookup(given)
                 for line in (content or "").splitlines()[:256]:
                     if line.split() and not line.lstrip().startswith("#"):
@@ -1522,18 +1522,17 @@ class _Walk:
     def make(self, args: list[str], via, depth) -> None:
         """`make [TARGET...]` with a Makefile the session wrote (`-f FILE`, else GNUmakefile,
         makefile, Makefile in the working directory): the recipes it runs (analysis.makefile)."""
-        named = _values_of(args, ("-f", "--file", "--makefile"))
+        named = _values_of(args, "f", ("--file", "--makefile"))
         content = next((c for c in (self.session.lookup(n) for n in (named or makefile.NAMES)) if c is not None), None)
         if content is None:
             return
-        valued = {"-f", "--file", "--makefile", "-C", "--directory", "-I", "--include-dir", "-j", "--jobs", "-o", "-W"}
         targets, skip = [], False
         for arg in args:
             if skip:
                 skip = False
-            elif arg in valued:
-                skip = True
-            elif not arg.startswith("-") and "=" not in arg:
+            elif arg.startswith("-"):
+                skip = _takes_next(arg, _MAKE_VALUED)
+            elif "=" not in arg:
                 targets.append(arg)
         for target, line in makefile.recipes(content, targets):
             self.text(line, via + (f"recipe {target}",), {}, depth + 1)
@@ -1542,7 +1541,7 @@ class _Walk:
         """`kubectl apply -f FILE` (or `-f -` with the manifest on its input): each container the
         manifest declares (analysis.manifest) runs as `docker run` of its image would, so a miner
         deployed as a DaemonSet reads as the miner it starts."""
-        for given in _values_of(args, ("-f", "--filename")):
+        for given in _values_of(args, "f", ("--filename",)):
             text = stdin if given == "-" else self.session.lookup(given) if self.session.may_hold else None
             if not text:
                 continue
@@ -3377,6 +3376,8 @@ def _image_program(image: tuple[str, list[str]] | None) -> list[str]:
     return [name, *image[1]]
 
 
+_MAKE_VALUED = {"-f", "--file", "--makefile", "-C", "--directory", "-I", "--include-dir", "-j", "--jobs", "-o", "-W"}
+"""make's options that take the next word as their value (not a target)."""
 _ALIAS_SHELL_MARKS = (";", "|", "&", "<", ">", "$", "`", "(", "\n")
 
 
@@ -3411,18 +3412,21 @@ def _dash_before(red: Node, words_end: int) -> bool:
     return source[words_end - parent.start_byte:red.start_byte - parent.start_byte].strip() == b"-"
 
 
-def _values_of(args: list[str], options: tuple[str, ...]) -> list[str]:
-    """The values given to short or long `options` (`-f X`, `-fX`, `--file=X`), at most 16."""
-    out = []
-    for index, arg in enumerate(args):
-        for option in options:
-            if arg == option and index + 1 < len(args):
-                out.append(args[index + 1])
-            elif option.startswith("--") and arg.startswith(option + "="):
-                out.append(arg.split("=", 1)[1])
-            elif not option.startswith("--") and arg.startswith(option) and len(arg) > len(option):
-                out.append(arg[len(option):])
-    return out[:16]
+def _values_of(args: list[str], short: str, long: tuple = ()) -> list[str]:
+    """The values given to the `short` option letters or the `long` options (`-f X`, `-fX`,
+    `--file X`, `--file=X`), read as _option_value reads one, at most 16."""
+    out: list[str] = []
+    at = 0
+    while at < len(args) and len(out) < 16:
+        given = _option_value(args[at], args[at + 1] if at + 1 < len(args) else None, short, long, "")
+        if given is None:
+            at += 1
+            continue
+        value, taken = given
+        if value is not None:
+            out.append(value)
+        at += taken
+    return out
 
 
 def _container_run(program: str, args: list[str]) -> tuple[list[str], tuple[str, list[str]] | None]:

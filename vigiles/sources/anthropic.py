@@ -48,7 +48,6 @@ def _blocks(message: dict) -> list:
 
 def read(path: Path, name: str) -> Iterator[Event | ReadError]:
     run = path.stem
-    steps: dict[Any, int] = {}
     pending = PendingCalls()
 
     def message(msg: Any, source: Location, episode: str | None, ts: Any, now: int) -> Iterator[ReadError]:
@@ -64,12 +63,8 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
                     yield ReadError(name, source.line, "tool_use block without a name")
                     continue
                 args, raw = parse_arguments(block.get("input"))
-                step = steps.get(episode, 0)
-                steps[episode] = step + 1
-                call_id = block.get("id")
-                pending.add({"tool": tool, "args": args, "raw": raw, "step": step, "run": run, "episode": episode,
-                             "ts": ts, "source": source, "call_id": str(call_id) if call_id is not None else None,
-                             "seen": now})
+                pending.add(tool=tool, args=args, raw=raw, run=run, episode=episode, ts=ts, source=source,
+                            call_id=block.get("id"), seen=now)
             elif kind == "tool_result":
                 pending.result(block.get("tool_use_id"), block.get("content"))
 

@@ -164,12 +164,20 @@ class PendingCalls:
         self.calls: OrderedDict[int, dict] = OrderedDict()
         self.by_id: dict[str, int] = {}
         self.count = 0
+        self.steps: dict[Any, int] = {}
+        """Calls made so far in each episode: the next one's `step`."""
 
-    def add(self, call: dict) -> None:
+    def add(self, *, tool: str, args: dict | None, raw: str | None, run: str | None, episode: str | None, ts: Any,
+            source: Location, call_id: Any, seen: int) -> None:
+        """A call made at line `seen` of its file, its step the next of its episode."""
+        step = self.steps.get(episode, 0)
+        self.steps[episode] = step + 1
+        call_id = str(call_id) if call_id is not None else None
         self.count += 1
-        self.calls[self.count] = call
-        if call["call_id"] is not None:
-            self.by_id[call["call_id"]] = self.count
+        self.calls[self.count] = {"tool": tool, "args": args, "raw": raw, "step": step, "run": run,
+                                  "episode": episode, "ts": ts, "source": source, "call_id": call_id, "seen": seen}
+        if call_id is not None:
+            self.by_id[call_id] = self.count
 
     def result(self, call_id: Any, content: Any, exit_code: Any = None) -> None:
         key = self.by_id.pop(str(call_id), None) if call_id is not None else None

@@ -60,7 +60,6 @@ def _result(payload: dict) -> tuple[Any, int | None]:
 def read(path: Path, name: str) -> Iterator[Event | ReadError]:
     run = path.stem
     session: str | None = None
-    steps: dict[Any, int] = {}
     pending = PendingCalls()
     number = 0
     for item in json_lines(path, name):
@@ -83,12 +82,9 @@ def read(path: Path, name: str) -> Iterator[Event | ReadError]:
                 args, raw = parse_arguments(arguments)
                 if tool == "write_stdin" and isinstance(args, dict) and isinstance(args.get("chars"), str):
                     raw = args["chars"]
-                step = steps.get(session, 0)
-                steps[session] = step + 1
-                pending.add({"tool": tool or "unknown", "args": args, "raw": raw, "step": step, "run": run,
-                             "episode": session, "ts": timestamp(record.get("timestamp")),
-                             "source": Location(name, line=number),
-                             "call_id": str(call_id) if call_id is not None else None, "seen": number})
+                pending.add(tool=tool or "unknown", args=args, raw=raw, run=run, episode=session,
+                            ts=timestamp(record.get("timestamp")), source=Location(name, line=number),
+                            call_id=call_id, seen=number)
         for call in pending.ready(number):
             yield emit(call, name)
     for call in pending.ready(number, everything=True):
