@@ -1254,3 +1254,19 @@ def test_a_script_run_with_arguments_has_them_as_its_argv():
     cmds = reader.read("/tmp/s.py a.safetensors", session)
     assert [(c.args, c.via) for c in cmds if c.code is not None] == [
         (["/tmp/s.py", "a.safetensors"], ("s.py", "script /tmp/s.py"))]
+
+
+@pytest.mark.parametrize("text, sent", [
+    ("scp -i key.pem -P 22 a.py b.py u@h:/srv/", {("h", "a.py"): "a.py", ("h", "b.py"): "b.py"}),
+    ("scp model.bin scp://u@H.example:2222/opt/m.bin", {("h.example", "model.bin"): "model.bin",
+                                                         ("h.example", "m.bin"): "model.bin"}),
+    ("rsync -avz -e 'ssh -p 2222' --exclude cache ./run/ backup::mod", {("backup", "run"): "./run/",
+                                                                     ("backup", "mod"): "./run/"}),
+    ("scp ./a:b /tmp/x", {}),           # both local: a colon after a slash is part of a path
+    ("scp u@h:/etc/hosts .", {}),       # from the host, not to it
+    ("scp -F cfg -- -odd h:", {("h", "-odd"): "-odd"}),
+])
+def test_copies_to_a_host_are_kept_by_the_names_the_host_knows_them_by(text, sent):
+    session = Session()
+    ShellReader().read(text, session)
+    assert session.sent == sent

@@ -43,6 +43,9 @@ class Cmd:
     as a whole word `<(...)` or `$(...)` (`sh <(curl ...)`, `bash -c "$(curl ...)"`) or as a file one
     of them wrote earlier in the same text (`curl -o i.sh URL; sh i.sh`), or a program file they
     wrote (`wget -O run URL && ./run`)."""
+    sent_files: list[str] = field(default_factory=list)
+    """Run on another host over ssh: the local files an earlier command of the run copied there (scp,
+    rsync) that this command line names (a path component), as the copies wrote them."""
     known_endpoints: list[Endpoint] = field(default_factory=list)
     """Endpoints found while reading (redirections to /dev/tcp, code, ssh's own syntax)."""
     code: Code | None = None

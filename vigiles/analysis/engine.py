@@ -26,7 +26,7 @@ from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, exec_command
+from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -383,6 +383,11 @@ class Engine:
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
+            if read is None and ("scp" in lowered or "rsync" in lowered):
+                sent = copy_names(lowered.split())
+                if sent:
+                    # what it copies to another host, for a later command run there (Cmd.sent_files)
+                    names = (names or ()) + sent
             if read is None and ("=" in lowered or "alias" in lowered or "unset" in lowered):
                 # what it leaves set in the run's shell, for later actions to use (Session.keep_shell)
                 kept = _kept_names(lowered)
@@ -903,6 +908,8 @@ def _finding(rule: Rule, event: Event, cmd: Cmd | None, text: str, hits: Hits) -
         evidence["command"] = cmd.line[:MAX_SNIPPET]
         if cmd.via:
             evidence["via"] = list(cmd.via)
+        if cmd.sent_files:
+            evidence["sent_files"] = cmd.sent_files[:8]  # (copied there by an earlier command of the run)
     return Finding(
         id=finding_id(rule.id, event.id), rule=rule.id, title=rule.title, category=rule.category,
         severity=rule.severity, attack=list(rule.attack), event_ids=[event.id], ts=event.ts,

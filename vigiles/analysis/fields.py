@@ -141,6 +141,7 @@ _LIST = [
     Field("cmd.written", _cmd("written"), "What the command writes into its files, where known: a write tool's content, echo, printf or a heredoc redirected into a file, tee's input (at most 64 KiB).", "cmd", True),
     Field("cmd.piped_files", _cmd("piped_files"), "Words naming files (arguments, < inputs) of the commands earlier in the same pipeline: what the command may be handed.", "cmd", True),
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
+    Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),
     Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
     Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
     Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),

@@ -136,6 +136,10 @@ class Session:
     shell_aliases: set = field(default_factory=set, repr=False, compare=False)
     """Lowercased names of those variables and aliases, and of those a deferred text may set: a
     text using one depends on this session (Engine)."""
+    sent: dict = field(default_factory=dict, repr=False, compare=False)
+    """Files the run copied to other hosts (scp, rsync): (host, lowercased base name) -> the local
+    path sent, as the copy wrote it. A later command run on that host (ssh) that names one uses what
+    the run put there."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -176,6 +180,8 @@ class Session:
                 self.put(path, content)
             elif op == "shell":
                 self.keep_shell(*content)
+            elif op == "send":
+                self.send(path, *content)
             else:
                 self.chdir(path)
 
@@ -220,6 +226,33 @@ class Session:
         for names, added in ((self.shell_vars, variables), (self.shell_aliases, aliases)):
             if len(names) < 2 * MAX_SHELL_NAMES:
                 names.update(name.lower() for name in added)
+
+    def send(self, host: str, names: tuple, source: str) -> None:
+        """Files copied to `host` under `names` (base names the remote side may use for them) from
+        the local `source` (at most `limit` kept, the oldest dropped). The names are listed among
+        those the session wrote, so a later text that names one is read, not passed over."""
+        if self.journal is not None:
+            self.journal.append(("send", host, (names, source), False))
+        for name in names:
+            key = (host, name)
+            if self.journal is not None:
+                self._own.add(key)
+            if len(self.sent) >= self.limit and key not in self.sent:
+                self.sent.pop(next(iter(self.sent)))
+            self.sent[key] = source
+            if name not in self.names and len(self.names) < self.limit:
+                self.names.add(name)
+                self._recent.append(name)
+
+    def sent_as(self, host: str, name: str) -> str | None:
+        """The local path the run sent to `host` as `name` (`send`), or None. Asked for while a
+        reading is recorded, so that a reading made where nothing was sent is not reused where it was."""
+        if self.journal is not None:
+            self.asked.add(name)
+        found = self.sent.get((host, name)) if self.sent else None
+        if found is not None:
+            self._used((host, name))
+        return found
 
     def defer(self, text: str, names: tuple) -> None:
         """A skipped text that writes the files `names` (lowercased base names): kept to be read
@@ -1460,10 +1493,13 @@ class _Walk:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
             if remote:
+                before = len(self.out)
                 self.text(" ".join(remote), inner_via, {}, depth + 1)
                 if stdin is not None and _shell_reading_stdin(" ".join(remote).split()):
                     # `ssh h 'bash -s' <<E`, `cat x.sh | ssh h sh`: ssh's input is the remote shell's script
                     self.text(stdin, inner_via + ("bash -s",), {}, depth + 1)
+                if self.session.sent or self.session.journal is not None:
+                    self.sent_used(cmd, remote, self.out[before:])
             self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
         elif name in ("screen", "tmux", "parallel"):
             for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
@@ -1505,6 +1541,8 @@ class _Walk:
         if name in _RUNS_OPTION_COMMANDS:
             for code in _option_commands(name, args, cmd.env):
                 self.text(code, inner_via, self.environment(env), depth + 1)
+        if name in ("scp", "rsync") and args:
+            self.sends(cmd)
         if name == "trap" and args and not args[0].startswith("-"):
             self.text(args[0], inner_via, dict(env), depth + 1)  # (run later by this shell)
         if name in ("at", "batch") and stdin:
@@ -1518,6 +1556,37 @@ class _Walk:
             self.cron_text(stdin, inner_via, depth)
         if self.session.may_hold and not cmd.via[-1:] == ("script",):
             self.maybe_script(cmd, cmd.path, args, inner_via, depth, self.environment(env))
+
+    def sends(self, cmd: Cmd) -> None:
+        """`scp SRC... [USER@]HOST:DST`, `rsync SRC... HOST:DST`: the run put files on HOST (Session.send),
+        under the source's base name and, for one source, the destination's."""
+        copy = _copied_to_host(cmd.name, cmd.args)
+        if copy is None:
+            return
+        host, sources, destination = copy
+        for source in sources:
+            names = _sent_names(source, destination if len(sources) == 1 else "")
+            if names:
+                self.session.send(host, names, source)
+
+    def sent_used(self, ssh: Cmd, remote: list[str], cmds: list[Cmd]) -> None:
+        """The commands an ssh runs on a host the run copied files to, where its command line names
+        one of them (a path component: `tar xzf /tmp/app.tgz`, `cd ~/app`): each is given the local
+        paths sent (Cmd.sent_files), the code run there being what the run put there."""
+        endpoints = ssh.endpoints
+        host = (endpoints[0].host or "").lower() if endpoints else ""
+        if not host:
+            return
+        sent: list[str] = []
+        for word in " ".join(remote).translate(_NOT_IN_PATHS).split()[:MAX_SENT_WORDS]:
+            for part in word.lower().split("/"):
+                if part and part not in _NO_NAMES:
+                    source = self.session.sent_as(host, part)
+                    if source is not None and source not in sent:
+                        sent.append(source)
+        if sent:
+            for cmd in cmds:
+                cmd.sent_files = list(sent)
 
     def make(self, args: list[str], via, depth) -> None:
         """`make [TARGET...]` with a Makefile the session wrote (`-f FILE`, else GNUmakefile,
@@ -2622,6 +2691,97 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     else:  # scp, sftp
         out.extend(v for k, v in _ssh_options(args) if k == "proxycommand" and v.lower() != "none")
     return out
+
+
+_SCP_VALUED = {"-" + flag for flag in "cDFiJloPSX"}
+_RSYNC_SEND_VALUED = {"-" + flag for flag in "eBfTM@"} | {"--exclude", "--include", "--filter", "--rsh",
+                                                            "--rsync-path", "--password-file", "--port"}
+_NO_NAMES = frozenset({"", ".", "..", "~", "*"})
+MAX_SENT_WORDS = 256
+_NOT_IN_PATHS = str.maketrans({ch: " " for ch in ";&|()<>'\"`=,"})
+"""Shell punctuation that ends a path in a command line (`cd app;`, `--dir=app`), as white space."""
+_BRACKETED_REMOTE = re2.compile(r"(?:[^@\s\[]*@)?\[([0-9A-Fa-f:.]+)\]:(.*)")
+
+
+def _remote_spec(word: str) -> tuple[str, str] | None:
+    """(host, path) of a copy's remote operand: `[user@]host:path`, `host::module` (rsync's daemon),
+    `scp://[user@]host[:port]/path`, `user@[v6]:path`; None for a local path (`./a:b` is local)."""
+    scheme, found, rest = word.partition("://")
+    if found:
+        if scheme.lower() not in ("scp", "rsync", "sftp"):
+            return None
+        authority, _, path = rest.partition("/")
+        host = authority.rsplit("@", 1)[-1]
+        host = host[1:host.find("]")] if host.startswith("[") else host.split(":", 1)[0]
+        return (host.lower(), path) if host else None
+    bracketed = _BRACKETED_REMOTE.fullmatch(word) if "[" in word else None
+    if bracketed is not None:
+        return bracketed.group(1).lower(), bracketed.group(2)
+    head, colon, path = word.partition(":")
+    if not colon or "/" in head:
+        return None
+    host = head.rsplit("@", 1)[-1]
+    return (host.lower(), path.lstrip(":")) if host else None
+
+
+_DIRECTORY_NAMES = frozenset({"tmp", "var", "opt", "srv", "home", "root", "usr", "local", "mnt", "data", "shm",
+                              "dev", "etc", "run", "media", "scratch", "work", "workspace", "share", "ubuntu"})
+"""Directories a copy is commonly sent into without a trailing slash (`scp f host:/tmp`): not a new name."""
+
+
+def _sent_names(source: str, destination: str) -> tuple[str, ...]:
+    """The lowercased base names a file sent from `source` may go by on the remote side: its own and,
+    where one file goes to a destination not written as a directory, the destination's."""
+    names = {posixpath.basename(source.rstrip("/")).lower()}
+    if destination and not destination.endswith("/"):
+        renamed = posixpath.basename(destination).lower()
+        if renamed not in _DIRECTORY_NAMES:
+            names.add(renamed)
+    return tuple(sorted(names - _NO_NAMES))
+
+
+def copy_names(words: list[str]) -> tuple[str, ...]:
+    """The names (`_sent_names`) of what the scp and rsync commands among a text's words (split on
+    white space, as written) send to another host, for a text the engine passes over to name."""
+    out: dict[str, None] = {}
+    for index, word in enumerate(words):
+        if posixpath.basename(word) in ("scp", "rsync"):
+            args = []
+            for arg in words[index + 1:index + 1 + MAX_SENT_WORDS]:
+                if arg in (";", "&&", "||", "|", "&") or arg.endswith(";"):
+                    if arg.endswith(";") and len(arg) > 1:
+                        args.append(arg[:-1])
+                    break
+                args.append(arg)
+            copy = _copied_to_host(posixpath.basename(word), args)
+            if copy is not None:
+                for source in copy[1]:
+                    out.update(dict.fromkeys(_sent_names(source, copy[2] if len(copy[1]) == 1 else "")))
+    return tuple(out)
+
+
+def _copied_to_host(name: str, args: list[str]) -> tuple[str, list[str], str] | None:
+    """(host, local sources, remote destination path) of a scp or rsync that copies to one host."""
+    valued = _SCP_VALUED if name == "scp" else _RSYNC_SEND_VALUED
+    operands: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            operands.extend(args[index + 1:])
+            break
+        if arg.startswith("-") and len(arg) > 1:
+            index += 2 if _takes_next(arg, valued) else 1
+            continue
+        operands.append(arg)
+        index += 1
+    if len(operands) < 2:
+        return None
+    target = _remote_spec(operands[-1])
+    sources = [word for word in operands[:-1] if _remote_spec(word) is None]
+    if target is None or not sources:
+        return None
+    return target[0], sources, target[1]
 
 
 _RSYNC_VALUED = frozenset("BfTM@")
