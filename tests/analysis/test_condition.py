@@ -114,8 +114,17 @@ def test_alternatives_keep_every_literal_a_branch_needs():
 
 def test_regex_clauses_are_every_literal_run_a_match_contains():
     from vigiles.analysis import condition as cond
-    # a group's last literal joins the one after it (`/tmp` + `/`); `crond` adds nothing to `cron`
-    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"/tmp/", "/dev/shm/"}, {"sshd", "cron"}]
+    # a group's last literal joins the one after it (`/tmp` + `/`), and the run before a group its
+    # first: past `(\S*/)?` the text ends with `/` either way, so `/sshd` or `/cron` (`crond` adds
+    # nothing to `cron`), not the `sshd` of `systemctl restart sshd` or the `init` of `git init`
+    assert cond.regex_clauses(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [{"/tmp/", "/dev/shm/"}, {"/sshd", "/cron"}]
+    assert cond.regex_clauses(r"ld_preload=(/tmp|/dev/shm)/") == [{"ld_preload=/tmp/", "ld_preload=/dev/shm/"}]
+    assert cond.regex_clauses(r"\.(json|ya?ml)$", minimum=2) == [{".json", ".yml", ".yaml"}]
+    # where a branch may take nothing before it (`^`), the forms without the join stay, and a
+    # member holding another adds nothing: `audit` alone, not also `-audit`
+    assert cond.regex_literals(r"(^|[-.])(auditd?|falco)") == {"audit", "falco"}
+    # an optional part ending otherwise breaks the run: nothing is joined across it
+    assert cond.regex_clauses(r"/(x\S*)?init") == [{"init"}]
     # a repeated character keeps the run going: every match holds `.../` or ` /`
     assert cond.regex_clauses(r"(^|/)(\.\.\.+|\.? +)/") == [{".../", " /"}]
     assert cond.regex_clauses(r"ab+cd") == [{"ab"}, {"bcd"}]
@@ -136,7 +145,7 @@ def test_regex_alternatives_tell_the_forms_of_a_match_apart():
     assert cond.regex_alternatives(r"(^|/)\.\.\.+/|/\.? +/", minimum=1) == [
         [{".../"}], [{"..../"}], [{"/ /", "/. /"}], [{"/  ", "/.  "}, {"  /"}, {cond.UNPIPED}]]
     # nothing to tell apart: the clauses of regex_clauses
-    assert cond.regex_alternatives(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [[{"/tmp/", "/dev/shm/"}, {"sshd", "cron"}]]
+    assert cond.regex_alternatives(r"^(/tmp|/dev/shm)/(\S*/)?(sshd|crond?)$") == [[{"/tmp/", "/dev/shm/"}, {"/sshd", "/cron"}]]
     # a repeat at either end joins no run
     assert cond.regex_alternatives(r"x +") == [[{"x "}]]
     # a form with nothing to look for makes the whole pattern unknown

@@ -770,13 +770,15 @@ def _sequence_literals(items, sre, minimum: int, every: bool = False):
     return _literal_runs(items, sre, minimum, every)[0]
 
 
-def _literal_runs(items, sre, minimum: int, every: bool = False):
+def _literal_runs(items, sre, minimum: int, every: bool = False, start: set[str] | None = None):
     """(the sequence's literals as `_sequence_literals` gives them, the forms its text may end with).
 
     The ending forms let a group's last literal join the one after it: `(\\.\\.\\.+| +)/` ends
-    with `...` or ` `, so a match holds `.../` or ` /`."""
+    with `...` or ` `, so a match holds `.../` or ` /`. `start`: the forms of the run just before
+    the sequence (a group's), which its first literal joins: `/(sshd|init)` holds `/sshd` or `/init`,
+    rarer than `init` (`git init`)."""
     candidates: list[set[str]] = []
-    run: set[str] = {""}
+    run: set[str] = set(start) if start else {""}
     """The literal run so far, in each of its forms: `-(W|R)` is {"-W", "-R"}."""
 
     def close_run() -> None:
@@ -808,9 +810,10 @@ def _literal_runs(items, sre, minimum: int, every: bool = False):
         if choices is not None and len(run) * len(choices) <= MAX_RUN_FORMS:
             run = {form + choice for form in run for choice in choices}
             continue
+        before = run if run != {""} else None
         close_run()
         if op is sre.SUBPATTERN:
-            inner, tails = _literal_runs(list(arg[-1]), sre, minimum)
+            inner, tails = _literal_runs(list(arg[-1]), sre, minimum, start=before)
             if inner:
                 candidates.append(inner)
             continue_with(tails)
@@ -819,7 +822,7 @@ def _literal_runs(items, sre, minimum: int, every: bool = False):
             """Every branch's literals; None once a branch has none (the alternation then gives none)."""
             tails: set[str] | None = set()
             for branch in arg[1]:
-                inner, branch_tails = _literal_runs(list(branch), sre, minimum)
+                inner, branch_tails = _literal_runs(list(branch), sre, minimum, start=before)
                 union = union | inner if union is not None and inner else None
                 tails = tails | branch_tails if tails is not None and branch_tails else None
                 if union is None and tails is None:
@@ -831,8 +834,17 @@ def _literal_runs(items, sre, minimum: int, every: bool = False):
             inner = _sequence_literals(list(arg[2]), sre, minimum)
             if inner:
                 candidates.append(inner)
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and arg[0] == 0 and arg[1] == 1 and before is not None:
+            # (X)?: what follows comes right after the run before it, or after X's own ending;
+            # `/(\\S*/)?(sshd|init)` holds `/sshd` or `/init` either way
+            _, tails = _literal_runs(list(arg[2]), sre, minimum, start=before)
+            if tails and len(before | tails) <= MAX_RUN_FORMS:
+                run = before | tails
     tails = run
     close_run()
+    # a member that holds another says nothing more (`-audit` beside `audit`, where a join took
+    # both the forms with and without what came before)
+    candidates = [{x for x in c if not any(y != x and y in x for y in c)} for c in candidates]
     usable = [c for c in candidates if c and min(len(x) for x in c) >= minimum]
     if every:
         return usable, tails
