@@ -13,6 +13,10 @@ def test_rules_load_cleanly():
 
 @pytest.mark.parametrize("command, rule", [
     ("kubectl run miner --image=xmrig/xmrig", "miner_download"),
+    # miners are released under mixed-case names, and run as released
+    ("./lolMiner --algo ETCHASH --pool 203.0.113.7:1010 --user 0xabc.rig", "miner_program"),
+    ("./miniZ --url=addr@203.0.113.7:1234", "miner_program"),
+    ("./TT-Miner -a KAWPOW -P 203.0.113.7:6060", "miner_program"),
     ("docker run -d --restart=always xmrig/xmrig -o pool.example:3333", "miner_download"),
     ("curl -s -X POST https://api.vast.ai/api/v0/asks/123/ -d '{\"client_id\":\"me\"}'", "gpu_marketplace_api"),
     ("curl -H 'Authorization: Bearer k' https://api.runpod.io/graphql -d @pod.json", "gpu_marketplace_api"),
@@ -35,6 +39,7 @@ def test_detected(command, rule):
 
 @pytest.mark.parametrize("command", [
     "nvidia-smi",
+    "./PhoenixMiner -h",
     "nvidia-smi --query-gpu=index,utilization.gpu --format=csv",
     "nvidia-smi -q -d POWER",
     "kubectl run web --image=nginx",
