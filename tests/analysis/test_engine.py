@@ -828,6 +828,16 @@ def _sent_run(steps, episode="e"):
       "sshpass -p pw ssh u@h 'tar xf weights.tar && torchrun serve.py'"], ["weights.tar"]),
     (["scp agent.tgz 'user@[2001:db8::5]:/tmp/'", "ssh user@2001:db8::5 'tar xf /tmp/agent.tgz && bash agent/run.sh'"],
      ["agent.tgz"]),
+    # streamed through ssh: written there, or unpacked there under the members' own names
+    (["cat run.py | ssh u@10.0.0.7 'cat > /tmp/run.py'", "ssh u@10.0.0.7 'nohup python3 /tmp/run.py &'"], ["run.py"]),
+    (["gzip -c run.py | ssh u@10.0.0.7 'gunzip > /tmp/r.py'", "ssh u@10.0.0.7 python3 /tmp/r.py"], ["run.py"]),
+    (["ssh h 'cat > /tmp/x.sh' < deploy.sh", "ssh h 'bash /tmp/x.sh'"], ["deploy.sh"]),
+    (["tar czf - ./agent main.py | ssh u@10.0.0.7 'tar xzf - -C /opt'",
+      "ssh u@10.0.0.7 'cd /opt/agent && setsid python3 loop.py &'"], ["./agent"]),
+    # sftp's put, given on its input or in a batch file the run wrote
+    (["sftp u@10.0.0.7 <<< 'put run.py /tmp/run.py'", "ssh u@10.0.0.7 python3 /tmp/run.py"], ["run.py"]),
+    (["printf 'put -r agent /srv/\\nbye\\n' > b.txt", "sftp -b b.txt u@10.0.0.7",
+      "ssh u@10.0.0.7 'python3 /srv/agent/main.py'"], ["agent"]),
 ])
 def test_files_copied_to_a_host_then_started_there_across_actions(steps, sent):
     ((step, files, _command),) = _sent_run(steps)
@@ -840,6 +850,10 @@ def test_files_copied_to_a_host_then_started_there_across_actions(steps, sent):
     ["scp h:/var/log/app.log .", "ssh h 'python3 rotate.py app.log'"],  # copied from the host, not to it
     ["scp notes.txt h:/tmp/", "ssh h 'python3 /opt/svc/main.py'"],  # what runs there is not what was sent
     ["scp app.tgz h:/tmp", "ssh h 'python3 /tmp/other.py'"],  # /tmp is where it went, not its new name
+    ["cat run.py | ssh h 'cat > /tmp/run.py'", "ssh h 'cat /tmp/run.py'"],  # looked at, not run
+    ["ssh h 'tar czf - /srv/app' | tar xzf -", "ssh h 'python3 /srv/app/main.py'"],  # fetched from the host
+    ["ssh h 'tar xzf /tmp/app.tgz' < notes.txt", "ssh h 'python3 /tmp/notes.py'"],  # tar reads its own file
+    ["sftp h <<< 'get app.py'", "ssh h 'python3 app.py'"],  # got, not put
 ])
 def test_a_copy_is_not_a_start_unless_what_runs_there_names_it(steps):
     assert _sent_run(steps) == []

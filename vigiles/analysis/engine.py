@@ -26,7 +26,7 @@ from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command
+from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command, streamed_names
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -387,6 +387,10 @@ class Engine:
                 sent = copy_names(lowered.split())
                 if sent:
                     # what it copies to another host, for a later command run there (Cmd.sent_files)
+                    names = (names or ()) + sent
+            if read is None and ("sftp" in lowered or "ssh" in lowered and ("|" in lowered or "<" in lowered)):
+                sent = streamed_names(lowered)  # (sftp's put, or what an ssh is fed)
+                if sent:
                     names = (names or ()) + sent
             if read is None and ("=" in lowered or "alias" in lowered or "unset" in lowered):
                 # what it leaves set in the run's shell, for later actions to use (Session.keep_shell)

@@ -561,6 +561,9 @@ class _Walk:
         self.arg0: str | None = None
         """$0 where a `sh -c CMD NAME ...` gave it (a script's or shell's own name is not known)."""
         self.substituted: dict[str, list[str]] = {}
+        self.streams: dict[int, tuple[Cmd, tuple[str, list[str]]]] = {}
+        """ssh commands of a pipeline whose remote side keeps what they are fed (`_streamed_into`), by
+        id, until the pipeline's earlier stages say what that is (`pipeline`)."""
         """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
         output (the last command and what is piped into it)."""
         self.fetched: dict[str, Cmd] = {}
@@ -870,6 +873,14 @@ class _Walk:
                 if files:
                     cmd.piped_files = files[:MAX_PIPED_FILES]
             files = files + [a for c in own for a in [*c.args, *c.reads] if a[:1] not in ("-", "")]
+        if self.streams:
+            for position, own in enumerate(members):
+                for cmd in own:
+                    stream = self.streams.pop(id(cmd), None)
+                    if stream is not None and stream[0] is cmd:
+                        sources = _streamed_sources([c for stage in members[:position] for c in stage])
+                        if sources:
+                            self.stream_sent(cmd, stream[1], sources)
 
     def simple(self, node: Node, via, env, depth, redirects, stdin: str | None = None, piped: bool = False):
         local = dict(env)
@@ -1500,6 +1511,13 @@ class _Walk:
                     self.text(stdin, inner_via + ("bash -s",), {}, depth + 1)
                 if self.session.sent or self.session.journal is not None:
                     self.sent_used(cmd, remote, self.out[before:])
+                streamed = _streamed_into(self.out[before:], inner_via)
+                if streamed is not None:
+                    fed = [r[1:] for r in (x.lstrip("0") for x in cmd.redirects) if r[:1] == "<" and r[1:2] not in ("<", ">", "&")]
+                    if fed:
+                        self.stream_sent(cmd, streamed, fed)
+                    elif piped:
+                        self.streams[id(cmd)] = (cmd, streamed)
             self.ssh_options(cmd, ssh_option_words(args), inner_via, env, depth)
         elif name in ("screen", "tmux", "parallel"):
             for text in (_screen_texts(args) if name == "screen" else _tmux_texts(args) if name == "tmux"
@@ -1543,6 +1561,8 @@ class _Walk:
                 self.text(code, inner_via, self.environment(env), depth + 1)
         if name in ("scp", "rsync") and args:
             self.sends(cmd)
+        elif name == "sftp" and args:
+            self.sftp_puts(args, stdin)
         if name == "trap" and args and not args[0].startswith("-"):
             self.text(args[0], inner_via, dict(env), depth + 1)  # (run later by this shell)
         if name in ("at", "batch") and stdin:
@@ -1568,6 +1588,49 @@ class _Walk:
             names = _sent_names(source, destination if len(sources) == 1 else "")
             if names:
                 self.session.send(host, names, source)
+
+    def stream_sent(self, ssh: Cmd, streamed: tuple[str, list[str]], sources: list[str]) -> None:
+        """What an ssh fed local files (`cat run.py | ssh h 'cat > /tmp/run.py'`, `tar c app | ssh h
+        'tar x -C /opt'`, `ssh h 'cat > x' < x`) left on the host (Session.send): a file written there
+        by its remote path's base name, an archive unpacked there by its members' own names."""
+        endpoints = ssh.endpoints
+        host = (endpoints[0].host or "").lower() if endpoints else ""
+        if not host:
+            return
+        kind, paths = streamed
+        if kind == "write":
+            for path in paths:
+                names = _sent_names(path, "")
+                if names:
+                    self.session.send(host, names, sources[0] if len(sources) == 1 else path)
+        else:
+            for source in sources:
+                names = _sent_names(source, "")
+                if names:
+                    self.session.send(host, names, source)
+
+    def sftp_puts(self, args: list[str], stdin: str | None) -> None:
+        """`sftp HOST` given `put LOCAL [REMOTE]` (also `mput`) on its input or in a `-b` batch file
+        the session wrote: the files sent (Session.send), as `sends` for scp."""
+        operands = [a for i, a in enumerate(args) if not a.startswith("-")
+                    and not (i and _takes_next(args[i - 1], _SFTP_VALUED))]
+        if not operands:
+            return
+        host = operands[0].split(":", 1)[0].rsplit("@", 1)[-1].strip("[]").lower()
+        batch = stdin
+        named = _values_of(args, "b", ())
+        if named and named[0] != "-":
+            batch = self.session.lookup(named[0])
+        if not host or not batch:
+            return
+        for line in batch.splitlines()[:MAX_SENT_WORDS]:
+            words = [w for w in line.split() if not w.startswith("-")]
+            if len(words) >= 2 and words[0].lower() in ("put", "mput", "reput"):
+                destination = words[2] if len(words) >= 3 and words[0].lower() != "mput" else ""
+                for source in (words[1:] if words[0].lower() == "mput" else words[1:2]):
+                    names = _sent_names(source, destination)
+                    if names:
+                        self.session.send(host, names, source)
 
     def sent_used(self, ssh: Cmd, remote: list[str], cmds: list[Cmd]) -> None:
         """The commands an ssh runs on a host the run copied files to, where its command line names
@@ -2757,6 +2820,82 @@ def copy_names(words: list[str]) -> tuple[str, ...]:
             if copy is not None:
                 for source in copy[1]:
                     out.update(dict.fromkeys(_sent_names(source, copy[2] if len(copy[1]) == 1 else "")))
+    return tuple(out)
+
+
+_SFTP_VALUED = frozenset({"-b", "-B", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-X"})
+_STDIN_KEEPERS = frozenset({"cat", "tee", "dd", "gunzip", "zcat", "gzip", "bunzip2", "bzip2", "xz", "unxz",
+                            "zstd", "unzstd", "base64", "sponge"})
+"""Programs that, given no file of their own, write what they are fed (decoded or not) where they are told."""
+
+
+def _streamed_into(cmds: list[Cmd], via: tuple) -> tuple[str, list[str]] | None:
+    """What the commands an ssh runs (`via`: those it runs itself) keep of what the ssh is fed:
+    ("write", remote paths) for `cat > P`, `tee P`, `dd of=P`, `gunzip > P`; ("extract", []) for
+    `tar x` or `cpio -i` reading their input; None for neither."""
+    written: list[str] = []
+    for cmd in cmds:
+        if cmd.via != via:
+            continue
+        operands = [a for a in cmd.args if not a.startswith("-") and "=" not in a]
+        if cmd.name == "tar" and cmd.args:
+            mode = cmd.args[0].lstrip("-")
+            named = _values_of(cmd.args, "f", ("--file",))
+            if not cmd.args[0].startswith("-") and "f" in mode:
+                # old-style `tar xzf FILE`: the cluster's valued letters take the words after it in turn
+                valued = [ch for ch in mode if ch in _TAR_VALUED]
+                at = 1 + valued.index("f")
+                named = [cmd.args[at]] if at < len(cmd.args) else ["-"]
+            if ("x" in mode or "--extract" in cmd.args or "--get" in cmd.args) and (not named or named[0] == "-"):
+                return ("extract", [])
+        elif cmd.name == "cpio" and any(a.startswith("-i") or a == "--extract" for a in cmd.args):
+            return ("extract", [])
+        elif cmd.name in _STDIN_KEEPERS and cmd.writes and (cmd.name in ("tee", "dd") or not operands):
+            if cmd.name != "dd" or not any(a.startswith("if=") for a in cmd.args):
+                written.extend(cmd.writes)
+    return ("write", written) if written else None
+
+
+_TAR_VALUED = frozenset("fCTXbKNVg")
+
+
+def _streamed_sources(cmds: list[Cmd]) -> list[str]:
+    """The local files a pipeline's stages before an ssh read (`cat run.py`, `gzip -c run.py`, `tar
+    czf - app main.py`): what the ssh is fed comes from them."""
+    out: list[str] = []
+    for cmd in cmds:
+        args = cmd.args
+        if cmd.name == "tar" and args:
+            skip = sum(1 for ch in args[0].lstrip("-") if ch in _TAR_VALUED) if not args[0].startswith("--") else 0
+            rest = args[1:]
+            index = 0
+            while index < len(rest):
+                arg = rest[index]
+                if skip:
+                    skip -= 1
+                elif arg.startswith("--"):
+                    if "=" not in arg and arg in ("--file", "--directory", "--exclude", "--files-from", "--exclude-from"):
+                        skip = 1
+                elif arg.startswith("-") and len(arg) > 1:
+                    skip = sum(1 for ch in arg[1:] if ch in _TAR_VALUED)
+                else:
+                    out.append(arg)
+                index += 1
+        else:
+            out.extend(a for a in [*args, *cmd.reads] if a[:1] not in ("-", "") and "=" not in a)
+    return out[:MAX_SENT_WORDS]
+
+
+def streamed_names(lowered: str) -> tuple[str, ...]:
+    """For a text the engine passes over that may send files over ssh or sftp (fed to ssh, `put` in
+    sftp): the base names of the files it names (4 characters or more), which a later command run
+    on that host may name."""
+    out: dict[str, None] = {}
+    for word in lowered.translate(_NOT_IN_PATHS).split()[:MAX_SENT_WORDS]:
+        if ("." in word or "/" in word) and "@" not in word and ":" not in word:
+            name = posixpath.basename(word.rstrip("/"))
+            if len(name) >= 4 and name not in _DIRECTORY_NAMES:
+                out[name] = None
     return tuple(out)
 
 
