@@ -46,6 +46,8 @@ class Cmd:
     sent_files: list[str] = field(default_factory=list)
     """Run on another host over ssh: the local files an earlier command of the run copied there (scp,
     rsync) that this command line names (a path component), as the copies wrote them."""
+    sent_events: list[str] = field(default_factory=list)
+    """The ids of the events whose commands copied those files there (Session.event_id when they did)."""
     known_endpoints: list[Endpoint] = field(default_factory=list)
     """Endpoints found while reading (redirections to /dev/tcp, code, ssh's own syntax)."""
     code: Code | None = None

@@ -364,7 +364,9 @@ class Engine:
                 self.reused += 1
                 self.cache.move_to_end(key)
                 if ops:  # what the reading wrote, this session now holds too
-                    self.session(event).replay(ops)
+                    session = self.session(event)
+                    session.event_id = event.id
+                    session.replay(ops)
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -414,6 +416,7 @@ class Engine:
         else:
             self._read_deferred(event, shell_used)
             session = self.session(event)
+            session.event_id = event.id
             began_in = session.cwd
             session.record()
             try:
@@ -470,6 +473,7 @@ class Engine:
 
     def _defer(self, event: Event, text: str, names: tuple) -> None:
         session = self.session(event)
+        session.event_id = event.id
         if not session.deferred:
             self.pending += 1
         session.defer(text, names)
@@ -484,12 +488,14 @@ class Engine:
         if session is None or not session.deferred:
             return
         if not shell_used and all(names and all(name[:1] in _SHELL_MARKS for name in names)
-                                  for _, names in session.deferred):
+                                  for _, names, _event in session.deferred):
             return
         self.pending -= 1
         deferred, session.deferred = session.deferred, []
-        for written, _names in deferred:
+        for written, _names, sender in deferred:
+            session.event_id = sender
             self.reader.read(written, session)
+        session.event_id = event.id
 
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""
@@ -916,7 +922,15 @@ def _finding(rule: Rule, event: Event, cmd: Cmd | None, text: str, hits: Hits) -
             evidence["sent_files"] = cmd.sent_files[:8]  # (copied there by an earlier command of the run)
     return Finding(
         id=finding_id(rule.id, event.id), rule=rule.id, title=rule.title, category=rule.category,
-        severity=rule.severity, attack=list(rule.attack), event_ids=[event.id], ts=event.ts,
+        severity=rule.severity, attack=list(rule.attack), event_ids=_event_ids(event, cmd), ts=event.ts,
         sandbox=event.sandbox, run=event.run, episode=event.episode, step=event.step, host=event.host,
         evidence=evidence, description=rule.description,
     )
+
+
+def _event_ids(event: Event, cmd: Cmd | None) -> list[str]:
+    """The finding's events: the event itself, then those of earlier commands it draws on (the
+    copies whose files a remote start runs: Cmd.sent_events)."""
+    if cmd is None or not cmd.sent_events:
+        return [event.id]
+    return [event.id, *(e for e in cmd.sent_events if e != event.id)]

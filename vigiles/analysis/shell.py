@@ -120,7 +120,7 @@ class Session:
     _wrote: bool = field(default=False, repr=False, compare=False)
     _pinned: bool = field(default=False, repr=False, compare=False)
     deferred: list = field(default_factory=list, repr=False, compare=False)
-    """(text, names) of texts the prefilter passed over that write files with content a later
+    """(text, names, event id) of texts the prefilter passed over that write files with content a later
     command may run (`echo '...' > /tmp/b.sh`): read, in order, before the session reads a text that
     names one of those files (Engine), so what they wrote is there to be run, filtered or decoded."""
     put_names: set = field(default_factory=set, repr=False, compare=False)
@@ -140,6 +140,10 @@ class Session:
     """Files the run copied to other hosts (scp, rsync): (host, lowercased base name) -> the local
     path sent, as the copy wrote it. A later command run on that host (ssh) that names one uses what
     the run put there."""
+    sent_by: dict = field(default_factory=dict, repr=False, compare=False)
+    """The same keys -> the id of the event whose command sent the file (`event_id` then)."""
+    event_id: str | None = field(default=None, repr=False, compare=False)
+    """The event being read (set by the Engine): what `send` records as the sender."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -238,8 +242,10 @@ class Session:
             if self.journal is not None:
                 self._own.add(key)
             if len(self.sent) >= self.limit and key not in self.sent:
+                self.sent_by.pop(next(iter(self.sent)), None)
                 self.sent.pop(next(iter(self.sent)))
             self.sent[key] = source
+            self.sent_by[key] = self.event_id
             if name not in self.names and len(self.names) < self.limit:
                 self.names.add(name)
                 self._recent.append(name)
@@ -256,10 +262,11 @@ class Session:
 
     def defer(self, text: str, names: tuple) -> None:
         """A skipped text that writes the files `names` (lowercased base names): kept to be read
-        later (at most MAX_DEFERRED, the oldest dropped), its names known at once."""
+        later (at most MAX_DEFERRED, the oldest dropped), its names known at once, with the event it
+        came in (`event_id`), which is the one that did what it does when it is read."""
         if len(self.deferred) >= MAX_DEFERRED:
             self.deferred.pop(0)
-        self.deferred.append((text[:MAX_DEFERRED_TEXT], names))
+        self.deferred.append((text[:MAX_DEFERRED_TEXT], names, self.event_id))
         for name in names:
             if name[:1] in (SHELL_VAR, SHELL_ALIAS):
                 shell_names = self.shell_vars if name[0] == SHELL_VAR else self.shell_aliases
@@ -1641,15 +1648,20 @@ class _Walk:
         if not host:
             return
         sent: list[str] = []
+        senders: list[str] = []
         for word in " ".join(remote).translate(_NOT_IN_PATHS).split()[:MAX_SENT_WORDS]:
             for part in word.lower().split("/"):
                 if part and part not in _NO_NAMES:
                     source = self.session.sent_as(host, part)
                     if source is not None and source not in sent:
                         sent.append(source)
+                        sender = self.session.sent_by.get((host, part))
+                        if sender is not None and sender not in senders:
+                            senders.append(sender)
         if sent:
             for cmd in cmds:
                 cmd.sent_files = list(sent)
+                cmd.sent_events = list(senders)
 
     def make(self, args: list[str], via, depth) -> None:
         """`make [TARGET...]` with a Makefile the session wrote (`-f FILE`, else GNUmakefile,
