@@ -548,6 +548,15 @@ def test_screen_and_tmux_take_their_options_values_apart_from_the_command():
     assert [c.line for c in reader.read("parallel 'cp {} /backup/{}' ::: x")][1:] == ["cp x /backup/x"]
 
 
+def test_cluster_schedulers_run_the_command_or_script_they_are_given():
+    """srun and salloc run their command on the cluster's nodes, past options with values; sbatch a
+    script, or the command line of --wrap."""
+    assert names("srun -p gpu --gres gpu:4 -N 2 python3 train.py") == ["srun", "python3"]
+    assert names("salloc -N1 --time=10 bash") == ["salloc", "bash"]
+    assert [c.line for c in reader.read("sbatch -J x --wrap './xmrig -o p:3333'")][1:] == ["./xmrig -o p:3333"]
+    assert names("sbatch --gres=gpu:1 job.sh") == ["sbatch", "job.sh"]
+
+
 def test_a_wrappers_clustered_options_take_their_value_from_the_next_word():
     assert [c.line for c in reader.read("sudo -Eu root id")] == ["sudo -Eu root id", "id"]
     assert names("echo a b | xargs -0I {} echo {}")[-1] == "echo"

@@ -17,6 +17,13 @@ def test_rules_load_cleanly():
     ("./lolMiner --algo ETCHASH --pool 203.0.113.7:1010 --user 0xabc.rig", "miner_program"),
     ("./miniZ --url=addr@203.0.113.7:1234", "miner_program"),
     ("./TT-Miner -a KAWPOW -P 203.0.113.7:6060", "miner_program"),
+    # the lab's cluster, through its scheduler; what the job runs is read as well
+    ("sbatch --gres=gpu:8 --wrap './xm --url 203.0.113.5:3333'", "cluster_gpu_job_submitted"),
+    ("salloc -N1 --gres gpu:2 bash", "cluster_gpu_job_submitted"),
+    ("qsub -l select=1:ngpus=4 job.pbs", "cluster_gpu_job_submitted"),
+    ("srun -p batch --gpus 8 ./xmrig -o 203.0.113.5:3333", "miner_program"),
+    ("sbatch -N 1 --wrap 'nohup ./t-rex -a kawpow -o stratum+tcp://203.0.113.5:6060 -u R.w'", "miner_program"),
+    ("modal run --gpu a100 app.py", "cloud_instance_launch"),
     ("docker run -d --restart=always xmrig/xmrig -o pool.example:3333", "miner_download"),
     ("curl -s -X POST https://api.vast.ai/api/v0/asks/123/ -d '{\"client_id\":\"me\"}'", "gpu_marketplace_api"),
     ("curl -H 'Authorization: Bearer k' https://api.runpod.io/graphql -d @pod.json", "gpu_marketplace_api"),
@@ -40,6 +47,9 @@ def test_detected(command, rule):
 @pytest.mark.parametrize("command", [
     "nvidia-smi",
     "./PhoenixMiner -h",
+    "srun -N 2 hostname",
+    "squeue -u $USER",
+    "sbatch --time=1:00 job.sh",
     "nvidia-smi --query-gpu=index,utilization.gpu --format=csv",
     "nvidia-smi -q -d POWER",
     "kubectl run web --image=nginx",

@@ -37,6 +37,15 @@ _LANGUAGE = Language(tree_sitter_bash.language())
 UNREADABLE = "(unreadable)"
 """The name given to a command the reader gave up on (nested beyond MAX_NESTING), so rules can flag it."""
 
+_SLURM_VALUED = {
+    "-A", "-b", "-c", "-C", "-d", "-D", "-e", "-G", "-i", "-J", "-L", "-M", "-m", "-n", "-N", "-o", "-p", "-q", "-S",
+    "-t", "-w", "-x", "-a", "--account", "--partition", "--nodes", "--ntasks", "--time", "--job-name", "--gres",
+    "--gpus", "--gpus-per-node", "--gpus-per-task", "--cpus-per-task", "--mem", "--output", "--error", "--chdir",
+    "--qos", "--constraint", "--nodelist", "--exclude", "--export", "--array", "--dependency", "--mail-type",
+    "--mail-user", "--reservation", "--ntasks-per-node", "--mem-per-cpu", "--mem-per-gpu", "--begin", "--comment",
+    "--wrap"}
+"""Options of Slurm's srun, salloc and sbatch that take the next word as their value: they run the
+command (sbatch: the script) their first other word names on the cluster's nodes."""
 # Programs that run the command in their arguments: name -> how many leading option words take a value.
 _WRAPPERS = {
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
@@ -52,11 +61,12 @@ _WRAPPERS = {
     "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
     "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
     "sshpass": {"-p", "-f", "-d", "-e", "-P"},
+    "srun": _SLURM_VALUED, "salloc": _SLURM_VALUED, "sbatch": _SLURM_VALUED,
 }
 # Wrappers whose first positional words are not the command (timeout 10 CMD, taskset 0x1 CMD).
 _LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
 _CODE_STRING_FLAGS = {"su": ("-c", "--command"), "script": ("-c", "--command"), "runuser": ("-c",),
-                      "flock": ("-c",), "sg": ()}
+                      "flock": ("-c",), "sg": (), "sbatch": ("--wrap",)}
 _CLUSTER_FLAGS = {"su": frozenset("lmpfP"), "script": frozenset("aefqk"), "runuser": frozenset("lmpf"),
                   "flock": frozenset("nsuxoF")}
 """Short options of these wrappers that take no value, so that `script -qc CMD` and `su -lc CMD` are
