@@ -860,7 +860,7 @@ def test_a_copy_is_not_a_start_unless_what_runs_there_names_it(steps):
 
 
 @pytest.mark.parametrize("steps", [
-    ["scp /tmp/b.tgz u@10.0.0.7:/tmp/", "echo done", "ssh u@10.0.0.7 'tar xzf /tmp/b.tgz && python3 x.py'"],
+    ["scp /tmp/b.tgz u@10.0.0.7:/tmp/", "echo done", "ssh u@10.0.0.7 'tar xzf /tmp/b.tgz && nohup python3 x.py &'"],
     # passed over by the prefilter, kept, and read only when the start is: still the copy's own event
     ["sftp u@10.0.0.7 <<< 'put run.py /tmp/run.py'", "ls -la", "ssh u@10.0.0.7 python3 /tmp/run.py"],
 ])
@@ -870,10 +870,11 @@ def test_a_remote_start_names_the_event_that_copied_what_it_runs(steps):
     e = Engine(load())
     found = []
     for step, text in enumerate(steps):
-        found += [f for f in e.analyze(from_dict({"kind": "action", "ts": step, "tool": "bash", "input": text,
-                                                   "run": "r", "id": f"s{step}", "step": step}))
-                  if f.rule == "sent_files_run_on_remote_host"]
-    assert [f.event_ids for f in found] == [["s2", "s0"]]
+        found += e.analyze(from_dict({"kind": "action", "ts": step, "tool": "bash", "input": text,
+                                      "run": "r", "id": f"s{step}", "step": step}))
+    assert [f.event_ids for f in found if f.rule == "sent_files_run_on_remote_host"] == [["s2", "s0"]]
+    # other rules on the same command (detached_from_session on the nohup) do not draw on the copy
+    assert all(f.event_ids == [f"s{f.step}"] for f in found if f.rule != "sent_files_run_on_remote_host")
 
 
 def test_a_remote_start_is_judged_by_its_own_run_whatever_was_read_before():

@@ -922,15 +922,15 @@ def _finding(rule: Rule, event: Event, cmd: Cmd | None, text: str, hits: Hits) -
             evidence["sent_files"] = cmd.sent_files[:8]  # (copied there by an earlier command of the run)
     return Finding(
         id=finding_id(rule.id, event.id), rule=rule.id, title=rule.title, category=rule.category,
-        severity=rule.severity, attack=list(rule.attack), event_ids=_event_ids(event, cmd), ts=event.ts,
+        severity=rule.severity, attack=list(rule.attack), event_ids=_event_ids(rule, event, cmd), ts=event.ts,
         sandbox=event.sandbox, run=event.run, episode=event.episode, step=event.step, host=event.host,
         evidence=evidence, description=rule.description,
     )
 
 
-def _event_ids(event: Event, cmd: Cmd | None) -> list[str]:
-    """The finding's events: the event itself, then those of earlier commands it draws on (the
-    copies whose files a remote start runs: Cmd.sent_events)."""
-    if cmd is None or not cmd.sent_events:
+def _event_ids(rule: Rule, event: Event, cmd: Cmd | None) -> list[str]:
+    """The finding's events: the event itself, then those of earlier commands its rule draws on (the
+    copies whose files a remote start runs: Cmd.sent_events, for a rule reading cmd.sent_files)."""
+    if cmd is None or not cmd.sent_events or not rule.uses_sent_files:
         return [event.id]
     return [event.id, *(e for e in cmd.sent_events if e != event.id)]

@@ -79,6 +79,9 @@ class Rule:
     condition (cond.covers), so commands the rule matches could pass it unread."""
     origin: str = "vigiles"
     """'vigiles' for rules in our format, 'sigma' for imported Sigma rules."""
+    uses_sent_files: bool = False
+    """The condition reads cmd.sent_files: its findings also name the events that sent those files
+    (Cmd.sent_events), which other rules on the same command do not draw on."""
     own_process: bool = False
     """On a process event, the rule is about the process itself (its exe, argv and parent, as Sigma's
     process_creation is), not about the commands its argv runs: it sees the exec's own command only,
@@ -304,6 +307,7 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
                      else None),
         cmd_word_needles=inferred_words,
         prefilter_ignored=prefilter_ignored,
+        uses_sent_files="cmd.sent_files" in used,
     )
 
 
