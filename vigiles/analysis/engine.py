@@ -242,6 +242,7 @@ class Engine:
                 self.sessions.popitem(last=False)
         else:
             self.sessions.move_to_end(key)
+        session.event_id = event.id  # (what it sends is sent by this event: Session.send)
         return session
 
     # -- evaluation ---------------------------------------------------------------------------------
@@ -364,9 +365,7 @@ class Engine:
                 self.reused += 1
                 self.cache.move_to_end(key)
                 if ops:  # what the reading wrote, this session now holds too
-                    session = self.session(event)
-                    session.event_id = event.id
-                    session.replay(ops)
+                    self.session(event).replay(ops)
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
@@ -416,7 +415,6 @@ class Engine:
         else:
             self._read_deferred(event, shell_used)
             session = self.session(event)
-            session.event_id = event.id
             began_in = session.cwd
             session.record()
             try:
@@ -473,7 +471,6 @@ class Engine:
 
     def _defer(self, event: Event, text: str, names: tuple) -> None:
         session = self.session(event)
-        session.event_id = event.id
         if not session.deferred:
             self.pending += 1
         session.defer(text, names)

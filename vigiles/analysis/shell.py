@@ -578,11 +578,11 @@ class _Walk:
         self.arg0: str | None = None
         """$0 where a `sh -c CMD NAME ...` gave it (a script's or shell's own name is not known)."""
         self.substituted: dict[str, list[str]] = {}
+        """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
+        output (the last command and what is piped into it)."""
         self.streams: dict[int, tuple[Cmd, tuple[str, list[str]]]] = {}
         """ssh commands of a pipeline whose remote side keeps what they are fed (`_streamed_into`), by
         id, until the pipeline's earlier stages say what that is (`pipeline`)."""
-        """A `$(...)` or `<(...)` whose output is unknown, as its word stays -> the programs making that
-        output (the last command and what is piped into it)."""
         self.fetched: dict[str, Cmd] = {}
         """Files whose content is unknown, by absolute path -> the command that wrote them."""
         self.nesting = 0
@@ -1602,29 +1602,29 @@ class _Walk:
             return
         host, sources, destination = copy
         for source in sources:
-            names = _sent_names(source, destination if len(sources) == 1 else "")
-            if names:
-                self.session.send(host, names, source)
+            self.record_sent(host, source, destination if len(sources) == 1 else "")
+
+    def record_sent(self, host: str, path: str, destination: str, source: str | None = None) -> None:
+        """`path` put on `host` (at `destination`, where one file was), under the names `_sent_names`
+        gives (Session.send), as the local `source` (`path` itself unless given)."""
+        names = _sent_names(path, destination)
+        if names:
+            self.session.send(host, names, source or path)
 
     def stream_sent(self, ssh: Cmd, streamed: tuple[str, list[str]], sources: list[str]) -> None:
         """What an ssh fed local files (`cat run.py | ssh h 'cat > /tmp/run.py'`, `tar c app | ssh h
         'tar x -C /opt'`, `ssh h 'cat > x' < x`) left on the host (Session.send): a file written there
         by its remote path's base name, an archive unpacked there by its members' own names."""
-        endpoints = ssh.endpoints
-        host = (endpoints[0].host or "").lower() if endpoints else ""
+        host = _ssh_host(ssh)
         if not host:
             return
         kind, paths = streamed
         if kind == "write":
             for path in paths:
-                names = _sent_names(path, "")
-                if names:
-                    self.session.send(host, names, sources[0] if len(sources) == 1 else path)
+                self.record_sent(host, path, "", sources[0] if len(sources) == 1 else path)
         else:
             for source in sources:
-                names = _sent_names(source, "")
-                if names:
-                    self.session.send(host, names, source)
+                self.record_sent(host, source, "")
 
     def sftp_puts(self, args: list[str], stdin: str | None) -> None:
         """`sftp HOST` given `put LOCAL [REMOTE]` (also `mput`) on its input or in a `-b` batch file
@@ -1645,16 +1645,13 @@ class _Walk:
             if len(words) >= 2 and words[0].lower() in ("put", "mput", "reput"):
                 destination = words[2] if len(words) >= 3 and words[0].lower() != "mput" else ""
                 for source in (words[1:] if words[0].lower() == "mput" else words[1:2]):
-                    names = _sent_names(source, destination)
-                    if names:
-                        self.session.send(host, names, source)
+                    self.record_sent(host, source, destination)
 
     def sent_used(self, ssh: Cmd, remote: list[str], cmds: list[Cmd]) -> None:
         """The commands an ssh runs on a host the run copied files to, where its command line names
         one of them (a path component: `tar xzf /tmp/app.tgz`, `cd ~/app`): each is given the local
         paths sent (Cmd.sent_files), the code run there being what the run put there."""
-        endpoints = ssh.endpoints
-        host = (endpoints[0].host or "").lower() if endpoints else ""
+        host = _ssh_host(ssh)
         if not host:
             return
         sent: list[str] = []
@@ -2843,6 +2840,12 @@ def copy_names(words: list[str]) -> tuple[str, ...]:
                 for source in copy[1]:
                     out.update(dict.fromkeys(_sent_names(source, copy[2] if len(copy[1]) == 1 else "")))
     return tuple(out)
+
+
+def _ssh_host(ssh: Cmd) -> str:
+    """The host an ssh command connects to, lowercased ('' where none is read)."""
+    endpoints = ssh.endpoints
+    return (endpoints[0].host or "").lower() if endpoints else ""
 
 
 _SFTP_VALUED = frozenset({"-b", "-B", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-X"})
