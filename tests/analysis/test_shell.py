@@ -557,6 +557,22 @@ def test_cluster_schedulers_run_the_command_or_script_they_are_given():
     assert names("sbatch --gres=gpu:1 job.sh") == ["sbatch", "job.sh"]
 
 
+def test_a_batch_scripts_directives_are_read_as_options_before_its_name():
+    """#SBATCH, #PBS and #BSUB lines up to the script's first command, from the script the run wrote
+    or the job's input; the options of the command line stay after them."""
+    session = Session()
+    session.remember("/w/job.sh", "#!/bin/bash\n# train\n\n#SBATCH -J t --gres=gpu:2 # two\n#SBATCH -p 'a b'\n"
+                                  "python t.py\n#SBATCH --gpus=8\n")
+    session.chdir("/w")
+    assert reader.read("sbatch -t 5 job.sh", session)[0].line == "sbatch -J t --gres=gpu:2 -p a b -t 5 job.sh"
+    assert reader.read("qsub <<E\n#PBS -l select=1:ngpus=4\n./x\nE")[0].args == ["-l", "select=1:ngpus=4"]
+    session.remember("/w/j.lsf", '#BSUB -gpu "num=2"\n./t\n')
+    assert reader.read("bsub < j.lsf", session)[0].args == ["-gpu", "num=2"]
+    assert reader.read("sbatch job.sh")[0].line == "sbatch job.sh"  # a script not written by the run: nothing known
+    assert names("qsub -N x -l walltime=1:00 run.sh") == ["qsub", "run.sh"]
+    assert names("bsub -n 4 -R 'span[hosts=1]' ./train --epochs 3") == ["bsub", "train"]
+
+
 def test_a_wrappers_clustered_options_take_their_value_from_the_next_word():
     assert [c.line for c in reader.read("sudo -Eu root id")] == ["sudo -Eu root id", "id"]
     assert names("echo a b | xargs -0I {} echo {}")[-1] == "echo"

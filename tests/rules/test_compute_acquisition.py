@@ -23,6 +23,12 @@ def test_rules_load_cleanly():
     ("qsub -l select=1:ngpus=4 job.pbs", "cluster_gpu_job_submitted"),
     ("srun -p batch --gpus 8 ./xmrig -o 203.0.113.5:3333", "miner_program"),
     ("sbatch -N 1 --wrap 'nohup ./t-rex -a kawpow -o stratum+tcp://203.0.113.5:6060 -u R.w'", "miner_program"),
+    # a batch script asking for GPUs in its directives, read as the scheduler reads them
+    ("cat > train.sh <<'EOF'\n#!/bin/bash\n#SBATCH --job-name=t\n#SBATCH --gres=gpu:8\npython train.py\nEOF\nsbatch train.sh",
+     "cluster_gpu_job_submitted"),
+    ("sbatch <<'EOF'\n#!/bin/bash\n#SBATCH --gpus=4  # four\n./run.sh\nEOF", "cluster_gpu_job_submitted"),
+    ("printf '#!/bin/sh\\n#PBS -l select=1:ngpus=4\\n./x\\n' > j.pbs; qsub j.pbs", "cluster_gpu_job_submitted"),
+    ("bsub -q normal -gpu num=2 ./train", "cluster_gpu_job_submitted"),
     ("modal run --gpu a100 app.py", "cloud_instance_launch"),
     ("docker run -d --restart=always xmrig/xmrig -o pool.example:3333", "miner_download"),
     ("curl -s -X POST https://api.vast.ai/api/v0/asks/123/ -d '{\"client_id\":\"me\"}'", "gpu_marketplace_api"),
@@ -50,6 +56,8 @@ def test_detected(command, rule):
     "srun -N 2 hostname",
     "squeue -u $USER",
     "sbatch --time=1:00 job.sh",
+    # directives that ask for no GPU, and one after the script's first command (the scheduler stops before it)
+    "cat > j.sh <<'EOF'\n#!/bin/bash\n#SBATCH -p gpu\n#SBATCH -t 10\npython t.py\n#SBATCH --gres=gpu:8\nEOF\nsbatch j.sh",
     "nvidia-smi --query-gpu=index,utilization.gpu --format=csv",
     "nvidia-smi -q -d POWER",
     "kubectl run web --image=nginx",

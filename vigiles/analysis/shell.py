@@ -46,6 +46,19 @@ _SLURM_VALUED = {
     "--wrap"}
 """Options of Slurm's srun, salloc and sbatch that take the next word as their value: they run the
 command (sbatch: the script) their first other word names on the cluster's nodes."""
+_PBS_VALUED = {"-a", "-A", "-c", "-C", "-d", "-D", "-e", "-j", "-J", "-k", "-l", "-m", "-M", "-N", "-o", "-p", "-P",
+               "-q", "-r", "-S", "-t", "-u", "-v", "-W", "-w"}
+"""PBS's (and Torque's) qsub options with a value: it submits the script its first other word names
+(PBS Pro: the program after `--`)."""
+_LSF_VALUED = {"-app", "-b", "-c", "-C", "-cwd", "-D", "-e", "-E", "-eo", "-Ep", "-f", "-F", "-g", "-G", "-gpu", "-i",
+               "-is", "-J", "-k", "-L", "-Lp", "-m", "-M", "-n", "-o", "-oo", "-P", "-q", "-R", "-S", "-sla", "-t",
+               "-T", "-u", "-U", "-w", "-W", "-We"}
+"""LSF's bsub options with a value: it runs the command line its first other word begins."""
+_BATCH_DIRECTIVES = {"sbatch": "#SBATCH", "qsub": "#PBS", "bsub": "#BSUB"}
+"""The comment lines through which a batch script gives its scheduler options (`#SBATCH --gres=gpu:8`):
+read as options given before the script's name, as the schedulers do. A script with none of its
+options on the command line asks for its GPUs there."""
+MAX_DIRECTIVE_WORDS = 256
 # Programs that run the command in their arguments: name -> how many leading option words take a value.
 _WRAPPERS = {
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
@@ -61,7 +74,7 @@ _WRAPPERS = {
     "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
     "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
     "sshpass": {"-p", "-f", "-d", "-e", "-P"},
-    "srun": _SLURM_VALUED, "salloc": _SLURM_VALUED, "sbatch": _SLURM_VALUED,
+    "srun": _SLURM_VALUED, "salloc": _SLURM_VALUED, "sbatch": _SLURM_VALUED, "qsub": _PBS_VALUED, "bsub": _LSF_VALUED,
 }
 # Wrappers whose first positional words are not the command (timeout 10 CMD, taskset 0x1 CMD).
 _LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
@@ -1888,6 +1901,9 @@ class _Walk:
                     self.text(code, via, {}, depth + 1)
                 return
         valued = _WRAPPERS[name]
+        if name in _BATCH_DIRECTIVES:
+            self.batch_directives(cmd, valued, stdin)
+            args = cmd.args
         index = 0
         local = dict(env)
         while index < len(args):
@@ -1937,6 +1953,24 @@ class _Walk:
                 inner.redirects.extend(cmd.redirects)
                 inner.writes.extend(cmd.writes)
                 inner.reads.extend(cmd.reads)
+
+    def batch_directives(self, cmd: Cmd, valued: set, stdin: str | None) -> None:
+        """A batch job's script's directives (_BATCH_DIRECTIVES) put before its options: the script
+        the first other word names where the session wrote it, else the job's input (`sbatch <<EOF`,
+        `bsub < job.lsf`)."""
+        at = _first_operand(cmd.args, valued)
+        script = None
+        if at is not None and cmd.name != "bsub":
+            script = self.session.lookup(cmd.args[at]) if self.session.may_hold else None
+        elif at is None:
+            script = stdin
+            if script is None and self.session.may_hold:
+                given = [target[1:] for target in cmd.redirects if target[:1] == "<" and target[1:2] not in ("<", "&")]
+                script = self.session.lookup(given[-1]) if given else None
+        words = _directive_words(script, _BATCH_DIRECTIVES[cmd.name]) if script else []
+        if words:
+            cmd.args = [*words, *cmd.args]
+            cmd.flags = split_flags(cmd.args)
 
     def xargs(self, options: list[str], command: list[str], stdin: str, via, env, depth) -> None:
         """`... | xargs [-I R] CMD ARGS`: CMD with the input's words appended, or once per input line
@@ -2112,6 +2146,42 @@ def _xargs_options(options: list[str]) -> list[tuple[str, str | None]]:
                 break
             out.append((flag, None))
     return out
+
+
+def _first_operand(args: list[str], valued: set) -> int | None:
+    """Where a wrapper's first word that is no option (nor an option's value) is, if it has one."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            return index + 1 if index + 1 < len(args) else None
+        if not arg.startswith("-") or arg == "-":
+            return index
+        index += 2 if _takes_next(arg, valued) else 1
+    return None
+
+
+def _directive_words(script: str, prefix: str) -> list[str]:
+    """The option words of a batch script's directive lines (`#SBATCH --gres=gpu:8 -p a100`), read
+    up to its first command as the schedulers read them; a comment after the options is not one."""
+    words: list[str] = []
+    for line in script.splitlines()[1 if script.startswith("#!") else 0:]:
+        line = line.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        if not line.startswith(prefix) or line[len(prefix):len(prefix) + 1] not in (" ", "\t"):
+            continue
+        options = line[len(prefix):len(prefix) + 4096]
+        try:
+            found = shlex.split(options, comments=True)
+        except ValueError:  # unbalanced quotes
+            found = options.split("#", 1)[0].split()
+        words.extend(found)
+        if len(words) >= MAX_DIRECTIVE_WORDS:
+            return words[:MAX_DIRECTIVE_WORDS]
+    return words
 
 
 def _takes_next(option: str, valued: set) -> bool:
