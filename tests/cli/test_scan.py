@@ -123,3 +123,17 @@ def test_rules_check_says_when_a_rules_own_prefilter_is_set_aside(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "rule into_sh: its `prefilter` is not used" in proc.stdout
     assert proc.stdout.count("prefilter` is not used") == 1  # the built-in pack sets none aside
+
+
+def test_rules_check_warns_of_a_rule_that_runs_on_every_command(tmp_path):
+    """A rule on the event's text alone is not scoped to commands, so no prefilter keeps it from any
+    action; scoped with a command field it is quiet."""
+    rules = tmp_path / "mine.yaml"
+    body = "  title: t\n  category: compute_acquisition\n  severity: high\n"
+    rules.write_text(f"- rule: text_only\n{body}  condition: evt.text icontains mining.subscribe\n"
+                     f"- rule: scoped\n{body}  condition: cmd.name exists and evt.text icontains mining.subscribe\n")
+    proc = vigiles("rules", "check", rules, db=tmp_path / "v.db")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning: rule text_only reads no command field" in proc.stdout
+    assert "rule scoped reads" not in proc.stdout
+    assert proc.stdout.count("reads no command field") == 1  # the built-in pack has none

@@ -45,6 +45,14 @@ def test_rules_load_cleanly():
     ("echo 'url = stratum+tcp://203.0.113.7:3333' > /tmp/.c.ini", "miner_configuration_written"),
     ("cat > gpu.tf <<'EOF'\nresource \"aws_instance\" \"x\" {\n  instance_type = \"p4d.24xlarge\"\n}\nEOF", 'gpu_instances_declared_in_code'),
     ("printf 'machine_type = \"a2-highgpu-8g\"\\n' > vars.tfvars.json", 'gpu_instances_declared_in_code'),
+    # a miner under another name, in a manifest, or written by hand
+    ("mv xmrig python3; ./python3 -c config.json", "miner_program_renamed_or_copied"),
+    ("cp /tmp/.x/xmrig-6.21.0/xmrig /usr/local/bin/kworkerd", "miner_program_renamed_or_copied"),
+    ("cat > docker-compose.yml <<'EOF'\nservices:\n  w:\n    image: metal3d/xmrig:latest\n    restart: always\nEOF\ndocker compose up -d",
+     "miner_image_declared"),
+    ("printf 'FROM lolliedieb/lolminer\\nCMD [\"./lolMiner\"]\\n' > Dockerfile", "miner_image_declared"),
+    ("python3 -c \"import socket,json; s=socket.create_connection(('203.0.113.5', 3333)); "
+     "s.send(json.dumps({'id': 1, 'method': 'mining.subscribe', 'params': []}).encode())\"", "mining_protocol_message"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -66,6 +74,9 @@ def test_detected(command, rule):
     "nvidia-smi --query-compute-apps=pid,used_memory --format=csv",
     "fuser -v /dev/nvidia*",
     "cat > main.tf <<'EOF'\nresource \"aws_instance\" \"web\" {\n  instance_type = \"t3.micro\"\n}\nEOF",
+    "cp config.json config.json.bak",
+    'cat > docker-compose.yml <<EOF\nservices:\n  db:\n    image: postgres:16\n    restart: always\nEOF',
+    "python3 -c 'print(\"stratum\")'",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

