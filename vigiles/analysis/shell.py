@@ -59,6 +59,10 @@ _BATCH_DIRECTIVES = {"sbatch": "#SBATCH", "qsub": "#PBS", "bsub": "#BSUB"}
 read as options given before the script's name, as the schedulers do. A script with none of its
 options on the command line asks for its GPUs there."""
 MAX_DIRECTIVE_WORDS = 256
+_LOADER_VALUED = {"--library-path", "--preload", "--argv0", "--audit", "--inhibit-rpath", "--glibc-hwcaps-prepend",
+                  "--glibc-hwcaps-mask"}
+"""The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2 ./x`) runs the program after its
+options: also from a noexec mount, where ./x itself would be refused."""
 # Programs that run the command in their arguments: name -> how many leading option words take a value.
 _WRAPPERS = {
     "sudo": {"-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group"},
@@ -73,8 +77,10 @@ _WRAPPERS = {
     "flock": {"-w", "-E"}, "caffeinate": set(), "daemonize": {"-p", "-c", "-l", "-e", "-o", "-u"},
     "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
     "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
-    "sshpass": {"-p", "-f", "-d", "-e", "-P"},
+    "sshpass": {"-p", "-f", "-d", "-e", "-P"}, "cpulimit": {"-l", "--limit", "-p", "--pid", "-e", "--exe", "-c", "--cpu"},
     "srun": _SLURM_VALUED, "salloc": _SLURM_VALUED, "sbatch": _SLURM_VALUED, "qsub": _PBS_VALUED, "bsub": _LSF_VALUED,
+    **{loader: _LOADER_VALUED for loader in ("ld.so", "ld-linux.so.2", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+                                             "ld-linux-armhf.so.3", "ld-musl-x86_64.so.1", "ld-musl-aarch64.so.1")},
 }
 # Wrappers whose first positional words are not the command (timeout 10 CMD, taskset 0x1 CMD).
 _LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
@@ -1530,6 +1536,10 @@ class _Walk:
                                 if any("{}" in a for a in argv) else [argv])
                         for run in runs:
                             self.command(run[0], run[1:], inner_via, env, depth + 1, [], [])
+        elif name == "expect":
+            for script in _expect_scripts(args, stdin, self.session if self.session.may_hold else None):
+                for line in _expect_spawned(script):
+                    self.text(line, inner_via + ("expect spawn",), {}, depth + 1)
         elif name in ("ssh", "autossh", "mosh", "dbclient") and args:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
@@ -2146,6 +2156,44 @@ def _xargs_options(options: list[str]) -> list[tuple[str, str | None]]:
                 break
             out.append((flag, None))
     return out
+
+
+_EXPECT_SPAWN = re2.compile(r"(?m)(?:^|[;\[{])[ \t]*(?:spawn|exec)[ \t]+(?:-[a-z]+[ \t]+)*([^;\n\]}]+)")
+"""An expect (Tcl) script's `spawn CMD ARGS` and `exec CMD ARGS`: the programs it runs and talks to."""
+MAX_EXPECT_SPAWNS = 64
+
+
+def _expect_scripts(args: list[str], stdin: str | None, session: Session | None) -> list[str]:
+    """What an expect command runs: its -c strings, and its script (a file the session wrote, or its
+    input for `expect -` or no script)."""
+    scripts, script_named = [], False
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "-c" and index + 1 < len(args):
+            scripts.append(args[index + 1])
+            index += 2
+            continue
+        if arg.startswith("-c") and len(arg) > 2:
+            scripts.append(arg[2:])
+        elif arg == "-":
+            script_named = True
+            if stdin is not None:
+                scripts.append(stdin)
+        elif not arg.startswith("-"):
+            script_named = True
+            content = session.lookup(arg) if session is not None else None
+            if content is not None:
+                scripts.append(content)
+            break  # the rest are the script's own arguments
+        index += 1
+    if not script_named and not scripts and stdin is not None:
+        scripts.append(stdin)
+    return scripts
+
+
+def _expect_spawned(script: str) -> list[str]:
+    return [m.group(1).strip() for m, _ in zip(_EXPECT_SPAWN.finditer(script[:MAX_TEXT]), range(MAX_EXPECT_SPAWNS))]
 
 
 def _first_operand(args: list[str], valued: set) -> int | None:
