@@ -10,7 +10,8 @@ bench/corpus_labels.tsv, each with a reason.
 
 A positive is detected when vigiles raises an alert (a finding of severity medium or above) on it;
 a negative is a false positive when it raises an alert. Prints recall per category, false-positive
-rates, evasion robustness, and every miss and false positive.
+rates, evasion robustness, and every miss and false positive. Also: the mining pools Falco's sandbox
+rules list (falco-rules/falco-sandbox_rules.yaml), each as a DNS query and as a command.
 
     python bench/eval_corpora.py [--shared ../shared] [--json bench/results/detection.json] [--quiet]
 """
@@ -113,7 +114,37 @@ def alerts(engine: Engine, command: str, sandbox: str) -> list:
     return [f for f in engine.analyze(event) if SEVERITY_RANK[f.severity] >= ALERT]
 
 
-def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed) -> None:
+FALCO_MINER_LISTS = ("miner_domains", "https_miner_domains", "http_miner_domains")
+
+
+def falco_miner_domains(shared: Path) -> list[str]:
+    """The mining pools Falco's sandbox rules name (falco-sandbox_rules.yaml), each list's items."""
+    path = shared / "corpora" / "falco-rules" / "falco-sandbox_rules.yaml"
+    if not path.exists():
+        return []
+    found = set()
+    for item in yaml.safe_load(path.read_text()) or []:
+        if isinstance(item, dict) and item.get("list") in FALCO_MINER_LISTS:
+            found.update(str(d).strip() for d in item.get("items") or [])
+    return sorted(d for d in found if d)
+
+
+def pool_recall(engine: Engine, domains: list[str]) -> dict:
+    """Each pool seen twice: a host sensor's DNS query for it (a network event) and an agent's command
+    connecting to it (curl https://POOL/); detected on an alert."""
+    missed = {"dns": [], "command": []}
+    for domain in domains:
+        dns = from_dict({"kind": "network", "ts": 0, "proto": "udp", "dst": "10.0.0.2", "dport": 53,
+                         "dns_query": domain, "sandbox": "falco"})
+        if not [f for f in engine.analyze(dns) if SEVERITY_RANK[f.severity] >= ALERT]:
+            missed["dns"].append(domain)
+        if not alerts(engine, f"curl -s https://{domain}/", "falco"):
+            missed["command"].append(domain)
+    return {"domains": len(domains), "missed": missed}
+
+
+def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed,
+                   pools=None) -> None:
     total = sum(s[0] for s in per_cat.values())
     detected = sum(s[1] for s in per_cat.values())
     right = sum(s[2] for s in per_cat.values())
@@ -166,6 +197,15 @@ def write_markdown(path, per_cat, fp_report, evasion, evasion_total, skipped, mi
         for name in sorted(evasion_total):
             lines.append(f"| {name} | {evasion[name]} | {evasion_total[name]} | {evasion[name] / evasion_total[name]:.3f} |")
         lines.append(f"| **all** | {ok} | {all_total} | **{ok / all_total:.3f}** |")
+    if pools and pools["domains"]:
+        n = pools["domains"]
+        lines += ["", "## Falco's mining pools", "",
+                  f"The {n} pools of Falco's `miner_domains`, `https_miner_domains` and `http_miner_domains` lists",
+                  "(`falco-rules/falco-sandbox_rules.yaml`), each as a DNS query a host sensor saw and as an agent's",
+                  "`curl https://POOL/`:", "", "| seen as | detected | of | missed |", "|---|---|---|---|"]
+        for kind in ("dns", "command"):
+            missed = pools["missed"][kind]
+            lines.append(f"| {kind} | {n - len(missed)} | {n} | {', '.join(missed) or 'none'} |")
     lines += ["", "## Misses", ""]
     lines += [f"- [{p['category']}] {p['id']}" for p in misses] or ["none"]
     lines += ["", f"(evaluation took {elapsed:.0f} s)", ""]
@@ -227,6 +267,7 @@ def main() -> int:
                              "rate": len(fps) / total if total else 0.0, "lines": fps,
                              "alerts_on_all_lines": len(fps) + labelled_alerts,
                              "rate_on_all_lines": (len(fps) + labelled_alerts) / len(lines) if lines else 0.0}
+    pools = pool_recall(engine, falco_miner_domains(args.shared))
     elapsed = time.perf_counter() - started
 
     total = sum(s[0] for s in per_cat.values())
@@ -247,6 +288,10 @@ def main() -> int:
         print(f"\nEvasion variants of detected positives: {all_ok}/{all_total} = {all_ok / all_total:.3f}")
         for name in sorted(evasion_total):
             print(f"  {name:26} {evasion[name]:4d}/{evasion_total[name]:4d} = {evasion[name] / evasion_total[name]:.3f}")
+    if pools["domains"]:
+        print(f"\nFalco's mining pools ({pools['domains']}): " + "; ".join(
+            f"{kind} {pools['domains'] - len(missed)}/{pools['domains']}" + (f" (missed: {', '.join(missed)})" if missed else "")
+            for kind, missed in pools["missed"].items()))
     print(f"\n({elapsed:.1f} s)")
     if not args.quiet:
         print("\nMisses:")
@@ -260,7 +305,7 @@ def main() -> int:
         if evasion_misses:
             print("\nEvasion misses:", *evasion_misses, sep="\n  ")
     if args.markdown:
-        write_markdown(args.markdown, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed)
+        write_markdown(args.markdown, per_cat, fp_report, evasion, evasion_total, skipped, misses, label, elapsed, pools)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
@@ -269,6 +314,7 @@ def main() -> int:
             "false_positives": {c: {k: v for k, v in r.items() if k != "lines"} for c, r in fp_report.items()},
             "evasion": {n: {"detected": evasion[n], "total": evasion_total[n]} for n in evasion_total},
             "skipped": skipped, "misses": [p["id"] for p in misses],
+            "falco_mining_pools": pools,
         }, indent=2))
     return 0
 
