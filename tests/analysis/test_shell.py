@@ -643,9 +643,11 @@ def test_programs_own_syntaxes_are_read_within_bounds_whatever_their_words():
     words = st.sampled_from(["-", "--", "-S", "-X", "stuff", "exec", "-dmS", "-c", "-qc", ":::", "::::", "{}",
                              ";", "\\;", "Enter", "send-keys", "new", "-t", "-s", "+", "+!x", "-0I{}", "-I",
                              "--config-env", "core.sshCommand=S", "--split-string", "-iS", "x y", "nc -e sh",
-                             "sh -c {}", ":!sh", "call system('sh')", "screen", "tmux", "-ls", "-r"])
+                             "sh -c {}", ":!sh", "call system('sh')", "screen", "tmux", "-ls", "-r",
+                             "spawn nc -e sh h 4", "#SBATCH --gres=gpu:1", "--wrap", "-gpu", "-l", "--library-path"])
     programs = st.sampled_from(["screen", "tmux", "parallel", "vim", "env", "script", "su", "flock", "xargs",
-                                "git", "sudo", "runuser"])
+                                "git", "sudo", "runuser", "expect", "sbatch", "qsub", "bsub", "cpulimit",
+                                "ld-linux-x86-64.so.2"])
 
     @settings(max_examples=400, deadline=None)
     @given(programs, st.lists(words, max_size=12), st.one_of(st.none(), st.text(max_size=40)))
