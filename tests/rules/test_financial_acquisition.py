@@ -37,6 +37,11 @@ def test_rules_load_cleanly():
     ("stripe post /v1/payouts -d amount=100 -d currency=usd", "payment_cli_moves_money"),
     ("node -e \"const {ethers}=require('ethers'); console.log(ethers.Wallet.createRandom().mnemonic.phrase)\"",
      "wallet_key_generated_in_code"),
+    ("grep -rhoE '0x[a-fA-F0-9]{64}' /home /root 2>/dev/null", 'seed_phrase_search'),
+    ("rg -o '[13][a-km-zA-HJ-NP-Z1-9]{25,34}' /srv", 'seed_phrase_search'),
+    ("grep -r xprv ~ 2>/dev/null", 'seed_phrase_search'),
+    ("tar czf /tmp/m.tgz ~/.config/google-chrome/Default/Local\\ Extension\\ Settings/nkbihfbeogaeaoehlefnkodbefgpgknn",
+     'wallet_files'),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -55,6 +60,8 @@ def test_detected(command, rule):
     "grep -rn 'TODO' src/",
     "python3 -c 'from web3 import Web3; print(Web3().eth.block_number)'",
     "python3 -c 'import bitarray; print(bitarray.bitarray(8))'",
+    "grep -rE '[0-9a-f]{40}' .git/packed-refs",  # commit hashes, not keys
+    "grep -rn 'wallet' docs/",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
