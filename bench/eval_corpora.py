@@ -110,8 +110,11 @@ def labels(paths: list[Path]) -> dict[str, tuple[str, str]]:
 
 
 def alerts(engine: Engine, command: str, sandbox: str) -> list:
-    event = from_dict({"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": sandbox})
-    return [f for f in engine.analyze(event) if SEVERITY_RANK[f.severity] >= ALERT]
+    return event_alerts(engine, {"kind": "action", "ts": 0, "tool": "bash", "input": command, "sandbox": sandbox})
+
+
+def event_alerts(engine: Engine, raw: dict) -> list:
+    return [f for f in engine.analyze(from_dict(raw)) if SEVERITY_RANK[f.severity] >= ALERT]
 
 
 FALCO_MINER_LISTS = ("miner_domains", "https_miner_domains", "http_miner_domains")
@@ -134,9 +137,9 @@ def pool_recall(engine: Engine, domains: list[str]) -> dict:
     connecting to it (curl https://POOL/); detected on an alert."""
     missed = {"dns": [], "command": []}
     for domain in domains:
-        dns = from_dict({"kind": "network", "ts": 0, "proto": "udp", "dst": "10.0.0.2", "dport": 53,
-                         "dns_query": domain, "sandbox": "falco"})
-        if not [f for f in engine.analyze(dns) if SEVERITY_RANK[f.severity] >= ALERT]:
+        dns = {"kind": "network", "ts": 0, "proto": "udp", "dst": "10.0.0.2", "dport": 53, "dns_query": domain,
+               "sandbox": "falco"}
+        if not event_alerts(engine, dns):
             missed["dns"].append(domain)
         if not alerts(engine, f"curl -s https://{domain}/", "falco"):
             missed["command"].append(domain)

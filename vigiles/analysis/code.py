@@ -60,6 +60,9 @@ _INDIRECT_EXEC = re2.compile(
     r"""(?:system|exec)\s*\{\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\}\s*\(?\s*"""
     r"""((?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')(?:\s*,\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))*)""")
 """perl's `exec {PROGRAM} NAME, ARGS`: PROGRAM run with NAME for its argv[0], the name ps shows."""
+_INDIRECT_EXEC_QW = re2.compile(
+    r"""(?:system|exec)\s*\{\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\}\s*\(?\s*qw\s*[(\[{/<|]([^)\]}/>|]*)""")
+"""The same with its list as `qw(NAME ARGS)`: words split at white space."""
 _ARGV_WORD = re2.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
 _HOSTPORT = re2.compile(r"""["']((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24})["']\s*[,:)]\s*["']?(\d{1,5})""")
 
@@ -501,6 +504,9 @@ def _read_other(lang: str, text: str) -> CodeReading:
         words = [decode.unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
                  for word in _ARGV_WORD.finditer(match.group(3))]
         reading.argv.append([program, *words[1:]])
+    for match in _INDIRECT_EXEC_QW.finditer(text):
+        program = decode.unbackslash(match.group(1) if match.group(1) is not None else match.group(2))
+        reading.argv.append([program, *match.group(3).split()[1:]])
     for match in _HOSTPORT.finditer(text):
         host, port = match.group(1), int(match.group(2))
         if 0 < port < 65536 and (is_ip(host) or "." in host):

@@ -43,22 +43,29 @@ _SLURM_VALUED = {
     "--gpus", "--gpus-per-node", "--gpus-per-task", "--cpus-per-task", "--mem", "--output", "--error", "--chdir",
     "--qos", "--constraint", "--nodelist", "--exclude", "--export", "--array", "--dependency", "--mail-type",
     "--mail-user", "--reservation", "--ntasks-per-node", "--mem-per-cpu", "--mem-per-gpu", "--begin", "--comment",
-    "--wrap"}
+    "--wrap", "-B", "-F", "-T", "--tmp", "--signal", "--cpus-per-gpu", "--gres-flags", "--licenses",
+    "--extra-node-info", "--deadline", "--distribution", "--hint", "--open-mode", "--priority", "--profile",
+    "--switches", "--threads-per-core", "--tres-per-task", "--uid", "--gid", "--wckey", "--clusters", "--container",
+    "--ntasks-per-gpu", "--ntasks-per-socket", "--ntasks-per-core", "--sockets-per-node", "--cores-per-socket",
+    "--mincpus", "--acctg-freq", "--bb", "--bbf", "--cpu-freq", "--mcs-label", "--network", "--nodefile", "--input",
+    "--job-name", "--cpu-bind", "--mem-bind", "--mpi", "--ntasks-per-tres", "--segment"}
 """Options of Slurm's srun, salloc and sbatch that take the next word as their value: they run the
 command (sbatch: the script) their first other word names on the cluster's nodes."""
-_PBS_VALUED = {"-a", "-A", "-c", "-C", "-d", "-D", "-e", "-j", "-J", "-k", "-l", "-m", "-M", "-N", "-o", "-p", "-P",
-               "-q", "-r", "-S", "-t", "-u", "-v", "-W", "-w"}
+_PBS_VALUED = {"-a", "-A", "-c", "-C", "-d", "-D", "-e", "-F", "-j", "-J", "-k", "-l", "-m", "-M", "-N", "-o", "-p",
+               "-P", "-q", "-r", "-S", "-t", "-u", "-v", "-W", "-w"}
 """PBS's (and Torque's) qsub options with a value: it submits the script its first other word names
 (PBS Pro: the program after `--`)."""
 _LSF_VALUED = {"-app", "-b", "-c", "-C", "-cwd", "-D", "-e", "-E", "-eo", "-Ep", "-f", "-F", "-g", "-G", "-gpu", "-i",
                "-is", "-J", "-k", "-L", "-Lp", "-m", "-M", "-n", "-o", "-oo", "-P", "-q", "-R", "-S", "-sla", "-t",
-               "-T", "-u", "-U", "-w", "-W", "-We"}
+               "-T", "-u", "-U", "-w", "-W", "-We", "-nnodes", "-env", "-Jd", "-alloc_flags", "-data", "-jsdl",
+               "-network", "-outdir", "-pack", "-ptl", "-stage", "-wa", "-wt"}
 """LSF's bsub options with a value: it runs the command line its first other word begins."""
 _BATCH_DIRECTIVES = {"sbatch": "#SBATCH", "qsub": "#PBS", "bsub": "#BSUB"}
 """The comment lines through which a batch script gives its scheduler options (`#SBATCH --gres=gpu:8`):
 read as options given before the script's name, as the schedulers do. A script with none of its
 options on the command line asks for its GPUs there."""
-MAX_DIRECTIVE_WORDS = 256
+MAX_DIRECTIVE_BYTES = 64 * 1024
+"""Directive lines read of one job script; past them the walk says it stopped (cut_short)."""
 _LOADER_VALUED = {"--library-path", "--preload", "--argv0", "--audit", "--inhibit-rpath", "--glibc-hwcaps-prepend",
                   "--glibc-hwcaps-mask"}
 """The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2 ./x`) runs the program after its
@@ -77,11 +84,22 @@ _WRAPPERS = {
     "flock": {"-w", "-E"}, "caffeinate": set(), "daemonize": {"-p", "-c", "-l", "-e", "-o", "-u"},
     "start-stop-daemon": set(), "fakeroot": set(), "catchsegv": set(), "systemd-run": {"-p", "--unit", "-u"},
     "busybox": set(), "unbuffer": set(), "script": set(), "su": set(), "firejail": set(), "bwrap": set(),
-    "sshpass": {"-p", "-f", "-d", "-e", "-P"}, "cpulimit": {"-l", "--limit", "-p", "--pid", "-e", "--exe", "-c", "--cpu"},
+    "sshpass": {"-p", "-f", "-d", "-e", "-P"}, "cpulimit": {"-l", "--limit", "-p", "--pid", "-e", "--exe", "-P", "--path", "-c", "--cpu"},
     "srun": _SLURM_VALUED, "salloc": _SLURM_VALUED, "sbatch": _SLURM_VALUED, "qsub": _PBS_VALUED, "bsub": _LSF_VALUED,
-    **{loader: _LOADER_VALUED for loader in ("ld.so", "ld-linux.so.2", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
-                                             "ld-linux-armhf.so.3", "ld-musl-x86_64.so.1", "ld-musl-aarch64.so.1")},
 }
+_LOADER = re2.compile(r"ld(-linux[a-z0-9_.-]*|-musl-[a-z0-9_]+|64|-[0-9.]+)?\.so(\.[0-9]+)*")
+"""The dynamic loader's file names (ld-linux-x86-64.so.2, ld-2.31.so, ld64.so.2, ld-musl-x86_64.so.1):
+run as a program, it runs the program after its options (_LOADER_VALUED)."""
+
+
+def _wrapper_options(name: str) -> set | None:
+    """A program that runs the command in its arguments: its options that take a value; None for others."""
+    valued = _WRAPPERS.get(name)
+    if valued is None and name.startswith("ld") and _LOADER.fullmatch(name):
+        return _LOADER_VALUED
+    return valued
+
+
 # Wrappers whose first positional words are not the command (timeout 10 CMD, taskset 0x1 CMD).
 _LEADING_POSITIONALS = {"timeout": 1, "taskset": 1, "chrt": 1, "chroot": 1, "flock": 1, "sg": 1, "nice": 0}
 _CODE_STRING_FLAGS = {"su": ("-c", "--command"), "script": ("-c", "--command"), "runuser": ("-c",),
@@ -611,6 +629,13 @@ class _Walk:
         self.for_budget = MAX_FOR_READING
         """Bytes of `for` bodies this walk may still read with a word bound (Walk.for_loop)."""
         self.cut: set[str] = set()
+        self.directives: dict[tuple[str, str], list[str]] = {}
+        """Job scripts' directive words already read in this walk, by (scheduler, script)."""
+        self.directive_budget = MAX_DIRECTIVE_BYTES
+        """Bytes of directive words this walk may still put before job commands' options: one script's
+        directives may be given to many commands (`sbatch job.sh` a thousand times)."""
+        self.followed: set[str] = set()
+        """expect scripts already read in this walk."""
         """What this walk has said it left unread (Walk.cut_short): each said once."""
         self.held_lines_budget = min(MAX_HELD_LINES, HELD_LINES_FLOOR + HELD_LINES_FACTOR * size)
         """Bytes of command lines held in variables (`$cmd`) this walk may still read (Walk._command),
@@ -865,7 +890,7 @@ class _Walk:
         names: list[str] = []
         members: list[list[Cmd]] = []
         if head is not None:
-            own = [c for c in head if all(v in _WRAPPERS for v in c.via[len(via):])]
+            own = [c for c in head if all(_wrapper_options(v) is not None for v in c.via[len(via):])]
             members.append(own)
             names.append(own[-1].name if own else "")
             stdin = own[-1].stdout if own else None
@@ -889,7 +914,7 @@ class _Walk:
             produced_cmds = self.out[before:]
             # The stage's own commands: the program and what its wrappers (sudo, env, ...) run,
             # not what runs inside its $(...) or a script it reads.
-            own = [c for c in produced_cmds if all(v in _WRAPPERS for v in c.via[len(via):])]
+            own = [c for c in produced_cmds if all(_wrapper_options(v) is not None for v in c.via[len(via):])]
             members.append(own)
             effective = own[-1] if own else None
             names.append(effective.name if effective is not None else "")
@@ -1518,7 +1543,7 @@ class _Walk:
         if lang:
             self.interpreter(cmd, lang, stdin, inner_via, depth)
             return
-        if name in _WRAPPERS:
+        if _wrapper_options(name) is not None:
             self.wrapper(cmd, inner_via, env, depth, stdin)
             return
         if name == "find":
@@ -1537,9 +1562,7 @@ class _Walk:
                         for run in runs:
                             self.command(run[0], run[1:], inner_via, env, depth + 1, [], [])
         elif name == "expect":
-            for script in _expect_scripts(args, stdin, self.session if self.session.may_hold else None):
-                for line in _expect_spawned(script):
-                    self.text(line, inner_via + ("expect spawn",), {}, depth + 1)
+            self.expect(cmd, stdin, inner_via, depth)
         elif name in ("ssh", "autossh", "mosh", "dbclient") and args:
             cmd.flags = split_flags(ssh_option_words(args))
             remote = _ssh_remote(args)
@@ -1910,10 +1933,9 @@ class _Walk:
                 if code is not None:
                     self.text(code, via, {}, depth + 1)
                 return
-        valued = _WRAPPERS[name]
+        valued = _wrapper_options(name)
         if name in _BATCH_DIRECTIVES:
-            self.batch_directives(cmd, valued, stdin)
-            args = cmd.args
+            self.batch_directives(cmd, valued, stdin)  # (the command line as typed is walked below: `args`)
         index = 0
         local = dict(env)
         while index < len(args):
@@ -1967,7 +1989,8 @@ class _Walk:
     def batch_directives(self, cmd: Cmd, valued: set, stdin: str | None) -> None:
         """A batch job's script's directives (_BATCH_DIRECTIVES) put before its options: the script
         the first other word names where the session wrote it, else the job's input (`sbatch <<EOF`,
-        `bsub < job.lsf`)."""
+        `bsub < job.lsf`). Each script is read for them once a walk (`sbatch job.sh` a thousand
+        times in one text costs a lookup each)."""
         at = _first_operand(cmd.args, valued)
         script = None
         if at is not None and cmd.name != "bsub":
@@ -1977,10 +2000,42 @@ class _Walk:
             if script is None and self.session.may_hold:
                 given = [target[1:] for target in cmd.redirects if target[:1] == "<" and target[1:2] not in ("<", "&")]
                 script = self.session.lookup(given[-1]) if given else None
-        words = _directive_words(script, _BATCH_DIRECTIVES[cmd.name]) if script else []
+        if not script:
+            return
+        key = (cmd.name, script)
+        words = self.directives.get(key)
+        if words is None:
+            words, complete = _directive_words(script, _BATCH_DIRECTIVES[cmd.name])
+            if not complete:
+                self.cut_short(cmd.via, "job script directives beyond what is read")
+            if len(self.directives) < MAX_SCRIPTS_FOLLOWED:
+                self.directives[key] = words
         if words:
+            size = sum(map(len, words))
+            if size > self.directive_budget:
+                self.cut_short(cmd.via, "job script directives beyond what is read")
+                return
+            self.directive_budget -= size
             cmd.args = [*words, *cmd.args]
             cmd.flags = split_flags(cmd.args)
+
+    def expect(self, cmd: Cmd, stdin: str | None, via, depth) -> None:
+        """What an expect script runs: each `spawn`/`exec`/`system` command line, and what it `send`s
+        (typed into what it spawned: a shell, an ssh session). Each script read once a walk."""
+        for script in _expect_scripts(cmd.args, stdin, self.session if self.session.may_hold else None):
+            if script in self.followed:
+                continue
+            if len(self.followed) >= MAX_SCRIPTS_FOLLOWED:
+                self.cut_short(via, "more expect scripts than are read")
+                return
+            self.followed.add(script)
+            lines, sent, complete = _expect_commands(script)
+            if not complete:
+                self.cut_short(via, "expect script commands beyond what is read")
+            for line in lines:
+                self.text(line, via + ("expect spawn",), {}, depth + 1)
+            if sent and lines:
+                self.text("\n".join(sent), via + ("expect send",), {}, depth + 1)
 
     def xargs(self, options: list[str], command: list[str], stdin: str, via, env, depth) -> None:
         """`... | xargs [-I R] CMD ARGS`: CMD with the input's words appended, or once per input line
@@ -2158,20 +2213,36 @@ def _xargs_options(options: list[str]) -> list[tuple[str, str | None]]:
     return out
 
 
-_EXPECT_SPAWN = re2.compile(r"(?m)(?:^|[;\[{])[ \t]*(?:spawn|exec)[ \t]+(?:-[a-z]+[ \t]+)*([^;\n\]}]+)")
-"""An expect (Tcl) script's `spawn CMD ARGS` and `exec CMD ARGS`: the programs it runs and talks to."""
-MAX_EXPECT_SPAWNS = 64
+_EXPECT_RUN = re2.compile(
+    r"(?m)(?:^|[;\[{])[ \t]*(?:spawn|exp_spawn|exec|system)[ \t]+"
+    r"(?:(?:-ignore[ \t]+\S+|-[a-z]+|--)[ \t]+)*((?:[^;\n\]{}]|\{[^{}\n]*\})+)")
+"""An expect (Tcl) script's `spawn CMD ARGS`, `exec CMD ARGS` and `system CMD` (run by sh): the programs
+it runs and talks to, past spawn's and exec's options (-noecho, -ignore SIGNAL, --); a `{...}` word (Tcl's
+quotes) may hold `;`, an unmatched `}` closes a block around the command."""
+_EXPECT_SEND = re2.compile(r'(?m)(?:^|[;\[{])[ \t]*(?:send|exp_send)[ \t]+(?:-[a-z]+[ \t]+)*"((?:[^"\\\n]|\\.)*)"')
+"""`send "TEXT"`: what the script types into what it spawned; a shell or ssh runs it."""
+MAX_EXPECT_COMMANDS = 64
+"""Commands and sends read of one expect script; past them the walk says it stopped (cut_short)."""
+MAX_SCRIPTS_FOLLOWED = 64
+"""Job and expect scripts one walk reads for directives or commands: each once."""
 
 
 def _expect_scripts(args: list[str], stdin: str | None, session: Session | None) -> list[str]:
     """What an expect command runs: its -c strings, and its script (a file the session wrote, or its
-    input for `expect -` or no script)."""
+    input for `expect -` or no script). -D, -f and -b take a value (-f and -b a script)."""
     scripts, script_named = [], False
     index = 0
     while index < len(args):
         arg = args[index]
-        if arg == "-c" and index + 1 < len(args):
-            scripts.append(args[index + 1])
+        if arg in ("-c", "-D", "-f", "-b") and index + 1 < len(args):
+            value = args[index + 1]
+            if arg == "-c":
+                scripts.append(value)
+            elif arg in ("-f", "-b"):
+                script_named = True
+                content = session.lookup(value) if session is not None and value != "-" else None
+                if content is not None:
+                    scripts.append(content)
             index += 2
             continue
         if arg.startswith("-c") and len(arg) > 2:
@@ -2192,8 +2263,37 @@ def _expect_scripts(args: list[str], stdin: str | None, session: Session | None)
     return scripts
 
 
-def _expect_spawned(script: str) -> list[str]:
-    return [m.group(1).strip() for m, _ in zip(_EXPECT_SPAWN.finditer(script[:MAX_TEXT]), range(MAX_EXPECT_SPAWNS))]
+def _expect_commands(script: str) -> tuple[list[str], list[str], bool]:
+    """An expect script's command lines (spawn, exec, system), what it sends, and whether all were
+    read (at most MAX_EXPECT_COMMANDS of each)."""
+    script = script[:MAX_TEXT]
+    lines, sent, complete = [], [], True
+    for match in _EXPECT_RUN.finditer(script):
+        if len(lines) >= MAX_EXPECT_COMMANDS:
+            complete = False
+            break
+        lines.append(_tcl_words(match.group(1)))
+    for match in _EXPECT_SEND.finditer(script):
+        if len(sent) >= MAX_EXPECT_COMMANDS:
+            complete = False
+            break
+        sent.append(match.group(1).replace("\\r", "\n").replace("\\n", "\n"))
+    return lines, sent, complete
+
+
+def _tcl_words(line: str) -> str:
+    """A Tcl command line as a shell reads it: cut at a `}` that closes a block around it (`if {1} {
+    exec nc ... }`), and `{...}` (Tcl's quotes) as single quotes."""
+    depth = 0
+    for at, ch in enumerate(line):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            if depth == 0:
+                line = line[:at]
+                break
+            depth -= 1
+    return line.replace("{", "'").replace("}", "'").strip()
 
 
 def _first_operand(args: list[str], valued: set) -> int | None:
@@ -2209,11 +2309,14 @@ def _first_operand(args: list[str], valued: set) -> int | None:
     return None
 
 
-def _directive_words(script: str, prefix: str) -> list[str]:
-    """The option words of a batch script's directive lines (`#SBATCH --gres=gpu:8 -p a100`), read
-    up to its first command as the schedulers read them; a comment after the options is not one."""
+def _directive_words(script: str, prefix: str) -> tuple[list[str], bool]:
+    """The option words of a batch script's directive lines (`#SBATCH --gres=gpu:8 -p a100`), read up
+    to its first command as the schedulers read them (lines end at a newline only; a word beginning
+    with # begins a comment), and whether all were read (at most MAX_DIRECTIVE_BYTES of them)."""
     words: list[str] = []
-    for line in script.splitlines()[1 if script.startswith("#!") else 0:]:
+    budget = MAX_DIRECTIVE_BYTES
+    lines = script.split("\n")
+    for line in lines[1 if script.startswith("#!") else 0:]:
         line = line.strip()
         if not line:
             continue
@@ -2221,15 +2324,19 @@ def _directive_words(script: str, prefix: str) -> list[str]:
             break
         if not line.startswith(prefix) or line[len(prefix):len(prefix) + 1] not in (" ", "\t"):
             continue
-        options = line[len(prefix):len(prefix) + 4096]
+        budget -= len(line)
+        if budget < 0:
+            return words, False
+        options = line[len(prefix):]
         try:
-            found = shlex.split(options, comments=True)
+            found = shlex.split(options)
         except ValueError:  # unbalanced quotes
-            found = options.split("#", 1)[0].split()
-        words.extend(found)
-        if len(words) >= MAX_DIRECTIVE_WORDS:
-            return words[:MAX_DIRECTIVE_WORDS]
-    return words
+            found = options.split()
+        for word in found:
+            if word.startswith("#"):
+                break
+            words.append(word)
+    return words, True
 
 
 def _takes_next(option: str, valued: set) -> bool:

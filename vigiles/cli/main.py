@@ -320,14 +320,15 @@ def rules_check(
     """Load rule files and report every problem; exit 1 when there is one."""
     ruleset = load(rules, builtin=True)
     slow = [r.id for r in ruleset.rules if r.needles is None and r.per_command]
-    unscoped = [r.id for r in ruleset.rules if not r.per_command and ("action" in r.kinds or "process" in r.kinds)]
+    unscoped = [(r.id, sorted({"action", "process"} & set(r.kinds))) for r in ruleset.rules
+                if not r.per_command and ("action" in r.kinds or "process" in r.kinds)]
     for problem in ruleset.problems:
         out.print(f"problem: {problem}", markup=False)
     for rule_id in slow:
         out.print(f"warning: rule {rule_id} has no prefilter literals; it runs on every command (add `prefilter:`)",
                   markup=False)
-    for rule_id in unscoped:
-        out.print(f"warning: rule {rule_id} reads no command field, so it runs on every action and process "
+    for rule_id, kinds in unscoped:
+        out.print(f"warning: rule {rule_id} reads no command field, so it runs on every {' and '.join(kinds)} "
                   "event, prefilter or not (`cmd.name exists and ...` scopes it to commands)", markup=False)
     for rule in ruleset.rules:
         if rule.prefilter_ignored:
