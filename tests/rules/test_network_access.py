@@ -112,3 +112,23 @@ def test_detected(command, rule):
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
+
+
+@pytest.mark.parametrize("query, rule", [
+    ("tunnel.us.ngrok.com", "tunnel_service_dns"),
+    ("region1.v2.argotunnel.com", "tunnel_service_dns"),
+    ("ssh.tmate.io", "tunnel_service_dns"),
+    ("controlplane.tailscale.com", "overlay_network_dns"),
+    ("webhook.site", "paste_or_webhook_dns"),
+    ("api.vast.ai", "gpu_marketplace_dns"),
+    ("github.com", None),
+    ("files.pythonhosted.org", None),
+])
+def test_dns_a_host_sensor_saw(query, rule):
+    """The machine's side of a tunnel, relay, overlay network, dead drop or GPU rental: the DNS query its
+    client makes, whatever the command that started it looked like."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    event = from_dict({"kind": "network", "ts": 0, "proto": "udp", "dst": "10.0.0.2", "dport": 53,
+                       "dns_query": query, "sandbox": "dns"})
+    assert {f.rule for f in ENGINE.analyze(event)} == ({rule} if rule else set())
