@@ -1342,4 +1342,4 @@ def test_a_script_run_with_arguments_has_them_as_its_argv():
 def test_copies_to_a_host_are_kept_by_the_names_the_host_knows_them_by(text, sent):
     session = Session()
     ShellReader().read(text, session)
-    assert session.sent == sent
+    assert {key: source for key, (source, _sender) in session.sent.items()} == sent

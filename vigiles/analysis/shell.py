@@ -184,11 +184,9 @@ class Session:
     """Lowercased names of those variables and aliases, and of those a deferred text may set: a
     text using one depends on this session (Engine)."""
     sent: dict = field(default_factory=dict, repr=False, compare=False)
-    """Files the run copied to other hosts (scp, rsync): (host, lowercased base name) -> the local
-    path sent, as the copy wrote it. A later command run on that host (ssh) that names one uses what
-    the run put there."""
-    sent_by: dict = field(default_factory=dict, repr=False, compare=False)
-    """The same keys -> the id of the event whose command sent the file (`event_id` then)."""
+    """Files the run copied to other hosts (scp, rsync): (host, lowercased base name) -> (the local
+    path sent, as the copy wrote it; the id of the event whose command sent it, `event_id` then). A
+    later command run on that host (ssh) that names one uses what the run put there."""
     event_id: str | None = field(default=None, repr=False, compare=False)
     """The event being read (set by the Engine): what `send` records as the sender."""
 
@@ -289,17 +287,16 @@ class Session:
             if self.journal is not None:
                 self._own.add(key)
             if len(self.sent) >= self.limit and key not in self.sent:
-                self.sent_by.pop(next(iter(self.sent)), None)
                 self.sent.pop(next(iter(self.sent)))
-            self.sent[key] = source
-            self.sent_by[key] = self.event_id
+            self.sent[key] = (source, self.event_id)
             if name not in self.names and len(self.names) < self.limit:
                 self.names.add(name)
                 self._recent.append(name)
 
-    def sent_as(self, host: str, name: str) -> str | None:
-        """The local path the run sent to `host` as `name` (`send`), or None. Asked for while a
-        reading is recorded, so that a reading made where nothing was sent is not reused where it was."""
+    def sent_as(self, host: str, name: str) -> tuple[str, str | None] | None:
+        """The local path the run sent to `host` as `name` (`send`) and the event that sent it, or None.
+        Asked for while a reading is recorded, so that a reading made where nothing was sent is not
+        reused where it was."""
         if self.journal is not None:
             self.asked.add(name)
         found = self.sent.get((host, name)) if self.sent else None
@@ -1705,10 +1702,10 @@ class _Walk:
         for word in " ".join(remote).translate(_NOT_IN_PATHS).split()[:MAX_SENT_WORDS]:
             for part in word.lower().split("/"):
                 if part and part not in _NO_NAMES:
-                    source = self.session.sent_as(host, part)
-                    if source is not None and source not in sent:
+                    found = self.session.sent_as(host, part)
+                    if found is not None and found[0] not in sent:
+                        source, sender = found
                         sent.append(source)
-                        sender = self.session.sent_by.get((host, part))
                         if sender is not None and sender not in senders:
                             senders.append(sender)
         if sent:
