@@ -1343,3 +1343,16 @@ def test_copies_to_a_host_are_kept_by_the_names_the_host_knows_them_by(text, sen
     session = Session()
     ShellReader().read(text, session)
     assert {key: source for key, (source, _sender) in session.sent.items()} == sent
+
+
+@pytest.mark.parametrize("args, parts", [
+    (["czf", "-", "app", "main.py"], ("czf", "-", ["app", "main.py"])),  # old style: f takes the next word
+    (["-C/opt", "-xzf", "-"], ("xz", "-", [])),                           # -Cdir holds its value
+    (["-cf-", "a", "b"], ("c", "-", ["a", "b"])),
+    (["--extract", "--file=-", "-C", "/o"], ("", "-", [])),
+    (["--create", "--file", "x.tar", "--transform", "s/a/b/", "d"], ("", "x.tar", ["d"])),
+    (["xzf"], ("xzf", None, [])),                                         # no archive word: its input
+])
+def test_tar_words_are_read_as_gnu_tar_reads_them(args, parts):
+    from vigiles.analysis.shell import _tar_parts
+    assert _tar_parts(args) == parts

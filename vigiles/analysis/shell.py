@@ -3086,14 +3086,8 @@ def _streamed_into(cmds: list[Cmd], via: tuple) -> tuple[str, list[str]] | None:
             continue
         operands = [a for a in cmd.args if not a.startswith("-") and "=" not in a]
         if cmd.name == "tar" and cmd.args:
-            mode = cmd.args[0].lstrip("-")
-            named = _values_of(cmd.args, "f", ("--file",))
-            if not cmd.args[0].startswith("-") and "f" in mode:
-                # old-style `tar xzf FILE`: the cluster's valued letters take the words after it in turn
-                valued = [ch for ch in mode if ch in _TAR_VALUED]
-                at = 1 + valued.index("f")
-                named = [cmd.args[at]] if at < len(cmd.args) else ["-"]
-            if ("x" in mode or "--extract" in cmd.args or "--get" in cmd.args) and (not named or named[0] == "-"):
+            mode, archive, _members = _tar_parts(cmd.args)
+            if ("x" in mode or "--extract" in cmd.args or "--get" in cmd.args) and archive in (None, "-"):
                 return ("extract", [])
         elif cmd.name == "cpio" and any(a.startswith("-i") or a == "--extract" for a in cmd.args):
             return ("extract", [])
@@ -3104,6 +3098,50 @@ def _streamed_into(cmds: list[Cmd], via: tuple) -> tuple[str, list[str]] | None:
 
 
 _TAR_VALUED = frozenset("fCTXbKNVg")
+_TAR_LONG_VALUED = frozenset({"--file", "--directory", "--exclude", "--files-from", "--exclude-from", "--transform",
+                              "--owner", "--group", "--mode", "--mtime", "--use-compress-program", "--blocking-factor",
+                              "--label", "--newer", "--newer-mtime", "--volno-file", "--tape-length", "--format"})
+
+
+def _tar_parts(args: list[str]) -> tuple[str, str | None, list[str]]:
+    """tar's words as (its mode letters, the archive -f names or None, the members it names), read as
+    GNU tar reads them: an old-style first word (`czf - app`) whose valued letters take the words after
+    it in turn; a short cluster whose valued letter takes the rest of the cluster (`-Cdir`, `-f-`) or
+    the next word; long options with a value (`--file X`, `--file=X`)."""
+    mode, archive, members = "", None, []
+    pending: list[str] = []
+    index = 0
+    if not args[0].startswith("-"):
+        mode = args[0]
+        pending = [ch for ch in args[0] if ch in _TAR_VALUED]
+        index = 1
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if pending:
+            if pending.pop(0) == "f" and archive is None:
+                archive = arg
+        elif arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            if name in _TAR_LONG_VALUED and not eq:
+                value = args[index] if index < len(args) else ""
+                index += 1
+            if name == "--file" and archive is None:
+                archive = value
+        elif arg.startswith("-") and len(arg) > 1:
+            for at, letter in enumerate(arg[1:], start=1):
+                if letter in _TAR_VALUED:
+                    value = arg[at + 1:]
+                    if not value:
+                        value = args[index] if index < len(args) else None
+                        index += 1
+                    if letter == "f" and archive is None:
+                        archive = value
+                    break
+                mode += letter
+        else:
+            members.append(arg)
+    return mode, archive, members
 
 
 def _streamed_sources(cmds: list[Cmd]) -> list[str]:
@@ -3111,25 +3149,10 @@ def _streamed_sources(cmds: list[Cmd]) -> list[str]:
     czf - app main.py`): what the ssh is fed comes from them."""
     out: list[str] = []
     for cmd in cmds:
-        args = cmd.args
-        if cmd.name == "tar" and args:
-            skip = sum(1 for ch in args[0].lstrip("-") if ch in _TAR_VALUED) if not args[0].startswith("--") else 0
-            rest = args[1:]
-            index = 0
-            while index < len(rest):
-                arg = rest[index]
-                if skip:
-                    skip -= 1
-                elif arg.startswith("--"):
-                    if "=" not in arg and arg in ("--file", "--directory", "--exclude", "--files-from", "--exclude-from"):
-                        skip = 1
-                elif arg.startswith("-") and len(arg) > 1:
-                    skip = sum(1 for ch in arg[1:] if ch in _TAR_VALUED)
-                else:
-                    out.append(arg)
-                index += 1
+        if cmd.name == "tar" and cmd.args:
+            out.extend(_tar_parts(cmd.args)[2])
         else:
-            out.extend(a for a in [*args, *cmd.reads] if a[:1] not in ("-", "") and "=" not in a)
+            out.extend(a for a in [*cmd.args, *cmd.reads] if a[:1] not in ("-", "") and "=" not in a)
     return out[:MAX_SENT_WORDS]
 
 
