@@ -73,6 +73,8 @@ def test_rules_load_cleanly():
      "shell_startup_file_modified"),
     ("ruby -e 'File.open(Dir.home + \"/.zshrc\", \"a\") { |f| f.puts \"x\" }'", "shell_startup_file_modified"),
     ("pm2 start worker.js && pm2 save && pm2 startup systemd", "supervised_program_added"),
+    ("systemd-run -p Restart=always ./worker", "transient_service_restarts"),
+    ("systemd-run --user --property=Restart=on-failure /tmp/.w", "transient_service_restarts"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -122,6 +124,8 @@ def test_detected(command, rule):
     "echo 500 > /proc/self/oom_score_adj",
     "cat /proc/self/oom_score_adj",
     "choom -n 300 -- make -j8",
+    "systemd-run --wait -p MemoryMax=1G make test",
+    "docker run -d --restart=always --name db postgres:16",  # recorded (low), not alerted
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
@@ -140,3 +144,17 @@ def test_an_editor_change_to_a_startup_file_that_only_sets_variables(new_str, al
                        "args": {"command": "str_replace", "path": "/home/agent/.bashrc", "old_str": "x", "new_str": new_str}})
     found = {f.rule for f in ENGINE.analyze(event)}
     assert ("shell_startup_file_modified" in found) is alerted
+
+
+@pytest.mark.parametrize("command, rule", [
+    ("systemd-run --user --unit=helper ./worker", "detached_from_session"),
+    ("docker update --restart unless-stopped w", "container_restart_policy"),
+    ("podman run -d --restart=on-failure:3 img", "container_restart_policy"),
+])
+def test_recorded_not_alerted(command, rule):
+    """Ordinary for services, so low: in the timeline, not an alert."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule: f.severity for f in ENGINE.analyze(from_dict({"kind": "action", "ts": 0, "tool": "bash",
+                                                                   "input": command, "sandbox": "low"}))}
+    assert found.get(rule) == "low"
