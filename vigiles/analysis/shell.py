@@ -626,6 +626,7 @@ class _Walk:
         self.for_budget = MAX_FOR_READING
         """Bytes of `for` bodies this walk may still read with a word bound (Walk.for_loop)."""
         self.cut: set[str] = set()
+        """What this walk has said it left unread (Walk.cut_short): each said once."""
         self.directives: dict[tuple[str, str], list[str]] = {}
         """Job scripts' directive words already read in this walk, by (scheduler, script)."""
         self.directive_budget = MAX_DIRECTIVE_BYTES
@@ -633,7 +634,6 @@ class _Walk:
         directives may be given to many commands (`sbatch job.sh` a thousand times)."""
         self.followed: set[str] = set()
         """expect scripts already read in this walk."""
-        """What this walk has said it left unread (Walk.cut_short): each said once."""
         self.held_lines_budget = min(MAX_HELD_LINES, HELD_LINES_FLOOR + HELD_LINES_FACTOR * size)
         """Bytes of command lines held in variables (`$cmd`) this walk may still read (Walk._command),
         `size` being the length of the text read."""
