@@ -41,6 +41,18 @@ def test_operators(text, expected):
     assert check(text, ssh())[0] is expected
 
 
+@pytest.mark.parametrize("domains, expected", [
+    ("example", True),       # h.example is a subdomain of example
+    ("H.EXAMPLE.", True),    # case and a final dot aside
+    (".example", False),     # a domain, not a suffix
+    ("xample", False),       # h.example ends with it, but is not in it
+])
+def test_dmatch_compares_host_names_as_dns_does(domains, expected):
+    cmd = ssh()
+    cmd.endpoints_in_args(True)
+    assert check(f"cmd.hosts dmatch ({domains})", cmd)[0] is expected
+
+
 def test_lists_expand_and_hits_name_what_matched():
     ok, hits = check("cmd.name in (clients) and cmd.flags = -R", ssh(), {"clients": ["autossh", "ssh"]})
     assert ok and hits == [("cmd.name", "ssh"), ("cmd.flags", "-R")]

@@ -1352,6 +1352,10 @@ def test_copies_to_a_host_are_kept_by_the_names_the_host_knows_them_by(text, sen
     (["--extract", "--file=-", "-C", "/o"], ("", "-", [])),
     (["--create", "--file", "x.tar", "--transform", "s/a/b/", "d"], ("", "x.tar", ["d"])),
     (["xzf"], ("xzf", None, [])),                                         # no archive word: its input
+    (["-cf", "out.tar", "--", "-weird"], ("c", "out.tar", ["-weird"])),  # -- ends the options
+    (["-I", "zstd", "-cf", "-", "app"], ("c", "-", ["app"])),
+    (["--strip-components", "1", "-xf", "-"], ("x", "-", [])),
+    ([], ("", None, [])),
 ])
 def test_tar_words_are_read_as_gnu_tar_reads_them(args, parts):
     from vigiles.analysis.shell import _tar_parts

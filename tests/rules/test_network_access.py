@@ -123,6 +123,13 @@ def test_not_alerted(command):
     ("api.vast.ai", "gpu_marketplace_dns"),
     ("github.com", None),
     ("files.pythonhosted.org", None),
+    # names compare as DNS names: subdomains, any case, a final dot; not lookalikes that end the same
+    ("tunnel.us.ngrok.com.", "tunnel_service_dns"),
+    ("API.Vast.AI", "gpu_marketplace_dns"),
+    ("notngrok.io", None),
+    ("matrix.io", None),  # not ix.io
+    ("derp12.tailscale.com", "overlay_network_dns"),
+    ("docs.netbird.io", None),  # a project's docs, not its control plane
 ])
 def test_dns_a_host_sensor_saw(query, rule):
     """The machine's side of a tunnel, relay, overlay network, dead drop or GPU rental: the DNS query its

@@ -75,6 +75,7 @@ def test_rules_load_cleanly():
     ("pm2 start worker.js && pm2 save && pm2 startup systemd", "supervised_program_added"),
     ("systemd-run -p Restart=always ./worker", "transient_service_restarts"),
     ("systemd-run --user --property=Restart=on-failure /tmp/.w", "transient_service_restarts"),
+    ("systemd-run -pRestart=always python3 a.py", "transient_service_restarts"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -125,6 +126,8 @@ def test_detected(command, rule):
     "cat /proc/self/oom_score_adj",
     "choom -n 300 -- make -j8",
     "systemd-run --wait -p MemoryMax=1G make test",
+    "systemd-run --wait grep -r Restart=always /etc/systemd/system",
+    "docker run --restart no alpine echo always",
     "docker run -d --restart=always --name db postgres:16",  # recorded (low), not alerted
 ])
 def test_not_alerted(command):

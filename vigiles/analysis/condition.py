@@ -5,7 +5,7 @@
     and       := unary ("and" unary)*
     unary     := "not" unary | "(" condition ")" | MACRO | FIELD OP [VALUE]
     OP        := = | != | < | <= | > | >= | in | contains | icontains | startswith | endswith
-                 | glob | regex | pmatch | exists
+                 | glob | regex | pmatch | dmatch | exists
                  | ieq | istartswith | iendswith            (case-insensitive forms)
     VALUE     := word | 'quoted' | "quoted" | number | "(" item ("," item)* ")"   (items may name lists)
 
@@ -23,8 +23,8 @@ from .fields import FIELDS, Subject
 from .regex import searcher
 
 OPS = ("=", "!=", "<=", ">=", "<", ">", "in", "contains", "icontains", "startswith", "endswith", "glob",
-       "regex", "pmatch", "exists", "ieq", "istartswith", "iendswith")
-_WORD_OPS = {"in", "contains", "icontains", "startswith", "endswith", "glob", "regex", "pmatch", "exists"}
+       "regex", "pmatch", "dmatch", "exists", "ieq", "istartswith", "iendswith")
+_WORD_OPS = {"in", "contains", "icontains", "startswith", "endswith", "glob", "regex", "pmatch", "dmatch", "exists"}
 
 
 class RuleSyntaxError(ValueError):
@@ -276,6 +276,8 @@ def _leaf_test(op: str, values: list[Any]) -> Callable[[Any], bool]:
     if op == "pmatch":
         prefixes = tuple(s.rstrip("/") for s in strs)
         return lambda v: any(str(v) == p or str(v).startswith(p + "/") for p in prefixes)
+    if op == "dmatch":
+        return _in_domains(strs)
     if op in ("glob", "regex"):
         patterns = [_glob_to_re2(s) for s in strs] if op == "glob" else strs
         try:
@@ -402,14 +404,26 @@ def compile_node(node: Node, macros: dict[str, Pred]) -> Pred:
     return event_leaf if FIELDS[fname].scope != "cmd" else leaf
 
 
+def _in_domains(domains: list[str]) -> Callable[[Any], bool]:
+    """dmatch: a host name that is one of `domains` or a subdomain of one, ignoring case and a final
+    dot (`tunnel.us.ngrok.com.` is in ngrok.com; `notngrok.com` is not), as DNS names compare."""
+    exact = frozenset(d.lower().rstrip(".") for d in domains)
+    suffixes = tuple("." + d for d in exact)
+
+    def in_domain(v: Any) -> bool:
+        name = str(v).lower().rstrip(".")
+        return name in exact or name.endswith(suffixes)
+    return in_domain
+
+
 # -- analysis for the prefilter and for scoping -----------------------------------------------------
 SYNTHETIC_NAMES = frozenset({"assign", "write_file", "write", "create"})
 """Program names the reader gives to things that are not programs (assignments, the write tools);
 they never appear in the text. A file event's command is named by its operation (chmod, delete,
 rename) too, but file events run every rule of their kind without a prefilter (Engine.analyze),
 so those names are needles for the texts that are searched, where they are programs."""
-_NEEDLE_OPS = {"=", "in", "contains", "icontains", "startswith", "endswith", "pmatch", "ieq", "istartswith",
-               "iendswith"}
+_NEEDLE_OPS = {"=", "in", "contains", "icontains", "startswith", "endswith", "pmatch", "dmatch", "ieq",
+               "istartswith", "iendswith"}
 
 
 def needles(node: Node, macro_nodes: dict[str, Node], via: bool = False) -> set[str] | None:

@@ -3087,7 +3087,7 @@ def _streamed_into(cmds: list[Cmd], via: tuple) -> tuple[str, list[str]] | None:
         operands = [a for a in cmd.args if not a.startswith("-") and "=" not in a]
         if cmd.name == "tar" and cmd.args:
             mode, archive, _members = _tar_parts(cmd.args)
-            if ("x" in mode or "--extract" in cmd.args or "--get" in cmd.args) and archive in (None, "-"):
+            if ("x" in mode or "--extract" in cmd.args or "--get" in cmd.args) and (archive is None or archive in _TAR_STDIN):
                 return ("extract", [])
         elif cmd.name == "cpio" and any(a.startswith("-i") or a == "--extract" for a in cmd.args):
             return ("extract", [])
@@ -3097,10 +3097,17 @@ def _streamed_into(cmds: list[Cmd], via: tuple) -> tuple[str, list[str]] | None:
     return ("write", written) if written else None
 
 
-_TAR_VALUED = frozenset("fCTXbKNVg")
+_TAR_VALUED = frozenset("fCTXbKNVgFHIL")
 _TAR_LONG_VALUED = frozenset({"--file", "--directory", "--exclude", "--files-from", "--exclude-from", "--transform",
                               "--owner", "--group", "--mode", "--mtime", "--use-compress-program", "--blocking-factor",
-                              "--label", "--newer", "--newer-mtime", "--volno-file", "--tape-length", "--format"})
+                              "--label", "--newer", "--newer-mtime", "--volno-file", "--tape-length", "--format",
+                              "--checkpoint-action", "--strip-components", "--suffix", "--index-file",
+                              "--listed-incremental", "--to-command", "--rsh-command", "--sort", "--owner-map",
+                              "--group-map", "--exclude-tag", "--exclude-tag-all", "--exclude-tag-under", "--warning",
+                              "--info-script", "--new-volume-script", "--starting-file", "--after-date", "--record-size",
+                              "--quoting-style", "--xform"})
+_TAR_STDIN = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
+"""Archive names that are tar's own input or output."""
 
 
 def _tar_parts(args: list[str]) -> tuple[str, str | None, list[str]]:
@@ -3111,6 +3118,8 @@ def _tar_parts(args: list[str]) -> tuple[str, str | None, list[str]]:
     mode, archive, members = "", None, []
     pending: list[str] = []
     index = 0
+    if not args:
+        return mode, archive, members
     if not args[0].startswith("-"):
         mode = args[0]
         pending = [ch for ch in args[0] if ch in _TAR_VALUED]
@@ -3121,6 +3130,9 @@ def _tar_parts(args: list[str]) -> tuple[str, str | None, list[str]]:
         if pending:
             if pending.pop(0) == "f" and archive is None:
                 archive = arg
+        elif arg == "--":
+            members.extend(args[index:])  # the end of the options: the rest are names
+            break
         elif arg.startswith("--"):
             name, eq, value = arg.partition("=")
             if name in _TAR_LONG_VALUED and not eq:
