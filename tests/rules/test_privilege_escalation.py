@@ -41,6 +41,12 @@ def test_rules_load_cleanly():
     ("kubectl run x --image=busybox --overrides='{\"spec\": {\"hostNetwork\": true}}'", 'privileged_container'),
     ('kubectl debug node/worker-3 -it --image=ubuntu', 'privileged_container'),
     ("docker run --cap-add all -it ubuntu bash", "privileged_container"),
+    ("echo '|/tmp/x.sh %p' > /proc/sys/kernel/core_pattern", "kernel_helper_path_rewritten"),
+    ("sysctl -w kernel.core_pattern='|/tmp/x'", "kernel_helper_path_rewritten"),
+    ("echo /tmp/x | tee /proc/sys/kernel/modprobe", "kernel_helper_path_rewritten"),
+    ("d=/tmp/cg; mkdir $d && mount -t cgroup -o rdma cgroup $d && echo /cmd > $d/release_agent",
+     "kernel_helper_path_rewritten"),
+    ("echo ':x:E::x::/tmp/i:' > /proc/sys/fs/binfmt_misc/register", "kernel_helper_path_rewritten"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -66,6 +72,20 @@ def test_detected(command, rule):
     'kubectl run web --image=nginx --port=80',
     'kubectl debug pod/web -it --image=busybox',
     "docker run --rm --gpus all nvidia/cuda:12.4.1-base-ubuntu22.04 nvidia-smi",
+    "echo core > /proc/sys/kernel/core_pattern",  # a file name, not a program to run
+    "cat /proc/sys/kernel/core_pattern",
+    "sysctl kernel.core_pattern",
+    "sudo mount /dev/xvdf /vol -t ext4",  # recorded (low), not alerted
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
+
+
+def test_a_disk_mounted_is_recorded_not_alerted():
+    """Routine on one's own machine, a container escape in a sandbox: in the timeline, low."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule: f.severity for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "disk",
+        "input": "mkdir -p /mnt/h && mount /dev/nvme0n1p1 /mnt/h && chroot /mnt/h"}))}
+    assert found.get("host_disk_mounted") == "low"

@@ -142,6 +142,7 @@ def test_rules_load_cleanly():
     ("iptables -A OUTPUT -p tcp -m multiport --dports 4317,4318 -j DROP", "monitoring_traffic_blocked"),
     ("echo 'proc /proc proc defaults,hidepid=2 0 0' | sudo tee -a /etc/fstab", "proc_mounted_with_hidepid"),
     ("/lib/x86_64-linux-gnu/ld-2.31.so /tmp/.w -o pool", "program_run_by_dynamic_loader"),
+    ("echo /tmp/lib > /etc/ld.so.conf.d/x.conf && ldconfig", "dynamic_linker_preload_hijack"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
