@@ -47,6 +47,8 @@ def test_rules_load_cleanly():
     ("d=/tmp/cg; mkdir $d && mount -t cgroup -o rdma cgroup $d && echo /cmd > $d/release_agent",
      "kernel_helper_path_rewritten"),
     ("echo ':x:E::x::/tmp/i:' > /proc/sys/fs/binfmt_misc/register", "kernel_helper_path_rewritten"),
+    ("env -i 'PATH=GCONV_PATH=.' pkexec", "pkexec_environment_exploit"),
+    ("mkdir -p 'GCONV_PATH=.' /tmp/p && echo 'module UTF-8// PWNKIT// pwnkit 1' > /tmp/p/gconv-modules", "pkexec_environment_exploit"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -76,6 +78,7 @@ def test_detected(command, rule):
     "cat /proc/sys/kernel/core_pattern",
     "sysctl kernel.core_pattern",
     "sudo mount /dev/xvdf /vol -t ext4",  # recorded (low), not alerted
+    "pkexec apt update",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

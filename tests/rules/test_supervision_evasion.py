@@ -143,6 +143,7 @@ def test_rules_load_cleanly():
     ("echo 'proc /proc proc defaults,hidepid=2 0 0' | sudo tee -a /etc/fstab", "proc_mounted_with_hidepid"),
     ("/lib/x86_64-linux-gnu/ld-2.31.so /tmp/.w -o pool", "program_run_by_dynamic_loader"),
     ("echo /tmp/lib > /etc/ld.so.conf.d/x.conf && ldconfig", "dynamic_linker_preload_hijack"),
+    ("ps -p $$ -o ppid= | xargs kill -9", "parent_process_killed"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
