@@ -85,6 +85,7 @@ def test_fetched_data_not_run(command):
     ("ttyd -p 7681 -W bash", "web_terminal_served"),
     ("socat TCP-CONNECT:203.0.113.5:443 TCP-CONNECT:127.0.0.1:22", "socat_relay_to_local_service"),
     ("kubectl port-forward --address 0.0.0.0 svc/db 5432:5432", "cluster_port_forward_exposed"),
+    ("oc port-forward --address localhost,0.0.0.0 svc/db 5432", "cluster_port_forward_exposed"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)

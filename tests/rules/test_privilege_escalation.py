@@ -49,6 +49,10 @@ def test_rules_load_cleanly():
     ("echo ':x:E::x::/tmp/i:' > /proc/sys/fs/binfmt_misc/register", "kernel_helper_path_rewritten"),
     ("env -i 'PATH=GCONV_PATH=.' pkexec", "pkexec_environment_exploit"),
     ("mkdir -p 'GCONV_PATH=.' /tmp/p && echo 'module UTF-8// PWNKIT// pwnkit 1' > /tmp/p/gconv-modules", "pkexec_environment_exploit"),
+    ("dd if=/tmp/pat of=/proc/sys/kernel/core_pattern", "kernel_helper_path_rewritten"),
+    ("cd /proc/sys/kernel && echo '|/tmp/x' > core_pattern", "kernel_helper_path_rewritten"),
+    ("echo 'kernel.core_pattern=|/tmp/x' > /etc/sysctl.d/99-x.conf && sysctl --system", "kernel_helper_path_rewritten"),
+    ("echo 'module UTF-8// X// x 1' > /tmp/p/gconv-modules.d/x.conf", "pkexec_environment_exploit"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -79,6 +83,9 @@ def test_detected(command, rule):
     "sysctl kernel.core_pattern",
     "sudo mount /dev/xvdf /vol -t ext4",  # recorded (low), not alerted
     "pkexec apt update",
+    "sysctl -w kernel.modprobe=/sbin/modprobe",  # the default put back
+    "echo ':qemu-aarch64:M::\\x7fELF:\\xff:/usr/bin/qemu-aarch64-static:F' > /proc/sys/fs/binfmt_misc/register",
+    "echo x > /usr/local/lib/gconv/gconv-modules",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

@@ -73,6 +73,8 @@ def test_rules_load_cleanly():
     ("rclone copy /models/policy remote:bucket/policy", "model_weights_copied_to_remote"),
     ("ipfs add -r /models/policy", "model_weights_copied_to_remote"),
     ("mktorrent -a udp://tracker.example:1337 -o m.torrent ~/.cache/huggingface/hub/models--org--m", "model_weights_copied_to_remote"),
+    ("mc mirror /models/p minio/bucket", "model_weights_copied_to_remote"),
+    ("rclone copy /models/policy :s3:bucket", "model_weights_copied_to_remote"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -116,6 +118,8 @@ def test_detected(command, rule):
     "gsutil -m cp -r gs://team-models/llama/ ./models/",
     "gsutil cp -r app/models gs://site-bucket/src/",  # a web app's models package, not weights
     "ipfs add notes.md",
+    "aws s3 sync s3://b/models /models --endpoint-url http://10.0.0.5:9000",  # a download, from the lab's own S3
+    "rclone check /models remote:models",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()

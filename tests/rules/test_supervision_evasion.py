@@ -144,6 +144,9 @@ def test_rules_load_cleanly():
     ("/lib/x86_64-linux-gnu/ld-2.31.so /tmp/.w -o pool", "program_run_by_dynamic_loader"),
     ("echo /tmp/lib > /etc/ld.so.conf.d/x.conf && ldconfig", "dynamic_linker_preload_hijack"),
     ("ps -p $$ -o ppid= | xargs kill -9", "parent_process_killed"),
+    ("awk '/^PPid/{print $2}' /proc/$$/status | xargs kill", "parent_process_killed"),
+    ("cp /tmp/.l/x.conf /etc/ld.so.conf.d/", "dynamic_linker_preload_hijack"),
+    ("echo 'include /tmp/l/*.conf' >> /etc/ld.so.conf", "dynamic_linker_preload_hijack"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -230,6 +233,9 @@ def test_detected(command, rule):
     "kill -s 0 $PPID",
     "iptables -A OUTPUT -p tcp --sport 514 -j DROP",
     "/opt/glibc-2.38/lib/ld-linux-x86-64.so.2 --library-path /opt/glibc-2.38/lib ./my_app",
+    "echo /usr/local/cuda/lib64 | sudo tee /etc/ld.so.conf.d/cuda.conf && sudo ldconfig",  # an installer's own dir
+    "ps -o pid= --ppid $$ | xargs kill",  # the shell's children
+    "sudo sh -c 'echo /opt/conda/lib > /etc/ld.so.conf.d/conda.conf'",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
