@@ -147,6 +147,12 @@ def test_rules_load_cleanly():
     ("awk '/^PPid/{print $2}' /proc/$$/status | xargs kill", "parent_process_killed"),
     ("cp /tmp/.l/x.conf /etc/ld.so.conf.d/", "dynamic_linker_preload_hijack"),
     ("echo 'include /tmp/l/*.conf' >> /etc/ld.so.conf", "dynamic_linker_preload_hijack"),
+    ("sudo bpftool link detach id 42", "kernel_monitoring_detached"),
+    ("sudo rm -rf /sys/fs/bpf/tetragon", "kernel_monitoring_detached"),
+    ("echo > /sys/kernel/debug/tracing/kprobe_events", "kernel_monitoring_detached"),
+    ("echo 0 > /sys/kernel/tracing/tracing_on", "kernel_monitoring_detached"),
+    ("sudo rm /etc/audit/rules.d/*.rules && sudo augenrules --load", "audit_rules_disabled"),
+    ("echo -1 > /proc/sys/kernel/perf_event_paranoid", "kernel_protection_weakened"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -236,6 +242,9 @@ def test_detected(command, rule):
     "echo /usr/local/cuda/lib64 | sudo tee /etc/ld.so.conf.d/cuda.conf && sudo ldconfig",  # an installer's own dir
     "ps -o pid= --ppid $$ | xargs kill",  # the shell's children
     "sudo sh -c 'echo /opt/conda/lib > /etc/ld.so.conf.d/conda.conf'",
+    "sudo bpftool prog list",
+    "echo 'p:myprobe do_sys_open' >> /sys/kernel/tracing/kprobe_events",  # a probe added, not removed
+    "echo 1 > /sys/kernel/tracing/tracing_on",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
