@@ -55,6 +55,12 @@ def test_rules_load_cleanly():
      "s.send(json.dumps({'id': 1, 'method': 'mining.subscribe', 'params': []}).encode())\"", "mining_protocol_message"),
     ("cat xmrig > kworker", "miner_program_renamed_or_copied"),
     ("printf 'FROM --platform=linux/amd64 metal3d/xmrig\\n' > Dockerfile", "miner_image_declared"),
+    ("kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n"
+     "    image: nvidia/cuda\n    resources:\n      limits:\n        nvidia.com/gpu: 4\nEOF", "cluster_gpu_job_submitted"),
+    ("cat > job.yaml <<'EOF'\nspec:\n  containers:\n  - resources:\n      limits:\n        nvidia.com/gpu: 8\nEOF",
+     "cluster_gpu_job_submitted"),
+    ("ray job submit --address http://ray-head:8265 --entrypoint-num-gpus 8 -- python train.py", "cluster_gpu_job_submitted"),
+    ("runai submit job1 -i nvcr.io/nvidia/pytorch:24.01-py3 -g 8", "cluster_gpu_job_submitted"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -82,6 +88,9 @@ def test_detected(command, rule):
     "python -m opinion_mining.submit --dataset reviews.csv",  # a module path, not a stratum method
     "ln -s ~/src/rigel rigel",
     "cat > c.yml <<'EOF'\nservices:\n  api:\n    image: ghcr.io/acme/rigel-api:1.2\nEOF",
+    "kubectl apply -f deployment.yaml",
+    "ray job submit --address http://ray-head:8265 -- python etl.py",
+    "cat > job.yaml <<'EOF'\nspec:\n  containers:\n  - resources:\n      limits:\n        nvidia.com/gpu: 0\nEOF",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
