@@ -889,3 +889,37 @@ def test_a_remote_start_is_judged_by_its_own_run_whatever_was_read_before():
     rules("b", "scp /tmp/bundle.tgz h:/tmp/")
     assert "sent_files_run_on_remote_host" in rules("b", text)
     assert "sent_files_run_on_remote_host" not in rules("c", text)
+
+
+def test_a_literal_in_a_process_parents_line_makes_candidates_only_of_rules_that_read_the_parent():
+    """A process event's text ends with its parent's line, and what is found there only counts for
+    rules that can see it (proc.pexe, proc.pcmdline, evt.text): a rule about the process's own
+    command is not even evaluated on it."""
+    own_rule = """
+        - rule: own_rsync
+          category: self_replication
+          severity: medium
+          condition: cmd.name = rsync
+    """
+    parent_rule = """
+        - rule: parent_rsync
+          category: self_replication
+          severity: medium
+          condition: proc.pcmdline icontains rsync
+    """
+
+    def engine(*texts):
+        loader = Loader()
+        loader.add_text(textwrap.dedent("".join(texts)), "parent.yaml")
+        return Engine(loader.build())
+
+    def process(argv, parent):
+        return from_dict({"kind": "process", "ts": 0, "host": "h", "pid": 2, "ppid": 1, "exe": f"/usr/bin/{argv[0]}",
+                          "argv": argv, "parent_exe": "/usr/bin/bash", "parent_cmdline": parent})
+    under_rsync = process(["ssh", "backup-host", "true"], "rsync -e ssh -a src/ backup-host:dst/")
+    both = engine(own_rule, parent_rule)
+    assert [f.rule for f in both.analyze(under_rsync)] == ["parent_rsync"]
+    assert [f.rule for f in both.analyze(process(["rsync", "-a", "src/", "dst/"], "bash"))] == ["own_rsync"]
+    own_only = engine(own_rule)
+    assert own_only.analyze(under_rsync) == []
+    assert (own_only.parsed, own_only.skipped) == (0, 1)  # passed over: the literal is in the parent's line only

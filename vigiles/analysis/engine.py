@@ -159,6 +159,8 @@ class Engine:
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
         self.always_sets = {kind: frozenset(v) for kind, v in self.always.items()}
+        self.parent_rules = frozenset(i for i, r in enumerate(self.rules) if r.reads_parent)
+        """Rules a literal found in a process's parent line can make candidates (Rule.reads_parent)."""
         self.kind_sets = {kind: frozenset(v) for kind, v in self.by_kind.items()}
         process_rules = self.by_kind.get("process", [])
         self.argv_unread = bool(process_rules) and all(self.rules[i].own_process for i in process_rules)
@@ -175,16 +177,25 @@ class Engine:
         with its lowered form (_lower), which is what names of written files are looked for in."""
 
     # -- prefilter ----------------------------------------------------------------------------------
-    def candidates(self, text: str, kind: str = "action", automaton=None) -> tuple[set[int], bool]:
-        """Rules whose literals occur in `text` (lowercased, unquoted), and whether it shows obfuscation."""
+    def candidates(self, text: str, kind: str = "action", automaton=None,
+                   parent_from: int | None = None) -> tuple[set[int], bool]:
+        """Rules whose literals occur in `text` (lowercased, unquoted), and whether it shows obfuscation.
+        `parent_from`: where a process event's parent line begins in `text`; a literal found wholly
+        there makes a candidate only of a rule that reads the parent (Rule.reads_parent)."""
         found: set[int] = set()
         marked = False
         if text:
             for end, (length, plain, word, marker) in (automaton or self.automata[kind]).iter(text):
-                if plain:
-                    found.update(plain)
-                if word and _stands_alone(text, end + 1 - length, end + 1):
-                    found.update(word)
+                if parent_from is not None and end + 1 - length >= parent_from:
+                    if plain:
+                        found.update(self.parent_rules.intersection(plain))
+                    if word and _stands_alone(text, end + 1 - length, end + 1):
+                        found.update(self.parent_rules.intersection(word))
+                else:
+                    if plain:
+                        found.update(plain)
+                    if word and _stands_alone(text, end + 1 - length, end + 1):
+                        found.update(word)
                 if marker and (marker is True or end < length or text[end - length] != "-"):
                     marked = True
         return found, marked
@@ -272,13 +283,15 @@ class Engine:
             if event.exe and (not argv or argv[0] != event.exe):
                 text = f"{event.exe} {text}"
             parent = event.extra.get("parent_exe"), event.extra.get("parent_cmdline")
+            own = None
             if parent[0] or parent[1]:
+                own = text
                 text = f"{text}\n{parent[0] or ''} {parent[1] or ''}"
             if self.argv_unread:
                 read = (lambda: [exec_command(argv)]) if argv else (lambda: [])
             else:
                 read = lambda: self.reader.read_argv(argv, self.session(event))  # noqa: E731
-            return self._commands(event, text, read, "process" if event.exe else "process_noexe")
+            return self._commands(event, text, read, "process" if event.exe else "process_noexe", own)
         if kind == "file":
             # every file rule runs, no prefilter: the command is named by the operation (chmod),
             # which the path does not hold (condition.SYNTHETIC_NAMES)
@@ -331,9 +344,11 @@ class Engine:
             return code, lambda: self.reader.read(code, self.session(event))
         return code, lambda: []
 
-    def _commands(self, event: Event, text: str, read, scan_kind: str | None = None) -> list[Finding]:
+    def _commands(self, event: Event, text: str, read, scan_kind: str | None = None,
+                  own: str | None = None) -> list[Finding]:
         """`read`: what reads the event's commands when its text must be read; None for a shell
-        command's text (read as such: no object made for the many events that are not read)."""
+        command's text (read as such: no object made for the many events that are not read).
+        `own`: of a process event's text, the part before its parent's line (Engine.candidates)."""
         kind = event.kind
         scan_kind = scan_kind or kind
         key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
@@ -370,7 +385,9 @@ class Engine:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
         lowered = _lower(text)
-        found, marked = self.candidates(lowered, scan_kind)
+        # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
+        # that line begins at or before this: a literal starting from here lies wholly within it)
+        found, marked = self.candidates(lowered, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
         # An escape (`$'id\nnc ...'`, `echo -e`, a string in code) makes characters the stripped
         # text glues onto the next word (`\nnc` reads `nnc`): read such a text, and trust only the
         # needle found, as for words the shell builds.

@@ -86,6 +86,9 @@ class Rule:
     """On a process event, the rule is about the process itself (its exe, argv and parent, as Sigma's
     process_creation is), not about the commands its argv runs: it sees the exec's own command only,
     and where every process rule is such a rule, argv is not read any further (Engine)."""
+    reads_parent: bool = True
+    """The condition reads a process's parent (proc.pexe, proc.pcmdline) or the event's whole text, which
+    holds the parent's line: only then can a literal found in that line make the rule a candidate."""
 
     @property
     def rank(self) -> int:
@@ -308,7 +311,12 @@ def _build_rule(name, item, place, lists, macro_names, macro_nodes, macro_preds)
         cmd_word_needles=inferred_words,
         prefilter_ignored=prefilter_ignored,
         uses_sent_files="cmd.sent_files" in used,
+        reads_parent=bool(used & PARENT_FIELDS),
     )
+
+
+PARENT_FIELDS = frozenset({"proc.pexe", "proc.pcmdline", "evt.text"})
+"""Fields that see a process's parent: its own, and the event's text (Engine.analyze joins the parent's line to it)."""
 
 
 def _requires(alternatives: list[list[set[str]]] | None, needles: set[str] | None):

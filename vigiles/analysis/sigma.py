@@ -32,7 +32,7 @@ import yaml
 
 from . import condition as cond
 from .fields import _BIN_DIRS
-from .rules import CATEGORIES, Rule, _requires
+from .rules import CATEGORIES, PARENT_FIELDS, Rule, _requires
 
 FIELD_MAP: dict[str, str] = {
     "Image": "cmd.image",
@@ -232,6 +232,7 @@ def translate(sigma_rule: Any, source: str = "") -> Rule:
         per_command=True,
         origin="sigma",
         own_process=True,
+        reads_parent=bool(cond.field_names(node, {}) & PARENT_FIELDS),
     )
 
 
