@@ -58,11 +58,10 @@ _OTHER_ARGV = re2.compile(
 run without a shell, each literal one word."""
 _INDIRECT_EXEC = re2.compile(
     r"""(?:system|exec)\s*\{\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\}\s*\(?\s*"""
-    r"""((?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')(?:\s*,\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))*)""")
-"""perl's `exec {PROGRAM} NAME, ARGS`: PROGRAM run with NAME for its argv[0], the name ps shows."""
-_INDIRECT_EXEC_QW = re2.compile(
-    r"""(?:system|exec)\s*\{\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\}\s*\(?\s*qw\s*[(\[{/<|]([^)\]}/>|]*)""")
-"""The same with its list as `qw(NAME ARGS)`: words split at white space."""
+    r"""(?:((?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')(?:\s*,\s*(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))*)"""
+    r"""|qw\s*[(\[{/<|]([^)\]}/>|]*))""")
+"""perl's `exec {PROGRAM} NAME, ARGS`: PROGRAM run with NAME for its argv[0], the name ps shows; the
+list as quoted words or as `qw(NAME ARGS)` (words split at white space)."""
 _ARGV_WORD = re2.compile(r""""((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'""")
 _HOSTPORT = re2.compile(r"""["']((?:\d{1,3}\.){3}\d{1,3}|[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24})["']\s*[,:)]\s*["']?(\d{1,5})""")
 
@@ -496,22 +495,25 @@ def _read_other(lang: str, text: str) -> CodeReading:
         if decoded:
             reading.shell.append(decoded)
     for match in _OTHER_ARGV.finditer(text):
-        words = [decode.unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
-                 for word in _ARGV_WORD.finditer(match.group(1))]
-        reading.argv.append(words)
+        reading.argv.append(_quoted_words(match.group(1)))
     for match in _INDIRECT_EXEC.finditer(text):
-        program = decode.unbackslash(match.group(1) if match.group(1) is not None else match.group(2))
-        words = [decode.unbackslash(word.group(1) if word.group(1) is not None else word.group(2))
-                 for word in _ARGV_WORD.finditer(match.group(3))]
-        reading.argv.append([program, *words[1:]])
-    for match in _INDIRECT_EXEC_QW.finditer(text):
-        program = decode.unbackslash(match.group(1) if match.group(1) is not None else match.group(2))
-        reading.argv.append([program, *match.group(3).split()[1:]])
+        words = _quoted_words(match.group(3)) if match.group(3) is not None else match.group(4).split()
+        reading.argv.append([_quoted(match), *words[1:]])
     for match in _HOSTPORT.finditer(text):
         host, port = match.group(1), int(match.group(2))
         if 0 < port < 65536 and (is_ip(host) or "." in host):
             reading.endpoints.append(Endpoint(host, port, "tcp"))
     return reading
+
+
+def _quoted(match) -> str:
+    """The text of a double- or single-quoted literal matched as groups 1 and 2 (_ARGV_WORD's shape)."""
+    return decode.unbackslash(match.group(1) if match.group(1) is not None else match.group(2))
+
+
+def _quoted_words(text: str) -> list[str]:
+    """Each quoted literal of a list (`"ssh", '-R', ...`), as _quoted reads it."""
+    return [_quoted(word) for word in _ARGV_WORD.finditer(text)]
 
 
 def read_code(lang: str, text: str) -> CodeReading:

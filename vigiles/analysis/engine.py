@@ -186,16 +186,11 @@ class Engine:
         marked = False
         if text:
             for end, (length, plain, word, marker) in (automaton or self.automata[kind]).iter(text):
-                if parent_from is not None and end + 1 - length >= parent_from:
-                    if plain:
-                        found.update(self.parent_rules.intersection(plain))
-                    if word and _stands_alone(text, end + 1 - length, end + 1):
-                        found.update(self.parent_rules.intersection(word))
-                else:
-                    if plain:
-                        found.update(plain)
-                    if word and _stands_alone(text, end + 1 - length, end + 1):
-                        found.update(word)
+                in_parent = parent_from is not None and end + 1 - length >= parent_from
+                if plain:
+                    found.update(self.parent_rules.intersection(plain) if in_parent else plain)
+                if word and _stands_alone(text, end + 1 - length, end + 1):
+                    found.update(self.parent_rules.intersection(word) if in_parent else word)
                 if marker and (marker is True or end < length or text[end - length] != "-"):
                     marked = True
         return found, marked

@@ -1999,18 +1999,19 @@ class _Walk:
                 script = self.session.lookup(given[-1]) if given else None
         if not script:
             return
+        cut = "job script directives beyond what is read"
         key = (cmd.name, script)
         words = self.directives.get(key)
         if words is None:
             words, complete = _directive_words(script, _BATCH_DIRECTIVES[cmd.name])
             if not complete:
-                self.cut_short(cmd.via, "job script directives beyond what is read")
+                self.cut_short(cmd.via, cut)
             if len(self.directives) < MAX_SCRIPTS_FOLLOWED:
                 self.directives[key] = words
         if words:
             size = sum(map(len, words))
             if size > self.directive_budget:
-                self.cut_short(cmd.via, "job script directives beyond what is read")
+                self.cut_short(cmd.via, cut)
                 return
             self.directive_budget -= size
             cmd.args = [*words, *cmd.args]
