@@ -99,3 +99,17 @@ def test_a_disk_mounted_is_recorded_not_alerted():
         "kind": "action", "ts": 0, "tool": "bash", "sandbox": "disk",
         "input": "mkdir -p /mnt/h && mount /dev/nvme0n1p1 /mnt/h && chroot /mnt/h"}))}
     assert found.get("host_disk_mounted") == "low"
+
+
+@pytest.mark.parametrize("command, listed", [
+    ("sudo -l", True),
+    ("sudo -u deploy -l", True),
+    ("sudo auditctl -l", False),  # auditctl's -l, not sudo's
+    ("sudo -u bob ls -l /srv", False),
+])
+def test_sudo_list_reads_sudo_own_options(command, listed):
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "sudo-l", "input": command}))}
+    assert ("sudo_list_privileges" in found) is listed

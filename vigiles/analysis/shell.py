@@ -1960,6 +1960,9 @@ class _Walk:
                 index += 1
                 continue
             break
+        if index < len(args) and name not in ("su", "script"):
+            # the wrapper's own options, as ssh's: `sudo auditctl -l` is no `sudo -l`
+            cmd.flags = split_flags(args[:index])
         index += _LEADING_POSITIONALS.get(name, 0)
         if name in ("su", "script"):
             return  # their words are a user, a typescript file: a command comes only with -c
