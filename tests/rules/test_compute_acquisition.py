@@ -61,6 +61,11 @@ def test_rules_load_cleanly():
      "cluster_gpu_job_submitted"),
     ("ray job submit --address http://ray-head:8265 --entrypoint-num-gpus 8 -- python train.py", "cluster_gpu_job_submitted"),
     ("runai submit job1 -i nvcr.io/nvidia/pytorch:24.01-py3 -g 8", "cluster_gpu_job_submitted"),
+    ("docker run --gpus all -d --name w ubuntu sleep infinity", "gpu_container_detached"),
+    ("docker run -dit --gpus=all img", "gpu_container_detached"),
+    ("podman run --device nvidia.com/gpu=all -d img", "gpu_container_detached"),
+    ("docker run --runtime nvidia --detach img", "gpu_container_detached"),
+    ("docker create --gpus '\"device=0,1\"' img", "gpu_container_detached"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -91,6 +96,23 @@ def test_detected(command, rule):
     "kubectl apply -f deployment.yaml",
     "ray job submit --address http://ray-head:8265 -- python etl.py",
     "cat > job.yaml <<'EOF'\nspec:\n  containers:\n  - resources:\n      limits:\n        nvidia.com/gpu: 0\nEOF",
+    "docker run --rm --gpus all nvidia/cuda:12.2.0-base nvidia-smi",  # recorded (low), not alerted
+    "docker run -d -p 80:80 nginx",
+    "docker run --rm img python train.py -d data",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
+
+
+def test_a_foreground_gpu_container_is_recorded_not_alerted():
+    """A container given GPUs in the foreground stays in the job's session: low; the background one is
+    gpu_container_detached alone, not both."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+
+    def found(command):
+        return {f.rule: f.severity for f in ENGINE.analyze(from_dict({
+            "kind": "action", "ts": 0, "tool": "bash", "sandbox": "gpu-container", "input": command}))}
+    assert found("docker run --rm --gpus all nvidia/cuda:12.2.0-base nvidia-smi").get("gpu_container_started") == "low"
+    detached = found("docker run -d --gpus all img")
+    assert detached.get("gpu_container_detached") == "medium" and "gpu_container_started" not in detached
