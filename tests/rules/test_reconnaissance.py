@@ -65,3 +65,28 @@ def test_detected(command, rule):
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
+
+
+@pytest.mark.parametrize("command", [
+    "sudo bpftool prog list",
+    "bpftool link show",
+    "ls -la /sys/fs/bpf/",
+    "cat /sys/kernel/debug/tracing/kprobe_events",
+    "sudo auditctl -l",
+])
+def test_kernel_monitors_listed_is_recorded_not_alerted(command):
+    """An administrator's routine, and what comes before detaching them: low, in the timeline."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule: f.severity for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "bpf", "input": command}))}
+    assert found.get("kernel_monitors_listed") == "low"
+    assert alerts(command) == set()
+
+
+def test_loading_a_bpf_program_is_not_listing_one():
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "bpf", "input": "bpftool prog load x.o /sys/fs/bpf/x"}))}
+    assert "kernel_monitors_listed" not in found
