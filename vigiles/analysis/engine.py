@@ -124,9 +124,20 @@ class Engine:
                     requires = _requires_of(self.rules, kind, piped)
                     self.requires[(kind, piped)] = requires
         every = list(self.requires.values())
-        self.looks = {clause: tuple(_look(lit) for lit in clause)
-                      for r in every for alts in r.values() for alt in alts for clause in alt}
-        """Each clause of Rule.requires as (needle, how it is looked for) pairs."""
+        numbers: dict[frozenset, int] = {}
+        for r in every:
+            for alts in r.values():
+                for alt in alts:
+                    for clause in alt:
+                        numbers.setdefault(clause, len(numbers))
+        self.clauses: list[frozenset] = list(numbers)
+        """Every clause of Rule.requires once; `required` names them by their place here."""
+        self.looks: list[tuple] = [tuple(_look(lit) for lit in clause) for clause in self.clauses]
+        """Each clause as (needle, how it is looked for) pairs."""
+        self.required: dict[tuple[str | None, bool], dict[int, tuple]] = {
+            key: {index: tuple(tuple(numbers[c] for c in alt) for alt in alts) for index, alts in r.items()}
+            for key, r in self.requires.items()}
+        """`requires` with each clause as its number: what narrow() walks."""
         self.flag_rules = frozenset(index for r in every for index, alts in r.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))
         self.required_literals = ahocorasick.Automaton()
@@ -196,47 +207,56 @@ class Engine:
         return found, marked
 
     def narrow(self, found: set[int], text: str, kind: str | None = None) -> set[int]:
-        """Drop the candidates whose other literals (Rule.requires) are not all in `text`."""
+        """Drop the candidates whose other literals (Rule.requires) are not all in `text`: each keeps
+        only if, for some alternative, every clause holds (has a literal present). Clauses are decided
+        once a text: rules share them (every downloader rule asks for curl or wget)."""
         piped = "|" in text
-        requires = self.requires.get((kind, piped)) or self.requires[(None, piped)]
-        checks = [i for i in found if i in requires]
-        if not checks:
-            return found
-        flags = short_flags(text) if any(i in self.flag_rules for i in checks) else _EMPTY
+        required = self.required.get((kind, piped)) or self.required[(None, piped)]
+        known: dict[int, bool] = {}
         if len(text) > LONG_TEXT:
             # One automaton pass for every literal the text holds, rather than a search per literal.
-            present = set(flags)
+            present = set(short_flags(text)) if any(i in self.flag_rules for i in found) else set()
             present.update(self.required_chars.intersection(text))
             for end, (plain, word, length) in self.required_literals.iter(text):
                 if plain is not None:
                     present.add(plain)
                 if word is not None and _stands_alone(text, end + 1 - length, end + 1):
                     present.add(word)
-
-            def holds(clause: frozenset) -> bool:
-                return not clause.isdisjoint(present)
-        else:
-            looks = self.looks
-            known: dict[frozenset, bool] = {}
-            """Clauses already decided for this text: rules share them (every downloader rule asks
-            for curl or wget), and so do the alternatives of one rule."""
-
-            def holds(clause: frozenset) -> bool:
-                held = known.get(clause)
-                if held is None:
-                    held = False
-                    for needle, how in looks[clause]:
-                        if how == _FLAG:
-                            held = needle in flags
-                        elif needle in text:
-                            held = how == _PLAIN or _has_word(text, needle)
-                        if held:
-                            break
-                    known[clause] = held
-                return held
-        for index in checks:
-            if not _any_alternative(requires[index], holds):
-                found.discard(index)
+            clauses = self.clauses
+            for alts in map(required.get, found):
+                for alt in alts or ():
+                    for number in alt:
+                        if number not in known:
+                            known[number] = not clauses[number].isdisjoint(present)
+        looks = self.looks
+        flags = None
+        dropped = []
+        for index in found:
+            alts = required.get(index)
+            if alts is None:
+                continue
+            for alt in alts:
+                for number in alt:
+                    held = known.get(number)
+                    if held is None:
+                        held = False
+                        for needle, how in looks[number]:
+                            if how == _FLAG:
+                                if flags is None:
+                                    flags = short_flags(text)
+                                held = needle in flags
+                            elif needle in text:
+                                held = how == _PLAIN or _has_word(text, needle)
+                            if held:
+                                break
+                        known[number] = held
+                    if not held:
+                        break
+                else:
+                    break  # this alternative holds: the rule stays
+            else:
+                dropped.append(index)
+        found.difference_update(dropped)
         return found
 
     def session(self, event: Event) -> Session:
@@ -383,10 +403,19 @@ class Engine:
         # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
         # that line begins at or before this: a literal starting from here lies wholly within it)
         found, marked = self.candidates(lowered, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
-        # An escape (`$'id\nnc ...'`, `echo -e`, a string in code) makes characters the stripped
-        # text glues onto the next word (`\nnc` reads `nnc`): read such a text, and trust only the
-        # needle found, as for words the shell builds.
-        escaped = "\\" in text and _ESCAPE(text)
+        # An escape (`$'\x73sh'`, `echo -e`, a string in code) may make a word character: read such a
+        # text, and trust only the needle found, as for words the shell builds. One that makes only
+        # white space or a control character parts words the stripped text glues (`$'id\nnc'` reads
+        # `idnnc`) and makes none: the text is searched with each such escape as a space as well.
+        escaped = False
+        if "\\" in text and _ESCAPE(text):
+            escaped = own is not None or _LETTER_ESCAPE(text)
+            if not escaped:
+                spaced = _lower(_SPACING_ESCAPE.sub(" ", text))
+                more, marked_too = self.candidates(spaced, scan_kind)
+                found |= more
+                marked = marked or marked_too
+                lowered = f"{lowered}\n{spaced}"
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
                                        and _JOINED_STRINGS(text))
         if found and not escaped and not _builds_words(lowered):
@@ -610,8 +639,13 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd", "stdin"))
 
 
-_ESCAPE = searcher(r"\\[ntrvfaeEx0-7uUc]")
+_ESCAPE = searcher(r"\\[ntrvfabeEx0-7uUcN]")
 """An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
+_LETTER_ESCAPE = searcher(r"\\(?:[xuUcN]|[0-7][0-7])")
+"""Of those, the ones that may make a word character: hexadecimal, Unicode, named (Python's `\\N{...}`),
+control, octal of two or more digits (`\\163`, and `\\60` is `0`)."""
+_SPACING_ESCAPE = re2.compile(r"\\(?:[ntrvfabeE]|[0-7])")
+"""The others: white space, a control character, one octal digit (a NUL, a sed back reference)."""
 _JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
@@ -683,17 +717,6 @@ def _automaton(needle_rules: dict[str, tuple[list, list]]) -> ahocorasick.Automa
         automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
     automaton.make_automaton()
     return automaton
-
-
-def _any_alternative(alternatives: tuple, holds) -> bool:
-    """Whether, for some alternative of Rule.requires, every clause `holds` (has a literal present)."""
-    for alternative in alternatives:
-        for clause in alternative:
-            if not holds(clause):
-                break
-        else:
-            return True
-    return False
 
 
 def short_flags(lowered: str) -> frozenset[str]:
