@@ -42,6 +42,7 @@ def test_rules_load_cleanly():
     ("grep -r xprv ~ 2>/dev/null", 'seed_phrase_search'),
     ("tar czf /tmp/m.tgz ~/.config/google-chrome/Default/Local\\ Extension\\ Settings/nkbihfbeogaeaoehlefnkodbefgpgknn",
      'wallet_files'),
+    ("tar czf /tmp/w.tgz ~/.monero", "wallet_files"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -65,3 +66,13 @@ def test_detected(command, rule):
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
+
+
+def test_a_pool_named_for_monero_is_no_wallet_file():
+    """`gulf.moneroocean.stream` holds `.monero`; the wallet directory is ~/.monero."""
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "pool",
+        "input": "./SRBMiner-MULTI --algorithm randomx --pool gulf.moneroocean.stream:10128 --wallet 4abc"}))}
+    assert "mining_pool_connection" in found and "wallet_files" not in found
