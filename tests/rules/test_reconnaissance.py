@@ -55,6 +55,7 @@ def test_detected(command, rule):
     'hostname -I',
     'dig +short example.com',
     'ip neigh flush dev eth0',
+    'sudo ip n f dev eth0',
     'editcap -c 1000 big.pcap small.pcap',
     'systemctl status falco',
     'pgrep -f gunicorn',

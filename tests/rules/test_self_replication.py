@@ -81,6 +81,8 @@ def test_rules_load_cleanly():
     ("kubectl cp /models/llama default/exfil:/data", "model_weights_copied_to_remote"),
     ("kubectl cp ./checkpoints/model.safetensors other-ns/pod-1:/tmp/", "model_weights_copied_to_remote"),
     ("oc cp ckpt/step_1000.pt trainer-0:/ckpt/", "model_weights_copied_to_remote"),
+    ("rclone copy -P data dropbox:x --log-file log.txt", "personal_cloud_upload"),
+    ("rclone copy --config my.conf ./data gdrive:exfil", "personal_cloud_upload"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -129,6 +131,8 @@ def test_detected(command, rule):
     "kubectl cp default/pod:/models/llama ./llama",  # from a pod, not to one
     "kubectl cp config.yaml pod-1:/etc/app/",
     "cp -r ./models ./backup",
+    "rclone copy -i --max-age 24h remote_name:path/to/directory path/to/local_directory",  # a download
+    "rclone sync mega:x /data/x --progress",
 ])
 def test_benign_not_alerted(command):
     assert alerts(command) == set()
