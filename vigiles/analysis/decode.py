@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bz2
-import codecs
 import lzma
 import zlib
 
@@ -34,14 +33,32 @@ def unbackslash(text: str) -> str:
     return "".join(out)
 
 
+_C_ESCAPE = re2.compile(r"(?s)\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)")
+_C_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
+             "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
 def unescape_c(text: str) -> str:
-    """Backslash escapes as `echo -e`, `printf` and $'...' read them (\\x41, \\101, \\n, \\u0041)."""
+    """Backslash escapes as bash's $'...', `echo -e` and `printf` read them: \\xH and \\xHH, \\uH to
+    \\uHHHH, \\UH.. to eight digits, \\N to \\NNN in octal, \\cX, \\n and the like. Each escape is read
+    by itself, and one bash does not know is left as written, as bash leaves it: a malformed one
+    (`\\x` at the end) spoils none of the others."""
     if "\\" not in text:
         return text
-    try:
-        return codecs.decode(text.encode("latin-1", "backslashreplace"), "unicode_escape")
-    except (UnicodeDecodeError, ValueError):
-        return text
+    return _C_ESCAPE.sub(_c_escaped, text)
+
+
+def _c_escaped(match) -> str:
+    body = match.group(1)
+    head = body[0]
+    if head in "xuU" and len(body) > 1:
+        code = int(body[1:], 16)
+        return chr(code) if code < 0x110000 and not 0xD800 <= code < 0xE000 else match.group(0)  # (no lone surrogates)
+    if head in "01234567":
+        return chr(int(body, 8) & 0xFF)
+    if head == "c" and len(body) == 2:
+        return chr(ord(body[1]) & 0x1F)
+    return _C_SIMPLE.get(body, match.group(0))
 
 
 _ECHO_OCTAL = re2.compile(r"\\(\\|0[0-7]{0,3})")

@@ -30,7 +30,7 @@ from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
-            "getattr(")
+            "getattr(", "replace(", ".join(")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
 _NOT_AS_OPTION = frozenset({"printf"})
 """Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
@@ -403,19 +403,10 @@ class Engine:
         # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
         # that line begins at or before this: a literal starting from here lies wholly within it)
         found, marked = self.candidates(lowered, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
-        # An escape (`$'\x73sh'`, `echo -e`, a string in code) may make a word character: read such a
-        # text, and trust only the needle found, as for words the shell builds. One that makes only
-        # white space or a control character parts words the stripped text glues (`$'id\nnc'` reads
-        # `idnnc`) and makes none: the text is searched with each such escape as a space as well.
-        escaped = False
-        if "\\" in text and _ESCAPE(text):
-            escaped = own is not None or _LETTER_ESCAPE(text)
-            if not escaped:
-                spaced = _lower(_SPACING_ESCAPE.sub(" ", text))
-                more, marked_too = self.candidates(spaced, scan_kind)
-                found |= more
-                marked = marked or marked_too
-                lowered = f"{lowered}\n{spaced}"
+        # An escape (`$'id\nnc ...'`, `echo -e`, a string in code, a sed back reference) makes characters the
+        # stripped text glues onto the next word (`\nnc` reads `nnc`), or copies or deletes some: read
+        # such a text, and trust only the needle found, as for words the shell builds.
+        escaped = "\\" in text and _ESCAPE(text)
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
                                        and _JOINED_STRINGS(text))
         if found and not escaped and not _builds_words(lowered):
@@ -493,7 +484,8 @@ class Engine:
                 return True
         if ("`" in lowered or "$(" in lowered) and _GLUED_SUBSTITUTION(lowered):
             return True
-        if "|" in lowered and _FILTERED_INTO_SHELL(lowered):
+        if "|" in lowered and (_FILTERED_INTO_SHELL(lowered)
+                               or ("$(" in lowered or "`" in lowered or "<(" in lowered) and _SUBSTITUTION_RUN(lowered)):
             return True
         if "sed" in lowered and (_SED_EXECUTES(lowered)
                                  or "-" in lowered and _SED_IN_PLACE(lowered)):
@@ -639,13 +631,9 @@ def _looks_like_shell_tool(tool: str) -> bool:
     return any(word in tool for word in ("bash", "shell", "exec", "command", "terminal", "run", "cmd", "stdin"))
 
 
-_ESCAPE = searcher(r"\\[ntrvfabeEx0-7uUcN]")
-"""An escape a shell (`$'...'`, `echo -e`, `printf`) or a language's string turns into another character."""
-_LETTER_ESCAPE = searcher(r"\\(?:[xuUcN]|[0-7][0-7])")
-"""Of those, the ones that may make a word character: hexadecimal, Unicode, named (Python's `\\N{...}`),
-control, octal of two or more digits (`\\163`, and `\\60` is `0`)."""
-_SPACING_ESCAPE = re2.compile(r"\\(?:[ntrvfabeE]|[0-7])")
-"""The others: white space, a control character, one octal digit (a NUL, a sed back reference)."""
+_ESCAPE = searcher(r"\\(?:[ntrvfaeEx0-9uUcN]|o[0-7]|d[0-9])")
+"""An escape a shell (`$'...'`, `echo -e`, `printf`), sed (`\\1`, GNU's `\\o157`, `\\d111`) or a language's
+string (Python's `\\N{...}`) turns into another character, or into text copied from elsewhere."""
 _JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
@@ -654,10 +642,16 @@ _BUILDS_WORDS = searcher(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}
                          r"|(?:^|[\s;&|(])(?:read\s[^\n]*<<<|printf\s+-v\s)")
 _FILTERED_INTO_SHELL = searcher(
     r"(?:^|[\s|;&(])(?:(?:tr|cut|paste|fold|iconv|dd)\s[^;&\n]*|(?:sed|awk|gawk|mawk|perl)\s[^\n]*)\|"
-    r"(?:sudo\s+)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)")
-"""A filter that rewrites text feeding a shell: what the shell runs is not in the text as written
-(`echo mc -e ... | tr m n | sh` runs nc). A sed, awk or perl program may hold `;` (the text searched
-has lost its quotes)."""
+    r"(?:sudo\s+)?(?:(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)"
+    r"|xargs\s[^|;&\n]*(?:\b(?:sh|bash|dash|zsh|ksh|mksh|ash)\s+(?:-[a-z]+\s+)*-c|-i\s*\{\}\s+\{\}|-i\s*%\s+%))")
+"""A filter that rewrites text feeding a shell, directly or through xargs (`| xargs -I{} sh -c {}`,
+`| xargs -I{} {}`): what the shell runs is not in the text as written (`echo mc -e ... | tr m n | sh`
+runs nc). A sed, awk or perl program may hold `;` (the text searched has lost its quotes)."""
+_SUBSTITUTION_RUN = searcher(
+    r"(?:^|[;&|(\n]|(?:sh\s+(?:-[a-z]+\s+)*-c|eval|source|exec)\s)\s*(?:\$\(|`|<\()[^)`\n]*\|")
+"""A pipeline's output run as a command: a command or process substitution holding a pipe where a
+command begins (`$(echo nmxap | sed s/x//) 10.0.0.0/24`) or given to `sh -c`, eval, source or exec
+as code. Its filters may build the words, which the text does not show."""
 _WRITES_CONTENT = searcher(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
 """A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")
