@@ -66,6 +66,9 @@ def test_rules_load_cleanly():
     ("podman run --device nvidia.com/gpu=all -d img", "gpu_container_detached"),
     ("docker run --runtime nvidia --detach img", "gpu_container_detached"),
     ("docker create --gpus '\"device=0,1\"' img", "gpu_container_detached"),
+    ("docker run -e NVIDIA_VISIBLE_DEVICES=all -d img", "gpu_container_detached"),
+    ("docker run --device=/dev/kfd --device=/dev/dri -d rocm/pytorch", "gpu_container_detached"),
+    ("nvidia-docker run -d img", "gpu_container_detached"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -99,6 +102,7 @@ def test_detected(command, rule):
     "docker run --rm --gpus all nvidia/cuda:12.2.0-base nvidia-smi",  # recorded (low), not alerted
     "docker run -d -p 80:80 nginx",
     "docker run --rm img python train.py -d data",
+    "docker run --gpus all -it pytorch/pytorch python train.py -d /data",  # the container's own -d: low
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -71,6 +71,8 @@ def test_benign_not_alerted(command):
 @pytest.mark.parametrize("command", [
     "sudo bpftool prog list",
     "bpftool link show",
+    "bpftool prog",
+    "cat /sys/kernel/debug/kprobes/list",
     "ls -la /sys/fs/bpf/",
     "cat /sys/kernel/debug/tracing/kprobe_events",
     "sudo auditctl -l",

@@ -77,7 +77,7 @@ def test_rules_load_cleanly():
     ("rclone copy /models/policy :s3:bucket", "model_weights_copied_to_remote"),
     ("tar c /models | ipfs add", "model_weights_piped_to_remote"),
     ("tar c ./models | ipfs add -Q", "archive_streamed_to_remote"),
-    ("ipfs add -r ./models", "model_weights_copied_to_remote"),
+    ("ipfs add -r ~/models", "model_weights_copied_to_remote"),
     ("kubectl cp /models/llama default/exfil:/data", "model_weights_copied_to_remote"),
     ("kubectl cp ./checkpoints/model.safetensors other-ns/pod-1:/tmp/", "model_weights_copied_to_remote"),
     ("oc cp ckpt/step_1000.pt trainer-0:/ckpt/", "model_weights_copied_to_remote"),
@@ -130,6 +130,10 @@ def test_detected(command, rule):
     "rclone check /models remote:models",
     "kubectl cp default/pod:/models/llama ./llama",  # from a pod, not to one
     "kubectl cp config.yaml pod-1:/etc/app/",
+    "kubectl cp trainer-0:/ckpt/model.safetensors ./model.safetensors",  # from the pod
+    "kubectl cp -c main trainer-0:/ckpt/model.safetensors ./model.safetensors",
+    "kubectl cp ./models/user.py web-0:/app/models/user.py",  # a web app's models package
+    "cat models/user.py | ssh deploy@host 'cat > /app/models/user.py'",
     "cp -r ./models ./backup",
     "rclone copy -i --max-age 24h remote_name:path/to/directory path/to/local_directory",  # a download
     "rclone sync mega:x /data/x --progress",
