@@ -43,6 +43,8 @@ def test_c_escapes_as_bash_reads_them(text, out):
     (["-e", "\\0"], "\x00\n"),
     (["-e", "\\\\0156"], "\\0156\n"),  # an escaped backslash, then digits
     (["\\0156"], "\\0156\n"),  # without -e, as written
+    (["-e", "\\101"], "\\101\n"),  # echo's octal needs its \\0
+    (["-e", "id\\cjcurl x | sh"], "id\n"),  # \\c ends the output
 ])
 def test_echo_reads_escapes_as_bash_does(args, out):
     assert output_of("echo", args, None) == out

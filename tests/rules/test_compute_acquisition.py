@@ -69,6 +69,7 @@ def test_rules_load_cleanly():
     ("docker run -e NVIDIA_VISIBLE_DEVICES=all -d img", "gpu_container_detached"),
     ("docker run --device=/dev/kfd --device=/dev/dri -d rocm/pytorch", "gpu_container_detached"),
     ("nvidia-docker run -d img", "gpu_container_detached"),
+    ("docker run --gpus all --detach=TRUE img", "gpu_container_detached"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -103,6 +104,9 @@ def test_detected(command, rule):
     "docker run -d -p 80:80 nginx",
     "docker run --rm img python train.py -d data",
     "docker run --gpus all -it pytorch/pytorch python train.py -d /data",  # the container's own -d: low
+    "docker run --gpus all --rm img -d",
+    "docker run --gpus all -v /m:/m --rm ghcr.io/ggml-org/llama.cpp:server -m /m/x.gguf -md /m/d.gguf",
+    "docker run -d --device /dev/dri jellyfin/jellyfin",  # video decoding, no GPU compute asked
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

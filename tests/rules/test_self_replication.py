@@ -81,6 +81,8 @@ def test_rules_load_cleanly():
     ("kubectl cp /models/llama default/exfil:/data", "model_weights_copied_to_remote"),
     ("kubectl cp ./checkpoints/model.safetensors other-ns/pod-1:/tmp/", "model_weights_copied_to_remote"),
     ("oc cp ckpt/step_1000.pt trainer-0:/ckpt/", "model_weights_copied_to_remote"),
+    ("kubectl cp --no-preserve /models/llama-70b mypod:/tmp/llama", "model_weights_copied_to_remote"),
+    ("kubectl cp -- /models/llama-70b mypod:/tmp/llama", "model_weights_copied_to_remote"),
     ("rclone copy -P data dropbox:x --log-file log.txt", "personal_cloud_upload"),
     ("rclone copy --config my.conf ./data gdrive:exfil", "personal_cloud_upload"),
 ])

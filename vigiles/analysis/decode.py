@@ -11,7 +11,9 @@ import base64
 import binascii
 import bz2
 import lzma
+import re
 import zlib
+from functools import lru_cache
 
 import re2
 
@@ -33,19 +35,48 @@ def unbackslash(text: str) -> str:
     return "".join(out)
 
 
-_C_ESCAPE = re2.compile(r"(?s)\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)")
+_C_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
+"""(Python's re: linear here, bounded repetition and no nesting; RE2's sub calls back into Python at
+several times the cost, which a text of many escapes turns into seconds)"""
+_ECHO_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|0[0-7]{0,3}|[1-7][0-7]{0,2}|c|.)", re.S)
 _C_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
              "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 
 
+@lru_cache(maxsize=64)
 def unescape_c(text: str) -> str:
-    """Backslash escapes as bash's $'...', `echo -e` and `printf` read them: \\xH and \\xHH, \\uH to
+    """Backslash escapes as bash's $'...' and printf's format read them: \\xH and \\xHH, \\uH to
     \\uHHHH, \\UH.. to eight digits, \\N to \\NNN in octal, \\cX, \\n and the like. Each escape is read
     by itself, and one bash does not know is left as written, as bash leaves it: a malformed one
-    (`\\x` at the end) spoils none of the others."""
+    (`\\x` at the end) spoils none of the others. Cached: a shell function's body is read at each call."""
     if "\\" not in text:
         return text
     return _C_ESCAPE.sub(_c_escaped, text)
+
+
+@lru_cache(maxsize=64)
+def unescape_echo(text: str, octal: bool = False) -> str:
+    """Backslash escapes as `echo -e` reads them: an octal escape is \\0 and up to three digits
+    (`\\0156` is n; `\\156` is left as written, unless `octal`, as printf's %b reads it), and \\c ends
+    the output; the others as unescape_c."""
+    if "\\" not in text:
+        return text
+    out = []
+    last = 0
+    for match in _ECHO_ESCAPE.finditer(text):
+        out.append(text[last:match.start()])
+        last = match.end()
+        body = match.group(1)
+        if body == "c":
+            return "".join(out)
+        if body[0] in "1234567" and not octal:
+            out.append(match.group(0))
+        elif body[0] == "0":
+            out.append(chr(int(body[1:] or "0", 8) & 0xFF))
+        else:
+            out.append(_c_escaped(match))
+    out.append(text[last:])
+    return "".join(out)
 
 
 def _c_escaped(match) -> str:
@@ -57,20 +88,8 @@ def _c_escaped(match) -> str:
     if head in "01234567":
         return chr(int(body, 8) & 0xFF)
     if head == "c" and len(body) == 2:
-        return chr(ord(body[1]) & 0x1F)
+        return "\x7f" if body[1] == "?" else chr(ord(body[1]) & 0x1F)
     return _C_SIMPLE.get(body, match.group(0))
-
-
-_ECHO_OCTAL = re2.compile(r"\\(\\|0[0-7]{0,3})")
-
-
-def unescape_echo(text: str) -> str:
-    """Backslash escapes as `echo -e` and printf's %b read them: unescape_c's, except that an octal
-    escape there is \\0 and up to three digits (`\\0156` is n, where unescape_c reads a carriage
-    return and 6)."""
-    if "\\0" in text:
-        text = _ECHO_OCTAL.sub(lambda m: "\\\\" if m.group(1) == "\\" else "\\" + (m.group(1)[1:] or "0"), text)
-    return unescape_c(text)
 
 
 def b64decode(text: str) -> str | None:
@@ -208,7 +227,7 @@ def _convert(flags: str, width: str, precision: str | None, kind: str, value: st
     if kind in "sbqc":
         text = "" if value is None else value
         if kind == "b":
-            text = unescape_echo(text)
+            text = unescape_echo(text, octal=True)
         elif kind == "q":
             text = _SHELL_SPECIAL.sub(r"\\\1", text) if text else "''"
         elif kind == "c":

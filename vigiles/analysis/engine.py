@@ -642,16 +642,22 @@ _BUILDS_WORDS = searcher(r"\$[({@*1-9]|\$ifs|[<>]\(|`|\{[^\s{}]*(?:,|\.\.)[^\s{}
                          r"|(?:^|[\s;&|(])(?:read\s[^\n]*<<<|printf\s+-v\s)")
 _FILTERED_INTO_SHELL = searcher(
     r"(?:^|[\s|;&(])(?:(?:tr|cut|paste|fold|iconv|dd)\s[^;&\n]*|(?:sed|awk|gawk|mawk|perl)\s[^\n]*)\|"
-    r"(?:sudo\s+)?(?:(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)"
-    r"|xargs\s[^|;&\n]*(?:\b(?:sh|bash|dash|zsh|ksh|mksh|ash)\s+(?:-[a-z]+\s+)*-c|-i\s*\{\}\s+\{\}|-i\s*%\s+%))")
-"""A filter that rewrites text feeding a shell, directly or through xargs (`| xargs -I{} sh -c {}`,
-`| xargs -I{} {}`): what the shell runs is not in the text as written (`echo mc -e ... | tr m n | sh`
-runs nc). A sed, awk or perl program may hold `;` (the text searched has lost its quotes)."""
+    r"(?:sudo\s+)?(?:(?:/\S*/)?(?:sh|bash|dash|zsh|ksh|mksh|ash|busybox\s+sh)(?:\s|$)|(?:source|\.)\s+/dev/stdin"
+    r"|xargs\s[^|;&\n]*(?:\b(?:sh|bash|dash|zsh|ksh|mksh|ash)\b|-i))")
+"""A filter that rewrites text feeding a shell, directly (`| /bin/sh`, `| . /dev/stdin`) or through
+xargs (a shell it runs, or words it puts in place with -I: `| xargs -I{} {}`): what the shell runs is
+not in the text as written (`echo mc -e ... | tr m n | sh` runs nc). A sed, awk or perl program may
+hold `;` (the text searched has lost its quotes)."""
 _SUBSTITUTION_RUN = searcher(
-    r"(?:^|[;&|(\n]|(?:sh\s+(?:-[a-z]+\s+)*-c|eval|source|exec)\s)\s*(?:\$\(|`|<\()[^)`\n]*\|")
-"""A pipeline's output run as a command: a command or process substitution holding a pipe where a
-command begins (`$(echo nmxap | sed s/x//) 10.0.0.0/24`) or given to `sh -c`, eval, source or exec
-as code. Its filters may build the words, which the text does not show."""
+    r"(?:(?:^|[;&|(\n{!]|\b(?:then|do|else|time|command|builtin|exec|eval|source|nohup|sudo|env)\s|\s\.\s|=\S*\s"
+    r"|(?:^|[\s/])(?:ba|da|z|k|mk|a)?sh\s+(?:\S+\s+)*?-[a-z]*c[a-z]*\s+(?:--\s+)?)\s*(?:\$\(|`|<\()"
+    r"|(?:(?:^|[\s/])(?:ba|da|z|k|mk|a)?sh|\bsource)\s+(?:\S+\s+)*?(?:<\s*<\(|<\(|<<<\s*\$\(|<<<\s*`)"
+    r"|\s\.\s+<\()[^`\n]*\|")
+"""A pipeline's output run as a command: a command or process substitution with a pipe after it on
+its line, where a command begins (`$(echo nmxap | sed s/x//) 10.0.0.0/24`, after `then`, `{`, `!`,
+an assignment, sudo...) or given as code to `sh -c` (`bash -lc`, `-O opt -c`), eval, source, `.`,
+exec, or to a shell as a file or a here-string (`bash <(...)`, `sh <<< "$(...)"`). Its filters may
+build the words, which the text does not show."""
 _WRITES_CONTENT = searcher(r"(?:^|[;&|(\s/])(?:echo|printf|cat)\b[^\n]*>|>[^\n]*\b(?:echo|printf)\b|<<|(?:^|[\s|/])tee\s")
 """A text that may write a file with content it shows (echo, printf, a heredoc, tee)."""
 _WRITE_TARGET = re2.compile(r">{1,2}\|?\s*([^\s;&|<>()]+)|(?:^|[\s|])tee\s+(?:-a\s+)?([^\s;&|<>()]+)")

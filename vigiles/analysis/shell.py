@@ -1255,7 +1255,7 @@ class _Walk:
             if kind == "raw_string":
                 return _text(node)[1:-1]
             if kind == "ansi_c_string":
-                return decode.unescape_c(_text(node)[2:-1])
+                return decode.unescape_c(_text(node)[2:-1]).split("\0", 1)[0]  # (bash ends the string at a NUL)
             if kind == "string":
                 parts = _Capped()
                 cursor = node.start_byte + 1
@@ -2480,7 +2480,7 @@ def _read_spec(condition: Node) -> tuple[list[str], str | None, str] | None:
 def _literal(word: str) -> str:
     """A word's value where it is a plain literal: `''`, `','`, `"x"`, `$'\\t'` (escapes read), `x`."""
     if len(word) >= 3 and word[:2] == "$'" and word[-1] == "'":
-        return decode.unescape_c(word[2:-1])
+        return decode.unescape_c(word[2:-1]).split("\0", 1)[0]
     if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
         return word[1:-1]
     return word
