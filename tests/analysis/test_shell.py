@@ -1360,3 +1360,14 @@ def test_copies_to_a_host_are_kept_by_the_names_the_host_knows_them_by(text, sen
 def test_tar_words_are_read_as_gnu_tar_reads_them(args, parts):
     from vigiles.analysis.shell import _tar_parts
     assert _tar_parts(args) == parts
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[ -f /.dockerenv ] && echo d", [("test", ["-f", "/.dockerenv"]), ("echo", ["d"])]),
+    ("[[ -e /run/.containerenv || $x == 'a b' ]]", [("test", ["-e", "/run/.containerenv", "$x", "a b"])]),
+    ("x=/etc/shadow; if [ -r $x ]; then :; fi", [("assign", ["x=/etc/shadow"]), ("test", ["-r", "/etc/shadow"]), (":", [])]),
+    ('[ -n "$(curl -s http://x.example)" ]', [("curl", ["-s", "http://x.example"]), ("test", ["-n", "$(curl -s http://x.example)"])]),
+])
+def test_a_test_command_is_the_test_builtin(text, expected):
+    """`[ ... ]` and `[[ ... ]]` are read as `test ...` is, once each, what their substitutions run included."""
+    assert [(c.name, c.args) for c in ShellReader().read(text, Session())] == expected

@@ -841,6 +841,13 @@ class _Walk:
                 self.for_loop(node, via, env, depth)
             elif kind in ("comment", "heredoc_body", "heredoc_start", "heredoc_end"):
                 return
+            elif kind == "test_command":
+                # `[ -f /.dockerenv ]`, `[[ ... ]]`: the test builtin, as `test -f /.dockerenv` is
+                words = [_text(leaf) if leaf.type == "test_operator" else self.word(leaf, env, via, depth)
+                         for leaf in _test_words(node)]
+                if words:  # (reading its words runs their substitutions)
+                    self.out.append(Cmd(name="test", path=_text(node.children[0]) if node.children else "[",
+                                        args=words, flags=split_flags(words), via=via))
             else:
                 for child in node.named_children:
                     self.node(child, via, env, depth)
@@ -2295,6 +2302,27 @@ def _tcl_words(line: str) -> str:
                 break
             depth -= 1
     return line.replace("{", "'").replace("}", "'").strip()
+
+
+_TEST_LEAVES = frozenset({"word", "string", "raw_string", "concatenation", "simple_expansion", "expansion", "number",
+                          "test_operator", "ansi_c_string", "translated_string", "regex", "extglob_pattern",
+                          "command_substitution", "process_substitution", "arithmetic_expansion"})
+
+
+def _test_words(node: Node) -> list[Node]:
+    """A test command's operands and operators in order (at most MAX_TEST_WORDS)."""
+    out: list[Node] = []
+    stack = list(reversed(node.named_children))
+    while stack and len(out) < MAX_TEST_WORDS:
+        child = stack.pop()
+        if child.type in _TEST_LEAVES:
+            out.append(child)
+        else:
+            stack.extend(reversed(child.named_children))
+    return out
+
+
+MAX_TEST_WORDS = 64
 
 
 def _first_operand(args: list[str], valued: set) -> int | None:
