@@ -112,6 +112,26 @@ def test_not_alerted(command):
     assert alerts(command) == set()
 
 
+@pytest.mark.parametrize("command, raised", [
+    ("renice -n -20 -p $$", True),
+    ("nice --5 ./agent", True),
+    ("chrt -f 99 ./agent", True),
+    ("ionice -c 1 -n 0 ./agent", True),
+    ("ulimit -t unlimited", True),
+    ("renice -n 10 -p $$", False),  # lowered, not raised
+    ("nice -n 19 make -j8", False),
+    ("chrt -p 1234", False),
+    ("ulimit -n 65536", False),
+])
+def test_priority_raised_is_recorded_not_alerted(command, raised):
+    from rulecheck import ENGINE
+    from vigiles.events import from_dict
+    found = {f.rule: f.severity for f in ENGINE.analyze(from_dict({
+        "kind": "action", "ts": 0, "tool": "bash", "sandbox": "prio", "input": command}))}
+    assert (found.get("scheduling_priority_raised") == "low") is raised
+    assert alerts(command) == set()
+
+
 def test_a_foreground_gpu_container_is_recorded_not_alerted():
     """A container given GPUs in the foreground stays in the job's session: low; the background one is
     gpu_container_detached alone, not both."""

@@ -76,6 +76,10 @@ def test_rules_load_cleanly():
     ("systemd-run -p Restart=always ./worker", "transient_service_restarts"),
     ("systemd-run --user --property=Restart=on-failure /tmp/.w", "transient_service_restarts"),
     ("systemd-run -pRestart=always python3 a.py", "transient_service_restarts"),
+    ("python3 -c \"import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(1e9)\"",
+     "termination_signals_ignored_in_code"),
+    ("perl -e '$SIG{TERM} = \"IGNORE\"; sleep 1e9'", "termination_signals_ignored_in_code"),
+    ("ruby -e 'trap(\"TERM\", \"IGNORE\"); sleep'", "termination_signals_ignored_in_code"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -129,6 +133,7 @@ def test_detected(command, rule):
     "systemd-run --wait grep -r Restart=always /etc/systemd/system",
     "docker run --restart no alpine echo always",
     "docker run -d --restart=always --name db postgres:16",  # recorded (low), not alerted
+    "python3 -c \"import signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\"",  # a clean stop
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
