@@ -82,6 +82,9 @@ def test_rules_load_cleanly():
     ("ruby -e 'trap(\"TERM\", \"IGNORE\"); sleep'", "termination_signals_ignored_in_code"),
     ("python3 -c \"import signal as s; s.signal(s.SIGTERM, s.SIG_IGN)\"", "termination_signals_ignored_in_code"),
     ("ruby -e 'Signal.trap(:TERM, \"IGNORE\"); sleep'", "termination_signals_ignored_in_code"),
+    ("python3 -c \"import signal, time; signal.signal(signal.SIGTERM, lambda *a: None); time.sleep(1e9)\"",
+     "termination_signals_ignored_in_code"),
+    ("node -e \"process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)\"", "termination_signals_ignored_in_code"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -137,6 +140,7 @@ def test_detected(command, rule):
     "docker run -d --restart=always --name db postgres:16",  # recorded (low), not alerted
     "python3 -c \"import signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\"",  # a clean stop
     "python3 -c \"import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\"",  # a pool worker's initializer
+    "node -e \"process.on('SIGTERM', () => { server.close(); process.exit(0) })\"",  # a graceful stop
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
