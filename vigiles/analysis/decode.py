@@ -38,29 +38,56 @@ def unbackslash(text: str) -> str:
 _C_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
 """(Python's re: linear here, bounded repetition and no nesting; RE2's sub calls back into Python at
 several times the cost, which a text of many escapes turns into seconds)"""
+_PRINTF_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|.)", re.S)
+"""printf's format: as $'...', but \\c is no escape there (bash prints `\\curl` as written)."""
 _ECHO_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|0[0-7]{0,3}|[1-7][0-7]{0,2}|c|.)", re.S)
 _C_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
              "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+_ECHO_AS_WRITTEN = frozenset({"'", '"', "?"})
+"""Escapes $'...' reads and echo -e and printf's %b leave as written."""
+SHORT_TEXT = 4096
+"""Decoded texts up to this long are cached by the hundred, longer ones two at a time: a shell
+function's body is decoded at each call, and the cache must not keep hostile texts alive."""
 
 
-@lru_cache(maxsize=64)
-def unescape_c(text: str) -> str:
-    """Backslash escapes as bash's $'...' and printf's format read them: \\xH and \\xHH, \\uH to
-    \\uHHHH, \\UH.. to eight digits, \\N to \\NNN in octal, \\cX, \\n and the like. Each escape is read
-    by itself, and one bash does not know is left as written, as bash leaves it: a malformed one
-    (`\\x` at the end) spoils none of the others. Cached: a shell function's body is read at each call."""
+def unescape_c(text: str, control: bool = True) -> str:
+    """Backslash escapes as bash's $'...' reads them: \\xH and \\xHH, \\uH to \\uHHHH, \\UH.. to eight
+    digits, \\N to \\NNN in octal, \\cX (unless not `control`: printf's format, which leaves it as
+    written), \\n and the like. Each escape is read by itself, and one bash does not know is left as
+    written, as bash leaves it: a malformed one (`\\x` at the end) spoils none of the others."""
     if "\\" not in text:
         return text
-    return _C_ESCAPE.sub(_c_escaped, text)
+    return (_unescape_c_short if len(text) <= SHORT_TEXT else _unescape_c_long)(text, control)
 
 
-@lru_cache(maxsize=64)
+def ansi_c_string(body: str) -> str:
+    """The value of `$'BODY'`: its escapes read, and cut at the first NUL, as bash cuts it."""
+    return unescape_c(body).split("\0", 1)[0]
+
+
+def _unescape_c(text: str, control: bool) -> str:
+    return (_C_ESCAPE if control else _PRINTF_ESCAPE).sub(_c_escaped, text)
+
+
+_unescape_c_short = lru_cache(maxsize=256)(_unescape_c)
+_unescape_c_long = lru_cache(maxsize=2)(_unescape_c)
+
+
 def unescape_echo(text: str, octal: bool = False) -> str:
     """Backslash escapes as `echo -e` reads them: an octal escape is \\0 and up to three digits
-    (`\\0156` is n; `\\156` is left as written, unless `octal`, as printf's %b reads it), and \\c ends
-    the output; the others as unescape_c."""
+    (`\\0156` is n; `\\156` is left as written, unless `octal`, as printf's %b reads it), \\c ends the
+    output, and \\' \\" \\? are left as written; the others as unescape_c."""
+    return echo_escapes(text, octal)[0]
+
+
+def echo_escapes(text: str, octal: bool = False) -> tuple[str, bool]:
+    """unescape_echo's text, and whether a \\c ended it (echo then prints no newline either)."""
     if "\\" not in text:
-        return text
+        return text, False
+    return (_echo_short if len(text) <= SHORT_TEXT else _echo_long)(text, octal)
+
+
+def _echo_escapes(text: str, octal: bool) -> tuple[str, bool]:
     out = []
     last = 0
     for match in _ECHO_ESCAPE.finditer(text):
@@ -68,15 +95,19 @@ def unescape_echo(text: str, octal: bool = False) -> str:
         last = match.end()
         body = match.group(1)
         if body == "c":
-            return "".join(out)
-        if body[0] in "1234567" and not octal:
+            return "".join(out), True
+        if body[0] in "1234567" and not octal or body in _ECHO_AS_WRITTEN:
             out.append(match.group(0))
         elif body[0] == "0":
             out.append(chr(int(body[1:] or "0", 8) & 0xFF))
         else:
             out.append(_c_escaped(match))
     out.append(text[last:])
-    return "".join(out)
+    return "".join(out), False
+
+
+_echo_short = lru_cache(maxsize=256)(_echo_escapes)
+_echo_long = lru_cache(maxsize=2)(_echo_escapes)
 
 
 def _c_escaped(match) -> str:
@@ -183,10 +214,10 @@ def _printf(args: list[str]) -> str | None:
     for match in _PRINTF_SPEC.finditer(fmt):
         if match.group(4) not in _PRINTF_KINDS:
             return None
-        parts.append(unescape_c(fmt[last:match.start()]))
+        parts.append(unescape_c(fmt[last:match.start()], control=False))
         parts.append(match)
         last = match.end()
-    parts.append(unescape_c(fmt[last:]))
+    parts.append(unescape_c(fmt[last:], control=False))
     conversions = sum(1 for p in parts if not isinstance(p, str) and p.group(4) != "%")
     out: list[str] = []
     size = 0
@@ -296,7 +327,10 @@ def output_of(name: str, args: list[str], stdin: str | None) -> str | None:
             escapes = escapes or "e" in flag
             newline = newline and "n" not in flag
         text = " ".join(words)
-        return (unescape_echo(text) if escapes else text) + ("\n" if newline else "")
+        stopped = False
+        if escapes:
+            text, stopped = echo_escapes(text)
+        return text + ("\n" if newline and not stopped else "")
     if name == "printf":
         return _printf(args[1:] if args[:1] == ["--"] else args)  # (`--` ends printf's options)
     if name in _SILENT:

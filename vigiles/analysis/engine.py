@@ -117,7 +117,8 @@ class Engine:
         self.requires: dict[tuple[str | None, bool], dict[int, tuple]] = {}
         """Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule
         gives its own for that kind (Rule.kind_requires), else under None; with a pipe, white space
-        in literals is not trusted (_required_as_searched)."""
+        in literals is not trusted (_required_as_searched). What narrow() walks is built from it:
+        `required`, `clauses`, `looks`, `flag_rules`, `required_literals`."""
         for kind in (None, *_TEXT_KINDS):
             if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 for piped in (False, True):

@@ -66,6 +66,8 @@ read as options given before the script's name, as the schedulers do. A script w
 options on the command line asks for its GPUs there."""
 MAX_DIRECTIVE_BYTES = 64 * 1024
 """Directive lines read of one job script; past them the walk says it stopped (cut_short)."""
+MAX_STDIN_KEPT = 1 << 20
+"""Characters of input kept on one walk's commands (Cmd.stdin), all of them together."""
 _LOADER_VALUED = {"--library-path", "--preload", "--argv0", "--audit", "--inhibit-rpath", "--glibc-hwcaps-prepend",
                   "--glibc-hwcaps-mask"}
 """The dynamic loader run as a program (`/lib64/ld-linux-x86-64.so.2 ./x`) runs the program after its
@@ -634,6 +636,9 @@ class _Walk:
         directives may be given to many commands (`sbatch job.sh` a thousand times)."""
         self.followed: set[str] = set()
         """expect scripts already read in this walk."""
+        self.stdin_budget = MAX_STDIN_KEPT
+        """Characters of input this walk may still keep on its commands (Cmd.stdin): a text can give
+        one long input to thousands of commands."""
         self.held_lines_budget = min(MAX_HELD_LINES, HELD_LINES_FLOOR + HELD_LINES_FACTOR * size)
         """Bytes of command lines held in variables (`$cmd`) this walk may still read (Walk._command),
         `size` being the length of the text read."""
@@ -852,6 +857,15 @@ class _Walk:
                     self.node(child, via, env, depth)
         finally:
             self.nesting -= 1
+
+    def kept_input(self, stdin: str | None) -> str | None:
+        """What a command keeps of its input (Cmd.stdin): MAX_WRITTEN characters, within the walk's
+        budget; None past it."""
+        if not stdin or min(len(stdin), MAX_WRITTEN) > self.stdin_budget:
+            return None
+        kept = stdin if len(stdin) <= MAX_WRITTEN else stdin[:MAX_WRITTEN]
+        self.stdin_budget -= len(kept)
+        return kept
 
     def test_words(self, node: Node, env, via, depth) -> list[str]:
         """A test command's operands and operators in order, as `test` would be given them (`~` joined
@@ -1287,7 +1301,7 @@ class _Walk:
             if kind == "raw_string":
                 return _text(node)[1:-1]
             if kind == "ansi_c_string":
-                return decode.unescape_c(_text(node)[2:-1]).split("\0", 1)[0]  # (bash ends the string at a NUL)
+                return decode.ansi_c_string(_text(node)[2:-1])
             if kind == "string":
                 parts = _Capped()
                 cursor = node.start_byte + 1
@@ -1465,7 +1479,7 @@ class _Walk:
             self.positional = self.positional[count:]
         name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
-                  env={k: v for k, v in env.items()}, stdin=stdin[:MAX_WRITTEN] if stdin else None)
+                  env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
         self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
@@ -2084,7 +2098,7 @@ class _Walk:
             elif option in ("0", "--null"):
                 delimiter = "\0"
             elif option in ("d", "--delimiter") and value is not None:
-                delimiter = decode.unescape_c(value)[:1] or None
+                delimiter = decode.unescape_c(value, control=False)[:1] or None
             elif option in ("n", "L", "--max-args", "--max-lines") and value and value.isdigit():
                 per_call = max(1, min(int(value), MAX_XARGS_WORDS))
             elif option == "l":
@@ -2521,7 +2535,7 @@ def _read_spec(condition: Node) -> tuple[list[str], str | None, str] | None:
 def _literal(word: str) -> str:
     """A word's value where it is a plain literal: `''`, `','`, `"x"`, `$'\\t'` (escapes read), `x`."""
     if len(word) >= 3 and word[:2] == "$'" and word[-1] == "'":
-        return decode.unescape_c(word[2:-1]).split("\0", 1)[0]
+        return decode.ansi_c_string(word[2:-1])
     if len(word) >= 2 and word[0] == word[-1] and word[0] in "'\"":
         return word[1:-1]
     return word
@@ -3760,7 +3774,7 @@ def _screen_texts(args: list[str]) -> list[str]:
         if word == "-X":
             rest = args[index:]
             if rest[:1] == ["stuff"] and len(rest) > 1:
-                return [decode.unescape_c(rest[1]).replace("^M", "\n")]
+                return [decode.unescape_c(rest[1], control=False).replace("^M", "\n")]
             if rest[:1] and rest[0] in _SCREEN_COMMANDS and len(rest) > 1:
                 words = rest[1:]
                 while words and words[0].startswith(("-", "!", "|", ".")) and len(words) > 1:
