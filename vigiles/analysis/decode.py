@@ -35,12 +35,14 @@ def unbackslash(text: str) -> str:
     return "".join(out)
 
 
-_C_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|c.|.)", re.S)
+_CODE_POINT = r"x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}"
+"""The escapes every one of bash's readers takes as a character by number, in hexadecimal."""
+_C_ESCAPE = re.compile(rf"\\({_CODE_POINT}|[0-7]{{1,3}}|c.|.)", re.S)
 """(Python's re: linear here, bounded repetition and no nesting; RE2's sub calls back into Python at
 several times the cost, which a text of many escapes turns into seconds)"""
-_PRINTF_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|[0-7]{1,3}|.)", re.S)
+_PRINTF_ESCAPE = re.compile(rf"\\({_CODE_POINT}|[0-7]{{1,3}}|.)", re.S)
 """printf's format: as $'...', but \\c is no escape there (bash prints `\\curl` as written)."""
-_ECHO_ESCAPE = re.compile(r"\\(x[0-9A-Fa-f]{1,2}|u[0-9A-Fa-f]{1,4}|U[0-9A-Fa-f]{1,8}|0[0-7]{0,3}|[1-7][0-7]{0,2}|c|.)", re.S)
+_ECHO_ESCAPE = re.compile(rf"\\({_CODE_POINT}|0[0-7]{{0,3}}|[1-7][0-7]{{0,2}}|c|.)", re.S)
 _C_SIMPLE = {"a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
              "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
 _ECHO_AS_WRITTEN = frozenset({"'", '"', "?"})
@@ -50,6 +52,12 @@ SHORT_TEXT = 4096
 function's body is decoded at each call, and the cache must not keep hostile texts alive."""
 
 
+def _cached(decoder):
+    """`decoder(text, flag)` cached as SHORT_TEXT says."""
+    short, long = lru_cache(maxsize=256)(decoder), lru_cache(maxsize=2)(decoder)
+    return lambda text, flag: (short if len(text) <= SHORT_TEXT else long)(text, flag)
+
+
 def unescape_c(text: str, control: bool = True) -> str:
     """Backslash escapes as bash's $'...' reads them: \\xH and \\xHH, \\uH to \\uHHHH, \\UH.. to eight
     digits, \\N to \\NNN in octal, \\cX (unless not `control`: printf's format, which leaves it as
@@ -57,7 +65,7 @@ def unescape_c(text: str, control: bool = True) -> str:
     written, as bash leaves it: a malformed one (`\\x` at the end) spoils none of the others."""
     if "\\" not in text:
         return text
-    return (_unescape_c_short if len(text) <= SHORT_TEXT else _unescape_c_long)(text, control)
+    return _unescape_c_cached(text, control)
 
 
 def ansi_c_string(body: str) -> str:
@@ -69,8 +77,7 @@ def _unescape_c(text: str, control: bool) -> str:
     return (_C_ESCAPE if control else _PRINTF_ESCAPE).sub(_c_escaped, text)
 
 
-_unescape_c_short = lru_cache(maxsize=256)(_unescape_c)
-_unescape_c_long = lru_cache(maxsize=2)(_unescape_c)
+_unescape_c_cached = _cached(_unescape_c)
 
 
 def unescape_echo(text: str, octal: bool = False) -> str:
@@ -84,7 +91,7 @@ def echo_escapes(text: str, octal: bool = False) -> tuple[str, bool]:
     """unescape_echo's text, and whether a \\c ended it (echo then prints no newline either)."""
     if "\\" not in text:
         return text, False
-    return (_echo_short if len(text) <= SHORT_TEXT else _echo_long)(text, octal)
+    return _echo_cached(text, octal)
 
 
 def _echo_escapes(text: str, octal: bool) -> tuple[str, bool]:
@@ -106,8 +113,7 @@ def _echo_escapes(text: str, octal: bool) -> tuple[str, bool]:
     return "".join(out), False
 
 
-_echo_short = lru_cache(maxsize=256)(_echo_escapes)
-_echo_long = lru_cache(maxsize=2)(_echo_escapes)
+_echo_cached = _cached(_echo_escapes)
 
 
 def _c_escaped(match) -> str:

@@ -114,17 +114,15 @@ class Engine:
             for marker in _MARKERS:
                 needle_rules.setdefault(marker, ([], []))
             self.automata[kind] = _automaton(needle_rules)
-        self.requires: dict[tuple[str | None, bool], dict[int, tuple]] = {}
-        """Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule
-        gives its own for that kind (Rule.kind_requires), else under None; with a pipe, white space
-        in literals is not trusted (_required_as_searched). What narrow() walks is built from it:
-        `required`, `clauses`, `looks`, `flag_rules`, `required_literals`."""
+        requires: dict[tuple[str | None, bool], dict[int, tuple]] = {}
+        # Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule gives its
+        # own for that kind (Rule.kind_requires), else under None; with a pipe, white space in
+        # literals is not trusted (_required_as_searched). What narrow() walks is built from it.
         for kind in (None, *_TEXT_KINDS):
             if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 for piped in (False, True):
-                    requires = _requires_of(self.rules, kind, piped)
-                    self.requires[(kind, piped)] = requires
-        every = list(self.requires.values())
+                    requires[(kind, piped)] = _requires_of(self.rules, kind, piped)
+        every = list(requires.values())
         numbers: dict[frozenset, int] = {}
         for r in every:
             for alts in r.values():
@@ -137,7 +135,7 @@ class Engine:
         """Each clause as (needle, how it is looked for) pairs."""
         self.required: dict[tuple[str | None, bool], dict[int, tuple]] = {
             key: {index: tuple(tuple(numbers[c] for c in alt) for alt in alts) for index, alts in r.items()}
-            for key, r in self.requires.items()}
+            for key, r in requires.items()}
         """`requires` with each clause as its number: what narrow() walks."""
         self.flag_rules = frozenset(index for r in every for index, alts in r.items()
                                     if any(lit.startswith(FLAG_MARK) for alt in alts for c in alt for lit in c))

@@ -13,6 +13,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NamedTuple
 
 import re2
@@ -2314,18 +2315,11 @@ def _expect_commands(script: str) -> tuple[list[str], list[str], bool]:
     """An expect script's command lines (spawn, exec, system), what it sends, and whether all were
     read (at most MAX_EXPECT_COMMANDS of each)."""
     script = script[:MAX_TEXT]
-    lines, sent, complete = [], [], True
-    for match in _EXPECT_RUN.finditer(script):
-        if len(lines) >= MAX_EXPECT_COMMANDS:
-            complete = False
-            break
-        lines.append(_tcl_words(match.group(1)))
-    for match in _EXPECT_SEND.finditer(script):
-        if len(sent) >= MAX_EXPECT_COMMANDS:
-            complete = False
-            break
-        sent.append(match.group(1).replace("\\r", "\n").replace("\\n", "\n"))
-    return lines, sent, complete
+    runs = list(islice(_EXPECT_RUN.finditer(script), MAX_EXPECT_COMMANDS + 1))
+    sends = list(islice(_EXPECT_SEND.finditer(script), MAX_EXPECT_COMMANDS + 1))
+    lines = [_tcl_words(m.group(1)) for m in runs[:MAX_EXPECT_COMMANDS]]
+    sent = [m.group(1).replace("\\r", "\n").replace("\\n", "\n") for m in sends[:MAX_EXPECT_COMMANDS]]
+    return lines, sent, len(runs) <= MAX_EXPECT_COMMANDS and len(sends) <= MAX_EXPECT_COMMANDS
 
 
 def _tcl_words(line: str) -> str:
@@ -2347,8 +2341,7 @@ _TEST_LEAVES = frozenset({"word", "string", "raw_string", "concatenation", "simp
                           "test_operator", "ansi_c_string", "translated_string", "regex", "extglob_pattern",
                           "command_substitution", "process_substitution", "arithmetic_expansion"})
 _TEST_TOKENS = frozenset({"=", "==", "!=", "<", ">", "=~", "!", "&&", "||"})
-
-
+"""A test expression's leaf nodes and operator tokens: its words, as `test` is given them (_Walk.test_words)."""
 MAX_TEST_WORDS = 64
 
 
