@@ -398,6 +398,21 @@ def test_on_a_process_a_sigma_rule_sees_the_process_not_what_it_runs(tmp_path):
     assert "remote_script_to_shell" in found and curl.id not in found  # the pack still reads what argv runs
 
 
+def test_an_exec_is_not_read_for_signs_no_shell_made(tmp_path):
+    """Where every process rule sees only the process (Engine.argv_unread), an argv with escapes,
+    `$` or a glob is passed over unless a rule's literals are in it: no shell builds its words."""
+    curl = one(tmp_path, "sel:\n    Image|endswith: /curl\n    CommandLine|contains: http\ncondition: sel")
+    engine = Engine(RuleSet(rules=[curl]))
+    for argv in (["printf", "\\x6e\\x63"], ["echo", "$HOME", "a?b", "[ab]"], ["awk", "{print $1}"]):
+        assert engine.analyze(proc(argv, exe="/usr/bin/" + argv[0])) == []
+    assert engine.parsed == 0
+    # narrowed by every literal the rule needs, though the text has a glob and an escape
+    assert engine.analyze(proc(["wget", "-O", "a?b", "\\x41", "http://h/x"], exe="/usr/bin/wget")) == []
+    assert engine.parsed == 0
+    hit = engine.analyze(proc(["curl", "-o", "a?b", "\\x41", "http://h/x"], exe="/usr/bin/curl"))
+    assert [f.rule for f in hit] == [curl.id] and engine.parsed == 1
+
+
 # -- prefilter ----------------------------------------------------------------------------------------
 def test_needles(tmp_path):
     rule = one(tmp_path, """

@@ -408,10 +408,13 @@ class Engine:
         escaped = "\\" in text and _ESCAPE(text)
         marked = marked or escaped or (("+" in text or "." in text) and ('"' in text or "'" in text)
                                        and _JOINED_STRINGS(text))
-        if found and not escaped and not _builds_words(lowered):
+        exec_only = kind == "process" and self.argv_unread
+        # (an exec read as its argv alone shows nothing its text does not: no shell builds its words,
+        # and neither a sign of obfuscation nor a variable can make reading it find more)
+        if found and (exec_only or not escaped and not _builds_words(lowered)):
             self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
-        if not found and not marked and not always and not self._maybe_hidden(event, lowered):
+        if not found and not always and (exec_only or not marked and not self._maybe_hidden(event, lowered)):
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
@@ -440,7 +443,7 @@ class Engine:
                     del self.skips[oldest]
                     self.skip_writes.pop(oldest, None)
             return []
-        if kind == "process" and self.argv_unread:
+        if exec_only:
             # the exec's own command, built from argv (Engine.argv_unread): no session is asked
             cmds, ops, asked, began_in, read_earlier = read(), (), frozenset(), None, False
         else:
@@ -456,10 +459,12 @@ class Engine:
                 began_in = began_in if session.cwd_used else None
             read_earlier = session.read_earlier
         self.parsed += 1
-        expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
-        deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
-        if deeper:
-            self.narrow(deeper, expanded, scan_kind)
+        deeper = _EMPTY
+        if not exec_only:  # (an exec's one command is its text, already searched)
+            expanded = _expanded_text(cmds).lower().replace("'", "").replace('"', "").replace("\\", "")
+            deeper = self.candidates(expanded, scan_kind)[0] - found  # what reading revealed; `found` stays
+            if deeper:
+                self.narrow(deeper, expanded, scan_kind)
         selected = (found | deeper | always) & self.kind_sets.get(kind, _EMPTY)
         if read_earlier:
             key = None  # its reading depends on what this session held before
