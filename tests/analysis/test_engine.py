@@ -940,3 +940,43 @@ def test_a_literal_in_a_process_parents_line_makes_candidates_only_of_rules_that
     own_only = engine(own_rule)
     assert own_only.analyze(under_rsync) == []
     assert (own_only.parsed, own_only.skipped) == (0, 1)  # passed over: the literal is in the parent's line only
+
+
+# -- the run's working directory ---------------------------------------------------------------------
+def _run_rules(engine, texts, run="r1"):
+    found = []
+    for step, text in enumerate(texts):
+        event = from_dict({"kind": "action", "ts": step, "tool": "bash", "input": text, "run": run, "step": step})
+        found.append(sorted({f.rule for f in engine.analyze(event)}))
+    return found
+
+
+@pytest.mark.parametrize("texts, rule", [
+    (["cd ~/.ssh && cat id_rsa"], "private_key_read"),
+    (["cd ~/.ssh", "cat id_ed25519"], "private_key_read"),             # the shell keeps the directory
+    (["cd /var/log; truncate -s 0 syslog"], "system_logs_cleared"),
+    (["cd /var", "cd log", "rm -f auth.log"], "system_logs_cleared"),  # relative to the last one
+    (["pushd /root/.codex >/dev/null && rm -rf sessions"], "agent_transcript_deleted"),
+    (["cd ~/.claude && rm -rf ."], "agent_transcript_deleted"),
+    (["cd && rm .bash_history"], "shell_history_cleared"),             # a bare cd goes home
+])
+def test_relative_paths_are_read_in_the_directory_a_cd_left(texts, rule):
+    assert rule in _run_rules(Engine(load()), texts)[-1]
+
+
+def test_a_verdict_in_one_directory_is_not_reused_in_another():
+    engine = Engine(load())
+    assert _run_rules(engine, ["cd /workspace", "cat id_rsa"], run="a")[-1] == []
+    assert "private_key_read" in _run_rules(engine, ["cd ~/.ssh", "cat id_rsa"], run="b")[-1]
+    assert _run_rules(engine, ["cd /workspace", "cat id_rsa"], run="c")[-1] == []
+    # unknown again: `cd -`, or a directory the reader cannot know
+    assert _run_rules(engine, ["cd ~/.ssh", "cd -", "cat id_rsa"], run="d")[-1] == []
+    assert _run_rules(engine, ["cd ~/.ssh", 'cd "$WORKDIR"', "cat id_rsa"], run="e")[-1] == []
+
+
+def test_a_process_is_not_read_in_the_directory_of_the_run():
+    engine = Engine(load())
+    _run_rules(engine, ["cd ~/.ssh"])
+    process = from_dict({"kind": "process", "ts": 1, "pid": 5, "exe": "/usr/bin/cat", "argv": ["cat", "id_rsa"],
+                         "run": "r1", "cwd": "/workspace"})
+    assert [f.rule for f in engine.analyze(process)] == []
