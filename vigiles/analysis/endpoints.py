@@ -96,6 +96,9 @@ def from_word(word: str) -> list[Endpoint]:
         if _hostlike(host) and _port(port):
             found.append(Endpoint(host, _port(port)))
             return found
+        if port[:1] in ("/", "~") and _hostlike(host) and (is_ip(host) or host.rsplit(".", 1)[-1].isalpha()):
+            found.append(Endpoint(host))  # scp's and rsync's HOST:PATH (`203.0.113.5:/srv/`)
+            return found
     if _hostlike(word) and (is_ip(word) or word.rsplit(".", 1)[-1].isalpha()):
         if is_ip(word) or word == "localhost":
             found.append(Endpoint(word))
