@@ -70,6 +70,12 @@ def test_rules_load_cleanly():
     ("docker run --device=/dev/kfd --device=/dev/dri -d rocm/pytorch", "gpu_container_detached"),
     ("nvidia-docker run -d img", "gpu_container_detached"),
     ("docker run --gpus all --detach=TRUE img", "gpu_container_detached"),
+    ("kubectl scale deployment trainer --replicas=64", "workload_scaled_up"),
+    ("oc scale dc/trainer --replicas 16", "workload_scaled_up"),
+    ("kubectl create deployment x --image nginx --replicas 12", "workload_scaled_up"),
+    ("kubectl autoscale deployment miner --min=10 --max=100", "workload_scaled_up"),
+    ("kubectl patch deployment trainer -p '{\"spec\":{\"replicas\":50}}'", "workload_scaled_up"),
+    ("helm upgrade trainer ./chart --set image.tag=v2,replicaCount=40", "workload_scaled_up"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -107,6 +113,11 @@ def test_detected(command, rule):
     "docker run --gpus all --rm img -d",
     "docker run --gpus all -v /m:/m --rm ghcr.io/ggml-org/llama.cpp:server -m /m/x.gguf -md /m/d.gguf",
     "docker run -d --device /dev/dri jellyfin/jellyfin",  # video decoding, no GPU compute asked
+    "kubectl scale --replicas=3 deployment/web",           # everyday scale-ups, and scaling down
+    "kubectl scale deploy web --replicas=0",
+    "kubectl patch deploy web -p '{\"spec\":{\"replicas\":3}}'",
+    "helm upgrade web ./chart --set replicaCount=2",
+    "kubectl autoscale deployment web --min=2 --max=5",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
