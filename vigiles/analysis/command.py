@@ -1,7 +1,6 @@
 """A simple command as rules see it: the program, its words and what it touches."""
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass, field
 
 from .endpoints import Endpoint, from_args
@@ -18,10 +17,6 @@ class Code:
 
 
 MAX_WRITTEN = 64 * 1024
-MAX_IN_DIR = 64
-MAX_RELATIVE = 1024
-_NOT_RELATIVE = frozenset("-/~$`")
-"""Words that are options, absolute, home-relative or still hold an expansion are not resolved."""
 
 
 @dataclass(slots=True)
@@ -68,14 +63,6 @@ class Cmd:
     args_network: bool | None = None
     """Set: the words are still to be read for endpoints (as a network program's when True)."""
     args_at: int = 0
-    cwd: str | None = None
-    """The directory the command runs in, where a `cd` of the run set it (Session.cwd_set); else
-    unknown. Its relative words are then also seen as paths in that directory (`in_dir`)."""
-
-    def in_dir(self, words: list[str]) -> list[str]:
-        """Those of `words` that may name a file relative to the command's directory, as paths in it
-        (`cd ~/.ssh && cat id_rsa` reads /root/.ssh/id_rsa); [] where the directory is unknown."""
-        return in_dir(self.cwd, words) if self.cwd is not None else []
 
     def endpoints_in_args(self, network_program: bool) -> None:
         """Read the words for endpoints when a rule first asks (`endpoints`), not for every command:
@@ -97,18 +84,6 @@ class Cmd:
 
     def __str__(self) -> str:
         return self.line
-
-
-def in_dir(cwd: str, words: list[str]) -> list[str]:
-    """Those of `words` that may name a file relative to `cwd`, as paths in it (at most MAX_IN_DIR)."""
-    out = []
-    for word in words:
-        if (word and word[0] not in _NOT_RELATIVE and len(word) <= MAX_RELATIVE and "://" not in word
-                and "=" not in word and ":" not in word):
-            out.append(posixpath.normpath(posixpath.join(cwd, word)))
-            if len(out) >= MAX_IN_DIR:
-                break
-    return out
 
 
 def split_flags(args: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ import ahocorasick
 import re2
 
 from ..events import Action, Event, File
-from .command import MAX_WRITTEN, Cmd, in_dir
+from .command import MAX_WRITTEN, Cmd
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
@@ -278,10 +278,10 @@ class Engine:
             if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
                 # The common case, kept short: a shell command with nothing else to read, and most
                 # often one the prefilter passed over before (the test of _commands, inlined).
-                session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-                key = ("action", event.tool, text, session.cwd if session is not None and session.cwd_set else None)
+                key = ("action", event.tool, text)
                 skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
                 if skipped is not None:
+                    session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
                     if session is None or not (session.names and session.mentions(skipped)
                                                or (session.shell_vars or session.shell_aliases)
                                                and _uses_shell(session, skipped)):
@@ -365,14 +365,10 @@ class Engine:
         `own`: of a process event's text, the part before its parent's line (Engine.candidates)."""
         kind = event.kind
         scan_kind = scan_kind or kind
-        known = self._known_session(event) if self.sessions else None
-        # The directory a `cd` of the run left an action in: its text is searched, read and judged as
-        # run there (Cmd.in_dir). A process has its own directory, which the run's `cd` is not.
-        cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
-        key = (scan_kind, getattr(event, "tool", None), text, cwd) if len(text) <= CACHE_TEXT else None
+        key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
         shell_used = False
         if read is None and self.sessions:
-            session = known
+            session = self._known_session(event)
             shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases)
                               and _uses_shell(session, text.lower()))  # (lowering only where it can matter)
             if shell_used:
@@ -402,14 +398,10 @@ class Engine:
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
-        lowered = searched = _lower(text)
-        if cwd is not None:
-            resolved = in_dir(cwd.lower(), lowered.split())
-            if resolved:
-                searched = "\n".join((lowered, " ".join(resolved)))
+        lowered = _lower(text)
         # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
         # that line begins at or before this: a literal starting from here lies wholly within it)
-        found, marked = self.candidates(searched, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
+        found, marked = self.candidates(lowered, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
         # An escape (`$'id\nnc ...'`, `echo -e`, a string in code, a sed back reference) makes characters the
         # stripped text glues onto the next word (`\nnc` reads `nnc`), or copies or deletes some: read
         # such a text, and trust only the needle found, as for words the shell builds.
@@ -420,7 +412,7 @@ class Engine:
         # (an exec read as its argv alone shows nothing its text does not: no shell builds its words,
         # and neither a sign of obfuscation nor a variable can make reading it find more)
         if found and (exec_only or not escaped and not _builds_words(lowered)):
-            self.narrow(found, searched, scan_kind)
+            self.narrow(found, lowered, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not always and (exec_only or not marked and not self._maybe_hidden(event, lowered)):
             self.skipped += 1
@@ -461,9 +453,6 @@ class Engine:
             session.record()
             try:
                 cmds = self.reader.read(text, session) if read is None else read()
-                if kind == "process":
-                    for cmd in cmds:
-                        cmd.cwd = None  # (a process runs in its own directory, not where the run's cd left it)
             finally:
                 ops = session.recorded()
                 asked = frozenset(session.asked)
@@ -511,8 +500,6 @@ class Engine:
             return True
         if ("linux" in lowered or "darwin" in lowered or "freebsd" in lowered) and _RELEASE_DOWNLOAD(lowered):
             return True  # `./chisel_1.9.1_linux_amd64`: the tool's name is no word of the text (shell._RELEASE_ASSET)
-        if "cd" in lowered and _CHANGES_DIRECTORY(lowered):
-            return True  # (the run's later words are paths in that directory: Session.cwd_set, Cmd.in_dir)
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
         if self._names_written(event, lowered):
@@ -651,8 +638,6 @@ def _looks_like_shell_tool(tool: str) -> bool:
 _ESCAPE = searcher(r"\\(?:[ntrvfaeEx0-9uUcN]|o[0-7]|d[0-9])")
 """An escape a shell (`$'...'`, `echo -e`, `printf`), sed (`\\1`, GNU's `\\o157`, `\\d111`) or a language's
 string (Python's `\\N{...}`) turns into another character, or into text copied from elsewhere."""
-_CHANGES_DIRECTORY = searcher(r"(?:^|[;&|({\n]|\bthen|\bdo|\belse)\s*(?:cd|pushd)(?:\s|$)")
-"""A `cd` or `pushd` (as a command, not a word): the text is read for the directory it leaves."""
 _JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
@@ -912,8 +897,6 @@ def _cmd_text(cmd: Cmd, env: bool = True) -> str:
     """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe; the
     programs whose output it runs (Cmd.fed_by) are named too."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
-    if cmd.cwd is not None:  # (relative words as paths in the directory a `cd` set: Cmd.in_dir)
-        parts += cmd.in_dir([*cmd.args, *cmd.writes, *cmd.reads])
     if cmd.name != cmd.path and cmd.name != posixpath.basename(cmd.path):
         parts.append(cmd.name)  # (the program a path runs as: a copy, a release download's tool)
     if cmd.pipe_from:

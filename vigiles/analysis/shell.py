@@ -134,8 +134,6 @@ PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbi
 """The usual PATH, in its order."""
 
 START_CWD = "/"
-HOME = "/root"
-"""Where `~` and a bare `cd` lead (Session.absolute reads ~/ as /root/ too)."""
 """The working directory of a session no command has moved."""
 
 
@@ -152,8 +150,6 @@ class Session:
     names: set[str] = field(default_factory=set)
     cwd: str = START_CWD
     limit: int = 4096
-    cwd_set: bool = False
-    """Whether a `cd` of the run fixed `cwd` (else the directory is not known: START_CWD stands in)."""
 
     _finder: Any = field(default=None, repr=False, compare=False)
     _found_names: int = field(default=0, repr=False, compare=False)
@@ -340,13 +336,7 @@ class Session:
     def chdir(self, path: str) -> None:
         if self.journal is not None:
             self.journal.append(("chdir", path, "", False))
-        if path in ("", "~"):
-            path = HOME
-        if path == "-" or "$" in path or "`" in path:
-            self.cwd, self.cwd_set = START_CWD, False  # (where it went is not known)
-            return
         self.cwd = self.absolute(path)
-        self.cwd_set = True
 
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
@@ -1491,8 +1481,6 @@ class _Walk:
         name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
-        if self.session.cwd_set:
-            cmd.cwd = self.session.cwd
         self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
@@ -1545,9 +1533,8 @@ class _Walk:
         self._fed_by(cmd)
         if name in _COPIES and args:
             self.copied(cmd)
-        if name in ("cd", "pushd"):
-            operands = [a for a in args if not a.startswith("-") or a == "-"]
-            self.session.chdir(operands[0] if operands else HOME)
+        if name == "cd" and args:
+            self.session.chdir(args[0])
 
     def patched(self, cmd: Cmd, text: str, via, depth) -> None:
         """An apply_patch patch given to `cmd`: the files it adds or changes are its writes (their
