@@ -75,6 +75,9 @@ def test_a_copy_to_host_colon_path_names_the_host():
     # a module:attribute or a bare name with a path is no host
     assert find("uvicorn app.main:app --port 8000", "uvicorn").endpoints == []
     assert find("cp out build:/x", "cp").endpoints == []
+    # only a network program's words: a classpath or a bind mount is no copy to a host
+    assert find("java -cp lib.jar:/opt/x Main", "java").endpoints == []
+    assert find("docker run -v config.json:/etc/app.json img", "docker").endpoints == []
 
 
 def test_ssh_remote_command_is_not_ssh_flags():

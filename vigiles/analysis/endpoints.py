@@ -96,9 +96,6 @@ def from_word(word: str) -> list[Endpoint]:
         if _hostlike(host) and _port(port):
             found.append(Endpoint(host, _port(port)))
             return found
-        if port[:1] in ("/", "~") and _hostlike(host) and (is_ip(host) or host.rsplit(".", 1)[-1].isalpha()):
-            found.append(Endpoint(host))  # scp's and rsync's HOST:PATH (`203.0.113.5:/srv/`)
-            return found
     if _hostlike(word) and (is_ip(word) or word.rsplit(".", 1)[-1].isalpha()):
         if is_ip(word) or word == "localhost":
             found.append(Endpoint(word))
@@ -116,9 +113,12 @@ def from_args(args: list[str], network_program: bool = False) -> list[Endpoint]:
         named = from_word(word)
         if not named and network_program and not word.startswith("-"):
             port = _port(word)
+            host, colon, path = word.partition(":")
             if port is not None:
                 named = [Endpoint(None, port)]
             elif _hostlike(word) and word.rsplit(".", 1)[-1].isalpha():
                 named = [Endpoint(word)]
+            elif colon and path[:1] in ("/", "~") and _hostlike(host) and (is_ip(host) or host.rsplit(".", 1)[-1].isalpha()):
+                named = [Endpoint(host)]  # scp's and rsync's HOST:PATH (`203.0.113.5:/srv/`)
         found.extend(named)
     return found
