@@ -69,17 +69,6 @@ def test_dev_tcp_redirect_is_an_endpoint():
     assert [str(e) for e in cmd.endpoints] == ["198.51.100.7:9001"]
 
 
-def test_a_copy_to_host_colon_path_names_the_host():
-    assert [str(e) for e in find("scp -r out 203.0.113.5:/srv/drop/", "scp").endpoints] == ["203.0.113.5"]
-    assert [str(e) for e in find("rsync -a out/ backup.example.com:~/x", "rsync").endpoints] == ["backup.example.com"]
-    # a module:attribute or a bare name with a path is no host
-    assert find("uvicorn app.main:app --port 8000", "uvicorn").endpoints == []
-    assert find("cp out build:/x", "cp").endpoints == []
-    # only a network program's words: a classpath or a bind mount is no copy to a host
-    assert find("java -cp lib.jar:/opt/x Main", "java").endpoints == []
-    assert find("docker run -v config.json:/etc/app.json img", "docker").endpoints == []
-
-
 def test_ssh_remote_command_is_not_ssh_flags():
     ssh = find("ssh -t example.com 'screen -r -X ls'", "ssh")
     assert "-R" not in ssh.flags and "-r" not in ssh.flags

@@ -113,12 +113,9 @@ def from_args(args: list[str], network_program: bool = False) -> list[Endpoint]:
         named = from_word(word)
         if not named and network_program and not word.startswith("-"):
             port = _port(word)
-            host, colon, path = word.partition(":")
             if port is not None:
                 named = [Endpoint(None, port)]
             elif _hostlike(word) and word.rsplit(".", 1)[-1].isalpha():
                 named = [Endpoint(word)]
-            elif colon and path[:1] in ("/", "~") and _hostlike(host) and (is_ip(host) or host.rsplit(".", 1)[-1].isalpha()):
-                named = [Endpoint(host)]  # scp's and rsync's HOST:PATH (`203.0.113.5:/srv/`)
         found.extend(named)
     return found
