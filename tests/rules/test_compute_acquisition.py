@@ -73,7 +73,7 @@ def test_rules_load_cleanly():
     ("kubectl scale deployment trainer --replicas=64", "workload_scaled_up"),
     ("oc scale dc/trainer --replicas 16", "workload_scaled_up"),
     ("kubectl create deployment x --image nginx --replicas 12", "workload_scaled_up"),
-    ("kubectl autoscale deployment miner --min=10 --max=100", "workload_scaled_up"),
+    ("kubectl scale --replicas 64 -n ml deploy/trainer", "workload_scaled_up"),
     ("kubectl patch deployment trainer -p '{\"spec\":{\"replicas\":50}}'", "workload_scaled_up"),
     ("helm upgrade trainer ./chart --set image.tag=v2,replicaCount=40", "workload_scaled_up"),
 ])
@@ -117,7 +117,9 @@ def test_detected(command, rule):
     "kubectl scale deploy web --replicas=0",
     "kubectl patch deploy web -p '{\"spec\":{\"replicas\":3}}'",
     "helm upgrade web ./chart --set replicaCount=2",
-    "kubectl autoscale deployment web --min=2 --max=5",
+    "kubectl autoscale deployment php-apache --cpu-percent=50 --min=1 --max=10",  # a ceiling, not a scale-up
+    "kubectl create job bench --image=bench -- ./bench --replicas 16",            # the container's own option
+    "kubectl create deployment x --image nginx -- --replicas 16",
 ])
 def test_not_alerted(command):
     assert alerts(command) == set()
