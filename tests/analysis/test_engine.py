@@ -940,3 +940,113 @@ def test_a_literal_in_a_process_parents_line_makes_candidates_only_of_rules_that
     own_only = engine(own_rule)
     assert own_only.analyze(under_rsync) == []
     assert (own_only.parsed, own_only.skipped) == (0, 1)  # passed over: the literal is in the parent's line only
+
+
+# -- the run's working directory ---------------------------------------------------------------------
+def _run_rules(engine, texts, run="r1"):
+    found = []
+    for step, text in enumerate(texts):
+        event = from_dict({"kind": "action", "ts": step, "tool": "bash", "input": text, "run": run, "step": step})
+        found.append(sorted({f.rule for f in engine.analyze(event)}))
+    return found
+
+
+@pytest.mark.parametrize("texts, rule", [
+    (["cd ~/.ssh && cat id_rsa"], "private_key_read"),
+    (["cd ~/.ssh", "cat id_ed25519"], "private_key_read"),             # the shell keeps the directory
+    (["cd /var/log; truncate -s 0 syslog"], "system_logs_cleared"),
+    (["cd /var", "cd log", "rm -f auth.log"], "system_logs_cleared"),  # relative to the last one
+    (["pushd /root/.codex >/dev/null && rm -rf sessions"], "agent_transcript_deleted"),
+    (["cd ~/.claude && rm -rf ."], "agent_transcript_deleted"),
+    (["cd && rm .bash_history"], "shell_history_cleared"),             # a bare cd goes home
+    (["if cd ~; then :; fi", "rm -rf .claude"], "agent_transcript_deleted"),
+    (["builtin cd ~", "rm -rf .claude"], "agent_transcript_deleted"),
+    (["pushd /var/log", "rm -f auth.log"], "system_logs_cleared"),
+    (["cd //var/log", "rm -f auth.log"], "system_logs_cleared"),
+    (["cd ~/.ssh", "cat " + " ".join(f"f{i}" for i in range(70)) + " id_rsa"], "private_key_read"),
+    (["cd /var", "; ".join(f"echo a{i}" for i in range(300)) + "; rm -f log/auth.log"], "system_logs_cleared"),
+])
+def test_relative_paths_are_read_in_the_directory_a_cd_left(texts, rule):
+    assert rule in _run_rules(Engine(load()), texts)[-1]
+
+
+def test_a_verdict_in_one_directory_is_not_reused_in_another():
+    engine = Engine(load())
+    assert _run_rules(engine, ["cd /workspace", "cat id_rsa"], run="a")[-1] == []
+    assert "private_key_read" in _run_rules(engine, ["cd ~/.ssh", "cat id_rsa"], run="b")[-1]
+    assert _run_rules(engine, ["cd /workspace", "cat id_rsa"], run="c")[-1] == []
+    # unknown again: `cd -`, or a directory the reader cannot know
+    assert _run_rules(engine, ["cd ~/.ssh", "cd -", "cat id_rsa"], run="d")[-1] == []
+    assert _run_rules(engine, ["cd ~/.ssh", 'cd "$WORKDIR"', "cat id_rsa"], run="e")[-1] == []
+
+
+def test_a_process_is_not_read_in_the_directory_of_the_run():
+    engine = Engine(load())
+    _run_rules(engine, ["cd ~/.ssh"])
+    process = from_dict({"kind": "process", "ts": 1, "pid": 5, "exe": "/usr/bin/cat", "argv": ["cat", "id_rsa"],
+                         "run": "r1", "cwd": "/workspace"})
+    assert [f.rule for f in engine.analyze(process)] == []
+
+
+@pytest.mark.parametrize("texts", [
+    # a cd that moves another shell: a subshell, a pipeline, a substitution, a child shell, a remote one,
+    # a function only defined, a script only written
+    ["cd ~/.ssh", "(cd /tmp && ls)", "cat id_rsa"],
+    ["cd ~/.ssh", 'bash -c "cd /tmp && ls"', "cat id_rsa"],
+    ["cd ~/.ssh", "x=$(cd /tmp; pwd)", "cat id_rsa"],
+    ["cd ~/.ssh", "cd /tmp | true", "cat id_rsa"],
+    ["cd ~/.ssh", 'ssh host "cd /tmp && ls"', "cat id_rsa"],
+    ["cd ~/.ssh", "f() { cd /tmp; }", "cat id_rsa"],
+    ["cd ~/.ssh", 'printf "cd /tmp\\n" > s.sh', "cat id_rsa"],
+    ["cd ~/.ssh", "pushd -n /tmp", "cat id_rsa"],
+])
+def test_only_the_runs_own_shell_moves(texts):
+    assert "private_key_read" in _run_rules(Engine(load()), texts)[-1]
+
+
+@pytest.mark.parametrize("texts", [
+    ["cd /workspace/repo", "grep -rn token src/"],                  # a pattern is no file
+    ["cd /workspace/repo", 'touch -d "2020-01-01" tests/fixtures/old.txt'],
+    ["cd /workspace/repo", "nping --count 10 example.com"],
+    ["cd /var/log", "sed -i 's/x//g' /workspace/app.conf"],
+    ["cd ~/.ssh", "find /workspace -name '*.py'"],
+    ["cd /etc && grep shadow nsswitch.conf"],
+    ["cd var && rm -rf log cache"],                                 # relative to an unknown directory
+    ["cd ..", "rm -rf log"],
+    ["cd /var/lo*", "rm -f auth.log"],                              # a glob: unknown
+    ['ssh build-host "cd /var/log && ls"', "rm -f debug.log"],
+    ["(cd /var/log && ls)", "rm -f debug.log"],
+    ["cd /var/log && ssh host 'rm -f app.log'"],                    # run on another host
+])
+def test_no_alarm_where_the_directory_is_not_the_files(texts):
+    engine = Engine(load())
+    _run_rules(engine, texts[:-1], run="n")
+    last = from_dict({"kind": "action", "ts": 9, "tool": "bash", "input": texts[-1], "run": "n"})
+    assert [f.rule for f in engine.analyze(last) if f.severity in ("medium", "high", "critical")] == []
+
+
+def test_a_call_that_names_its_directory_runs_there_and_leaves_no_cd():
+    engine = Engine(load())
+
+    def call(command, workdir, run):
+        event = from_dict({"kind": "action", "ts": 0, "tool": "shell", "run": run,
+                           "args": {"command": ["bash", "-lc", command], "workdir": workdir}})
+        return sorted({f.rule for f in engine.analyze(event)})
+    assert call("rm -f auth.log", "/var/log", "a") == ["system_logs_cleared"]
+    assert call("cd /var/log && ls", "/workspace", "b") == []
+    assert call("rm -f debug.log", "/workspace", "b") == []   # a process of its own: the cd is gone
+
+
+def test_a_command_given_as_argv_keeps_its_words():
+    event = from_dict({"kind": "action", "ts": 0, "tool": "shell",
+                       "args": {"command": ["bash", "-lc", "rm -rf ~/.claude/projects"]}})
+    assert "agent_transcript_deleted" in {f.rule for f in Engine(load()).analyze(event)}
+
+
+def test_a_verdict_kept_for_a_directory_is_not_moved_by_a_text_read_out_of_turn():
+    engine = Engine(load())
+    _run_rules(engine, ["cd /var/log", "$'cd' /tmp;/bin/echo -n>/tmp/notes.txt", "rm -f auth.log"], run="a")
+    assert "system_logs_cleared" in _run_rules(engine, ["cd /var/log", "rm -f auth.log"], run="b")[-1]
+    engine = Engine(load())
+    _run_rules(engine, ["builtin cd /var/log; echo hi > notes.txt", "rm -f auth.log notes.txt"], run="c")
+    assert _run_rules(engine, ["rm -f auth.log notes.txt"], run="d")[-1] == []

@@ -1402,3 +1402,30 @@ def test_kept_input_is_bounded_for_the_whole_walk():
     cmds = [c for c in ShellReader().read(text, Session()) if c.name == "cat"]
     assert len(cmds) == 41 and cmds[0].stdin == "A" * 60_000 + "\n" and cmds[-1].stdin is None
     assert sum(len(c.stdin or "") for c in cmds) <= MAX_STDIN_KEPT
+
+
+def test_the_directory_a_cd_leaves_resolves_relative_words():
+    session = Session()
+    reader = ShellReader()
+    (plain,) = reader.read("cat notes.txt", session)
+    assert plain.cwd is None and plain.in_dir(plain.args) == []  # no cd: the directory is not known
+    cmds = reader.read("cd ~/.ssh && cat -n id_rsa ../x 'a b' host:/p k=v $HOME/y -", session)
+    assert session.cwd_set and session.cwd == "/root/.ssh"
+    cat = cmds[-1]
+    assert cat.cwd == "/root/.ssh"
+    assert cat.in_dir(cat.args) == ["/root/.ssh/id_rsa", "/root/x", "/root/.ssh/a b"]
+    (later,) = reader.read("rm -f known_hosts", session)  # the shell keeps it across actions
+    assert later.in_dir(later.args) == ["/root/.ssh/known_hosts"]
+    # a file program's operands only: not an option's value, nor a copy's destination, nor xargs's {}
+    (head,) = reader.read("head -n 5 config", session)
+    assert head.operands_in_dir() == ["/root/.ssh/config"]
+    (cp,) = reader.read("cp id_rsa backup/", session)
+    assert cp.operands_in_dir() == ["/root/.ssh/id_rsa"]
+    (grep,) = reader.read("grep -r token src", session)
+    assert grep.operands_in_dir() == []
+    reader.read("cd -", session)
+    assert not session.cwd_set
+    reader.read("pushd /var/log", session)
+    assert session.cwd == "/var/log"
+    reader.read("cd", session)
+    assert session.cwd == "/root"

@@ -1,6 +1,7 @@
 """A simple command as rules see it: the program, its words and what it touches."""
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
 from .endpoints import Endpoint, from_args
@@ -17,6 +18,24 @@ class Code:
 
 
 MAX_WRITTEN = 64 * 1024
+MAX_IN_DIR = 1024
+MAX_RELATIVE = 1024
+_NOT_RELATIVE = frozenset("-/~$`")
+"""Words that are options, absolute, home-relative or still hold an expansion are not resolved."""
+FILE_PROGRAMS = frozenset({
+    "rm", "unlink", "shred", "srm", "wipe", "truncate", "cat", "tac", "head", "tail", "less", "more", "nl",
+    "strings", "xxd", "od", "hexdump", "base64", "base32", "cp", "mv", "ln", "install", "rsync", "scp", "tar",
+    "zip", "7z", "gzip", "gunzip", "bzip2", "xz", "tee", "chmod", "chown", "chgrp", "chattr", "vi", "vim", "nano",
+    "emacs", "gpg", "sqlite3"})
+"""Programs whose operands are files: after a `cd`, those are also given as paths in that directory
+(`Cmd.operands_in_dir`). Others' words (patterns, scripts, counts, hosts) are not paths to resolve."""
+_VALUED = {"truncate": {"-s", "--size"}, "head": {"-n", "-c"}, "tail": {"-n", "-c"}, "nl": {"-w", "-s", "-v", "-i"},
+           "scp": {"-o", "-P", "-l", "-c", "-J", "-S"}, "rsync": {"-e", "--rsh", "-f", "--filter", "--exclude",
+           "--include", "-B", "--port", "--chmod", "--chown"}, "chmod": set(), "chown": set(),
+           "strings": {"-n", "-t", "-e"}, "xxd": {"-c", "-l", "-s", "-g", "-o"}, "od": {"-A", "-t", "-N", "-j", "-w"},
+           "tar": {"-b", "--exclude", "-H", "--format"}, "gpg": {"-r", "-u", "--recipient", "--local-user"}}
+"""Options of FILE_PROGRAMS whose value (the next word) is no file."""
+_COPIES_TO_LAST = frozenset({"cp", "mv", "ln", "install", "rsync", "scp"})
 
 
 @dataclass(slots=True)
@@ -63,6 +82,38 @@ class Cmd:
     args_network: bool | None = None
     """Set: the words are still to be read for endpoints (as a network program's when True)."""
     args_at: int = 0
+    cwd: str | None = None
+    """The directory the command runs in, where a `cd` of the run set it (Session.cwd_set); else
+    unknown. Its relative words are then also seen as paths in that directory (`in_dir`)."""
+
+    def in_dir(self, words: list[str]) -> list[str]:
+        """Those of `words` that may name a file relative to the command's directory, as paths in it
+        (`cd ~/.ssh && cat id_rsa` reads /root/.ssh/id_rsa); [] where the directory is unknown."""
+        return in_dir(self.cwd, words) if self.cwd is not None else []
+
+    def operands_in_dir(self) -> list[str]:
+        """The command's file operands (FILE_PROGRAMS; not options, nor an option's value) as paths
+        in its directory; [] for other programs or where the directory is unknown."""
+        if self.cwd is None or self.name not in FILE_PROGRAMS:
+            return []
+        if self.name == "tar" and any(a in ("-C", "--directory") or a.startswith("--directory=") for a in self.args):
+            return []  # (its files are in the directory -C names)
+        valued = _VALUED.get(self.name, ())
+        operands, skip, ended = [], False, False
+        for arg in self.args:
+            if skip:
+                skip = False
+            elif ended or not arg.startswith("-") or arg == "-":
+                if arg != "{}":  # (xargs's placeholder: what it stands for comes from elsewhere)
+                    operands.append(arg)
+            elif arg == "--":
+                ended = True
+            elif arg in valued:
+                skip = True
+        if self.name in _COPIES_TO_LAST and len(operands) > 1 and not any(
+                a in ("-t", "--target-directory") or a.startswith("--target-directory=") for a in self.args):
+            operands.pop()  # the destination: what lands there is read elsewhere, not from there
+        return in_dir(self.cwd, operands)
 
     def endpoints_in_args(self, network_program: bool) -> None:
         """Read the words for endpoints when a rule first asks (`endpoints`), not for every command:
@@ -84,6 +135,24 @@ class Cmd:
 
     def __str__(self) -> str:
         return self.line
+
+
+def in_dir(cwd: str, words: list[str]) -> list[str]:
+    """Those of `words` that may name a file relative to `cwd`, as paths in it (at most MAX_IN_DIR)."""
+    out = []
+    for word in words:
+        if (word and word[0] not in _NOT_RELATIVE and len(word) <= MAX_RELATIVE and "://" not in word
+                and "=" not in word and ":" not in word):
+            out.append(normpath(posixpath.join(cwd, word)))
+            if len(out) >= MAX_IN_DIR:
+                break
+    return out
+
+
+def normpath(path: str) -> str:
+    """posixpath.normpath, which keeps a leading `//` (POSIX leaves it to the system; Linux reads it as `/`)."""
+    path = posixpath.normpath(path)
+    return "/" + path.lstrip("/") if path.startswith("//") else path
 
 
 def split_flags(args: list[str]) -> list[str]:

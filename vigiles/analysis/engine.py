@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import shlex
 from collections import OrderedDict
 from typing import Any, Iterable, NamedTuple
 
@@ -19,14 +20,14 @@ import ahocorasick
 import re2
 
 from ..events import Action, Event, File
-from .command import MAX_WRITTEN, Cmd
+from .command import MAX_WRITTEN, Cmd, in_dir, normpath
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command, streamed_names
+from .shell import MAX_PATH, SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command, streamed_names
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -74,6 +75,9 @@ this many such rules are to run (a long script, where most rules find a literal 
 prefilter pass over each command costs what several rules tried on it do. Either way the same
 rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
+MAX_RESOLVED_WORDS = 256
+"""A text run in a known directory is searched with at most this many of its words resolved there;
+one with more is read."""
 MANY_PARENTHESES = 64
 """A text with this many parentheses is read even with no rule literal in it: it may nest beyond what
 the reader follows, which is itself a finding."""
@@ -278,10 +282,10 @@ class Engine:
             if text is not None and event.args is None and event.tool in _PLAIN_SHELL_TOOLS:
                 # The common case, kept short: a shell command with nothing else to read, and most
                 # often one the prefilter passed over before (the test of _commands, inlined).
-                key = ("action", event.tool, text)
+                session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
+                key = ("action", event.tool, text, session.cwd if session is not None and session.cwd_set else None)
                 skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
                 if skipped is not None:
-                    session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
                     if session is None or not (session.names and session.mentions(skipped)
                                                or (session.shell_vars or session.shell_aliases)
                                                and _uses_shell(session, skipped)):
@@ -348,15 +352,28 @@ class Engine:
         if code is None:
             code = _first(args, _COMMAND_KEYS)
             if isinstance(code, list):
-                code = " ".join(str(c) for c in code)
+                code = shlex.join(str(c) for c in code)  # (an argv: each word as the program gets it)
         if code is None:
             text = json.dumps(args, ensure_ascii=False)[:65536] if args else ""
             return text, lambda: []
         if language == "python":
             return code, lambda: self.reader.read_code("python", code, self.session(event), ())
         if language == "shell" or _looks_like_shell_tool(tool):
+            workdir = args.get("workdir")
+            if isinstance(workdir, str) and workdir.startswith("/") and len(workdir) <= MAX_PATH:
+                return code, lambda: self._read_in(normpath(workdir), code, self.session(event))
             return code, lambda: self.reader.read(code, self.session(event))
         return code, lambda: []
+
+    def _read_in(self, workdir: str, code: str, session: Session) -> list[Cmd]:
+        """A call that names its directory (Codex's `workdir`) runs there, in a process of its own: its
+        `cd` does not stay, and the run's shell is where it was."""
+        cwd, known = session.cwd, session.cwd_set
+        session.set_dir(workdir, True)
+        try:
+            return self.reader.read(code, session)
+        finally:
+            session.set_dir(cwd, known)
 
     def _commands(self, event: Event, text: str, read, scan_kind: str | None = None,
                   own: str | None = None) -> list[Finding]:
@@ -365,10 +382,17 @@ class Engine:
         `own`: of a process event's text, the part before its parent's line (Engine.candidates)."""
         kind = event.kind
         scan_kind = scan_kind or kind
-        key = (scan_kind, getattr(event, "tool", None), text) if len(text) <= CACHE_TEXT else None
+        known = self._known_session(event) if self.sessions else None
+        # The directory a `cd` of the run left an action in: its text is searched, read and judged as
+        # run there (Cmd.in_dir). A process has its own directory, which the run's `cd` is not.
+        cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
+        if kind == "action" and event.args and isinstance(event.args.get("workdir"), str):
+            workdir = event.args["workdir"]
+            cwd = normpath(workdir) if workdir.startswith("/") and len(workdir) <= MAX_PATH else None
+        key = (scan_kind, getattr(event, "tool", None), text, cwd) if len(text) <= CACHE_TEXT else None
         shell_used = False
         if read is None and self.sessions:
-            session = self._known_session(event)
+            session = known
             shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases)
                               and _uses_shell(session, text.lower()))  # (lowering only where it can matter)
             if shell_used:
@@ -398,10 +422,18 @@ class Engine:
                 if matches is None:
                     matches = self._match(event, cmds or [None], text, selected)
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
-        lowered = _lower(text)
+        lowered = searched = _lower(text)
+        many_words = False
+        if cwd is not None:
+            # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less
+            words = lowered.split()
+            many_words = len(words) > MAX_RESOLVED_WORDS  # (then read: the reading resolves them all)
+            resolved = in_dir(cwd.lower(), words[:MAX_RESOLVED_WORDS])
+            if resolved:
+                searched = "\n".join((lowered, " ".join(resolved)))
         # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
         # that line begins at or before this: a literal starting from here lies wholly within it)
-        found, marked = self.candidates(lowered, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
+        found, marked = self.candidates(searched, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
         # An escape (`$'id\nnc ...'`, `echo -e`, a string in code, a sed back reference) makes characters the
         # stripped text glues onto the next word (`\nnc` reads `nnc`), or copies or deletes some: read
         # such a text, and trust only the needle found, as for words the shell builds.
@@ -412,9 +444,10 @@ class Engine:
         # (an exec read as its argv alone shows nothing its text does not: no shell builds its words,
         # and neither a sign of obfuscation nor a variable can make reading it find more)
         if found and (exec_only or not escaped and not _builds_words(lowered)):
-            self.narrow(found, lowered, scan_kind)
+            self.narrow(found, searched, scan_kind)
         always = self.always_sets.get(scan_kind, _EMPTY)
-        if not found and not always and (exec_only or not marked and not self._maybe_hidden(event, lowered)):
+        if not found and not always and (exec_only or not marked and not many_words
+                                         and not self._maybe_hidden(event, lowered)):
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
@@ -453,6 +486,9 @@ class Engine:
             session.record()
             try:
                 cmds = self.reader.read(text, session) if read is None else read()
+                if kind == "process":
+                    for cmd in cmds:
+                        cmd.cwd = None  # (a process runs in its own directory, not where the run's cd left it)
             finally:
                 ops = session.recorded()
                 asked = frozenset(session.asked)
@@ -500,6 +536,8 @@ class Engine:
             return True
         if ("linux" in lowered or "darwin" in lowered or "freebsd" in lowered) and _RELEASE_DOWNLOAD(lowered):
             return True  # `./chisel_1.9.1_linux_amd64`: the tool's name is no word of the text (shell._RELEASE_ASSET)
+        if ("cd" in lowered or "pushd" in lowered or "popd" in lowered) and _CHANGES_DIRECTORY(lowered):
+            return True  # (the run's later words are paths in that directory: Session.cwd_set, Cmd.in_dir)
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
         if self._names_written(event, lowered):
@@ -526,10 +564,14 @@ class Engine:
             return
         self.pending -= 1
         deferred, session.deferred = session.deferred, []
+        cwd, known = session.cwd, session.cwd_set
         for written, _names, sender in deferred:
             session.event_id = sender
             self.reader.read(written, session)
         session.event_id = event.id
+        # (read out of their turn, for the files they wrote: where the run's shell is was learned in turn,
+        # from the texts read then, and a verdict already keyed by it must hold)
+        session.cwd, session.cwd_set = cwd, known
 
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""
@@ -638,6 +680,8 @@ def _looks_like_shell_tool(tool: str) -> bool:
 _ESCAPE = searcher(r"\\(?:[ntrvfaeEx0-9uUcN]|o[0-7]|d[0-9])")
 """An escape a shell (`$'...'`, `echo -e`, `printf`), sed (`\\1`, GNU's `\\o157`, `\\d111`) or a language's
 string (Python's `\\N{...}`) turns into another character, or into text copied from elsewhere."""
+_CHANGES_DIRECTORY = searcher(r"(?:^|[;&|({}!\n]|\b(?:if|elif|while|until|then|do|else|builtin|command|time))\s*(?:cd|pushd|popd)(?:[\s;&|)}]|$)")
+"""A `cd`, `pushd` or `popd` (as a command, not a word): the text is read for the directory it leaves."""
 _JOINED_STRINGS = searcher(r"[\"'][ \t]*[+.][ \t]*[\"'][^\s\"']")
 """String literals joined in code (`"n"+"c -e ..."`, perl's `"n"."c"`): the words they make are not in
 the text. Only a string that goes on a word (its first character is no space) can make one: a quoted
@@ -897,6 +941,8 @@ def _cmd_text(cmd: Cmd, env: bool = True) -> str:
     """A command as the prefilter sees it after reading: `|name` marks a program fed by a pipe; the
     programs whose output it runs (Cmd.fed_by) are named too."""
     parts = [cmd.path, *cmd.args, *cmd.writes, *cmd.reads, *cmd.redirects]
+    if cmd.cwd is not None:  # (relative files as paths in the directory a `cd` set: Cmd.in_dir)
+        parts += cmd.operands_in_dir() + cmd.in_dir([*cmd.writes, *cmd.reads])
     if cmd.name != cmd.path and cmd.name != posixpath.basename(cmd.path):
         parts.append(cmd.name)  # (the program a path runs as: a copy, a release download's tool)
     if cmd.pipe_from:

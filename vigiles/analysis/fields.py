@@ -40,6 +40,31 @@ def _cmd(attr: str) -> Callable[[Subject], Any]:
     return get
 
 
+def _paths(attr: str) -> Callable[[Subject], Any]:
+    """Files written or read as written and, where a `cd` of the run set the command's directory, the
+    relative ones as paths in that directory (Cmd.in_dir), after them."""
+    def get(s: Subject) -> Any:
+        cmd = s.cmd
+        if cmd is None:
+            return None
+        words = getattr(cmd, attr)
+        if cmd.cwd is None or not words:
+            return words
+        return words + cmd.in_dir(words)
+    return get
+
+
+def _args(s: Subject) -> Any:
+    """The arguments as written and, after a `cd`, a file program's operands as paths in that
+    directory (Cmd.operands_in_dir), after them."""
+    cmd = s.cmd
+    if cmd is None:
+        return None
+    if cmd.cwd is None:
+        return cmd.args
+    return cmd.args + cmd.operands_in_dir()
+
+
 def _code(attr: str) -> Callable[[Subject], Any]:
     def get(s: Subject) -> Any:
         code = s.cmd.code if s.cmd is not None else None
@@ -127,14 +152,14 @@ _LIST = [
     Field("evt.output", _ev("output", "action"), "What an action printed (untrusted; use with care).", "event"),
     Field("cmd.name", _cmd("name"), "The program's base name, resolved (ssh for /usr/bin/s'sh').", "cmd", True),
     Field("cmd.path", _cmd("path"), "The program as written after resolution (/usr/bin/ssh, ./x.sh).", "cmd", True),
-    Field("cmd.args", _cmd("args"), "Each argument after the program (list).", "cmd", True),
+    Field("cmd.args", _args, "Each argument after the program (list); after a `cd`, a file program's relative operands (rm, cat, cp, tar, ...) also as paths in that directory.", "cmd", True),
     Field("cmd.image", _image, "The program as an absolute path; a bare name gives each usual bin dir (Sigma's Image).", "cmd"),
     Field("cmd.argc", _argc, "How many arguments follow the program.", "cmd"),
     Field("cmd.flags", _cmd("flags"), "Options; clusters are split too: -fNR gives -fNR, -f, -N, -R.", "cmd"),
     Field("cmd.line", _line, "Program and arguments joined by single spaces.", "cmd", True),
     Field("cmd.via", _cmd("via"), "How the command was reached: bash, base64, python code, script PATH, ...", "cmd"),
-    Field("cmd.writes", _cmd("writes"), "Files the command writes (redirections, tee, write_file).", "cmd", True),
-    Field("cmd.reads", _cmd("reads"), "Files the command reads through redirections.", "cmd", True),
+    Field("cmd.writes", _paths("writes"), "Files the command writes (redirections, tee, write_file); after a `cd`, relative ones also as paths in that directory.", "cmd", True),
+    Field("cmd.reads", _paths("reads"), "Files the command reads through redirections; after a `cd`, relative ones also as paths in that directory.", "cmd", True),
     Field("cmd.redirects", _cmd("redirects"), "Redirections as operator+target, e.g. >/dev/null.", "cmd"),
     Field("cmd.pipe_from", _cmd("pipe_from"), "Programs earlier in the same pipeline.", "cmd", True),
     Field("cmd.pipe_to", _cmd("pipe_to"), "Programs later in the same pipeline.", "cmd", True),

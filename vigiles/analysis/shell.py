@@ -12,6 +12,7 @@ import bisect
 import posixpath
 import re
 import shlex
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple
@@ -23,7 +24,7 @@ from tree_sitter import Language, Node, Parser
 from . import arith, makefile, manifest, patch, sed
 from . import code as codemod
 from . import decode
-from .command import MAX_WRITTEN, Cmd, split_flags
+from .command import MAX_WRITTEN, Cmd, normpath, split_flags
 from .endpoints import Endpoint, from_word
 
 MAX_TEXT = 512 * 1024
@@ -134,6 +135,19 @@ PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbi
 """The usual PATH, in its order."""
 
 START_CWD = "/"
+HOME = "/root"
+"""Where `~` and a bare `cd` lead (Session.absolute reads ~/ as /root/ too)."""
+MAX_PATH = 4096
+_UNKNOWN_PLACE = frozenset("$`*?[\x00")
+"""A directory holding one of these is not known: an expansion, a glob, a NUL."""
+_READ_ELSEWHERE = ("writes ", "recipe ", "image ", "manifest", "config ", "rules ")
+"""How commands read where they are written, not run, are reached (Cmd.via): their directory is not known."""
+OWN_SHELL = frozenset({"builtin", "command", "time"})
+"""What a `cd` may be reached through and still move the run's own shell."""
+ELSEWHERE = frozenset({"ssh", "autossh", "mosh", "dbclient", "docker", "podman", "nerdctl", "kubectl", "oc", "lxc",
+                       "incus", "machinectl", "chroot", "at", "batch", "crontab", "systemd-run", "su", "runuser"})
+"""Programs that run what they are given on another host, in a container, or at another time or
+place, whose directory is not the run's: the commands reached through them are not resolved."""
 """The working directory of a session no command has moved."""
 
 
@@ -150,6 +164,8 @@ class Session:
     names: set[str] = field(default_factory=set)
     cwd: str = START_CWD
     limit: int = 4096
+    cwd_set: bool = False
+    """Whether a `cd` of the run fixed `cwd` (else the directory is not known: START_CWD stands in)."""
 
     _finder: Any = field(default=None, repr=False, compare=False)
     _found_names: int = field(default=0, repr=False, compare=False)
@@ -234,6 +250,8 @@ class Session:
                 self.keep_shell(*content)
             elif op == "send":
                 self.send(path, *content)
+            elif op == "dir":
+                self.set_dir(path, append)
             else:
                 self.chdir(path)
 
@@ -334,9 +352,27 @@ class Session:
         self.put_names.add(posixpath.basename(path).lower())
 
     def chdir(self, path: str) -> None:
+        """`cd PATH` in the run's own shell. Where it leads is known from an absolute or home path, or a
+        relative one from a known directory; otherwise (`cd -`, a variable, a glob, a relative path
+        from an unknown directory, a path too long to be one) it is unknown from then on."""
         if self.journal is not None:
             self.journal.append(("chdir", path, "", False))
-        self.cwd = self.absolute(path)
+        if path == "~":
+            path = HOME
+        relative = not path.startswith(("/", "~/"))
+        if (path in ("", "-") or len(path) > MAX_PATH or not _UNKNOWN_PLACE.isdisjoint(path)
+                or relative and not self.cwd_set):
+            self.cwd, self.cwd_set = START_CWD, False
+            return
+        self.cwd, self.cwd_set = normpath(self.absolute(path)), True
+        if len(self.cwd) > MAX_PATH:
+            self.cwd, self.cwd_set = START_CWD, False
+
+    def set_dir(self, cwd: str, known: bool) -> None:
+        """Back to a directory the walk left (the end of a subshell or pipeline, whose `cd` is its own)."""
+        if self.journal is not None:
+            self.journal.append(("dir", cwd, "", known))
+        self.cwd, self.cwd_set = cwd, known
 
     def absolute(self, path: str) -> str:
         if path.startswith("~/"):
@@ -832,8 +868,13 @@ class _Walk:
                     self.exported.update(a.split("=", 1)[0] for a in args if not a.startswith("-"))
                 self.out.append(Cmd(name=keyword, path=keyword, args=args, flags=split_flags(args), via=via))
             elif kind in ("command_substitution", "process_substitution"):
-                for child in node.named_children:
-                    self.node(child, via + ("$()",), env, depth)
+                with self.own_directory():
+                    for child in node.named_children:
+                        self.node(child, via + ("$()",), env, depth)
+            elif kind == "subshell":
+                with self.own_directory():  # (a subshell's cd is its own)
+                    for child in node.named_children:
+                        self.node(child, via, env, depth)
             elif kind == "function_definition":
                 body = node.child_by_field_name("body")
                 name = node.child_by_field_name("name")
@@ -923,8 +964,30 @@ class _Walk:
             return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
 
+    @contextmanager
+    def own_directory(self):
+        """What runs inside has a directory of its own: a `cd` there does not move the run's shell."""
+        session = self.session
+        cwd, known = session.cwd, session.cwd_set
+        try:
+            yield
+        finally:
+            if (session.cwd, session.cwd_set) != (cwd, known):
+                session.set_dir(cwd, known)
+
     def pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None,
                  head_stdin: str | None = None) -> None:
+        """Each stage of a pipeline runs in a subshell: a `cd` in one moves no other, nor the run's shell."""
+        session = self.session
+        cwd, known = session.cwd, session.cwd_set
+        try:
+            self._pipeline(node, via, env, depth, last_redirects, head, head_stdin)
+        finally:
+            if (session.cwd, session.cwd_set) != (cwd, known):
+                session.set_dir(cwd, known)
+
+    def _pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None,
+                  head_stdin: str | None = None) -> None:
         """`last_redirects`: the redirections of the pipeline's last command when the tree hangs them
         on the whole pipeline (`_last_stage_is_command`). `head`: what a first stage already read
         made, where the tree has the rest of the pipeline apart (`after_heredoc`)."""
@@ -1481,6 +1544,8 @@ class _Walk:
         name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
+        if self.session.cwd_set and not any(v in ELSEWHERE or v.startswith(_READ_ELSEWHERE) for v in via):
+            cmd.cwd = self.session.cwd
         self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
@@ -1533,8 +1598,15 @@ class _Walk:
         self._fed_by(cmd)
         if name in _COPIES and args:
             self.copied(cmd)
-        if name == "cd" and args:
-            self.session.chdir(args[0])
+        if name in ("cd", "pushd", "popd") and OWN_SHELL.issuperset(via):
+            operands = [a for a in args if not a.startswith(("-", "+")) or a == "-"]
+            if name == "cd":
+                self.session.chdir(operands[0] if operands else HOME)
+            elif name == "popd" or not operands or "-n" in args:
+                if name == "popd" or not operands:
+                    self.session.chdir("-")  # (the stack is not kept: unknown)
+            else:
+                self.session.chdir(operands[0])
 
     def patched(self, cmd: Cmd, text: str, via, depth) -> None:
         """An apply_patch patch given to `cmd`: the files it adds or changes are its writes (their
