@@ -1050,3 +1050,24 @@ def test_a_verdict_kept_for_a_directory_is_not_moved_by_a_text_read_out_of_turn(
     engine = Engine(load())
     _run_rules(engine, ["builtin cd /var/log; echo hi > notes.txt", "rm -f auth.log notes.txt"], run="c")
     assert _run_rules(engine, ["rm -f auth.log notes.txt"], run="d")[-1] == []
+
+
+@pytest.mark.parametrize("texts, rule", [
+    (["cd /etc", "cat <shadow"], "shadow_file_read"),                # a file glued to its redirection
+    (["cd ~/.aws", "cat 0<credentials"], "credential_file_read"),
+    (["cd /var/log", "> auth.log"], "system_logs_cleared"),           # cleared by a redirection
+    (["cd /var/log", "cat /dev/null > wtmp"], "system_logs_cleared"),
+])
+def test_redirections_are_read_in_the_directory_too(texts, rule):
+    assert rule in _run_rules(Engine(load()), texts)[-1]
+
+
+def test_an_argv_call_is_a_process_of_its_own():
+    engine = Engine(load())
+
+    def call(command, run="a"):
+        event = from_dict({"kind": "action", "ts": 0, "tool": "shell", "run": run, "args": {"command": command}})
+        return sorted({f.rule for f in engine.analyze(event)})
+    assert call(["cat /etc/shadow"]) == ["shadow_file_read"]         # one word alone: a command line
+    call(["cd", "/etc"])
+    assert call(["cat", "shadow"]) == []                              # that cd did not stay

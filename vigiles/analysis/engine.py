@@ -75,6 +75,7 @@ this many such rules are to run (a long script, where most rules find a literal 
 prefilter pass over each command costs what several rules tried on it do. Either way the same
 rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
+_WORD_BREAKS = str.maketrans({c: " " for c in "<>|&;()"})
 MAX_RESOLVED_WORDS = 256
 """A text run in a known directory is searched with at most this many of its words resolved there;
 one with more is read."""
@@ -352,24 +353,26 @@ class Engine:
         if code is None:
             code = _first(args, _COMMAND_KEYS)
             if isinstance(code, list):
-                code = shlex.join(str(c) for c in code)  # (an argv: each word as the program gets it)
+                # an argv: each word as the program gets it; one word alone is a command line
+                code = shlex.join(str(c) for c in code) if len(code) > 1 else str(code[0])
         if code is None:
             text = json.dumps(args, ensure_ascii=False)[:65536] if args else ""
             return text, lambda: []
         if language == "python":
             return code, lambda: self.reader.read_code("python", code, self.session(event), ())
         if language == "shell" or _looks_like_shell_tool(tool):
-            workdir = args.get("workdir")
-            if isinstance(workdir, str) and workdir.startswith("/") and len(workdir) <= MAX_PATH:
-                return code, lambda: self._read_in(normpath(workdir), code, self.session(event))
+            apart, workdir = _own_process(event)
+            if apart:
+                return code, lambda: self._read_apart(workdir, code, self.session(event))
             return code, lambda: self.reader.read(code, self.session(event))
         return code, lambda: []
 
-    def _read_in(self, workdir: str, code: str, session: Session) -> list[Cmd]:
-        """A call that names its directory (Codex's `workdir`) runs there, in a process of its own: its
-        `cd` does not stay, and the run's shell is where it was."""
+    def _read_apart(self, workdir: str | None, code: str, session: Session) -> list[Cmd]:
+        """A call run as a process of its own (an argv, or one naming its directory: Codex's `workdir`)
+        runs in that directory (unknown where none is named): its `cd` does not stay, and the run's shell
+        is where it was."""
         cwd, known = session.cwd, session.cwd_set
-        session.set_dir(workdir, True)
+        session.set_dir(workdir or START_CWD, workdir is not None)
         try:
             return self.reader.read(code, session)
         finally:
@@ -386,9 +389,10 @@ class Engine:
         # The directory a `cd` of the run left an action in: its text is searched, read and judged as
         # run there (Cmd.in_dir). A process has its own directory, which the run's `cd` is not.
         cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
-        if kind == "action" and event.args and isinstance(event.args.get("workdir"), str):
-            workdir = event.args["workdir"]
-            cwd = normpath(workdir) if workdir.startswith("/") and len(workdir) <= MAX_PATH else None
+        if kind == "action" and event.args:
+            apart, workdir = _own_process(event)
+            if apart:
+                cwd = workdir
         key = (scan_kind, getattr(event, "tool", None), text, cwd) if len(text) <= CACHE_TEXT else None
         shell_used = False
         if read is None and self.sessions:
@@ -426,7 +430,7 @@ class Engine:
         many_words = False
         if cwd is not None:
             # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less
-            words = lowered.split()
+            words = lowered.translate(_WORD_BREAKS).split()  # (`<shadow`, `2>x`: the file is a word)
             many_words = len(words) > MAX_RESOLVED_WORDS  # (then read: the reading resolves them all)
             resolved = in_dir(cwd.lower(), words[:MAX_RESOLVED_WORDS])
             if resolved:
@@ -660,6 +664,19 @@ class _Reading(NamedTuple):
     ops: tuple
     asked: frozenset
     began_in: str | None
+
+
+def _own_process(event: Action) -> tuple[bool, str | None]:
+    """Whether an action's command runs as a process of its own, not in the run's shell (an argv list,
+    or a call naming its directory: Codex's `workdir`), and the directory it names (normalised; None
+    where it names none, or none that is absolute)."""
+    args = event.args
+    if not args or event.input is not None:
+        return False, None
+    workdir = args.get("workdir")
+    if isinstance(workdir, str):
+        return True, normpath(workdir) if workdir.startswith("/") and len(workdir) <= MAX_PATH else None
+    return isinstance(_first(args, _COMMAND_KEYS), list), None
 
 
 def _first(args: dict, keys: tuple) -> Any:

@@ -54,6 +54,23 @@ def _paths(attr: str) -> Callable[[Subject], Any]:
     return get
 
 
+def _redirects(s: Subject) -> Any:
+    """Redirections as written and, after a `cd`, those to a relative file also with the file as a
+    path in that directory (`>auth.log` in /var/log is also `>/var/log/auth.log`)."""
+    cmd = s.cmd
+    if cmd is None:
+        return None
+    if cmd.cwd is None or not cmd.redirects:
+        return cmd.redirects
+    extra = []
+    for red in cmd.redirects:
+        op = red[:len(red) - len(red.lstrip("0123456789<>&|"))]
+        target = red[len(op):]
+        if target:
+            extra += [op + path for path in cmd.in_dir([target])]
+    return cmd.redirects + extra
+
+
 def _args(s: Subject) -> Any:
     """The arguments as written and, after a `cd`, a file program's operands as paths in that
     directory (Cmd.operands_in_dir), after them."""
@@ -160,7 +177,7 @@ _LIST = [
     Field("cmd.via", _cmd("via"), "How the command was reached: bash, base64, python code, script PATH, ...", "cmd"),
     Field("cmd.writes", _paths("writes"), "Files the command writes (redirections, tee, write_file); after a `cd`, relative ones also as paths in that directory.", "cmd", True),
     Field("cmd.reads", _paths("reads"), "Files the command reads through redirections; after a `cd`, relative ones also as paths in that directory.", "cmd", True),
-    Field("cmd.redirects", _cmd("redirects"), "Redirections as operator+target, e.g. >/dev/null.", "cmd"),
+    Field("cmd.redirects", _redirects, "Redirections as operator+target, e.g. >/dev/null; after a `cd`, one to a relative file also with the file as a path in that directory.", "cmd"),
     Field("cmd.pipe_from", _cmd("pipe_from"), "Programs earlier in the same pipeline.", "cmd", True),
     Field("cmd.pipe_to", _cmd("pipe_to"), "Programs later in the same pipeline.", "cmd", True),
     Field("cmd.written", _cmd("written"), "What the command writes into its files, where known: a write tool's content, echo, printf or a heredoc redirected into a file, tee's input (at most 64 KiB).", "cmd", True),

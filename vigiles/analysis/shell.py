@@ -847,6 +847,7 @@ class _Walk:
                                for t in self.redirect_target(red, env, via, depth)[0]]
                     if targets:
                         cmd = Cmd(name=":", path=":", via=via)
+                        self.place(cmd, via)
                         self.apply_redirects(cmd, targets)
                         self.out.append(cmd)
             elif kind == "variable_assignment":
@@ -963,6 +964,12 @@ class _Walk:
         if value_node is not None and value_node.type == "array":
             return f"{name}=({env.get(name + '[@]', '')})"
         return f"{name}={env.get(name, '')}"
+
+    def place(self, cmd: Cmd, via) -> None:
+        """The directory a command runs in (Cmd.cwd), where the run's shell is known to be there: not
+        for one run on another host, in a container, at another time, or read where it is written."""
+        if self.session.cwd_set and not any(v in ELSEWHERE or v.startswith(_READ_ELSEWHERE) for v in via):
+            cmd.cwd = self.session.cwd
 
     @contextmanager
     def own_directory(self):
@@ -1544,8 +1551,7 @@ class _Walk:
         name = program_name(program)
         cmd = Cmd(name=name, path=program, args=args, flags=split_flags(args), via=via,
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
-        if self.session.cwd_set and not any(v in ELSEWHERE or v.startswith(_READ_ELSEWHERE) for v in via):
-            cmd.cwd = self.session.cwd
+        self.place(cmd, via)
         self.apply_redirects(cmd, targets)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
