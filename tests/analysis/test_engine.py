@@ -1071,3 +1071,17 @@ def test_an_argv_call_is_a_process_of_its_own():
     assert call(["cat /etc/shadow"]) == ["shadow_file_read"]         # one word alone: a command line
     call(["cd", "/etc"])
     assert call(["cat", "shadow"]) == []                              # that cd did not stay
+
+
+def test_a_reading_reused_elsewhere_leaves_that_runs_directory_alone():
+    engine = Engine(load())
+
+    def call(run):
+        return from_dict({"kind": "action", "ts": 1, "tool": "shell", "run": run,
+                          "args": {"command": ["bash", "-lc", "cd /tmp && cat /etc/shadow"], "workdir": "/w"}})
+    _run_rules(engine, ["cd /srv"], run="a")
+    engine.analyze(call("a"))
+    _run_rules(engine, ["cd ~/.ssh"], run="b")
+    engine.analyze(call("b"))  # the same call, its reading reused
+    assert engine.reused == 1
+    assert "private_key_read" in _run_rules(engine, ["cat id_rsa"], run="b")[-1]

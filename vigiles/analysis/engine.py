@@ -309,7 +309,9 @@ class Engine:
             if self.argv_unread:
                 read = (lambda: [exec_command(argv)]) if argv else (lambda: [])
             else:
-                read = lambda: self.reader.read_argv(argv, self.session(event))  # noqa: E731
+                def read() -> list[Cmd]:  # (a process runs in its own directory, not where the run's cd left it)
+                    session = self.session(event)
+                    return _apart(session, None, lambda: self.reader.read_argv(argv, session))
             return self._commands(event, text, read, "process" if event.exe else "process_noexe", own)
         if kind == "file":
             # every file rule runs, no prefilter: the command is named by the operation (chmod),
@@ -369,14 +371,8 @@ class Engine:
 
     def _read_apart(self, workdir: str | None, code: str, session: Session) -> list[Cmd]:
         """A call run as a process of its own (an argv, or one naming its directory: Codex's `workdir`)
-        runs in that directory (unknown where none is named): its `cd` does not stay, and the run's shell
-        is where it was."""
-        cwd, known = session.cwd, session.cwd_set
-        session.set_dir(workdir or START_CWD, workdir is not None)
-        try:
-            return self.reader.read(code, session)
-        finally:
-            session.set_dir(cwd, known)
+        runs in that directory (unknown where none is named)."""
+        return _apart(session, workdir, lambda: self.reader.read(code, session))
 
     def _commands(self, event: Event, text: str, read, scan_kind: str | None = None,
                   own: str | None = None) -> list[Finding]:
@@ -490,9 +486,6 @@ class Engine:
             session.record()
             try:
                 cmds = self.reader.read(text, session) if read is None else read()
-                if kind == "process":
-                    for cmd in cmds:
-                        cmd.cwd = None  # (a process runs in its own directory, not where the run's cd left it)
             finally:
                 ops = session.recorded()
                 asked = frozenset(session.asked)
@@ -664,6 +657,21 @@ class _Reading(NamedTuple):
     ops: tuple
     asked: frozenset
     began_in: str | None
+
+
+def _apart(session: Session, workdir: str | None, read) -> list[Cmd]:
+    """`read` run in `workdir` (unknown where None) as a process of its own: its `cd` does not stay, the
+    run's shell is where it was, and no directory change is recorded for the reading to replay in
+    another session (Session.replay), whose shell may be elsewhere."""
+    cwd, known = session.cwd, session.cwd_set
+    mark = len(session.journal) if session.journal is not None else None
+    session.cwd, session.cwd_set = workdir or START_CWD, workdir is not None
+    try:
+        return read()
+    finally:
+        session.cwd, session.cwd_set = cwd, known
+        if mark is not None and session.journal is not None:
+            session.journal[mark:] = [op for op in session.journal[mark:] if op[0] not in ("chdir", "dir")]
 
 
 def _own_process(event: Action) -> tuple[bool, str | None]:
