@@ -1085,3 +1085,13 @@ def test_a_reading_reused_elsewhere_leaves_that_runs_directory_alone():
     engine.analyze(call("b"))  # the same call, its reading reused
     assert engine.reused == 1
     assert "private_key_read" in _run_rules(engine, ["cat id_rsa"], run="b")[-1]
+
+
+def test_a_long_text_in_a_known_directory_is_searched_not_read():
+    engine = Engine(load())
+    _run_rules(engine, ["cd /workspace"])
+    parsed = engine.parsed
+    _run_rules(engine, ["echo " + " ".join(f"w{i}" for i in range(2000))])
+    assert engine.parsed == parsed  # passed over: no rule's literals, resolved or not
+    # a file far down the line is still found
+    assert "private_key_read" in _run_rules(engine, ["cd ~/.ssh", "cat " + " ".join(f"f{i}" for i in range(600)) + " id_rsa"], run="k")[-1]

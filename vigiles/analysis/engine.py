@@ -77,8 +77,10 @@ rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
 _WORD_BREAKS = str.maketrans({c: " " for c in "<>|&;()"})
 MAX_RESOLVED_WORDS = 256
-"""A text run in a known directory is searched with at most this many of its words resolved there;
-one with more is read."""
+MAX_RESOLVED_TEXT = 4 * 1024 * 1024
+"""A text run in a known directory is searched with its words resolved there: the first
+MAX_RESOLVED_WORDS with the text, the rest a slice of as many at a time; one whose resolved words
+would come to more than MAX_RESOLVED_TEXT characters is read instead."""
 MANY_PARENTHESES = 64
 """A text with this many parentheses is read even with no rule literal in it: it may nest beyond what
 the reader follows, which is itself a finding."""
@@ -424,13 +426,27 @@ class Engine:
                 return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
         lowered = searched = _lower(text)
         many_words = False
+        beyond: set[int] = set()
         if cwd is not None:
             # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less
-            words = lowered.translate(_WORD_BREAKS).split()  # (`<shadow`, `2>x`: the file is a word)
-            many_words = len(words) > MAX_RESOLVED_WORDS  # (then read: the reading resolves them all)
-            resolved = in_dir(cwd.lower(), words[:MAX_RESOLVED_WORDS])
+            words = list(dict.fromkeys(lowered.translate(_WORD_BREAKS).split()))  # (`<shadow`: the file is a word)
+            place = cwd.lower()
+            resolved = in_dir(place, words[:MAX_RESOLVED_WORDS])
             if resolved:
                 searched = "\n".join((lowered, " ".join(resolved)))
+            rest = words[MAX_RESOLVED_WORDS:]
+            if len(rest) * (len(place) + 1) > MAX_RESOLVED_TEXT:
+                many_words = True  # (read: the reading resolves them all)
+            else:
+                # the rest searched a slice at a time; what they find is narrowed by the whole (a rule's
+                # other literals may lie in another slice)
+                slices = []
+                for at in range(0, len(rest), MAX_RESOLVED_WORDS):
+                    more = " ".join(in_dir(place, rest[at:at + MAX_RESOLVED_WORDS]))
+                    slices.append(more)
+                    beyond |= self.candidates(more, scan_kind)[0]
+                if beyond:
+                    self.narrow(beyond, "\n".join((searched, *slices)), scan_kind)
         # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
         # that line begins at or before this: a literal starting from here lies wholly within it)
         found, marked = self.candidates(searched, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
@@ -445,6 +461,7 @@ class Engine:
         # and neither a sign of obfuscation nor a variable can make reading it find more)
         if found and (exec_only or not escaped and not _builds_words(lowered)):
             self.narrow(found, searched, scan_kind)
+        found |= beyond
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not always and (exec_only or not marked and not many_words
                                          and not self._maybe_hidden(event, lowered)):
