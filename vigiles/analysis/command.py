@@ -143,10 +143,10 @@ def in_dir(cwd: str, words: list[str]) -> list[str]:
     for word in words:
         if (word and word[0] not in _NOT_RELATIVE and len(word) <= MAX_RELATIVE and "://" not in word
                 and "=" not in word and ":" not in word):
-            # (a plain name joins as it is: only `.`, `..` and slashes need normalising)
-            out.append(cwd + word if cwd.endswith("/") and "/" not in word and word[0] != "."
-                       else cwd + "/" + word if "/" not in word and word[0] != "."
-                       else normpath(posixpath.join(cwd, word)))
+            if "/" in word or word[0] == ".":
+                out.append(normpath(posixpath.join(cwd, word)))
+            else:  # (a plain name joins as it is: only `.`, `..` and slashes need normalising)
+                out.append(cwd + word if cwd.endswith("/") else cwd + "/" + word)
             if len(out) >= MAX_IN_DIR:
                 break
     return out

@@ -135,6 +135,7 @@ PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbi
 """The usual PATH, in its order."""
 
 START_CWD = "/"
+"""The working directory of a session no command has moved."""
 HOME = "/root"
 """Where `~` and a bare `cd` lead (Session.absolute reads ~/ as /root/ too)."""
 MAX_PATH = 4096
@@ -148,7 +149,6 @@ ELSEWHERE = frozenset({"ssh", "autossh", "mosh", "dbclient", "docker", "podman",
                        "incus", "machinectl", "chroot", "at", "batch", "crontab", "systemd-run", "su", "runuser"})
 """Programs that run what they are given on another host, in a container, or at another time or
 place, whose directory is not the run's: the commands reached through them are not resolved."""
-"""The working directory of a session no command has moved."""
 
 
 FETCHED = "\x00fetched\x00"
