@@ -20,7 +20,7 @@ import ahocorasick
 import re2
 
 from ..events import Action, Event, File
-from .command import MAX_WRITTEN, Cmd, in_dir, normpath
+from .command import FILE_PROGRAMS, MAX_WRITTEN, Cmd, in_dir, normpath
 from .condition import FLAG_MARK, UNPIPED, WORD_CHARS, WORD_MARK, Hits, as_searched, longest_piece
 from .fields import Subject
 from .findings import Finding, finding_id
@@ -76,6 +76,16 @@ prefilter pass over each command costs what several rules tried on it do. Either
 rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
 _WORD_BREAKS = str.maketrans({c: " " for c in "<>|&;()"})
+_RESOLVING = frozenset(FILE_PROGRAMS | {"sed"})
+"""Programs whose files the reading resolves in the run's directory: FILE_PROGRAMS' operands, and the
+files sed -i edits; code's files too (_CODE_PROGRAMS)."""
+_CODE_PROGRAMS = ("python", "perl", "ruby", "node", "php", "deno", "bun", "lua", "awk", "gawk", "mawk", "tclsh")
+
+
+def _resolving(word: str) -> bool:
+    """Whether a word of a text names a program whose files the reading resolves (`/bin/rm` too)."""
+    name = word.rpartition("/")[2]
+    return name in _RESOLVING or name.startswith(_CODE_PROGRAMS)
 MAX_RESOLVED_WORDS = 256
 MAX_RESOLVED_TEXT = 4 * 1024 * 1024
 """A text run in a known directory is searched with its words resolved there: the first
@@ -427,9 +437,11 @@ class Engine:
         lowered = searched = _lower(text)
         many_words = False
         beyond: set[int] = set()
-        if cwd is not None:
-            # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less
-            words = list(dict.fromkeys(lowered.translate(_WORD_BREAKS).split()))  # (`<shadow`: the file is a word)
+        words = lowered.translate(_WORD_BREAKS).split() if cwd is not None else ()  # (`<shadow`: the file is a word)
+        if cwd is not None and ("<" in lowered or ">" in lowered or any(map(_resolving, words))):
+            # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less;
+            # a text with no program whose files are resolved, and no redirection, has none to resolve
+            words = list(dict.fromkeys(words))
             place = cwd.lower()
             resolved = in_dir(place, words[:MAX_RESOLVED_WORDS])
             if resolved:
