@@ -31,7 +31,7 @@ FILE_PROGRAMS = frozenset({
 (`Cmd.operands_in_dir`). Others' words (patterns, scripts, counts, hosts) are not paths to resolve."""
 _VALUED = {"truncate": {"-s", "--size"}, "head": {"-n", "-c"}, "tail": {"-n", "-c"}, "nl": {"-w", "-s", "-v", "-i"},
            "scp": {"-o", "-P", "-l", "-c", "-J", "-S"}, "rsync": {"-e", "--rsh", "-f", "--filter", "--exclude",
-           "--include", "-B", "--port", "--chmod", "--chown"}, "chmod": set(), "chown": set(),
+           "--include", "-B", "--port", "--chmod", "--chown"},
            "strings": {"-n", "-t", "-e"}, "xxd": {"-c", "-l", "-s", "-g", "-o"}, "od": {"-A", "-t", "-N", "-j", "-w"},
            "tar": {"-b", "--exclude", "-H", "--format"}, "gpg": {"-r", "-u", "--recipient", "--local-user"}}
 """Options of FILE_PROGRAMS whose value (the next word) is no file."""

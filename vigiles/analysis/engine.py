@@ -75,17 +75,6 @@ this many such rules are to run (a long script, where most rules find a literal 
 prefilter pass over each command costs what several rules tried on it do. Either way the same
 rules match the same commands: a command without the literals cannot match."""
 MAX_SNIPPET = 400
-_WORD_BREAKS = str.maketrans({c: " " for c in "<>|&;()"})
-_RESOLVING = frozenset(FILE_PROGRAMS | {"sed"})
-"""Programs whose files the reading resolves in the run's directory: FILE_PROGRAMS' operands, and the
-files sed -i edits; code's files too (_CODE_PROGRAMS)."""
-_CODE_PROGRAMS = ("python", "perl", "ruby", "node", "php", "deno", "bun", "lua", "awk", "gawk", "mawk", "tclsh")
-
-
-def _resolving(word: str) -> bool:
-    """Whether a word of a text names a program whose files the reading resolves (`/bin/rm` too)."""
-    name = word.rpartition("/")[2]
-    return name in _RESOLVING or name.startswith(_CODE_PROGRAMS)
 MAX_RESOLVED_WORDS = 256
 MAX_RESOLVED_TEXT = 4 * 1024 * 1024
 """A text run in a known directory is searched with its words resolved there: the first
@@ -686,6 +675,19 @@ class _Reading(NamedTuple):
     ops: tuple
     asked: frozenset
     began_in: str | None
+
+
+_WORD_BREAKS = str.maketrans({c: " " for c in "<>|&;()"})
+_RESOLVING = frozenset(FILE_PROGRAMS | {"sed"})
+"""Programs whose files the reading resolves in the run's directory: FILE_PROGRAMS' operands, and the
+files sed -i edits; code's files too (_CODE_PROGRAMS)."""
+_CODE_PROGRAMS = ("python", "perl", "ruby", "node", "php", "deno", "bun", "lua", "awk", "gawk", "mawk", "tclsh")
+
+
+def _resolving(word: str) -> bool:
+    """Whether a word of a text names a program whose files the reading resolves (`/bin/rm` too)."""
+    name = word.rpartition("/")[2]
+    return name in _RESOLVING or name.startswith(_CODE_PROGRAMS)
 
 
 def _apart(session: Session, workdir: str | None, read) -> list[Cmd]:

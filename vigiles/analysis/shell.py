@@ -12,7 +12,6 @@ import bisect
 import posixpath
 import re
 import shlex
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, NamedTuple
@@ -637,6 +636,24 @@ def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
     return walk.out
 
 
+class _OwnDirectory:
+    """Where the session's shell was, put back on leaving (Session.set_dir, so a reused reading does the
+    same) if what ran inside moved it. A class, not a generator: every pipeline enters one."""
+
+    __slots__ = ("session", "cwd", "known")
+
+    def __init__(self, session: Session) -> None:
+        self.session, self.cwd, self.known = session, session.cwd, session.cwd_set
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> None:
+        session = self.session
+        if (session.cwd, session.cwd_set) != (self.cwd, self.known):
+            session.set_dir(self.cwd, self.known)
+
+
 class _Walk:
     def __init__(self, parser: Parser, session: Session, size: int = 0) -> None:
         self.parser = parser
@@ -971,27 +988,15 @@ class _Walk:
         if self.session.cwd_set and not any(v in ELSEWHERE or v.startswith(_READ_ELSEWHERE) for v in via):
             cmd.cwd = self.session.cwd
 
-    @contextmanager
-    def own_directory(self):
+    def own_directory(self) -> "_OwnDirectory":
         """What runs inside has a directory of its own: a `cd` there does not move the run's shell."""
-        session = self.session
-        cwd, known = session.cwd, session.cwd_set
-        try:
-            yield
-        finally:
-            if (session.cwd, session.cwd_set) != (cwd, known):
-                session.set_dir(cwd, known)
+        return _OwnDirectory(self.session)
 
     def pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None,
                  head_stdin: str | None = None) -> None:
         """Each stage of a pipeline runs in a subshell: a `cd` in one moves no other, nor the run's shell."""
-        session = self.session
-        cwd, known = session.cwd, session.cwd_set
-        try:
+        with self.own_directory():
             self._pipeline(node, via, env, depth, last_redirects, head, head_stdin)
-        finally:
-            if (session.cwd, session.cwd_set) != (cwd, known):
-                session.set_dir(cwd, known)
 
     def _pipeline(self, node: Node, via, env, depth, last_redirects=(), head: list[Cmd] | None = None,
                   head_stdin: str | None = None) -> None:
@@ -1608,10 +1613,9 @@ class _Walk:
             operands = [a for a in args if not a.startswith(("-", "+")) or a == "-"]
             if name == "cd":
                 self.session.chdir(operands[0] if operands else HOME)
-            elif name == "popd" or not operands or "-n" in args:
-                if name == "popd" or not operands:
-                    self.session.chdir("-")  # (the stack is not kept: unknown)
-            else:
+            elif name == "popd" or not operands:
+                self.session.chdir("-")  # (the stack is not kept: unknown)
+            elif "-n" not in args:  # (pushd -n only adds to the stack)
                 self.session.chdir(operands[0])
 
     def patched(self, cmd: Cmd, text: str, via, depth) -> None:
