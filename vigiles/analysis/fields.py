@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .command import Cmd
+from .copies import uploads
 
 
 @dataclass(slots=True)
@@ -80,6 +81,16 @@ def _args(s: Subject) -> Any:
     if cmd.cwd is None:
         return cmd.args
     return cmd.args + cmd.operands_in_dir()
+
+
+def _uploads(s: Subject) -> Any:
+    """What the command copies to another host or a bucket (analysis.copies), as written and, after a
+    `cd`, the relative ones as paths in that directory."""
+    cmd = s.cmd
+    if cmd is None:
+        return None
+    sent = uploads(cmd.name, cmd.args)
+    return sent + cmd.in_dir(sent) if sent and cmd.cwd is not None else sent
 
 
 def _code(attr: str) -> Callable[[Subject], Any]:
@@ -185,6 +196,7 @@ _LIST = [
     Field("cmd.piped_files", _cmd("piped_files"), "Words naming files (arguments, < inputs) of the commands earlier in the same pipeline: what the command may be handed.", "cmd", True),
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
     Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),
+    Field("cmd.uploads", _uploads, "Local files the command copies to another host or a bucket: the sources of scp/rsync to HOST:PATH, rclone copy/sync/move to REMOTE:PATH, kubectl cp to POD:PATH, aws s3/gsutil/gcloud storage cp/sync/mv to a bucket; not a fetch. After a `cd`, relative ones also as paths in that directory.", "cmd", True),
     Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
     Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
     Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),

@@ -24,6 +24,8 @@ from . import arith, makefile, manifest, patch, sed
 from . import code as codemod
 from . import decode
 from .command import MAX_WRITTEN, Cmd, normpath, split_flags
+from .copies import copied_to_host
+from .copies import takes_next as _takes_next
 from .endpoints import Endpoint, from_word
 
 MAX_TEXT = 512 * 1024
@@ -1769,7 +1771,7 @@ class _Walk:
     def sends(self, cmd: Cmd) -> None:
         """`scp SRC... [USER@]HOST:DST`, `rsync SRC... HOST:DST`: the run put files on HOST (Session.send),
         under the source's base name and, for one source, the destination's."""
-        copy = _copied_to_host(cmd.name, cmd.args)
+        copy = copied_to_host(cmd.name, cmd.args)
         if copy is None:
             return
         host, sources, destination = copy
@@ -2470,19 +2472,6 @@ def _directive_words(script: str, prefix: str) -> tuple[list[str], bool]:
     return words, True
 
 
-def _takes_next(option: str, valued: set) -> bool:
-    """Whether a wrapper's option word takes the next word as its value: `-u root`, or a cluster
-    whose last option takes one (`xargs -0I {}`, `sudo -Eu root`); `-I{}` and `-n5` hold theirs."""
-    if option in valued:
-        return True
-    if option[1:2] == "-" or len(option) < 3:
-        return False
-    for at, flag in enumerate(option[1:], start=1):
-        if "-" + flag in valued:
-            return at == len(option) - 1
-    return False
-
-
 def _option_value(arg: str, following: str | None, short: frozenset | str, long: tuple,
                   plain: frozenset | str) -> tuple[str | None, int] | None:
     """What an option word gives one of the `short` options (letters, after any of the value-less
@@ -3131,35 +3120,10 @@ def _option_commands(name: str, args: list[str], env: dict) -> list[str]:
     return out
 
 
-_SCP_VALUED = {"-" + flag for flag in "cDFiJloPSX"}
-_RSYNC_SEND_VALUED = {"-" + flag for flag in "eBfTM@"} | {"--exclude", "--include", "--filter", "--rsh",
-                                                            "--rsync-path", "--password-file", "--port"}
 _NO_NAMES = frozenset({"", ".", "..", "~", "*"})
 MAX_SENT_WORDS = 256
 _NOT_IN_PATHS = str.maketrans({ch: " " for ch in ";&|()<>'\"`=,"})
 """Shell punctuation that ends a path in a command line (`cd app;`, `--dir=app`), as white space."""
-_BRACKETED_REMOTE = re2.compile(r"(?:[^@\s\[]*@)?\[([0-9A-Fa-f:.]+)\]:(.*)")
-
-
-def _remote_spec(word: str) -> tuple[str, str] | None:
-    """(host, path) of a copy's remote operand: `[user@]host:path`, `host::module` (rsync's daemon),
-    `scp://[user@]host[:port]/path`, `user@[v6]:path`; None for a local path (`./a:b` is local)."""
-    scheme, found, rest = word.partition("://")
-    if found:
-        if scheme.lower() not in ("scp", "rsync", "sftp"):
-            return None
-        authority, _, path = rest.partition("/")
-        host = authority.rsplit("@", 1)[-1]
-        host = host[1:host.find("]")] if host.startswith("[") else host.split(":", 1)[0]
-        return (host.lower(), path) if host else None
-    bracketed = _BRACKETED_REMOTE.fullmatch(word) if "[" in word else None
-    if bracketed is not None:
-        return bracketed.group(1).lower(), bracketed.group(2)
-    head, colon, path = word.partition(":")
-    if not colon or "/" in head:
-        return None
-    host = head.rsplit("@", 1)[-1]
-    return (host.lower(), path.lstrip(":")) if host else None
 
 
 _DIRECTORY_NAMES = frozenset({"tmp", "var", "opt", "srv", "home", "root", "usr", "local", "mnt", "data", "shm",
@@ -3191,7 +3155,7 @@ def copy_names(words: list[str]) -> tuple[str, ...]:
                         args.append(arg[:-1])
                     break
                 args.append(arg)
-            copy = _copied_to_host(posixpath.basename(word), args)
+            copy = copied_to_host(posixpath.basename(word), args)
             if copy is not None:
                 for source in copy[1]:
                     out.update(dict.fromkeys(_sent_names(source, copy[2] if len(copy[1]) == 1 else "")))
@@ -3313,30 +3277,6 @@ def streamed_names(lowered: str) -> tuple[str, ...]:
             if len(name) >= 4 and name not in _DIRECTORY_NAMES:
                 out[name] = None
     return tuple(out)
-
-
-def _copied_to_host(name: str, args: list[str]) -> tuple[str, list[str], str] | None:
-    """(host, local sources, remote destination path) of a scp or rsync that copies to one host."""
-    valued = _SCP_VALUED if name == "scp" else _RSYNC_SEND_VALUED
-    operands: list[str] = []
-    index = 0
-    while index < len(args):
-        arg = args[index]
-        if arg == "--":
-            operands.extend(args[index + 1:])
-            break
-        if arg.startswith("-") and len(arg) > 1:
-            index += 2 if _takes_next(arg, valued) else 1
-            continue
-        operands.append(arg)
-        index += 1
-    if len(operands) < 2:
-        return None
-    target = _remote_spec(operands[-1])
-    sources = [word for word in operands[:-1] if _remote_spec(word) is None]
-    if target is None or not sources:
-        return None
-    return target[0], sources, target[1]
 
 
 _RSYNC_VALUED = frozenset("BfTM@")
