@@ -53,6 +53,8 @@ def test_rules_load_cleanly():
     ("printf 'FROM lolliedieb/lolminer\\nCMD [\"./lolMiner\"]\\n' > Dockerfile", "miner_image_declared"),
     ("python3 -c \"import socket,json; s=socket.create_connection(('203.0.113.5', 3333)); "
      "s.send(json.dumps({'id': 1, 'method': 'mining.subscribe', 'params': []}).encode())\"", "mining_protocol_message"),
+    ("python3 -c 'import socket;s=socket.create_connection((\"203.0.113.7\",3333));"
+     "s.send(b\"{\\\"id\\\":1,\\\"method\\\":\\\"mining.subscribe\\\"}\\n\")'", "mining_protocol_message"),
     ("cat xmrig > kworker", "miner_program_renamed_or_copied"),
     ("printf 'FROM --platform=linux/amd64 metal3d/xmrig\\n' > Dockerfile", "miner_image_declared"),
     ("kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n"
