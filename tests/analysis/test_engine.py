@@ -988,6 +988,25 @@ def test_a_process_is_not_read_in_the_directory_of_the_run():
     assert [f.rule for f in engine.analyze(process)] == []
 
 
+@pytest.mark.parametrize("argv, cwd, rule", [
+    (["cat", "id_rsa"], "/root/.ssh", "private_key_read"),
+    (["rm", "-rf", "projects"], "/root/.claude", "agent_transcript_deleted"),
+    (["truncate", "-s", "0", "auth.log"], "/var//log/", "system_logs_cleared"),
+    (["scp", "-r", ".", "u@h:/x"], "/root/.claude", "agent_copied_off_host"),
+])
+def test_a_process_is_read_in_its_own_directory(argv, cwd, rule):
+    engine = Engine(load())
+
+    def process(directory, pid):
+        event = {"kind": "process", "ts": pid, "pid": pid, "exe": "/usr/bin/" + argv[0], "argv": argv, "run": "r1"}
+        return from_dict({**event, "cwd": directory} if directory is not None else event)
+    assert rule in {f.rule for f in engine.analyze(process(cwd, 5))}
+    # the same argv elsewhere, or where the directory is not known, is not that file
+    assert rule not in {f.rule for f in engine.analyze(process("/workspace", 6))}
+    assert rule not in {f.rule for f in engine.analyze(process(None, 7))}
+    assert rule not in {f.rule for f in engine.analyze(process("relative/dir", 8))}
+
+
 @pytest.mark.parametrize("texts", [
     # a cd that moves another shell: a subshell, a pipeline, a substitution, a child shell, a remote one,
     # a function only defined, a script only written

@@ -312,7 +312,7 @@ class Engine:
             else:
                 def read() -> list[Cmd]:  # (a process runs in its own directory, not where the run's cd left it)
                     session = self.session(event)
-                    return _apart(session, None, lambda: self.reader.read_argv(argv, session))
+                    return _apart(session, _directory(event.cwd), lambda: self.reader.read_argv(argv, session))
             return self._commands(event, text, read, "process" if event.exe else "process_noexe", own)
         if kind == "file":
             # every file rule runs, no prefilter: the command is named by the operation (chmod),
@@ -384,9 +384,11 @@ class Engine:
         scan_kind = scan_kind or kind
         known = self._known_session(event) if self.sessions else None
         # The directory a `cd` of the run left an action in: its text is searched, read and judged as
-        # run there (Cmd.in_dir). A process has its own directory, which the run's `cd` is not.
+        # run there (Cmd.in_dir). A process has its own directory (its `cwd`), which the run's `cd` is not.
         cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
-        if kind == "action" and event.args:
+        if kind == "process" and not self.argv_unread:
+            cwd = _directory(event.cwd)
+        elif kind == "action" and event.args:
             apart, workdir = _own_process(event)
             if apart:
                 cwd = workdir
@@ -705,6 +707,12 @@ def _apart(session: Session, workdir: str | None, read) -> list[Cmd]:
             session.journal[mark:] = [op for op in session.journal[mark:] if op[0] not in ("chdir", "dir")]
 
 
+def _directory(path: str | None) -> str | None:
+    """A directory as named (a process's own, Codex's `workdir`), normalised; None where it is not an
+    absolute path of a bounded length."""
+    return normpath(path) if isinstance(path, str) and path.startswith("/") and len(path) <= MAX_PATH else None
+
+
 def _own_process(event: Action) -> tuple[bool, str | None]:
     """Whether an action's command runs as a process of its own, not in the run's shell (an argv list,
     or a call naming its directory: Codex's `workdir`), and the directory it names (normalised; None
@@ -714,7 +722,7 @@ def _own_process(event: Action) -> tuple[bool, str | None]:
         return False, None
     workdir = args.get("workdir")
     if isinstance(workdir, str):
-        return True, normpath(workdir) if workdir.startswith("/") and len(workdir) <= MAX_PATH else None
+        return True, _directory(workdir)
     return isinstance(_first(args, _COMMAND_KEYS), list), None
 
 
