@@ -78,6 +78,19 @@ def test_rules_load_cleanly():
     ("kubectl scale --replicas 64 -n ml deploy/trainer", "workload_scaled_up"),
     ("kubectl patch deployment trainer -p '{\"spec\":{\"replicas\":50}}'", "workload_scaled_up"),
     ("helm upgrade trainer ./chart --set image.tag=v2,replicaCount=40", "workload_scaled_up"),
+    ("kubectl scale deploy/trainer --replicas 0x40", "workload_scaled_up"),        # counts as kubectl reads them
+    ("kubectl scale deploy/trainer --replicas=0100", "workload_scaled_up"),
+    ("kubectl scale deploy/trainer --replicas=+64", "workload_scaled_up"),
+    ("kubectl scale deploy/trainer --replicas=1_000", "workload_scaled_up"),
+    ("k3s kubectl scale deploy/w --replicas=40", "workload_scaled_up"),
+    ("kubectl autoscale deploy/w --min=20 --max=40", "workload_scaled_up"),
+    ("kubectl patch deploy w --type=json -p '[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":50}]'",
+     "workload_scaled_up"),
+    ("kubectl patch deploy w --type=json -p '[{\"op\":\"replace\",\"value\":50,\"path\":\"/spec/replicas\"}]'",
+     "workload_scaled_up"),
+    ("kubectl patch hpa w -p '{\"spec\":{\"minReplicas\":30}}'", "workload_scaled_up"),
+    ("helm upgrade w ./chart --set-json 'replicaCount=32'", "workload_scaled_up"),
+    ("kubectl apply -f - <<EOF\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 40\nEOF", "workload_scaled_up"),
 ])
 def test_detected(command, rule):
     assert rule in alerts(command)
@@ -118,6 +131,13 @@ def test_detected(command, rule):
     "kubectl scale --replicas=3 deployment/web",           # everyday scale-ups, and scaling down
     "kubectl scale deploy web --replicas=0",
     "kubectl patch deploy web -p '{\"spec\":{\"replicas\":3}}'",
+    "kubectl scale deploy/trainer --replicas=010",          # octal 8
+    "kubectl scale deploy/trainer --replicas=0x9",
+    "kubectl autoscale deploy/w --min=2 --max=40",
+    "kubectl patch deploy w --type=json -p '[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":5}]'",
+    "kubectl patch deploy w -p '{\"spec\":{\"replicas\":3,\"revisionHistoryLimit\":20}}'",
+    "helm upgrade w ./chart --set replicaCount=2,resources.limits.cpu=16",
+    "kubectl apply -f - <<EOF\nkind: Deployment\nspec:\n  replicas: 4\n  revisionHistoryLimit: 40\nEOF",
     "helm upgrade web ./chart --set replicaCount=2",
     "kubectl autoscale deployment php-apache --cpu-percent=50 --min=1 --max=10",  # a ceiling, not a scale-up
     "kubectl create job bench --image=bench -- ./bench --replicas 16",            # the container's own option
