@@ -15,7 +15,7 @@ from vigiles.analysis.copies import copied_to_host, remote_spec, uploads
     ("rsync", ["-a", "src", "h::module"], ["src"]),
     ("rsync", ["-a", "src", "rsync://h/module/x"], ["src"]),
     ("rsync", ["-a", "./a:b", "/tmp/x"], []),                    # a colon after a slash is a local name
-    ("rclone", ["copy", "--transfers", "8", "./dir", "remote:x"], ["8", "./dir"]),
+    ("rclone", ["copy", "--transfers", "8", "./dir", "remote:x"], ["./dir"]),
     ("rclone", ["copy", "remote:x", "./d"], []),
     ("rclone", ["ls", "remote:x"], []),
     ("kubectl", ["cp", "-n", "ns", "/root/.claude", "ns/pod:/tmp/x", "-c", "main"], ["/root/.claude"]),
@@ -28,6 +28,25 @@ from vigiles.analysis.copies import copied_to_host, remote_spec, uploads
     ("gsutil", ["-m", "cp", "-r", "dir", "gs://b/"], ["dir"]),
     ("gcloud", ["storage", "cp", "a", "gs://b/"], ["a"]),
     ("cp", ["-r", "a", "h:/x"], []),                             # cp's h:/x is a local file name
+    # options after the operands, or before the subcommand
+    ("rsync", ["-a", "src", "h:/x", "--timeout", "30"], ["src"]),
+    ("rsync", ["-a", "src/", "/backup/", "--chown", "root:root"], []),   # local: root:root is a value
+    ("rsync", ["-a", "h:/src/", "./dst/", "--out-format", "%n:%l"], []),
+    ("rclone", ["--config", "/tmp/rc.conf", "copy", "d", "remote:x"], ["d"]),
+    ("rclone", ["-v", "--transfers", "8", "copy", "d", "remote:x"], ["d"]),
+    ("rclone", ["copy", "--transfers", "8", "remote:x", "./y"], []),    # a fetch, whatever stands before it
+    ("rclone", ["copy", "--exclude", ".claude/**", "gdrive:proj", "./proj"], []),
+    ("rclone", ["bisync", "remote:backup", "d"], ["d"]),                # both ways
+    ("rclone", ["copy", "d", ":s3:bucket/x"], ["d"]),                   # a backend given inline
+    ("kubectl", ["--request-timeout", "30s", "cp", "d", "ns/pod:/x"], ["d"]),
+    ("kubectl", ["cp", "--request-timeout", "30s", "ns/pod:/x", "./f"], []),
+    ("gsutil", ["-h", "Content-Type:application/json", "cp", "f", "gs://b/"], ["f"]),
+    ("gsutil", ["-o", "GSUtil:parallel_thread_count=8", "cp", "-r", "d", "gs://b/"], ["d"]),
+    ("aws", ["--output", "json", "s3", "cp", "--recursive", "d", "s3://b/"], ["d"]),
+    ("aws", ["s3", "cp", "--expires", "2030-01-01T00:00:00Z", "s3://b/x", "./x"], []),
+    ("gcloud", ["--account", "a@b.c", "alpha", "storage", "cp", "-r", "d", "gs://b/"], ["d"]),
+    ("scp", ["C:\\Users\\me\\f", "h:/x"], ["C:\\Users\\me\\f"]),    # a drive, not host C
+    ("scp", ["./f", "C:\\Users\\me\\f"], []),
 ])
 def test_uploads(name, args, sent):
     assert uploads(name, args) == sent

@@ -4,24 +4,55 @@ A copy's direction is in its operands, not its program: `scp model.pt h:/x` send
 fetches, `scp h1:a h2:b` moves data between two other hosts. Rules about what leaves (an agent's
 own files, weights) read `cmd.uploads`, the local sources of copies whose destination is elsewhere,
 rather than asking only whether a command names a host.
+
+The destination is the last operand, as each of these programs has it. Options that take a value
+are skipped with it where listed here; a value of an option not listed, written last, stands where
+the destination should, and the copy is then not read as an upload: a fetch is never taken for one.
 """
 from __future__ import annotations
 
 import re2
 
 _SCP_VALUED = frozenset("-" + flag for flag in "cDFiJloPSX")
-_RSYNC_VALUED = frozenset({"-" + flag for flag in "eBfTM@"} | {"--exclude", "--include", "--filter", "--rsh",
-                                                                 "--rsync-path", "--password-file", "--port"})
+_RSYNC_VALUED = frozenset({"-" + flag for flag in "eBfTM@"} | {
+    "--exclude", "--include", "--filter", "--rsh", "--rsync-path", "--password-file", "--port", "--timeout",
+    "--contimeout", "--bwlimit", "--log-file", "--log-file-format", "--out-format", "--max-size", "--min-size",
+    "--max-delete", "--max-alloc", "--temp-dir", "--link-dest", "--copy-dest", "--compare-dest", "--backup-dir",
+    "--suffix", "--exclude-from", "--include-from", "--files-from", "--chown", "--chmod", "--usermap",
+    "--groupmap", "--partial-dir", "--block-size", "--checksum-seed", "--checksum-choice", "--cc",
+    "--compress-choice", "--zc", "--compress-level", "--zl", "--skip-compress", "--modify-window", "--iconv",
+    "--sockopts", "--address", "--outbuf", "--remote-option", "--protocol", "--write-batch",
+    "--only-write-batch", "--read-batch", "--info", "--debug", "--stop-after", "--stop-at", "--early-input"})
+"""scp's and rsync's options that take the next word as their value (`--opt=value` holds its own)."""
 _KUBECTL_VALUED = frozenset({"-c", "--container", "-n", "--namespace", "--context", "--kubeconfig", "--cluster",
-                             "--user", "--retries", "-s", "--server", "--token", "--as", "--as-group"})
+                             "--user", "--retries", "-s", "--server", "--token", "--as", "--as-group",
+                             "--request-timeout", "-v", "--v", "--certificate-authority", "--client-certificate",
+                             "--client-key", "--tls-server-name", "--cache-dir", "--profile", "--profile-output"})
+_RCLONE_VALUED = frozenset({"--config", "--transfers", "--checkers", "--log-file", "--log-level", "--exclude",
+                            "--include", "--filter", "--exclude-from", "--include-from", "--filter-from",
+                            "--files-from", "--bwlimit", "--max-age", "--min-age", "--max-size", "--min-size",
+                            "--max-transfer", "--backup-dir", "--suffix", "--stats", "--retries",
+                            "--low-level-retries", "--timeout", "--contimeout", "--user-agent", "--order-by",
+                            "--compare-dest", "--copy-dest", "--max-depth", "--multi-thread-streams",
+                            "--buffer-size", "--tpslimit", "--cache-dir", "--password-command", "--header",
+                            "--header-upload", "--header-download", "--dump", "--stats-log-level",
+                            "--drive-chunk-size", "--s3-chunk-size", "--s3-upload-concurrency"})
+_CLOUD_VALUED = frozenset({
+    "--profile", "--region", "--endpoint-url", "--output", "--query", "--color", "--ca-bundle", "--cli-read-timeout",
+    "--cli-connect-timeout", "--exclude", "--include", "--acl", "--storage-class", "--content-type",
+    "--cache-control", "--content-encoding", "--content-disposition", "--expires", "--sse", "--sse-kms-key-id",
+    "--metadata", "--metadata-directive", "--grants", "--page-size", "--source-region", "--request-payer",
+    "--project", "--account", "--configuration", "--billing-project", "--impersonate-service-account",
+    "--verbosity", "--format", "--flags-file", "--trace-token", "-h", "-o", "-u", "-a", "-j", "-L", "-s", "-x", "-z"})
+"""Options of aws, gsutil and gcloud (global and of their copy commands) that take a value."""
 _RCLONE_VERBS = frozenset({"copy", "copyto", "sync", "move", "moveto", "bisync"})
 _BUCKET_VERBS = frozenset({"cp", "sync", "mv", "rsync"})
 _BUCKET_SCHEMES = ("s3://", "gs://", "az://", "r2://")
-_CLOUD_VALUED = frozenset({"--profile", "--region", "--endpoint-url", "--exclude", "--include", "--acl",
-                           "--storage-class", "--content-type", "--cache-control", "--sse", "--project"})
 _BRACKETED_REMOTE = re2.compile(r"(?:[^@\s\[]*@)?\[([0-9A-Fa-f:.]+)\]:(.*)")
 _POD_PATH = re2.compile(r"[a-z0-9][a-z0-9.-]*(?:/[a-z0-9][a-z0-9.-]*)?:.*")
 """kubectl cp's remote operand: [NAMESPACE/]POD:PATH."""
+_DRIVE = re2.compile(r"[A-Za-z]:\\.*")
+"""A Windows drive path (C:\\x): a local file, not host C (`h:/x` is host h's /x)."""
 
 
 def takes_next(option: str, valued: frozenset | set) -> bool:
@@ -39,7 +70,8 @@ def takes_next(option: str, valued: frozenset | set) -> bool:
 
 def remote_spec(word: str) -> tuple[str, str] | None:
     """(host, path) of a copy's remote operand: `[user@]host:path`, `host::module` (rsync's daemon),
-    `scp://[user@]host[:port]/path`, `user@[v6]:path`; None for a local path (`./a:b` is local)."""
+    `scp://[user@]host[:port]/path`, `user@[v6]:path`; None for a local path (`./a:b` and `C:\\x`
+    are local)."""
     scheme, found, rest = word.partition("://")
     if found:
         if scheme.lower() not in ("scp", "rsync", "sftp"):
@@ -52,7 +84,7 @@ def remote_spec(word: str) -> tuple[str, str] | None:
     if bracketed is not None:
         return bracketed.group(1).lower(), bracketed.group(2)
     head, colon, path = word.partition(":")
-    if not colon or "/" in head:
+    if not colon or "/" in head or len(head) == 1 and _DRIVE.fullmatch(word):
         return None
     host = head.rsplit("@", 1)[-1]
     return (host.lower(), path.lstrip(":")) if host else None
@@ -89,41 +121,53 @@ def copied_to_host(name: str, args: list[str]) -> tuple[str, list[str], str] | N
 
 def uploads(name: str, args: list[str]) -> list[str]:
     """The local files a command copies to another host or a bucket, as written: the local sources
-    of scp and rsync to `[user@]host:path`, of rclone's copy/sync/move to a `remote:path`, of
-    kubectl/oc cp to `[ns/]pod:path`, of aws s3, gsutil and gcloud storage cp/sync/mv to a bucket
-    URL. [] for a fetch (the remote side first), a copy between two other places, or a local copy.
-    rclone's and the cloud tools' options are many: their destination is the last remote operand,
-    and a word after an option that takes a value not listed here may be counted as a source (a
-    value taken for a source, never a source missed)."""
+    of scp and rsync to `[user@]host:path`, of rclone's copy/sync/move to a `remote:path` (either
+    side of a bisync), of kubectl/oc cp to `[ns/]pod:path`, of aws s3, gsutil and gcloud storage
+    cp/sync/mv to a bucket URL. [] for a fetch (the remote side first), a copy between two other
+    places, or a local copy."""
     if name in ("scp", "rsync"):
         copy = copied_to_host(name, args)
         return copy[1] if copy is not None else []
     if name == "rclone":
-        words = operands(args, frozenset())
-        return _before_last(words[1:], _is_remote) if words[:1] and words[0] in _RCLONE_VERBS else []
+        words = _after(operands(args, _RCLONE_VALUED), _RCLONE_VERBS)
+        if words and words[0] == "bisync":
+            return [w for w in words[1:] if not _in_rclone_remote(w)] if any(map(_in_rclone_remote, words[1:])) else []
+        return _to_last(words[1:], _in_rclone_remote) if words else []
     if name in ("kubectl", "oc"):
-        words = operands(args, _KUBECTL_VALUED)
-        return _before_last(words[1:], _POD_PATH.fullmatch) if words[:1] == ["cp"] else []
+        words = _after(operands(args, _KUBECTL_VALUED), {"cp"})
+        return _to_last(words[1:], _in_pod) if words else []
     if name in ("aws", "gsutil", "gcloud"):
         words = operands(args, _CLOUD_VALUED)
         if name != "gsutil":
-            if words[:1] not in (["s3"], ["storage"]):
-                return []
-            words = words[1:]
-        return _before_last(words[1:], _in_bucket) if words[:1] and words[0] in _BUCKET_VERBS else []
+            words = _after(words, {"s3"} if name == "aws" else {"storage"})[1:]
+        words = _after(words, _BUCKET_VERBS)
+        return _to_last(words[1:], _in_bucket) if words else []
     return []
 
 
-def _before_last(words: list[str], remote) -> list[str]:
-    """The words that are not remote before the last one that is (the destination)."""
-    for at in range(len(words) - 1, 0, -1):
-        if remote(words[at]):
-            return [w for w in words[:at] if not remote(w)]
+def _after(words: list[str], verbs: frozenset | set) -> list[str]:
+    """The words from the first that is one of `verbs` (an option's value unlisted, or `alpha`, may
+    stand before it); [] where none is."""
+    for at, word in enumerate(words):
+        if word in verbs:
+            return words[at:]
     return []
 
 
-def _is_remote(word: str) -> bool:
-    return remote_spec(word) is not None
+def _to_last(words: list[str], remote) -> list[str]:
+    """The local words before the last one, where that one (the destination) is remote."""
+    if len(words) < 2 or not remote(words[-1]):
+        return []
+    return [w for w in words[:-1] if not remote(w)]
+
+
+def _in_rclone_remote(word: str) -> bool:
+    """`remote:path`, or a backend given inline (`:s3:bucket/x`, `:s3,provider=AWS:bucket`)."""
+    return word.startswith(":") and ":" in word[1:] or remote_spec(word) is not None
+
+
+def _in_pod(word: str) -> bool:
+    return ":" in word and _POD_PATH.fullmatch(word) is not None and not _DRIVE.fullmatch(word)
 
 
 def _in_bucket(word: str) -> bool:

@@ -90,7 +90,9 @@ def _uploads(s: Subject) -> Any:
     if cmd is None:
         return None
     sent = uploads(cmd.name, cmd.args)
-    return sent + cmd.in_dir(sent) if sent and cmd.cwd is not None else sent
+    if not sent or cmd.cwd is None:
+        return sent
+    return sent + cmd.in_dir([word for word in sent if word != "{}"])  # (xargs's placeholder is no file there)
 
 
 def _code(attr: str) -> Callable[[Subject], Any]:
