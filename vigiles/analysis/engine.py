@@ -10,6 +10,7 @@ literals.
 """
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import shlex
@@ -33,6 +34,7 @@ _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "pr
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
             "getattr(", "replace(", ".join(")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
+_MARKER_SET = frozenset(_MARKERS)
 _NOT_AS_OPTION = frozenset({"printf"})
 """Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
 name no program. What such an option prints is its format as written, unless it holds escapes,
@@ -96,6 +98,7 @@ class Engine:
         self.always: dict[str, list[int]] = {}
         self.by_kind: dict[str, list[int]] = {}
         per_kind: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
+        searched_needle = functools.cache(_searched_needle)  # (rules and kinds share most needles)
         for index, rule in enumerate(self.rules):
             for kind in rule.kinds:
                 self.by_kind.setdefault(kind, []).append(index)
@@ -105,7 +108,7 @@ class Engine:
                     if needles is None or not rule.per_command:
                         self.always.setdefault(scan_kind, []).append(index)
                         continue
-                    searched = {needle: _searched_needle(needle) for needle in needles}
+                    searched = {needle: searched_needle(needle) for needle in needles}
                     if not all(searched.values()):
                         self.always.setdefault(scan_kind, []).append(index)  # (a needle of quotes only)
                         continue
@@ -124,10 +127,11 @@ class Engine:
         # Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule gives its
         # own for that kind (Rule.kind_requires), else under None; with a pipe, white space in
         # literals is not trusted (_required_as_searched). What narrow() walks is built from it.
+        required_as_searched = functools.cache(_required_as_searched)
         for kind in (None, *_TEXT_KINDS):
             if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 for piped in (False, True):
-                    requires[(kind, piped)] = _requires_of(self.rules, kind, piped)
+                    requires[(kind, piped)] = _requires_of(self.rules, kind, piped, required_as_searched)
         every = list(requires.values())
         numbers: dict[frozenset, int] = {}
         for r in every:
@@ -165,12 +169,12 @@ class Engine:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
         self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command
-                                    and all(map(_searched_needle, r.cmd_needles)))
+                                    and all(map(searched_needle, r.cmd_needles)))
         cmd_needles: dict[str, tuple[list[int], list[int]]] = {}
         for index in self.cmd_scoped:
             rule = self.rules[index]
             for needle in rule.cmd_needles:
-                searched = _searched_needle(needle)
+                searched = searched_needle(needle)
                 plain, word = cmd_needles.setdefault(searched, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
@@ -817,7 +821,7 @@ def _automaton(needle_rules: dict[str, tuple[list, list]]) -> ahocorasick.Automa
     `lazy` makes no candidate of them."""
     automaton = ahocorasick.Automaton()
     for needle, (plain, word) in needle_rules.items():
-        marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
+        marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKER_SET
         automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
     automaton.make_automaton()
     return automaton
@@ -836,25 +840,27 @@ def short_flags(lowered: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _requires_of(rules: list[Rule], kind: str | None, piped: bool) -> dict[int, tuple]:
+def _requires_of(rules: list[Rule], kind: str | None, piped: bool, memo=None) -> dict[int, tuple]:
     """Rule index -> its Rule.requires as frozensets (for `kind`, its kind_requires where it has one),
-    as a text with (`piped`) or without a pipe shows them."""
+    as a text with (`piped`) or without a pipe shows them. `memo`: a cache of _required_as_searched
+    (rules share most literals)."""
     out = {}
     for index, rule in enumerate(rules):
         alts = rule.requires
         if kind is not None and rule.kind_requires and kind in rule.kind_requires:
             alts = rule.kind_requires[kind]
         if alts:
-            alts = _searched_alternatives(alts, piped)
+            alts = _searched_alternatives(alts, piped, memo)
         if alts:
             out[index] = alts
     return out
 
 
-def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
-    """Rule.requires as the searched text shows it (`_required_as_searched`); a part whose literal
-    could be empty holds always and is dropped, and an alternative left with no part makes the
-    rule's requirement unknown (None)."""
+def _searched_alternatives(alts: tuple, piped: bool, memo=None) -> tuple | None:
+    """Rule.requires as the searched text shows it (`_required_as_searched`, or `memo` of it); a part
+    whose literal could be empty holds always and is dropped, and an alternative left with no part
+    makes the rule's requirement unknown (None)."""
+    searched_as = memo or _required_as_searched
     out = []
     for alt in alts:
         clauses = []
@@ -863,7 +869,7 @@ def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
                 if piped:
                     break  # the form with the fewest white space asks no more of this text
                 continue
-            searched = frozenset(_required_as_searched(lit, piped) for lit in clause)
+            searched = frozenset([searched_as(lit, piped) for lit in clause])
             if all(searched):
                 clauses.append(searched)
         else:
@@ -887,7 +893,9 @@ def _searched_needle(needle: str) -> str:
     """A rule's needle as the searched texts show it (`_lower`): no quotes or backslashes, no spaces
     around pipes. A needle inferred from a regex may hold quotes (`"pools"`), which no searched text
     does; '' for a needle of nothing else."""
-    return as_searched(needle.translate(_UNQUOTE))
+    if "'" in needle or '"' in needle or "\\" in needle:  # (translate costs a dict lookup a character)
+        needle = needle.translate(_UNQUOTE)
+    return as_searched(needle)
 
 
 def _required_as_searched(literal: str, piped: bool) -> str:
