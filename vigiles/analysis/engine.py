@@ -192,7 +192,7 @@ class Engine:
         """Sessions with skipped texts waiting to be read (Session.deferred)."""
         self.skip_writes: dict[tuple, tuple] = {}
         """Skipped texts that write files with content: the names they write (Session.defer)."""
-        self.skips: dict[tuple, str] = {}
+        self.skips: dict[tuple, _Skipped] = {}
         """Texts the prefilter passed over (a text's verdict, unless its session wrote files), each
         with its lowered form (_lower), which is what names of written files are looked for in."""
 
@@ -291,15 +291,12 @@ class Engine:
                 session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
                 key = ("action", event.tool, text, session.cwd if session is not None and session.cwd_set else None)
                 skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
-                if skipped is not None:
-                    if session is None or not (session.names and session.mentions(skipped)
-                                               or (session.shell_vars or session.shell_aliases)
-                                               and _uses_shell(session, skipped)):
-                        self.skipped += 1
-                        if key in self.skip_writes:
-                            self._defer(event, text, self.skip_writes[key])
-                        return []
-                return self._commands(event, text, None)
+                if skipped is not None and (session is None or not skipped.named_by(session)):
+                    self.skipped += 1
+                    if key in self.skip_writes:
+                        self._defer(event, text, self.skip_writes[key])
+                    return []
+                return self._commands(event, text, None, known=session)
             return self._commands(event, *self._action(event))
         if kind == "process":
             argv = event.argv or ([event.exe] if event.exe else [])
@@ -380,13 +377,16 @@ class Engine:
         return _apart(session, workdir, lambda: self.reader.read(code, session))
 
     def _commands(self, event: Event, text: str, read, scan_kind: str | None = None,
-                  own: str | None = None) -> list[Finding]:
+                  own: str | None = None, known: Session | None | bool = False) -> list[Finding]:
         """`read`: what reads the event's commands when its text must be read; None for a shell
         command's text (read as such: no object made for the many events that are not read).
-        `own`: of a process event's text, the part before its parent's line (Engine.candidates)."""
+        `own`: of a process event's text, the part before its parent's line (Engine.candidates).
+        `known`: the event's session where the caller has looked it up (None: it has none); False: not
+        looked up. Nothing makes a session before the text is read, so the one found holds till then."""
         kind = event.kind
         scan_kind = scan_kind or kind
-        known = self._known_session(event) if self.sessions else None
+        if known is False:
+            known = self._known_session(event) if self.sessions else None
         # The directory a `cd` of the run left an action in: its text is searched, read and judged as
         # run there (Cmd.in_dir). A process has its own directory, which the run's `cd` is not.
         cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
@@ -409,14 +409,14 @@ class Engine:
             # a reading is reused only where none of the files it looked up is found
             # (Session.asked): where one is, it is read again.
             skipped = self.skips.get(key)
-            if skipped is not None and not self._names_written(event, skipped):
+            if skipped is not None and (known is None or not skipped.named_by(known)):
                 self.skipped += 1
                 if key in self.skip_writes:
                     self._defer(event, text, self.skip_writes[key])
                 return []
-            self._read_deferred(event, shell_used)
+            self._read_deferred(event, known, shell_used)
             cached = self.cache.get(key)
-            if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
+            if cached is not None and (cached.asked or cached.began_in is not None) and not _holds_for(known, cached):
                 cached = None
             if cached is not None:
                 cmds, selected, matches, ops = cached.cmds, cached.selected, cached.matches, cached.ops
@@ -469,7 +469,7 @@ class Engine:
         found |= beyond
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not always and (exec_only or not marked and not many_words
-                                         and not self._maybe_hidden(event, lowered)):
+                                         and not self._maybe_hidden(event, known, lowered)):
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
@@ -490,7 +490,7 @@ class Engine:
             if names is not None:
                 self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
-                self.skips[key] = lowered
+                self.skips[key] = _Skipped(lowered)
                 if names is not None:
                     self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
@@ -502,7 +502,7 @@ class Engine:
             # the exec's own command, built from argv (Engine.argv_unread): no session is asked
             cmds, ops, asked, began_in, read_earlier = read(), (), frozenset(), None, False
         else:
-            self._read_deferred(event, shell_used)
+            self._read_deferred(event, known, shell_used)
             session = self.session(event)
             began_in = session.cwd
             session.record()
@@ -534,7 +534,7 @@ class Engine:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
 
-    def _maybe_hidden(self, event: Event, lowered: str) -> bool:
+    def _maybe_hidden(self, event: Event, session: Session | None, lowered: str) -> bool:
         """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
         if "$" in lowered or "``" in lowered:
             if "=" in lowered and _ASSIGNMENT(lowered) and _EXPANSION(lowered):
@@ -559,7 +559,7 @@ class Engine:
             return True  # (the run's later words are paths in that directory: Session.cwd_set, Cmd.in_dir)
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
-        if self._names_written(event, lowered):
+        if _names_written(session, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
@@ -569,14 +569,12 @@ class Engine:
             self.pending += 1
         session.defer(text, names)
 
-    def _read_deferred(self, event: Event, shell_used: bool = False) -> None:
-        """Before a session reads a text or reuses a reading, what its skipped texts wrote is put
-        in place, in their order (Session.deferred): a later write must land on top of them. Texts
-        that only change the shell's variables or aliases wait for a text that uses one."""
-        if not self.pending:
-            return
-        session = self._known_session(event)
-        if session is None or not session.deferred:
+    def _read_deferred(self, event: Event, session: Session | None, shell_used: bool = False) -> None:
+        """Before a session (the event's, None where it has none) reads a text or reuses a reading,
+        what its skipped texts wrote is put in place, in their order (Session.deferred): a later
+        write must land on top of them. Texts that only change the shell's variables or aliases
+        wait for a text that uses one."""
+        if not self.pending or session is None or not session.deferred:
             return
         if not shell_used and all(names and all(name[:1] in _SHELL_MARKS for name in names)
                                   for _, names, _event in session.deferred):
@@ -595,21 +593,6 @@ class Engine:
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""
         return self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-
-    def _holds_for(self, event: Event, cached: _Reading) -> bool:
-        """Whether a cached reading is the event's own: its session holds none of the files the
-        reading looked up, and is in the directory the reading began in where that mattered."""
-        session = self._known_session(event)
-        if cached.began_in is not None and cached.began_in != (session.cwd if session is not None else START_CWD):
-            return False
-        return session is None or not session.finds_any(cached.asked)
-
-    def _names_written(self, event: Event, lowered: str) -> bool:
-        """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
-        run it: read it). `bash 'x'.sh` names x.sh too."""
-        session = self._known_session(event)
-        return session is not None and (bool(session.names) and session.mentions(lowered)
-                                        or _uses_shell(session, lowered))
 
     @property
     def stats(self) -> dict:
@@ -666,6 +649,49 @@ def _excepted(rule: Rule, subject: Subject) -> bool:
         if pred(subject, Hits()):
             return True
     return False
+
+
+def _holds_for(session: Session | None, cached: _Reading) -> bool:
+    """Whether a cached reading is the event's own: its session holds none of the files the
+    reading looked up, and is in the directory the reading began in where that mattered."""
+    if cached.began_in is not None and cached.began_in != (session.cwd if session is not None else START_CWD):
+        return False
+    return session is None or not session.finds_any(cached.asked)
+
+
+def _names_written(session: Session | None, lowered: str) -> bool:
+    """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
+    run it: read it), or uses its shell (_uses_shell). `bash 'x'.sh` names x.sh too."""
+    return session is not None and (bool(session.names) and session.mentions(lowered)
+                                    or _uses_shell(session, lowered))
+
+
+class _Skipped:
+    """A text the prefilter passed over (Engine.skips): its lowered form (_lower), and what a
+    session's shell is checked against, found the first time it is asked for: most texts come
+    back many times, in sessions whose shell holds something."""
+
+    __slots__ = ("lowered", "references", "words")
+
+    def __init__(self, lowered: str) -> None:
+        self.lowered = lowered
+        self.references: frozenset | None = None
+        self.words: frozenset | None = None
+
+    def named_by(self, session: Session) -> bool:
+        """_names_written of the text, for a session that exists."""
+        if session.names and session.mentions(self.lowered):
+            return True
+        if session.shell_vars and "$" in self.lowered:
+            if self.references is None:
+                self.references = frozenset(_references(self.lowered))
+            if not session.shell_vars.isdisjoint(self.references):
+                return True
+        if session.shell_aliases:
+            if self.words is None:
+                self.words = frozenset(self.lowered.split())
+            return not session.shell_aliases.isdisjoint(self.words)
+        return False
 
 
 class _Reading(NamedTuple):
@@ -976,9 +1002,14 @@ def _uses_shell(session: Session, lowered: str) -> bool:
     """Whether a text (lowered) uses a variable or alias the session's shell holds or may hold
     (Session.shell_vars, shell_aliases): then it is read, and its reading depends on the session."""
     names = session.shell_vars
-    if names and "$" in lowered and any(m.group(1) in names for m in _REFERENCE.finditer(lowered[:CACHE_TEXT])):
+    if names and "$" in lowered and not names.isdisjoint(_references(lowered)):
         return True
     return bool(session.shell_aliases) and not session.shell_aliases.isdisjoint(lowered.split())
+
+
+def _references(lowered: str) -> list[str]:
+    """The variables a text (lowered) references, in its first CACHE_TEXT characters."""
+    return [m.group(1) for m in _REFERENCE.finditer(lowered[:CACHE_TEXT])]
 
 
 def _kept_names(lowered: str) -> tuple:
