@@ -141,8 +141,9 @@ class Engine:
                         numbers.setdefault(clause, len(numbers))
         self.clauses: list[frozenset] = list(numbers)
         """Every clause of Rule.requires once; `required` names them by their place here."""
-        self.looks: list[tuple] = [tuple(_look(lit) for lit in clause) for clause in self.clauses]
-        """Each clause as (needle, how it is looked for) pairs."""
+        self.looks: list[tuple] = [_looks(clause) for clause in self.clauses]
+        """Each clause as the needles looked for in a text, those found as whole words, and the flag
+        literals looked for among its short options (_looks)."""
         self.required: dict[tuple[str | None, bool], dict[int, tuple]] = {
             key: {index: tuple(tuple(numbers[c] for c in alt) for alt in alts) for index, alts in r.items()}
             for key, r in requires.items()}
@@ -240,24 +241,32 @@ class Engine:
         looks = self.looks
         flags = None
         dropped = []
+        alternatives = required.get  # (bound once: a method looked up per call costs more than the call)
         for index in found:
-            alts = required.get(index)
+            alts = alternatives(index)
             if alts is None:
                 continue
             for alt in alts:
                 for number in alt:
-                    held = known.get(number)
-                    if held is None:
+                    if number in known:
+                        held = known[number]
+                    else:
                         held = False
-                        for needle, how in looks[number]:
-                            if how == _FLAG:
-                                if flags is None:
-                                    flags = short_flags(text)
-                                held = needle in flags
-                            elif needle in text:
-                                held = how == _PLAIN or _has_word(text, needle)
-                            if held:
+                        plain, words, flag_literals = looks[number]
+                        for needle in plain:
+                            if needle in text:
+                                held = True
                                 break
+                        else:
+                            for needle in words:
+                                if needle in text and _has_word(text, needle):
+                                    held = True
+                                    break
+                            else:
+                                if flag_literals:
+                                    if flags is None:
+                                        flags = short_flags(text)
+                                    held = not flag_literals.isdisjoint(flags)
                         known[number] = held
                     if not held:
                         break
@@ -940,15 +949,13 @@ def _required_as_searched(literal: str, piped: bool) -> str:
 _UNQUOTE = str.maketrans("", "", "'\"\\")
 
 
-_PLAIN, _WORD, _FLAG = "plain", "word", "flag"
-
-
-def _look(literal: str) -> tuple[str, str]:
-    """A literal of Rule.requires as (what to look for, how): a word literal (WORD_MARK) as a
-    whole word of the text, a flag literal (FLAG_MARK) among its short options, else a substring."""
-    if literal[0] == WORD_MARK:
-        return literal[1:], _WORD
-    return literal, _FLAG if literal[0] == FLAG_MARK else _PLAIN
+def _looks(clause: frozenset) -> tuple[tuple, tuple, frozenset]:
+    """A clause of Rule.requires as what narrow() looks for: its substrings, its word literals
+    (WORD_MARK) as words to find whole, and its flag literals (FLAG_MARK), to find among a text's
+    short options. A clause holds where any of them is found: substrings, the cheapest, first."""
+    plain = tuple(lit for lit in clause if lit[0] not in (WORD_MARK, FLAG_MARK))
+    words = tuple(lit[1:] for lit in clause if lit[0] == WORD_MARK)
+    return plain, words, frozenset(lit for lit in clause if lit[0] == FLAG_MARK)
 
 
 def _has_word(text: str, word: str) -> bool:
