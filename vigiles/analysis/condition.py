@@ -514,9 +514,10 @@ def in_text(field_name: str, literal: str) -> str:
 def longest_piece(literal: str) -> str:
     """Of a literal with white space, its longest piece without ('' for none): what a text that may
     hold other white space there surely holds."""
-    if not any(ch.isspace() for ch in literal):
-        return literal
-    return max(literal.split(), key=len, default="")
+    pieces = literal.split()
+    if len(pieces) == 1:  # (most literals: nothing to compare)
+        return pieces[0]
+    return max(pieces, key=len, default="")
 
 
 def _sure_needles(field_name: str, found: set[str]) -> set[str] | None:

@@ -10,6 +10,7 @@ literals.
 """
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import shlex
@@ -33,6 +34,7 @@ _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "pr
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
             "getattr(", "replace(", ".join(")
 """Signs that a command computes its own text (decoders, eval): read it even with no rule literal in sight."""
+_MARKER_SET = frozenset(_MARKERS)
 _NOT_AS_OPTION = frozenset({"printf"})
 """Markers that are also options of other programs (find -printf, stat --printf): after a `-` they
 name no program. What such an option prints is its format as written, unless it holds escapes,
@@ -96,6 +98,7 @@ class Engine:
         self.always: dict[str, list[int]] = {}
         self.by_kind: dict[str, list[int]] = {}
         per_kind: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
+        searched_needle = functools.cache(_searched_needle)  # (rules and kinds share most needles)
         for index, rule in enumerate(self.rules):
             for kind in rule.kinds:
                 self.by_kind.setdefault(kind, []).append(index)
@@ -105,7 +108,7 @@ class Engine:
                     if needles is None or not rule.per_command:
                         self.always.setdefault(scan_kind, []).append(index)
                         continue
-                    searched = {needle: _searched_needle(needle) for needle in needles}
+                    searched = {needle: searched_needle(needle) for needle in needles}
                     if not all(searched.values()):
                         self.always.setdefault(scan_kind, []).append(index)  # (a needle of quotes only)
                         continue
@@ -124,10 +127,11 @@ class Engine:
         # Rule.requires by (scan kind, whether the text has a pipe): per kind where a rule gives its
         # own for that kind (Rule.kind_requires), else under None; with a pipe, white space in
         # literals is not trusted (_required_as_searched). What narrow() walks is built from it.
+        required_as_searched = functools.cache(_required_as_searched)
         for kind in (None, *_TEXT_KINDS):
             if kind is None or any(r.kind_requires and kind in r.kind_requires for r in self.rules):
                 for piped in (False, True):
-                    requires[(kind, piped)] = _requires_of(self.rules, kind, piped)
+                    requires[(kind, piped)] = _requires_of(self.rules, kind, piped, required_as_searched)
         every = list(requires.values())
         numbers: dict[frozenset, int] = {}
         for r in every:
@@ -137,8 +141,9 @@ class Engine:
                         numbers.setdefault(clause, len(numbers))
         self.clauses: list[frozenset] = list(numbers)
         """Every clause of Rule.requires once; `required` names them by their place here."""
-        self.looks: list[tuple] = [tuple(_look(lit) for lit in clause) for clause in self.clauses]
-        """Each clause as (needle, how it is looked for) pairs."""
+        self.looks: list[tuple] = [_looks(clause) for clause in self.clauses]
+        """Each clause as the needles looked for in a text, those found as whole words, and the flag
+        literals looked for among its short options (_looks)."""
         self.required: dict[tuple[str | None, bool], dict[int, tuple]] = {
             key: {index: tuple(tuple(numbers[c] for c in alt) for alt in alts) for index, alts in r.items()}
             for key, r in requires.items()}
@@ -165,12 +170,12 @@ class Engine:
             self.required_literals.make_automaton()
         # Per-command scoping (Rule.cmd_needles): one automaton over every such rule's literals.
         self.cmd_scoped = frozenset(i for i, r in enumerate(self.rules) if r.cmd_needles is not None and r.per_command
-                                    and all(map(_searched_needle, r.cmd_needles)))
+                                    and all(map(searched_needle, r.cmd_needles)))
         cmd_needles: dict[str, tuple[list[int], list[int]]] = {}
         for index in self.cmd_scoped:
             rule = self.rules[index]
             for needle in rule.cmd_needles:
-                searched = _searched_needle(needle)
+                searched = searched_needle(needle)
                 plain, word = cmd_needles.setdefault(searched, ([], []))
                 (word if needle in rule.cmd_word_needles else plain).append(index)
         self.cmd_automaton = _automaton(cmd_needles) if cmd_needles else None
@@ -188,7 +193,7 @@ class Engine:
         """Sessions with skipped texts waiting to be read (Session.deferred)."""
         self.skip_writes: dict[tuple, tuple] = {}
         """Skipped texts that write files with content: the names they write (Session.defer)."""
-        self.skips: dict[tuple, str] = {}
+        self.skips: dict[tuple, _Skipped] = {}
         """Texts the prefilter passed over (a text's verdict, unless its session wrote files), each
         with its lowered form (_lower), which is what names of written files are looked for in."""
 
@@ -236,24 +241,32 @@ class Engine:
         looks = self.looks
         flags = None
         dropped = []
+        alternatives = required.get  # (bound once: a method looked up per call costs more than the call)
         for index in found:
-            alts = required.get(index)
+            alts = alternatives(index)
             if alts is None:
                 continue
             for alt in alts:
                 for number in alt:
-                    held = known.get(number)
-                    if held is None:
+                    if number in known:
+                        held = known[number]
+                    else:
                         held = False
-                        for needle, how in looks[number]:
-                            if how == _FLAG:
-                                if flags is None:
-                                    flags = short_flags(text)
-                                held = needle in flags
-                            elif needle in text:
-                                held = how == _PLAIN or _has_word(text, needle)
-                            if held:
+                        plain, words, flag_literals = looks[number]
+                        for needle in plain:
+                            if needle in text:
+                                held = True
                                 break
+                        else:
+                            for needle in words:
+                                if needle in text and _has_word(text, needle):
+                                    held = True
+                                    break
+                            else:
+                                if flag_literals:
+                                    if flags is None:
+                                        flags = short_flags(text)
+                                    held = not flag_literals.isdisjoint(flags)
                         known[number] = held
                     if not held:
                         break
@@ -287,15 +300,12 @@ class Engine:
                 session = self.sessions.get((event.host, event.sandbox, event.run, event.episode))
                 key = ("action", event.tool, text, session.cwd if session is not None and session.cwd_set else None)
                 skipped = self.skips.get(key) if len(text) <= CACHE_TEXT else None
-                if skipped is not None:
-                    if session is None or not (session.names and session.mentions(skipped)
-                                               or (session.shell_vars or session.shell_aliases)
-                                               and _uses_shell(session, skipped)):
-                        self.skipped += 1
-                        if key in self.skip_writes:
-                            self._defer(event, text, self.skip_writes[key])
-                        return []
-                return self._commands(event, text, None)
+                if skipped is not None and (session is None or not skipped.named_by(session)):
+                    self.skipped += 1
+                    if key in self.skip_writes:
+                        self._defer(event, text, self.skip_writes[key])
+                    return []
+                return self._commands(event, text, None, known=session)
             return self._commands(event, *self._action(event))
         if kind == "process":
             argv = event.argv or ([event.exe] if event.exe else [])
@@ -376,13 +386,16 @@ class Engine:
         return _apart(session, workdir, lambda: self.reader.read(code, session))
 
     def _commands(self, event: Event, text: str, read, scan_kind: str | None = None,
-                  own: str | None = None) -> list[Finding]:
+                  own: str | None = None, known: Session | None | bool = False) -> list[Finding]:
         """`read`: what reads the event's commands when its text must be read; None for a shell
         command's text (read as such: no object made for the many events that are not read).
-        `own`: of a process event's text, the part before its parent's line (Engine.candidates)."""
+        `own`: of a process event's text, the part before its parent's line (Engine.candidates).
+        `known`: the event's session where the caller has looked it up (None: it has none); False: not
+        looked up. Nothing makes a session before the text is read, so the one found holds till then."""
         kind = event.kind
         scan_kind = scan_kind or kind
-        known = self._known_session(event) if self.sessions else None
+        if known is False:
+            known = self._known_session(event) if self.sessions else None
         # The directory a `cd` of the run left an action in: its text is searched, read and judged as
         # run there (Cmd.in_dir). A process has its own directory (its `cwd`), which the run's `cd` is not.
         cwd = known.cwd if kind == "action" and known is not None and known.cwd_set else None
@@ -407,14 +420,14 @@ class Engine:
             # a reading is reused only where none of the files it looked up is found
             # (Session.asked): where one is, it is read again.
             skipped = self.skips.get(key)
-            if skipped is not None and not self._names_written(event, skipped):
+            if skipped is not None and (known is None or not skipped.named_by(known)):
                 self.skipped += 1
                 if key in self.skip_writes:
                     self._defer(event, text, self.skip_writes[key])
                 return []
-            self._read_deferred(event, shell_used)
+            self._read_deferred(event, known, shell_used)
             cached = self.cache.get(key)
-            if cached is not None and (cached.asked or cached.began_in is not None) and not self._holds_for(event, cached):
+            if cached is not None and (cached.asked or cached.began_in is not None) and not _holds_for(known, cached):
                 cached = None
             if cached is not None:
                 cmds, selected, matches, ops = cached.cmds, cached.selected, cached.matches, cached.ops
@@ -467,7 +480,7 @@ class Engine:
         found |= beyond
         always = self.always_sets.get(scan_kind, _EMPTY)
         if not found and not always and (exec_only or not marked and not many_words
-                                         and not self._maybe_hidden(event, lowered)):
+                                         and not self._maybe_hidden(event, known, lowered)):
             self.skipped += 1
             names = (_deferred_names(lowered) if read is None and (">" in lowered or "tee" in lowered)
                      and _writes_something(lowered) else None)
@@ -488,7 +501,7 @@ class Engine:
             if names is not None:
                 self._defer(event, text, names)
             if key is not None and len(text) <= SKIP_TEXT:
-                self.skips[key] = lowered
+                self.skips[key] = _Skipped(lowered)
                 if names is not None:
                     self.skip_writes[key] = names
                 if len(self.skips) > SKIP_ENTRIES:
@@ -500,7 +513,7 @@ class Engine:
             # the exec's own command, built from argv (Engine.argv_unread): no session is asked
             cmds, ops, asked, began_in, read_earlier = read(), (), frozenset(), None, False
         else:
-            self._read_deferred(event, shell_used)
+            self._read_deferred(event, known, shell_used)
             session = self.session(event)
             began_in = session.cwd
             session.record()
@@ -532,7 +545,7 @@ class Engine:
                 self.cache.popitem(last=False)
         return [_finding(self.rules[index], event, cmd, text, hits) for index, cmd, hits in matches]
 
-    def _maybe_hidden(self, event: Event, lowered: str) -> bool:
+    def _maybe_hidden(self, event: Event, session: Session | None, lowered: str) -> bool:
         """Whether a command with no rule literal may still hide one: variables, or a script written earlier."""
         if "$" in lowered or "``" in lowered:
             if "=" in lowered and _ASSIGNMENT(lowered) and _EXPANSION(lowered):
@@ -557,7 +570,7 @@ class Engine:
             return True  # (the run's later words are paths in that directory: Session.cwd_set, Cmd.in_dir)
         if lowered.count("(") >= MANY_PARENTHESES:
             return True  # nesting may go deeper than the reader follows (command_nested_beyond_reading)
-        if self._names_written(event, lowered):
+        if _names_written(session, lowered):
             return True
         return event.kind == "action" and event.tool.lower() in _WRITE_TOOLS
 
@@ -567,14 +580,12 @@ class Engine:
             self.pending += 1
         session.defer(text, names)
 
-    def _read_deferred(self, event: Event, shell_used: bool = False) -> None:
-        """Before a session reads a text or reuses a reading, what its skipped texts wrote is put
-        in place, in their order (Session.deferred): a later write must land on top of them. Texts
-        that only change the shell's variables or aliases wait for a text that uses one."""
-        if not self.pending:
-            return
-        session = self._known_session(event)
-        if session is None or not session.deferred:
+    def _read_deferred(self, event: Event, session: Session | None, shell_used: bool = False) -> None:
+        """Before a session (the event's, None where it has none) reads a text or reuses a reading,
+        what its skipped texts wrote is put in place, in their order (Session.deferred): a later
+        write must land on top of them. Texts that only change the shell's variables or aliases
+        wait for a text that uses one."""
+        if not self.pending or session is None or not session.deferred:
             return
         if not shell_used and all(names and all(name[:1] in _SHELL_MARKS for name in names)
                                   for _, names, _event in session.deferred):
@@ -593,21 +604,6 @@ class Engine:
     def _known_session(self, event: Event) -> Session | None:
         """The event's session where one exists (`session` makes one)."""
         return self.sessions.get((event.host, event.sandbox, event.run, event.episode))
-
-    def _holds_for(self, event: Event, cached: _Reading) -> bool:
-        """Whether a cached reading is the event's own: its session holds none of the files the
-        reading looked up, and is in the directory the reading began in where that mattered."""
-        session = self._known_session(event)
-        if cached.began_in is not None and cached.began_in != (session.cwd if session is not None else START_CWD):
-            return False
-        return session is None or not session.finds_any(cached.asked)
-
-    def _names_written(self, event: Event, lowered: str) -> bool:
-        """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
-        run it: read it). `bash 'x'.sh` names x.sh too."""
-        session = self._known_session(event)
-        return session is not None and (bool(session.names) and session.mentions(lowered)
-                                        or _uses_shell(session, lowered))
 
     @property
     def stats(self) -> dict:
@@ -664,6 +660,49 @@ def _excepted(rule: Rule, subject: Subject) -> bool:
         if pred(subject, Hits()):
             return True
     return False
+
+
+def _holds_for(session: Session | None, cached: _Reading) -> bool:
+    """Whether a cached reading is the event's own: its session holds none of the files the
+    reading looked up, and is in the directory the reading began in where that mattered."""
+    if cached.began_in is not None and cached.began_in != (session.cwd if session is not None else START_CWD):
+        return False
+    return session is None or not session.finds_any(cached.asked)
+
+
+def _names_written(session: Session | None, lowered: str) -> bool:
+    """Whether a text (lowered, `_lower`) names a file that the event's session wrote (it may
+    run it: read it), or uses its shell (_uses_shell). `bash 'x'.sh` names x.sh too."""
+    return session is not None and (bool(session.names) and session.mentions(lowered)
+                                    or _uses_shell(session, lowered))
+
+
+class _Skipped:
+    """A text the prefilter passed over (Engine.skips): its lowered form (_lower), and what a
+    session's shell is checked against, found the first time it is asked for: most texts come
+    back many times, in sessions whose shell holds something."""
+
+    __slots__ = ("lowered", "references", "words")
+
+    def __init__(self, lowered: str) -> None:
+        self.lowered = lowered
+        self.references: frozenset | None = None
+        self.words: frozenset | None = None
+
+    def named_by(self, session: Session) -> bool:
+        """_names_written of the text, for a session that exists."""
+        if session.names and session.mentions(self.lowered):
+            return True
+        if session.shell_vars and "$" in self.lowered:
+            if self.references is None:
+                self.references = frozenset(_references(self.lowered))
+            if not session.shell_vars.isdisjoint(self.references):
+                return True
+        if session.shell_aliases:
+            if self.words is None:
+                self.words = frozenset(self.lowered.split())
+            return not session.shell_aliases.isdisjoint(self.words)
+        return False
 
 
 class _Reading(NamedTuple):
@@ -825,7 +864,7 @@ def _automaton(needle_rules: dict[str, tuple[list, list]]) -> ahocorasick.Automa
     `lazy` makes no candidate of them."""
     automaton = ahocorasick.Automaton()
     for needle, (plain, word) in needle_rules.items():
-        marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKERS
+        marker = 2 if needle in _NOT_AS_OPTION else needle in _MARKER_SET
         automaton.add_word(needle, (len(needle), tuple(plain), tuple(word), marker))
     automaton.make_automaton()
     return automaton
@@ -844,25 +883,27 @@ def short_flags(lowered: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def _requires_of(rules: list[Rule], kind: str | None, piped: bool) -> dict[int, tuple]:
+def _requires_of(rules: list[Rule], kind: str | None, piped: bool, memo=None) -> dict[int, tuple]:
     """Rule index -> its Rule.requires as frozensets (for `kind`, its kind_requires where it has one),
-    as a text with (`piped`) or without a pipe shows them."""
+    as a text with (`piped`) or without a pipe shows them. `memo`: a cache of _required_as_searched
+    (rules share most literals)."""
     out = {}
     for index, rule in enumerate(rules):
         alts = rule.requires
         if kind is not None and rule.kind_requires and kind in rule.kind_requires:
             alts = rule.kind_requires[kind]
         if alts:
-            alts = _searched_alternatives(alts, piped)
+            alts = _searched_alternatives(alts, piped, memo)
         if alts:
             out[index] = alts
     return out
 
 
-def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
-    """Rule.requires as the searched text shows it (`_required_as_searched`); a part whose literal
-    could be empty holds always and is dropped, and an alternative left with no part makes the
-    rule's requirement unknown (None)."""
+def _searched_alternatives(alts: tuple, piped: bool, memo=None) -> tuple | None:
+    """Rule.requires as the searched text shows it (`_required_as_searched`, or `memo` of it); a part
+    whose literal could be empty holds always and is dropped, and an alternative left with no part
+    makes the rule's requirement unknown (None)."""
+    searched_as = memo or _required_as_searched
     out = []
     for alt in alts:
         clauses = []
@@ -871,7 +912,7 @@ def _searched_alternatives(alts: tuple, piped: bool) -> tuple | None:
                 if piped:
                     break  # the form with the fewest white space asks no more of this text
                 continue
-            searched = frozenset(_required_as_searched(lit, piped) for lit in clause)
+            searched = frozenset([searched_as(lit, piped) for lit in clause])
             if all(searched):
                 clauses.append(searched)
         else:
@@ -895,7 +936,9 @@ def _searched_needle(needle: str) -> str:
     """A rule's needle as the searched texts show it (`_lower`): no quotes or backslashes, no spaces
     around pipes. A needle inferred from a regex may hold quotes (`"pools"`), which no searched text
     does; '' for a needle of nothing else."""
-    return as_searched(needle.translate(_UNQUOTE))
+    if "'" in needle or '"' in needle or "\\" in needle:  # (translate costs a dict lookup a character)
+        needle = needle.translate(_UNQUOTE)
+    return as_searched(needle)
 
 
 def _required_as_searched(literal: str, piped: bool) -> str:
@@ -914,15 +957,13 @@ def _required_as_searched(literal: str, piped: bool) -> str:
 _UNQUOTE = str.maketrans("", "", "'\"\\")
 
 
-_PLAIN, _WORD, _FLAG = "plain", "word", "flag"
-
-
-def _look(literal: str) -> tuple[str, str]:
-    """A literal of Rule.requires as (what to look for, how): a word literal (WORD_MARK) as a
-    whole word of the text, a flag literal (FLAG_MARK) among its short options, else a substring."""
-    if literal[0] == WORD_MARK:
-        return literal[1:], _WORD
-    return literal, _FLAG if literal[0] == FLAG_MARK else _PLAIN
+def _looks(clause: frozenset) -> tuple[tuple, tuple, frozenset]:
+    """A clause of Rule.requires as what narrow() looks for: its substrings, its word literals
+    (WORD_MARK) as words to find whole, and its flag literals (FLAG_MARK), to find among a text's
+    short options. A clause holds where any of them is found: substrings, the cheapest, first."""
+    plain = tuple(lit for lit in clause if lit[0] not in (WORD_MARK, FLAG_MARK))
+    words = tuple(lit[1:] for lit in clause if lit[0] == WORD_MARK)
+    return plain, words, frozenset(lit for lit in clause if lit[0] == FLAG_MARK)
 
 
 def _has_word(text: str, word: str) -> bool:
@@ -976,9 +1017,14 @@ def _uses_shell(session: Session, lowered: str) -> bool:
     """Whether a text (lowered) uses a variable or alias the session's shell holds or may hold
     (Session.shell_vars, shell_aliases): then it is read, and its reading depends on the session."""
     names = session.shell_vars
-    if names and "$" in lowered and any(m.group(1) in names for m in _REFERENCE.finditer(lowered[:CACHE_TEXT])):
+    if names and "$" in lowered and not names.isdisjoint(_references(lowered)):
         return True
     return bool(session.shell_aliases) and not session.shell_aliases.isdisjoint(lowered.split())
+
+
+def _references(lowered: str) -> list[str]:
+    """The variables a text (lowered) references, in its first CACHE_TEXT characters."""
+    return [m.group(1) for m in _REFERENCE.finditer(lowered[:CACHE_TEXT])]
 
 
 def _kept_names(lowered: str) -> tuple:
