@@ -994,12 +994,15 @@ def test_a_process_is_not_read_in_the_directory_of_the_run():
     (["truncate", "-s", "0", "auth.log"], "/var//log/", "system_logs_cleared"),
     (["scp", "-r", ".", "u@h:/x"], "/root/.claude", "agent_copied_off_host"),
 ])
-def test_a_process_is_read_in_its_own_directory(argv, cwd, rule):
+@pytest.mark.parametrize("parent", [{}, {"parent_exe": "/usr/bin/node", "parent_cmdline": "node /usr/bin/claude"}])
+def test_a_process_is_read_in_its_own_directory(argv, cwd, rule, parent):
     engine = Engine(load())
 
     def process(directory, pid):
-        event = {"kind": "process", "ts": pid, "pid": pid, "exe": "/usr/bin/" + argv[0], "argv": argv, "run": "r1"}
+        event = {"kind": "process", "ts": pid, "pid": pid, "exe": "/usr/bin/" + argv[0], "argv": argv, "run": "r1",
+                 **parent}
         return from_dict({**event, "cwd": directory} if directory is not None else event)
+    # (with a parent's line after its own: the words resolved are the process's, searched as its own)
     assert rule in {f.rule for f in engine.analyze(process(cwd, 5))}
     # the same argv elsewhere, or where the directory is not known, is not that file
     assert rule not in {f.rule for f in engine.analyze(process("/workspace", 6))}

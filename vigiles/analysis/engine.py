@@ -441,15 +441,26 @@ class Engine:
         lowered = searched = _lower(text)
         many_words = False
         beyond: set[int] = set()
-        words = lowered.translate(_WORD_BREAKS).split() if cwd is not None else ()  # (`<shadow`: the file is a word)
-        if cwd is not None and ("<" in lowered or ">" in lowered or any(map(_resolving, words))):
+        # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
+        # that line begins at or before parent_from: a literal starting from there lies wholly within it)
+        own_lowered = _lower(own) if own is not None else None
+        parent_from = len(own_lowered) + 1 if own_lowered is not None else None
+        # (of a process, only its own words are resolved; its parent's line is another process's, and stays last)
+        mine = own_lowered if own_lowered is not None and cwd is not None else lowered
+        words = mine.translate(_WORD_BREAKS).split() if cwd is not None else ()  # (`<shadow`: the file is a word)
+        if cwd is not None and ("<" in mine or ">" in mine or any(map(_resolving, words))):
             # every word as a path there: more than the reading resolves (Cmd.operands_in_dir), never less;
             # a text with no program whose files are resolved, and no redirection, has none to resolve
             words = list(dict.fromkeys(words))
             place = cwd.lower()
             resolved = in_dir(place, words[:MAX_RESOLVED_WORDS])
             if resolved:
-                searched = "\n".join((lowered, " ".join(resolved)))
+                joined = " ".join(resolved)
+                if own is None:
+                    searched = "\n".join((lowered, joined))
+                else:
+                    searched = "\n".join((mine, joined, _lower(text[len(own) + 1:])))
+                    parent_from = len(mine) + len(joined) + 2
             rest = words[MAX_RESOLVED_WORDS:]
             if len(rest) * (len(place) + 1) > MAX_RESOLVED_TEXT:
                 many_words = True  # (read: the reading resolves them all)
@@ -463,9 +474,7 @@ class Engine:
                     beyond |= self.candidates(more, scan_kind)[0]
                 if beyond:
                     self.narrow(beyond, "\n".join((searched, *slices)), scan_kind)
-        # (lowered with its parent's line, the process's own part is no longer than lowered alone, so
-        # that line begins at or before this: a literal starting from here lies wholly within it)
-        found, marked = self.candidates(searched, scan_kind, None, len(_lower(own)) + 1 if own is not None else None)
+        found, marked = self.candidates(searched, scan_kind, None, parent_from)
         # An escape (`$'id\nnc ...'`, `echo -e`, a string in code, a sed back reference) makes characters the
         # stripped text glues onto the next word (`\nnc` reads `nnc`), or copies or deletes some: read
         # such a text, and trust only the needle found, as for words the shell builds.
