@@ -1429,3 +1429,38 @@ def test_the_directory_a_cd_leaves_resolves_relative_words():
     assert session.cwd == "/var/log"
     reader.read("cd", session)
     assert session.cwd == "/root"
+
+
+def _shape(node) -> list:
+    """Every node below the root: its type, span and whether it is an error."""
+    out, stack = [], list(node.children)
+    while stack:
+        child = stack.pop()
+        out.append((child.type, child.start_byte, child.end_byte, child.is_error, child.is_missing))
+        stack.extend(child.children)
+    return out
+
+
+@pytest.mark.parametrize("text", [
+    "find . -type f | sed 's/x/y/' | sort -u",
+    "x && ps aux | grep -v grep | awk '{print $2}'",
+    "cat <<EOF | sh | tee log\necho hi\nEOF",
+    "a 2>&1 | b | c > f &",
+])
+def test_parsed_with_a_newline_gives_the_same_tree(text):
+    from vigiles.analysis.shell import _parse
+    parser = ShellReader()._parser
+    data = text.encode()
+    assert not _parse(parser, data).root_node.has_error
+    assert _shape(_parse(parser, data).root_node) == _shape(parser.parse(data).root_node)
+
+
+@pytest.mark.parametrize("text", ["find . -name '*.txt", "find -inum 1 -exec rm {} \\", "cat f.html | grep -o \\"])
+def test_a_text_with_an_error_is_parsed_as_given(text):
+    from vigiles.analysis.shell import _parse
+    parser = ShellReader()._parser
+    data = text.encode()
+    tree = _parse(parser, data)
+    assert tree.root_node.has_error
+    assert tree.root_node.end_byte == len(data)
+    assert _shape(tree.root_node) == _shape(parser.parse(data).root_node)

@@ -732,7 +732,7 @@ class _Walk:
                 return
             text = _heredocs_renamed(text) or text
         data = text.encode("utf-8", "surrogatepass")
-        tree = self.parser.parse(data)
+        tree = _parse(self.parser, data)
         if tree.root_node.has_error and "<<" in text:
             moved = _heredoc_lists(text)
             if moved is not None:
@@ -3594,6 +3594,19 @@ _PIECE_CHARS = re.compile(rb"[\x27\x22\x60\\#()\[\]{}$<;&|\n]")
 character class: linear in any engine, and `re` yields matches without RE2's per-match Python work.)"""
 _ANSI_QUOTE = 0x100
 """_list_pieces's mark for being inside $'...', where a backslash escapes a quote."""
+
+
+def _parse(parser: Parser, data: bytes):
+    """`data`'s tree, parsed with a newline after it. tree-sitter-bash (0.21 to 0.25, on cores 0.23 to
+    0.26) spends about 45 µs more on a pipeline of three or more stages that ends the input than on one
+    a newline ends (`a | b | c`: 50 µs, `a | b | c` and a newline: 4 µs), and a newline at the end
+    runs nothing more. Where that tree has an error, the text as given is parsed instead: a newline
+    would then change what the error recovery keeps (an unclosed quote holds it; a trailing backslash
+    joins it), and the trees otherwise agree (36,135 corpus commands: no difference without an error)."""
+    if data.endswith((b"\n", b"\\")):
+        return parser.parse(data)
+    tree = parser.parse(data + b"\n")
+    return parser.parse(data) if tree.root_node.has_error else tree
 
 
 def _list_pieces(data: bytes) -> list[tuple[int, int]]:
