@@ -57,3 +57,31 @@ def test_copied_to_host_gives_the_host_and_destination():
         "2001:db8::5", ["run.py"], "/srv/run.py")
     assert remote_spec("scp://u@h.example:2222/srv") == ("h.example", "srv")
     assert remote_spec("./a:b") is None
+
+
+@pytest.mark.parametrize("name, args, sent", [
+    ("gcloud", ["compute", "scp", "--zone", "us-central1-a", "--recurse", "/root/.claude", "vm-1:/tmp/"], ["/root/.claude"]),
+    ("gcloud", ["compute", "scp", "--zone", "z", "vm-1:/tmp/x", "."], []),
+    ("gcloud", ["compute", "ssh", "vm", "--", "scp", "a", "h:/x"], []),      # run on the instance
+    ("gcloud", ["cloud-shell", "scp", "localhost:~/.codex", "cloudshell:~/x"], ["~/.codex"]),
+    ("gcloud", ["cloud-shell", "scp", "cloudshell:~/x", "localhost:~/y"], []),
+    ("oc", ["rsync", "./ckpt", "mypod:/data", "-c", "main"], ["./ckpt"]),
+    ("oc", ["rsync", "--exclude", "*.log", "mypod:/data", "./x"], []),
+    ("azcopy", ["copy", "./models", "https://acct.blob.core.windows.net/c?sv=x", "--recursive"], ["./models"]),
+    ("azcopy", ["sync", "--include-pattern", "*.pt", "ckpt", "https://acct.blob.core.windows.net/c"], ["ckpt"]),
+    ("azcopy", ["copy", "https://acct.blob.core.windows.net/c", "./x"], []),
+    ("s3cmd", ["put", "--acl-public", "model.pt", "s3://b/"], ["model.pt"]),
+    ("s3cmd", ["-c", "/etc/s3cfg", "sync", "s3://b/", "./x"], []),
+    ("s3cmd", ["cp", "s3://a/x", "s3://b/x"], []),
+    ("s5cmd", ["--endpoint-url", "http://minio:9000", "cp", "ckpt/*", "s3://b/"], ["ckpt/*"]),
+    ("huggingface-cli", ["upload", "me/model", "./out", "--token", "x"], ["./out"]),
+    ("hf", ["upload", "--repo-type", "model", "me/model"], ["."]),
+    ("hf", ["download", "me/model"], []),
+    ("aws", ["s3api", "put-object", "--bucket", "b", "--key", "k", "--body", "model.safetensors"], ["model.safetensors"]),
+    ("aws", ["s3api", "get-object", "--bucket", "b", "--key", "k", "out"], []),
+    ("az", ["storage", "blob", "upload", "--account-name", "a", "-c", "c", "-f", "model.pt", "-n", "m"], ["model.pt"]),
+    ("az", ["storage", "blob", "upload-batch", "-d", "c", "--source=./ckpt"], ["./ckpt"]),
+    ("az", ["storage", "blob", "download", "-c", "c", "-n", "m", "-f", "model.pt"], []),
+])
+def test_uploads_of_other_copy_tools(name, args, sent):
+    assert uploads(name, args) == sent

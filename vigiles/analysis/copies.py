@@ -45,6 +45,43 @@ _CLOUD_VALUED = frozenset({
     "--project", "--account", "--configuration", "--billing-project", "--impersonate-service-account",
     "--verbosity", "--format", "--flags-file", "--trace-token", "-h", "-o", "-u", "-a", "-j", "-L", "-s", "-x", "-z"})
 """Options of aws, gsutil and gcloud (global and of their copy commands) that take a value."""
+_GCLOUD_SCP_VALUED = frozenset({"--zone", "--project", "--account", "--configuration", "--scp-flag", "--ssh-key-file",
+                                "--strict-host-key-checking", "--port", "--ssh-key-expiration",
+                                "--ssh-key-expire-after", "--verbosity", "--format", "--flags-file",
+                                "--impersonate-service-account", "--billing-project", "--trace-token"})
+"""gcloud compute scp's (and gcloud's global) options that take a value."""
+_OC_RSYNC_VALUED = _KUBECTL_VALUED | {"--exclude", "--include", "--strategy"}
+_AZCOPY_VALUED = frozenset({
+    "--include-pattern", "--exclude-pattern", "--include-path", "--exclude-path", "--include-regex",
+    "--exclude-regex", "--include-after", "--include-before", "--exclude-blob-type", "--list-of-files",
+    "--log-level", "--block-size-mb", "--cap-mbps", "--from-to", "--overwrite", "--blob-type",
+    "--block-blob-tier", "--page-blob-tier", "--metadata", "--blob-tags", "--content-type",
+    "--content-encoding", "--content-disposition", "--content-language", "--cache-control", "--output-type",
+    "--output-level", "--trusted-microsoft-suffixes", "--preserve-permissions", "--compare-hash",
+    "--put-md5", "--check-md5", "--delete-destination", "--cpk-by-name", "--cpk-by-value", "--tenant-id",
+    "--aad-endpoint", "--s2s-preserve-access-tier", "--log-file", "--job-id"})
+"""azcopy's options that take the next word (cobra's booleans take one only as `--opt=value`)."""
+_S3CMD_VALUED = frozenset({
+    "-c", "--config", "--access_key", "--secret_key", "--access_token", "--region", "--bucket-location",
+    "--host", "--host-bucket", "--exclude", "--include", "--rexclude", "--rinclude", "--exclude-from",
+    "--include-from", "--rexclude-from", "--rinclude-from", "--acl-grant", "--acl-revoke", "--mime-type",
+    "--default-mime-type", "--storage-class", "--add-header", "--remove-header", "--encoding",
+    "--multipart-chunk-size-mb", "--limit-rate", "--server-side-encryption-kms-id", "--cache-file",
+    "--ca-certs", "--proxy-host", "--proxy-port", "--max-delete", "--expiry-date", "--expiry-days",
+    "--expiry-prefix", "--signature-v2", "--upload-id", "--add-encoding-exts", "--gpg-passphrase"})
+_S5CMD_VALUED = frozenset({
+    "--endpoint-url", "--profile", "--credentials-file", "--numworkers", "--retry-count", "-r", "--log",
+    "--request-payer", "--storage-class", "--concurrency", "-c", "--part-size", "-p", "--content-type",
+    "--content-encoding", "--content-disposition", "--cache-control", "--expires", "--acl", "--sse",
+    "--sse-kms-key-id", "--exclude", "--include", "--metadata", "--metadata-directive", "--source-region",
+    "--destination-region", "--version-id"})
+_HF_VALUED = frozenset({"--repo-type", "--revision", "--include", "--exclude", "--delete", "--commit-message",
+                        "--commit-description", "--token", "--every", "--num-workers"})
+"""huggingface-cli / hf upload's options that take a value."""
+_AZ_UPLOAD_SOURCES = {("blob", "upload"): ("--file", "-f"), ("blob", "upload-batch"): ("--source", "-s"),
+                      ("file", "upload"): ("--source",), ("file", "upload-batch"): ("--source", "-s"),
+                      ("fs", "file", "upload"): ("--source", "-s"), ("fs", "directory", "upload"): ("--source", "-s")}
+"""az storage's upload commands and the options that name what they send."""
 _RCLONE_VERBS = frozenset({"copy", "copyto", "sync", "move", "moveto", "bisync"})
 _BUCKET_VERBS = frozenset({"cp", "sync", "mv", "rsync"})
 _BUCKET_SCHEMES = ("s3://", "gs://", "az://", "r2://")
@@ -121,10 +158,12 @@ def copied_to_host(name: str, args: list[str]) -> tuple[str, list[str], str] | N
 
 def uploads(name: str, args: list[str]) -> list[str]:
     """The local files a command copies to another host or a bucket, as written: the local sources
-    of scp and rsync to `[user@]host:path`, of rclone's copy/sync/move to a `remote:path` (either
-    side of a bisync), of kubectl/oc cp to `[ns/]pod:path`, of aws s3, gsutil and gcloud storage
-    cp/sync/mv to a bucket URL. [] for a fetch (the remote side first), a copy between two other
-    places, or a local copy."""
+    of scp, rsync and gcloud compute scp to `[user@]host:path`, of rclone's copy/sync/move to a
+    `remote:path` (either side of a bisync), of kubectl/oc cp and oc rsync to `[ns/]pod:path`, of aws
+    s3, gsutil, gcloud storage, s3cmd and s5cmd cp/sync/mv/put to a bucket URL, of azcopy to a URL;
+    the folder huggingface-cli/hf upload sends (`.` where none is named), aws s3api put-object's
+    `--body` and az storage's upload sources. [] for a fetch (the remote side first), a copy between
+    two other places, or a local copy."""
     if name in ("scp", "rsync"):
         copy = copied_to_host(name, args)
         return copy[1] if copy is not None else []
@@ -134,8 +173,28 @@ def uploads(name: str, args: list[str]) -> list[str]:
             return [w for w in words[1:] if not _in_rclone_remote(w)] if any(map(_in_rclone_remote, words[1:])) else []
         return _to_last(words[1:], _in_rclone_remote) if words else []
     if name in ("kubectl", "oc"):
-        words = _after(operands(args, _KUBECTL_VALUED), {"cp"})
+        rsync = name == "oc" and "rsync" in args
+        words = _after(operands(args, _OC_RSYNC_VALUED if rsync else _KUBECTL_VALUED), {"rsync" if rsync else "cp"})
         return _to_last(words[1:], _in_pod) if words else []
+    if name == "gcloud" and ("scp" in args or "cloud-shell" in args):
+        return _gcloud_scp(args)
+    if name == "azcopy":
+        words = _after(operands(args, _AZCOPY_VALUED), {"copy", "cp", "sync"})
+        return _to_last(words[1:], _is_url) if words else []
+    if name in ("s3cmd", "s5cmd"):
+        words = _after(operands(args, _S3CMD_VALUED if name == "s3cmd" else _S5CMD_VALUED), {"put", "sync", "cp", "mv"})
+        return _to_last(words[1:], _in_bucket) if words else []
+    if name in ("huggingface-cli", "hf"):
+        words = _after(operands(args, _HF_VALUED), {"upload", "upload-large-folder"})
+        return (words[2:3] or ["."]) if len(words) >= 2 else []
+    if name == "aws" and "s3api" in args:
+        return _option_values(args, ("--body",)) if "put-object" in args or "upload-part" in args else []
+    if name == "az" and "storage" in args:
+        words = _after(args, {"storage"})
+        for verbs, sources in _AZ_UPLOAD_SOURCES.items():
+            if tuple(words[1:1 + len(verbs)]) == verbs:
+                return _option_values(args, sources)
+        return []
     if name in ("aws", "gsutil", "gcloud"):
         words = operands(args, _CLOUD_VALUED)
         if name != "gsutil":
@@ -143,6 +202,38 @@ def uploads(name: str, args: list[str]) -> list[str]:
         words = _after(words, _BUCKET_VERBS)
         return _to_last(words[1:], _in_bucket) if words else []
     return []
+
+
+def _gcloud_scp(args: list[str]) -> list[str]:
+    """gcloud compute scp's local sources to `[user@]instance:path`; gcloud cloud-shell scp's
+    `localhost:path` sources to `cloudshell:path`."""
+    words = operands(args, _GCLOUD_SCP_VALUED)
+    if "cloud-shell" in words:
+        words = _after(words, {"scp"})[1:]
+        if len(words) < 2 or not words[-1].startswith("cloudshell:"):
+            return []
+        return [w.partition(":")[2] for w in words[:-1] if w.startswith("localhost:")]
+    words = _after(words, {"compute"})
+    if words[1:2] != ["scp"]:
+        return []
+    return _to_last(words[2:], lambda word: remote_spec(word) is not None)
+
+
+def _option_values(args: list[str], options: tuple) -> list[str]:
+    """The values given to `options` (`--body f`, `--body=f`, `-f f`)."""
+    out = []
+    for at, arg in enumerate(args):
+        name, eq, value = arg.partition("=")
+        if name in options:
+            if eq:
+                out.append(value)
+            elif at + 1 < len(args):
+                out.append(args[at + 1])
+    return out
+
+
+def _is_url(word: str) -> bool:
+    return word.lower().startswith(("https://", "http://", "s3://", "gs://"))
 
 
 def _after(words: list[str], verbs: frozenset | set) -> list[str]:

@@ -198,7 +198,7 @@ _LIST = [
     Field("cmd.piped_files", _cmd("piped_files"), "Words naming files (arguments, < inputs) of the commands earlier in the same pipeline: what the command may be handed.", "cmd", True),
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
     Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),
-    Field("cmd.uploads", _uploads, "Local files the command copies to another host or a bucket: the sources of scp/rsync to HOST:PATH, rclone copy/sync/move to REMOTE:PATH, kubectl cp to POD:PATH, aws s3/gsutil/gcloud storage cp/sync/mv to a bucket; not a fetch. After a `cd`, relative ones also as paths in that directory.", "cmd", True),
+    Field("cmd.uploads", _uploads, "Local files the command copies to another host or a bucket: the sources of scp/rsync/gcloud compute scp to HOST:PATH, rclone copy/sync/move to REMOTE:PATH, kubectl/oc cp and oc rsync to POD:PATH, aws s3/gsutil/gcloud storage/s3cmd/s5cmd to a bucket, azcopy to a URL, huggingface-cli/hf upload, aws s3api put-object --body, az storage uploads; not a fetch. After a `cd`, relative ones also as paths in that directory.", "cmd", True),
     Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
     Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
     Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),
