@@ -47,19 +47,24 @@ _CLOUD_VALUED = frozenset({
 """Options of aws, gsutil and gcloud (global and of their copy commands) that take a value."""
 _GCLOUD_SCP_VALUED = frozenset({"--zone", "--project", "--account", "--configuration", "--scp-flag", "--ssh-key-file",
                                 "--strict-host-key-checking", "--port", "--ssh-key-expiration",
-                                "--ssh-key-expire-after", "--verbosity", "--format", "--flags-file",
-                                "--impersonate-service-account", "--billing-project", "--trace-token"})
-"""gcloud compute scp's (and gcloud's global) options that take a value."""
-_OC_RSYNC_VALUED = _KUBECTL_VALUED | {"--exclude", "--include", "--strategy"}
+                                "--ssh-key-expire-after", "--verbosity", "--format", "--flags-file", "--flatten",
+                                "--access-token-file", "--impersonate-service-account", "--billing-project",
+                                "--trace-token", "--worker", "--batch-size", "--node", "--service", "--version"})
+"""gcloud's scp commands' (and gcloud's global) options that take a value."""
+_GCLOUD_SCP_PATHS = frozenset({("compute",), ("compute", "tpus", "tpu-vm"), ("compute", "tpus", "queued-resources"),
+                               ("app", "instances"), ("cloud-shell",)})
+"""The command groups whose `scp` copies to or from an instance (`alpha`/`beta` may stand first)."""
+_OC_RSYNC_VALUED = _KUBECTL_VALUED | {"--exclude", "--include", "--strategy", "--loglevel"}
 _AZCOPY_VALUED = frozenset({
     "--include-pattern", "--exclude-pattern", "--include-path", "--exclude-path", "--include-regex",
     "--exclude-regex", "--include-after", "--include-before", "--exclude-blob-type", "--list-of-files",
     "--log-level", "--block-size-mb", "--cap-mbps", "--from-to", "--overwrite", "--blob-type",
     "--block-blob-tier", "--page-blob-tier", "--metadata", "--blob-tags", "--content-type",
     "--content-encoding", "--content-disposition", "--content-language", "--cache-control", "--output-type",
-    "--output-level", "--trusted-microsoft-suffixes", "--preserve-permissions", "--compare-hash",
-    "--put-md5", "--check-md5", "--delete-destination", "--cpk-by-name", "--cpk-by-value", "--tenant-id",
-    "--aad-endpoint", "--s2s-preserve-access-tier", "--log-file", "--job-id"})
+    "--output-level", "--trusted-microsoft-suffixes", "--compare-hash", "--check-md5", "--delete-destination",
+    "--cpk-by-name", "--tenant-id", "--aad-endpoint", "--log-file", "--job-id", "--trailing-dot",
+    "--include-attributes", "--exclude-attributes", "--list-of-versions", "--s2s-handle-invalid-metadata",
+    "--put-blob-size-mb", "--exclude-container", "--hardlinks"})
 """azcopy's options that take the next word (cobra's booleans take one only as `--opt=value`)."""
 _S3CMD_VALUED = frozenset({
     "-c", "--config", "--access_key", "--secret_key", "--access_token", "--region", "--bucket-location",
@@ -68,7 +73,9 @@ _S3CMD_VALUED = frozenset({
     "--default-mime-type", "--storage-class", "--add-header", "--remove-header", "--encoding",
     "--multipart-chunk-size-mb", "--limit-rate", "--server-side-encryption-kms-id", "--cache-file",
     "--ca-certs", "--proxy-host", "--proxy-port", "--max-delete", "--expiry-date", "--expiry-days",
-    "--expiry-prefix", "--signature-v2", "--upload-id", "--add-encoding-exts", "--gpg-passphrase"})
+    "--expiry-prefix", "--upload-id", "--add-encoding-exts", "--gpg-passphrase", "-m", "--content-type",
+    "--content-disposition", "-D", "--restore-days", "--restore-priority", "--files-from", "--add-destination",
+    "--ws-index", "--ws-error", "--delay-updates-dir", "--max-retries", "--retry-delay"})
 _S5CMD_VALUED = frozenset({
     "--endpoint-url", "--profile", "--credentials-file", "--numworkers", "--retry-count", "-r", "--log",
     "--request-payer", "--storage-class", "--concurrency", "-c", "--part-size", "-p", "--content-type",
@@ -79,6 +86,7 @@ _HF_VALUED = frozenset({"--repo-type", "--revision", "--include", "--exclude", "
                         "--commit-description", "--token", "--every", "--num-workers"})
 """huggingface-cli / hf upload's options that take a value."""
 _AZ_UPLOAD_SOURCES = {("blob", "upload"): ("--file", "-f"), ("blob", "upload-batch"): ("--source", "-s"),
+                      ("blob", "sync"): ("--source", "-s"), ("blob", "directory", "upload"): ("--source", "-s"),
                       ("file", "upload"): ("--source",), ("file", "upload-batch"): ("--source", "-s"),
                       ("fs", "file", "upload"): ("--source", "-s"), ("fs", "directory", "upload"): ("--source", "-s")}
 """az storage's upload commands and the options that name what they send."""
@@ -161,7 +169,7 @@ def uploads(name: str, args: list[str]) -> list[str]:
     of scp, rsync and gcloud compute scp to `[user@]host:path`, of rclone's copy/sync/move to a
     `remote:path` (either side of a bisync), of kubectl/oc cp and oc rsync to `[ns/]pod:path`, of aws
     s3, gsutil, gcloud storage, s3cmd and s5cmd cp/sync/mv/put to a bucket URL, of azcopy to a URL;
-    the folder huggingface-cli/hf upload sends (`.` where none is named), aws s3api put-object's
+    the file or folder huggingface-cli/hf upload sends, aws s3api put-object's
     `--body` and az storage's upload sources. [] for a fetch (the remote side first), a copy between
     two other places, or a local copy."""
     if name in ("scp", "rsync"):
@@ -172,27 +180,35 @@ def uploads(name: str, args: list[str]) -> list[str]:
         if words and words[0] == "bisync":
             return [w for w in words[1:] if not _in_rclone_remote(w)] if any(map(_in_rclone_remote, words[1:])) else []
         return _to_last(words[1:], _in_rclone_remote) if words else []
+    if name == "oc" and operands(args, _OC_RSYNC_VALUED)[:1] == ["rsync"]:
+        return _to_last(operands(args, _OC_RSYNC_VALUED)[1:], _in_pod)
     if name in ("kubectl", "oc"):
-        rsync = name == "oc" and "rsync" in args
-        words = _after(operands(args, _OC_RSYNC_VALUED if rsync else _KUBECTL_VALUED), {"rsync" if rsync else "cp"})
+        words = _after(operands(args, _KUBECTL_VALUED), {"cp"})
         return _to_last(words[1:], _in_pod) if words else []
-    if name == "gcloud" and ("scp" in args or "cloud-shell" in args):
-        return _gcloud_scp(args)
+    if name == "gcloud" and "scp" in args:
+        sent = _gcloud_scp(args)
+        if sent is not None:
+            return sent
     if name == "azcopy":
-        words = _after(operands(args, _AZCOPY_VALUED), {"copy", "cp", "sync"})
-        return _to_last(words[1:], _is_url) if words else []
+        words = operands(args, _AZCOPY_VALUED)
+        return _to_last(words[1:], _is_url) if words[:1] in (["copy"], ["cp"], ["c"], ["sync"]) else []
     if name in ("s3cmd", "s5cmd"):
-        words = _after(operands(args, _S3CMD_VALUED if name == "s3cmd" else _S5CMD_VALUED), {"put", "sync", "cp", "mv"})
-        return _to_last(words[1:], _in_bucket) if words else []
+        words = operands(args, _S3CMD_VALUED if name == "s3cmd" else _S5CMD_VALUED)
+        return _to_last(words[1:], _in_bucket) if words[:1] in (["put"], ["sync"], ["cp"], ["mv"]) else []
     if name in ("huggingface-cli", "hf"):
-        words = _after(operands(args, _HF_VALUED), {"upload", "upload-large-folder"})
-        return (words[2:3] or ["."]) if len(words) >= 2 else []
+        return _hub_upload(operands(args, _HF_VALUED))
     if name == "aws" and "s3api" in args:
-        return _option_values(args, ("--body",)) if "put-object" in args or "upload-part" in args else []
-    if name == "az" and "storage" in args:
-        words = _after(args, {"storage"})
+        words = operands(args, _CLOUD_VALUED)
+        verb = words[words.index("s3api") + 1:][:1]
+        return _option_values(args, ("--body",)) if verb in (["put-object"], ["upload-part"]) else []
+    if name == "az" and args[:1] == ["storage"]:
+        if args[1:2] == ["copy"]:
+            # `az storage copy -s LOCAL -d URL`: a send where the source is local and the destination a URL
+            destination = _option_values(args, ("--destination", "-d"))
+            sources = [v for v in _option_values(args, ("--source", "-s")) if not _is_url(v)]
+            return sources if destination and all(map(_is_url, destination)) else []
         for verbs, sources in _AZ_UPLOAD_SOURCES.items():
-            if tuple(words[1:1 + len(verbs)]) == verbs:
+            if tuple(args[1:1 + len(verbs)]) == verbs:
                 return _option_values(args, sources)
         return []
     if name in ("aws", "gsutil", "gcloud"):
@@ -204,19 +220,34 @@ def uploads(name: str, args: list[str]) -> list[str]:
     return []
 
 
-def _gcloud_scp(args: list[str]) -> list[str]:
-    """gcloud compute scp's local sources to `[user@]instance:path`; gcloud cloud-shell scp's
-    `localhost:path` sources to `cloudshell:path`."""
+def _gcloud_scp(args: list[str]) -> list[str] | None:
+    """The local sources of gcloud's scp commands (compute, TPU VMs, App Engine instances) to
+    `[user@]instance:path`; of gcloud cloud-shell scp, the `localhost:path` sources to `cloudshell:path`.
+    None where the command is none of these (`scp` is another command's word)."""
     words = operands(args, _GCLOUD_SCP_VALUED)
-    if "cloud-shell" in words:
-        words = _after(words, {"scp"})[1:]
+    if "scp" not in words:
+        return None
+    at = words.index("scp")
+    group = tuple(words[1 if words[:1] in (["alpha"], ["beta"]) else 0:at])
+    if group not in _GCLOUD_SCP_PATHS:
+        return None
+    words = words[at + 1:]
+    if group == ("cloud-shell",):
         if len(words) < 2 or not words[-1].startswith("cloudshell:"):
             return []
         return [w.partition(":")[2] for w in words[:-1] if w.startswith("localhost:")]
-    words = _after(words, {"compute"})
-    if words[1:2] != ["scp"]:
-        return []
-    return _to_last(words[2:], lambda word: remote_spec(word) is not None)
+    return _to_last(words, lambda word: remote_spec(word) is not None)
+
+
+def _hub_upload(words: list[str]) -> list[str]:
+    """What `huggingface-cli`/`hf upload REPO_ID [LOCAL_PATH [PATH_IN_REPO]]` sends: LOCAL_PATH, or where
+    none is given the file or folder named as the repository is (`hf upload me/ckpt` sends ./ckpt);
+    upload-large-folder's LOCAL_PATH."""
+    if words[:1] == ["upload"] and len(words) >= 2:
+        return words[2:3] or [words[1].rstrip("/").rsplit("/", 1)[-1]]
+    if words[:1] == ["upload-large-folder"]:
+        return words[2:3]
+    return []
 
 
 def _option_values(args: list[str], options: tuple) -> list[str]:
