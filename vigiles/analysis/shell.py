@@ -144,6 +144,9 @@ _UNKNOWN_PLACE = frozenset("$`*?[\x00")
 """A directory holding one of these is not known: an expansion, a glob, a NUL."""
 _READ_ELSEWHERE = ("writes ", "recipe ", "image ", "manifest", "config ", "rules ")
 """How commands read where they are written, not run, are reached (Cmd.via): their directory is not known."""
+_FD_PATH = re2.compile(r"/(?:dev|proc/self)/fd/([0-9]+)")
+MAX_SOCKETS = 16
+"""Socket descriptors a session keeps (Session.sockets)."""
 OWN_SHELL = frozenset({"builtin", "command", "time"})
 """What a `cd` may be reached through and still move the run's own shell."""
 ELSEWHERE = frozenset({"ssh", "autossh", "mosh", "dbclient", "docker", "podman", "nerdctl", "kubectl", "oc", "lxc",
@@ -209,6 +212,9 @@ class Session:
     later command run on that host (ssh) that names one uses what the run put there."""
     event_id: str | None = field(default=None, repr=False, compare=False)
     """The event being read (set by the Engine): what `send` records as the sender."""
+    sockets: dict = field(default_factory=dict, repr=False, compare=False)
+    """Descriptors the run's own shell holds open on bash's sockets (`exec 3<>/dev/tcp/H/P`) -> that
+    path, until closed (`exec 3>&-`): what every command it starts later inherits (`sh <&3`)."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -253,6 +259,8 @@ class Session:
                 self.send(path, *content)
             elif op == "dir":
                 self.set_dir(path, append)
+            elif op == "socket":
+                self.hold_socket(path, content or None)
             else:
                 self.chdir(path)
 
@@ -297,6 +305,25 @@ class Session:
         for names, added in ((self.shell_vars, variables), (self.shell_aliases, aliases)):
             if len(names) < 2 * MAX_SHELL_NAMES:
                 names.update(name.lower() for name in added)
+
+    def hold_socket(self, fd: str, path: str | None) -> None:
+        """The run's shell opened descriptor `fd` on the socket `path` (None: closed it); at most
+        MAX_SOCKETS are kept."""
+        if self.journal is not None:
+            self.journal.append(("socket", fd, path or "", False))
+            self._own.add(("fd", fd))
+        if path is None:
+            self.sockets.pop(fd, None)
+        elif fd in self.sockets or len(self.sockets) < MAX_SOCKETS:
+            self.sockets[fd] = path
+
+    def socket_of(self, fd: str) -> str | None:
+        """The socket the run's shell holds on descriptor `fd`, if any: a reading that finds one
+        depends on this session."""
+        path = self.sockets.get(fd)
+        if path is not None:
+            self._used(("fd", fd))
+        return path
 
     def send(self, host: str, names: tuple, source: str) -> None:
         """Files copied to `host` under `names` (base names the remote side may use for them) from
@@ -1340,6 +1367,8 @@ class _Walk:
                 fd = _text(child)
             elif not child.is_named and child.type in (">", ">>", "<", "&>", "&>>", ">|", ">&", "<&", "<>"):
                 op = child.type
+            elif not child.is_named and child.type in (">&-", "<&-"):
+                op, target = child.type[:2], "-"  # (closing a descriptor: one token, no destination)
             elif child.is_named and target is None:
                 target = self.word(child, env, via, depth)
             elif child.is_named:
@@ -1349,12 +1378,44 @@ class _Walk:
     def apply_redirects(self, cmd: Cmd, targets: list[tuple[str, str]]) -> None:
         for op, target in targets:
             cmd.redirects.append(f"{op}{target}")
+            if self.session.sockets:
+                # a descriptor the run's shell holds on a socket, given by number, shown with it:
+                # `<&3=/dev/tcp/H/P` (`sh <&3 >&3` an action after `exec 3<>/dev/tcp/H/P`)
+                if op.endswith("&"):
+                    fd = target.rstrip("-")  # (`<&3-` moves it)
+                else:
+                    named = _FD_PATH.fullmatch(target)
+                    fd = named.group(1) if named is not None else ""
+                path = self.session.socket_of(fd) if fd.isdigit() else None
+                if path is not None:
+                    cmd.redirects.append(f"{op}{target}={path}")
+                    cmd.known_endpoints.extend(from_word(path))
             bare = op.lstrip("0123456789")
             if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
                 cmd.writes.append(target)
             elif bare == "<":
                 cmd.reads.append(target)
             cmd.known_endpoints.extend(from_word(target))
+
+    def hold_sockets(self, targets: list[tuple[str, str]], args: list[str]) -> None:
+        """`exec N<>/dev/tcp/H/P` in the run's own shell keeps descriptor N open on that socket for
+        the actions after it; `exec N>&-` closes it, and so does opening N on anything else. (The
+        grammar has no `<>`: its target comes as exec's word, `args`; exec with a program replaces
+        the shell, and nothing after it runs in this one.)"""
+        words = [a for a in args if a.startswith(("/dev/tcp/", "/dev/udp/"))]
+        if len(words) != len(args):
+            return
+        for op, target in targets:
+            fd = op[:len(op) - len(op.lstrip("0123456789"))]
+            if not fd:
+                continue
+            if f"{op}{target}".endswith(("<>", "><")) and target in ("", ">", "<") and words:
+                op, target = f"{op}{target}", words.pop(0)  # (the grammar splits `<>`: `3<` and `>`)
+            if op.endswith("&"):
+                if target == "-":
+                    self.session.hold_socket(fd, None)
+                continue
+            self.session.hold_socket(fd, target if target.startswith(("/dev/tcp/", "/dev/udp/")) else None)
 
     def expand_heredoc(self, body: Node, env, via, depth) -> str:
         text = _text(body)
@@ -1560,6 +1621,8 @@ class _Walk:
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
         self.place(cmd, via)
         self.apply_redirects(cmd, targets)
+        if name == "exec" and targets and OWN_SHELL.issuperset(via):
+            self.hold_sockets(targets, args)
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
