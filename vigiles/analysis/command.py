@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .endpoints import CURL_VALUED, WGET_VALUED, Endpoint, from_args
 
-_VALUED_BY_PROGRAM = {"curl": CURL_VALUED, "wget": WGET_VALUED}
+_VALUED_BY_PROGRAM = {"curl": CURL_VALUED, "wget": WGET_VALUED, "wget2": WGET_VALUED}
 
 
 @dataclass(slots=True)

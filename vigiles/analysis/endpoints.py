@@ -103,31 +103,50 @@ def from_word(word: str) -> list[Endpoint]:
 
 
 CURL_VALUED = frozenset({
-    "-A", "-b", "-c", "-C", "-d", "-D", "-e", "-E", "-F", "-H", "-K", "-m", "-o", "-P", "-Q", "-r", "-T", "-u",
-    "-U", "-w", "-X", "-y", "-Y", "-z", "--user-agent", "--cookie", "--cookie-jar", "--continue-at", "--data",
-    "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--dump-header", "--referer",
-    "--cert", "--cert-type", "--key", "--key-type", "--pass", "--cacert", "--capath", "--form", "--form-string",
-    "--header", "--proxy-header", "--config", "--max-time", "--connect-timeout", "--output", "--output-dir",
-    "--ftp-port", "--quote", "--range", "--upload-file", "--user", "--proxy-user", "--write-out", "--request",
-    "--speed-limit", "--speed-time", "--time-cond", "--retry", "--retry-delay", "--retry-max-time", "--limit-rate",
-    "--max-filesize", "--max-redirs", "--interface", "--local-port", "--oauth2-bearer", "--aws-sigv4",
-    "--trace", "--trace-ascii", "--stderr", "--unix-socket", "--abstract-unix-socket", "--dns-servers",
-    "--variable", "--expand-url", "--url-query", "--ciphers", "--tls-max", "--netrc-file", "--login-options",
-    "--sasl-authzid", "--service-name", "--proto", "--proto-redir", "--mail-from", "--mail-rcpt", "--hostpubmd5",
-    "--hostpubsha256", "--pubkey", "--crlfile", "--pinnedpubkey", "--delegation", "--happy-eyeballs-timeout-ms",
-    "--keepalive-time", "--expect100-timeout", "--parallel-max", "--rate", "--etag-save", "--etag-compare"})
-"""curl's options whose next word is their value, not a URL (a URL-valued one, -x or --url, is read as such)."""
+    "-A", "-b", "-c", "-C", "-d", "-D", "-e", "-E", "-F", "-H", "-K", "-m", "-o", "-P", "-Q", "-r", "-t", "-T",
+    "-u", "-U", "-w", "-X", "-y", "-Y", "-z", "--user-agent", "--cookie", "--cookie-jar", "--continue-at",
+    "--data", "--data-ascii", "--data-binary", "--data-raw", "--data-urlencode", "--json", "--dump-header",
+    "--referer", "--cert", "--cert-type", "--key", "--key-type", "--pass", "--cacert", "--capath", "--form",
+    "--form-string", "--header", "--proxy-header", "--config", "--max-time", "--connect-timeout", "--output",
+    "--output-dir", "--ftp-port", "--quote", "--range", "--upload-file", "--user", "--proxy-user", "--write-out",
+    "--request", "--speed-limit", "--speed-time", "--time-cond", "--retry", "--retry-delay", "--retry-max-time",
+    "--limit-rate", "--max-filesize", "--max-redirs", "--interface", "--local-port", "--oauth2-bearer",
+    "--aws-sigv4", "--trace", "--trace-ascii", "--trace-config", "--stderr", "--unix-socket",
+    "--abstract-unix-socket", "--dns-servers", "--dns-interface", "--dns-ipv4-addr", "--dns-ipv6-addr",
+    "--variable", "--url-query", "--ciphers", "--tls13-ciphers", "--curves", "--tls-max", "--netrc-file",
+    "--login-options", "--sasl-authzid", "--service-name", "--proto", "--proto-redir", "--proto-default",
+    "--mail-from", "--mail-rcpt", "--mail-auth", "--hostpubmd5", "--hostpubsha256", "--pubkey", "--crlfile",
+    "--pinnedpubkey", "--delegation", "--happy-eyeballs-timeout-ms", "--keepalive-time", "--keepalive-cnt",
+    "--expect100-timeout", "--parallel-max", "--rate", "--etag-save", "--etag-compare", "--libcurl", "--hsts",
+    "--alt-svc", "--proxy-cacert", "--proxy-capath", "--proxy-cert", "--proxy-cert-type", "--proxy-key",
+    "--proxy-key-type", "--proxy-pass", "--proxy-ciphers", "--proxy-tls13-ciphers", "--proxy-crlfile",
+    "--proxy-pinnedpubkey", "--proxy-service-name", "--proxy-tlsuser", "--proxy-tlspassword", "--proxy-tlsauthtype",
+    "--ssl-sessions", "--egd-file", "--random-file", "--noproxy", "--create-file-mode", "--telnet-option",
+    "--tftp-blksize", "--ip-tos", "--vlan-priority", "--ftp-account", "--ftp-method", "--ftp-alternative-to-user",
+    "--ftp-ssl-ccc-mode", "--request-target", "--tlsuser", "--tlspassword", "--tlsauthtype", "--krb",
+    "--socks5-gssapi-service", "--ech", "--ipfs-gateway", "--max-time", "--retry-all-errors-delay", "--sasl-authzid"})
+"""curl's options whose next word is their value (a value is no address: `-e URL` is a header, `-o F` a file).
+Its address options (-x/--proxy, --url, --preproxy, --socks5...) are not here: their values are read as addresses.
+`--expand-OPTION` takes what OPTION takes."""
 WGET_VALUED = frozenset({
     "-O", "-o", "-a", "-i", "-P", "-U", "-e", "-t", "-T", "-w", "-Q", "-l", "-A", "-R", "-D", "-B", "-I", "-X",
     "--output-document", "--output-file", "--append-output", "--input-file", "--directory-prefix", "--user-agent",
     "--execute", "--tries", "--timeout", "--wait", "--quota", "--level", "--accept", "--reject", "--domains",
-    "--base", "--include-directories", "--exclude-directories", "--header", "--post-data", "--post-file",
-    "--body-data", "--body-file", "--method", "--user", "--password", "--http-user", "--http-password",
-    "--load-cookies", "--save-cookies", "--referer", "--certificate", "--private-key", "--ca-certificate",
-    "--limit-rate", "--bind-address", "--dns-timeout", "--connect-timeout", "--read-timeout", "--waitretry",
-    "--config", "--rejected-log", "--default-page", "--restrict-file-names", "--local-encoding",
-    "--remote-encoding", "--ciphers", "--secure-protocol", "--accept-regex", "--reject-regex"})
-"""wget's options whose next word is their value."""
+    "--exclude-domains", "--base", "--include-directories", "--exclude-directories", "--header", "--post-data",
+    "--post-file", "--body-data", "--body-file", "--method", "--user", "--password", "--http-user",
+    "--http-password", "--proxy-user", "--proxy-password", "--ftp-user", "--ftp-password", "--load-cookies",
+    "--save-cookies", "--referer", "--certificate", "--certificate-type", "--private-key", "--private-key-type",
+    "--ca-certificate", "--ca-directory", "--crl-file", "--pinnedpubkey", "--hsts-file", "--egd-file",
+    "--random-file", "--limit-rate", "--bind-address", "--bind-dns-address", "--dns-servers", "--dns-timeout",
+    "--connect-timeout", "--read-timeout", "--waitretry", "--max-redirect", "--cut-dirs", "--backups",
+    "--retry-on-http-error", "--config", "--rejected-log", "--default-page", "--restrict-file-names",
+    "--local-encoding", "--remote-encoding", "--ciphers", "--secure-protocol", "--accept-regex", "--reject-regex",
+    "--regex-type", "--warc-file", "--warc-header", "--warc-max-size", "--warc-dedup", "--warc-tempdir",
+    "--use-askpass", "--report-speed", "--prefer-family", "--progress", "--start-pos", "--follow-tags",
+    "--ignore-tags", "--compression", "--input-metalink", "--metalink-index", "--preferred-location"})
+"""wget's (and wget2's) options whose next word is their value. wget takes any unambiguous prefix of a long
+option (getopt_long): `--output-doc F` is `--output-document F`."""
+_WGET_LONG = tuple(sorted(option for option in WGET_VALUED if option.startswith("--")))
 
 
 def from_args(args: list[str], network_program: bool = False, valued: frozenset | None = None) -> list[Endpoint]:
@@ -135,34 +154,63 @@ def from_args(args: list[str], network_program: bool = False, valued: frozenset 
 
     For a network program (ssh, nc, ...) bare host names count as hosts and bare numbers as ports,
     as in `nc evil.example 4444`. With `valued`, the options that take the next word (curl's, wget's):
-    a bare word is a host only where it is no option's value (`curl -o out.txt URL` writes a file), and
-    a host with a path and no scheme is one (`curl evil.example/x.sh`, which curl fetches over http).
+    an option's value names no address (`curl -o out.txt`, `-d @req.json`, `-e URL`, `-u me@corp:tok`),
+    and a host with a path or query and no scheme is one (`curl evil.example/x.sh`, fetched over http).
     """
     found: list[Endpoint] = []
     value_next = False
     for word in args:
         is_value, value_next = value_next, False
-        if valued is not None and word[:1] == "-" and not is_value:
-            name = word.partition("=")[0]
-            value_next = "=" not in word and (name in valued or (
-                len(word) > 2 and word[1] != "-" and "-" + word[-1] in valued and word[1:].isalpha()))
+        if is_value:
+            continue
+        if valued is not None and word[:1] == "-" and len(word) > 1:
+            value_next = _takes_value(word, valued)
         named = from_word(word)
-        if not named and network_program and not word.startswith("-") and not is_value:
+        if not named and network_program and not word.startswith("-"):
             port = _port(word)
             if port is not None:
                 named = [Endpoint(None, port)]
             elif _hostlike(word) and word.rsplit(".", 1)[-1].isalpha():
                 named = [Endpoint(word)]
-            elif valued is not None and "/" in word:
+            elif valued is not None and ("/" in word or "?" in word or "#" in word):
                 named = _schemeless(word)
         found.extend(named)
     return found
 
 
+def _takes_value(option: str, valued: frozenset) -> bool:
+    """Whether an option word leaves its value to the next word: a valued long option without `=`
+    (`--expand-OPTION` as OPTION; a prefix of exactly one of wget's), or a short cluster read left to
+    right whose first valued letter ends it (`-sSLo F`; in `-oF` the value is attached)."""
+    if option[1] == "-":
+        if "=" in option:
+            return False
+        name = option
+        if name.startswith("--expand-"):
+            name = "--" + name[len("--expand-"):]
+        if name in valued:
+            return True
+        if valued is WGET_VALUED and len(name) > 4:
+            return sum(1 for long in _WGET_LONG if long.startswith(name)) == 1
+        return False
+    for at in range(1, len(option)):
+        if "-" + option[at] in valued:
+            return at == len(option) - 1
+    return False
+
+
 def _schemeless(word: str) -> list[Endpoint]:
-    """`host[:port]/path` as curl and wget take it (http): a name with a top-level domain or an address."""
-    head = word.partition("/")[0]
-    host, _, port = head.partition(":")
+    """`host[:port]/path` (or `?query`, `#fragment`) as curl and wget take it (http): a name with a
+    top-level domain, localhost, or an address (`[v6]:port` too)."""
+    cut = min((at for at in map(word.find, "/?#") if at >= 0), default=len(word))
+    head = word[:cut]
+    if head.startswith("["):
+        host, _, rest = head[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+        if rest and not rest.startswith(":") or not is_ip(host):
+            return []
+    else:
+        host, _, port = head.partition(":")
     if port and _port(port) is None:
         return []
     if is_ip(host) or host == "localhost" or _hostlike(host) and host.rsplit(".", 1)[-1].isalpha() and "." in host:

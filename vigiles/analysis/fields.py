@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from .command import Cmd
 from .copies import uploads
+from .downloads import saved_files
 
 
 @dataclass(slots=True)
@@ -81,6 +82,13 @@ def _args(s: Subject) -> Any:
     if cmd.cwd is None:
         return cmd.args
     return cmd.args + cmd.operands_in_dir()
+
+
+def _saved(s: Subject) -> Any:
+    cmd = s.cmd
+    if cmd is None:
+        return None
+    return [*cmd.writes, *saved_files(cmd.name, cmd.args)]
 
 
 def _uploads(s: Subject) -> Any:
@@ -199,6 +207,7 @@ _LIST = [
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
     Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),
     Field("cmd.uploads", _uploads, "Local files the command copies to another host or a bucket: the sources of scp/rsync/gcloud compute scp to HOST:PATH, rclone copy/sync/move to REMOTE:PATH, kubectl/oc cp and oc rsync to POD:PATH, aws s3/gsutil/gcloud storage/s3cmd/s5cmd to a bucket, azcopy to a URL, huggingface-cli/hf upload, aws s3api put-object --body, az storage uploads; not a fetch, nor a copy a command runs elsewhere. After a `cd`, relative ones also as paths in that directory.", "cmd", True),
+    Field("cmd.saved", _saved, "Files a downloader saves what it fetched to: curl -o/--output, wget -O, the URL's own name (curl -O, wget; wget -P DIR prefixed), and the command's redirections (curl URL > f).", "cmd"),
     Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
     Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
     Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),

@@ -25,6 +25,7 @@ from . import code as codemod
 from . import decode
 from .command import MAX_WRITTEN, Cmd, normpath, split_flags
 from .copies import copied_to_host
+from .downloads import saved_files
 from .copies import takes_next as _takes_next
 from .endpoints import Endpoint, from_word
 
@@ -115,7 +116,7 @@ _CLUSTER_FLAGS = {"su": frozenset("lmpfP"), "script": frozenset("aefqk"), "runus
 read as `-q -c CMD` and `-l -c CMD` (a cluster's last option may take the next word)."""
 _NETWORK_PROGRAMS = frozenset({"ssh", "autossh", "nc", "ncat", "netcat", "socat", "telnet", "sshpass",
                                "scp", "sftp", "rsync", "ping", "nmap", "masscan", "chisel", "plink",
-                               "openssl", "curl", "wget", "ftp", "tftp", "dig", "nslookup", "host",
+                               "openssl", "curl", "wget", "wget2", "ftp", "tftp", "dig", "nslookup", "host",
                                "mosh", "proxytunnel", "cloudflared", "ngrok", "frpc", "bore", "zmap",
                                "hping3", "traceroute", "nping", "sshuttle", "gost", "iodine", "dnscat2",
                                "xmrig", "cpuminer", "minerd"})
@@ -1347,7 +1348,7 @@ class _Walk:
                     cmd.fed_by.extend(self.session.fetched_by(path))
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
             fetcher = cmd.name in _FETCHERS or not _FETCHERS.isdisjoint(cmd.pipe_from)
-            for target in [*cmd.writes, *_output_files(cmd.name, cmd.args)]:
+            for target in [*cmd.writes, *saved_files(cmd.name, cmd.args)]:
                 self.fetched[self.session.write_key(target)] = cmd
                 if fetcher and target != "-" and not target.startswith("/dev/"):
                     self.session.fetch(target, [cmd.name, *cmd.pipe_from])
@@ -2823,41 +2824,6 @@ _GLUABLE = frozenset({"word", "concatenation", "command_substitution", "string",
                       "simple_expansion", "expansion", "ansi_c_string"})
 
 
-def _output_files(name: str, args: list[str]) -> list[str]:
-    """Files a downloader writes by its own options (`curl -o F`, `curl -fsSLo F`, `wget -O F`), or
-    under the URL's own name (`curl -O URL`, `wget URL`, `wget -P DIR URL`)."""
-    if name not in _OUTPUT_OPTIONS:
-        return []
-    letter, long = _OUTPUT_OPTIONS[name]
-    out = []
-    named = False  # curl -O: each URL's last path segment
-    prefix = ""  # wget -P DIR
-    for index, arg in enumerate(args):
-        short = arg[:1] == "-" and arg[1:2] != "-" and arg.endswith(letter)  # -o FILE, -fsSLo FILE
-        if (short or arg == long) and index + 1 < len(args):
-            out.append(args[index + 1])
-        elif arg.startswith(long + "="):
-            out.append(arg[len(long) + 1:])
-        elif name == "curl" and (arg in ("--remote-name", "--remote-name-all")
-                                 or arg[:1] == "-" and arg[1:2] != "-" and "O" in arg and "o" not in arg):
-            named = True
-        elif name == "wget" and (arg == "-P" or arg == "--directory-prefix") and index + 1 < len(args):
-            prefix = args[index + 1].rstrip("/") + "/"
-        elif name == "wget" and arg.startswith("--directory-prefix="):
-            prefix = arg.split("=", 1)[1].rstrip("/") + "/"
-    if not out and (named or name == "wget"):
-        # saved under the name the URL ends with (wget: index.html for a directory)
-        for arg in args:
-            if "://" in arg:
-                path = arg.split("://", 1)[1].split("?", 1)[0].split("#", 1)[0]
-                last = path.rsplit("/", 1)[1] if "/" in path else ""
-                if last or name == "wget":
-                    out.append(prefix + (last or "index.html"))
-    return out
-
-
-_OUTPUT_OPTIONS = {"curl": ("o", "--output"), "wget": ("O", "--output-document")}
-"""The letter of a downloader's short option for its output file, and the long option."""
 
 
 def _unset(node: Node) -> str:
