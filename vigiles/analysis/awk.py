@@ -15,15 +15,18 @@ input, so its output is known even when its input is not.
 """
 from __future__ import annotations
 
-import re2
+import re
 
 from .filters import _lines
 
 MAX_PROGRAM = 4096
 MAX_OUTPUT = 1 << 20
-_TOKEN = re2.compile(
+_TOKEN = re.compile(
     r'[ \t]*(?:(?P<string>"(?:[^"\\\n]|\\.)*")|(?P<number>[0-9][0-9A-Za-z_.]*)|(?P<field>\$)|'
     r'(?P<name>[A-Za-z_][A-Za-z_0-9]*)|(?P<punct>==|[{}();,\n=]))')
+"""One token. Python's `re`, not re2: re2's Python `match` encodes the whole text at each call (a
+program's tokens cost its length squared), and this pattern is linear in a backtracking engine too:
+its alternatives begin with different characters, and within a string `[^"\\\n]` and `\\.` do."""
 MAX_INTEGER = 2**31 - 1
 """Number literals are read only as plain decimal integers up to this: gawk and mawk print those
 alike; 1.0, 010, 1e3 or a larger number each prints otherwise in one of them."""
@@ -37,8 +40,9 @@ _KEYWORDS = frozenset({
     "length", "tolower", "toupper", "rand", "srand", "sin", "cos", "atan2", "exp", "log", "sqrt",
     "strftime", "systime", "mktime", "and", "or", "xor", "compl", "lshift", "rshift", "asort", "asorti",
     "patsplit", "strtonum", "isarray", "typeof", "bindtextdomain", "dcgettext", "dcngettext"})
-_VARIABLE = re2.compile(r"[a-z_][a-z0-9_]*")
-"""A user variable: lower case only, so no built-in (NR, FS, OFS, RT, FIELDWIDTHS, TEXTDOMAIN,
+_VARIABLE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_DIGITS = frozenset("0123456789")
+"""A user variable ([a-z_][a-z0-9_]*): lower case only, so no built-in (NR, FS, OFS, RT, FIELDWIDTHS, TEXTDOMAIN,
 PROCINFO, ... are all upper case) is taken for an empty variable, and not a keyword or function."""
 MAX_VARIABLES = 64
 
@@ -325,7 +329,7 @@ def _fields(record: str, separator: str | None) -> list[str]:
 
 
 def _is_variable(name: str) -> bool:
-    return _VARIABLE.fullmatch(name) is not None and name not in _KEYWORDS
+    return bool(name) and name[0] not in _DIGITS and _VARIABLE_CHARS.issuperset(name) and name not in _KEYWORDS
 
 
 def _substr(arguments: list[str]) -> str:

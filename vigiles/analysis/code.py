@@ -448,6 +448,12 @@ _DECOMPRESS = {"zlib": "gzip", "gzip": "gzip", "bz2": "bzip2", "lzma": "xz"}
 _PERL_PACKED = re2.compile(r"""pack\s*\(\s*["']H\*["']\s*,\s*["']([0-9A-Fa-f]{2,})["']\s*\)""")
 """perl's pack("H*", "HEX"): the text the hex spells."""
 
+_FEATURE_WORDS = ("ocket", "sockopen", "net.", "createConnection", "child_process", "require(", "exec", "system",
+                  "popen", "proc_open", "passthru", "dup2", "STDIN", "/dev/tcp", "base64_decode", "b64decode", "eval",
+                  "fork")
+"""Words one of which each of _OTHER_FEATURES' alternatives holds (Socket and socket both end in `ocket`)."""
+_RUN_WORDS = ("system", "exec", "passthru", "popen", "proc_open", "spawn", "`")
+"""Words one of which _OTHER_SHELL, _OTHER_ARGV and _INDIRECT_EXEC each need (execSync and shell_exec hold exec)."""
 _JOINED = re2.compile(r"\"[ \t]*[.+][ \t]*\"|'[ \t]*[.+][ \t]*'")
 """Two string literals joined (perl and php `"n"."c"`, ruby and node `"n"+"c"`): read as one."""
 
@@ -483,23 +489,32 @@ def _single_quoted(body: str) -> str:
 def _read_other(lang: str, text: str) -> CodeReading:
     text = text[:MAX_CODE]
     reading = CodeReading(Code(lang, text))
-    text = _JOINED.sub("", text)
-    for match in _OTHER_FEATURES.finditer(text):
-        reading.code.calls.add(match.group(1))
-    for match in _OTHER_SHELL.finditer(text):
-        literal = _double_quoted(match.group(1)) if match.group(1) else _single_quoted(match.group(2) or "")
-        if literal:
-            reading.shell.append(literal)
-    for match in _PERL_PACKED.finditer(text):
-        decoded = decode.hexdecode(match.group(1))
-        if decoded:
-            reading.shell.append(decoded)
-    for match in _OTHER_ARGV.finditer(text):
-        reading.argv.append(_quoted_words(match.group(1)))
-    for match in _INDIRECT_EXEC.finditer(text):
-        words = _quoted_words(match.group(3)) if match.group(3) is not None else match.group(4).split()
-        reading.argv.append([_quoted(match), *words[1:]])
-    for match in _HOSTPORT.finditer(text):
+    # Each pattern is searched only where the words it needs are in the text (re2's Python search costs
+    # a few µs even where nothing matches; most code an agent runs, awk's above all, calls nothing).
+    quoted = '"' in text or "'" in text
+    if quoted and ("." in text or "+" in text):
+        text = _JOINED.sub("", text)
+    if any(word in text for word in _FEATURE_WORDS):
+        for match in _OTHER_FEATURES.finditer(text):
+            reading.code.calls.add(match.group(1))
+    runs = any(word in text for word in _RUN_WORDS)
+    if runs:
+        for match in _OTHER_SHELL.finditer(text):
+            literal = _double_quoted(match.group(1)) if match.group(1) else _single_quoted(match.group(2) or "")
+            if literal:
+                reading.shell.append(literal)
+    if "pack" in text:
+        for match in _PERL_PACKED.finditer(text):
+            decoded = decode.hexdecode(match.group(1))
+            if decoded:
+                reading.shell.append(decoded)
+    if runs and quoted:
+        for match in _OTHER_ARGV.finditer(text):
+            reading.argv.append(_quoted_words(match.group(1)))
+        for match in _INDIRECT_EXEC.finditer(text):
+            words = _quoted_words(match.group(3)) if match.group(3) is not None else match.group(4).split()
+            reading.argv.append([_quoted(match), *words[1:]])
+    for match in _HOSTPORT.finditer(text) if quoted else ():
         host, port = match.group(1), int(match.group(2))
         if 0 < port < 65536 and (is_ip(host) or "." in host):
             reading.endpoints.append(Endpoint(host, port, "tcp"))

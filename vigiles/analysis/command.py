@@ -83,7 +83,7 @@ class Cmd:
     redirected into a file, tee), at most MAX_WRITTEN characters."""
     args_network: bool | None = None
     """Set: the words are still to be read for endpoints (as a network program's when True)."""
-    args_valued: frozenset | None = None
+    args_valued: frozenset | None = field(default=None, repr=False)
     """The program's options that take the next word (curl's, wget's), for reading its words' hosts."""
     args_at: int = 0
     cwd: str | None = None
