@@ -1485,3 +1485,17 @@ def test_a_subshell_s_exec_keeps_nothing_for_the_run():
     reader.read("bash -c 'exec 3<>/dev/tcp/203.0.113.5/4444'", session)
     reader.read("exec python3 -c 'print(1)' 3<>/dev/tcp/203.0.113.5/4444", session)  # replaces the shell
     assert session.sockets == {}
+
+
+def test_a_zero_glued_to_an_input_redirection_is_its_descriptor():
+    # tree-sitter-bash parses `sh 0<&3` as sh's argument 0 and `<&3`; `seq 0 <f` keeps its 0
+    reader = ShellReader()
+    assert [(c.name, c.args) for c in reader.read("sh 0<&3", Session())] == [("sh", [])]
+    assert [(c.name, c.args) for c in reader.read("seq 0 <f", Session())] == [("seq", ["0"])]
+
+
+def test_a_background_job_leaves_the_run_s_shell_as_it_was():
+    reader, session = ShellReader(), Session()
+    reader.read("cd /srv &", session)
+    reader.read("( exec 3<>/dev/tcp/203.0.113.5/4444 ) ; exec 4<>/dev/tcp/203.0.113.5/80 &", session)
+    assert not session.cwd_set and session.sockets == {}

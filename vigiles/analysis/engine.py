@@ -409,7 +409,7 @@ class Engine:
         shell_used = False
         if read is None and self.sessions:
             session = known
-            shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases)
+            shell_used = bool(session is not None and (session.shell_vars or session.shell_aliases or session.sockets)
                               and _uses_shell(session, text.lower()))  # (lowering only where it can matter)
             if shell_used:
                 key = None  # its reading depends on what this session's shell holds: neither reused nor kept
@@ -1036,17 +1036,22 @@ def _uses_shell(session: Session, lowered: str) -> bool:
     return bool(session.shell_aliases) and not session.shell_aliases.isdisjoint(lowered.split())
 
 
-_DESCRIPTOR = re2.compile(r"[<>]&\s*([0-9]+)|/(?:dev|proc/self)/fd/([0-9]+)|\bread\b[^\n;|&]*-u\s*([0-9]+)")
-"""A descriptor a text names by number: `<&3`, `2>&3`, `/dev/fd/3`, `read -u 3`."""
+_DESCRIPTOR = re2.compile(r"[<>]&\s*(?:([0-9]+)|\$\{?([a-z_][a-z0-9_]*))|/(?:dev|proc/self)/fd/([0-9]+)"
+                          r"|\bread\b[^\n;|&]*-[a-z]*u\s*(?:([0-9]+)|\$\{?([a-z_][a-z0-9_]*))")
+"""A descriptor a text (lowered) names: `<&3`, `2>&03`, `<&$fd`, `/dev/fd/3`, `read -u 3`."""
 
 
 def _uses_socket(session: Session, lowered: str) -> bool:
     """Whether a text names a descriptor the session's shell holds on a socket (`sh <&3` after
     `exec 3<>/dev/tcp/H/P`): what runs with it talks to that socket."""
-    if "&" not in lowered and "/fd/" not in lowered and "-u" not in lowered:
+    if "&" not in lowered and "/fd/" not in lowered and "u" not in lowered:
         return False
     sockets = session.sockets
-    return any(fd in sockets for match in _DESCRIPTOR.finditer(lowered[:CACHE_TEXT]) for fd in match.groups() if fd)
+    for match in _DESCRIPTOR.finditer(lowered[:CACHE_TEXT]):
+        number, name = match.group(1) or match.group(3) or match.group(4), match.group(2) or match.group(5)
+        if (str(int(number)) if number and len(number) < 6 else "$" + (name or "")) in sockets:
+            return True
+    return False
 
 
 def _references(lowered: str) -> list[str]:

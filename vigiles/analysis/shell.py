@@ -146,6 +146,34 @@ _UNKNOWN_PLACE = frozenset("$`*?[\x00")
 _READ_ELSEWHERE = ("writes ", "recipe ", "image ", "manifest", "config ", "rules ")
 """How commands read where they are written, not run, are reached (Cmd.via): their directory is not known."""
 _FD_PATH = re2.compile(r"/(?:dev|proc/self)/fd/([0-9]+)")
+_FD_NAME = re2.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def _read_descriptor(args: list[str]) -> str:
+    """The descriptor `read -u N` (or `-uN`, in a cluster `-ru N`) reads from; '' for none."""
+    for at, arg in enumerate(args):
+        if arg == "--" or arg[:1] != "-":
+            break
+        if "u" in arg[1:]:
+            value = arg[arg.index("u", 1) + 1:] or (args[at + 1] if at + 1 < len(args) else "")
+            return _descriptor(value, True)
+    return ""
+
+
+def _descriptor(target: str, duplicated: bool) -> str:
+    """The descriptor a redirection's target names, as Session.sockets keys it: `3` (of `<&3`, `>&03`,
+    `<&3-`), `$s` (of `<&$s`, `<&${s}`), or that of `/dev/fd/3`; '' for any other target."""
+    named = _FD_PATH.fullmatch(target)
+    if named is not None:
+        return str(int(named.group(1)))
+    if not duplicated:
+        return ""
+    target = target.rstrip("-")  # (`<&3-` moves it)
+    if target.isdigit() and len(target) < 6:
+        return str(int(target))
+    if target.startswith("${") and target.endswith("}"):
+        target = "$" + target[2:-1]
+    return target.lower() if target.startswith("$") and target[1:].isidentifier() else ""  # (as texts are searched)
 MAX_SOCKETS = 16
 """Socket descriptors a session keeps (Session.sockets)."""
 OWN_SHELL = frozenset({"builtin", "command", "time"})
@@ -262,6 +290,8 @@ class Session:
                 self.set_dir(path, append)
             elif op == "socket":
                 self.hold_socket(path, content or None)
+            elif op == "sockets":
+                self.set_sockets(content)
             else:
                 self.chdir(path)
 
@@ -308,15 +338,22 @@ class Session:
                 names.update(name.lower() for name in added)
 
     def hold_socket(self, fd: str, path: str | None) -> None:
-        """The run's shell opened descriptor `fd` on the socket `path` (None: closed it); at most
-        MAX_SOCKETS are kept."""
+        """The run's shell opened descriptor `fd` on the socket `path` (None: closed it, or pointed it
+        elsewhere); the last MAX_SOCKETS opened are kept."""
         if self.journal is not None:
             self.journal.append(("socket", fd, path or "", False))
             self._own.add(("fd", fd))
-        if path is None:
-            self.sockets.pop(fd, None)
-        elif fd in self.sockets or len(self.sockets) < MAX_SOCKETS:
+        self.sockets.pop(fd, None)
+        if path is not None:
+            if len(self.sockets) >= MAX_SOCKETS:
+                self.sockets.pop(next(iter(self.sockets)))
             self.sockets[fd] = path
+
+    def set_sockets(self, sockets: dict) -> None:
+        """Back to the descriptors held before a subshell, pipeline or background job that changed them."""
+        if self.journal is not None:
+            self.journal.append(("sockets", "", dict(sockets), False))
+        self.sockets = dict(sockets)
 
     def socket_of(self, fd: str) -> str | None:
         """The socket the run's shell holds on descriptor `fd`, if any: a reading that finds one
@@ -667,13 +704,15 @@ def _guarded(walk: "_Walk", via: tuple, read, *args, **kwargs) -> list[Cmd]:
 
 
 class _OwnDirectory:
-    """Where the session's shell was, put back on leaving (Session.set_dir, so a reused reading does the
-    same) if what ran inside moved it. A class, not a generator: every pipeline enters one."""
+    """Where the session's shell was, and the socket descriptors it held, put back on leaving
+    (Session.set_dir, set_sockets, so a reused reading does the same) if what ran inside changed them.
+    A class, not a generator: every pipeline enters one."""
 
-    __slots__ = ("session", "cwd", "known")
+    __slots__ = ("session", "cwd", "known", "sockets")
 
     def __init__(self, session: Session) -> None:
         self.session, self.cwd, self.known = session, session.cwd, session.cwd_set
+        self.sockets = dict(session.sockets) if session.sockets else None
 
     def __enter__(self) -> None:
         return None
@@ -682,6 +721,8 @@ class _OwnDirectory:
         session = self.session
         if (session.cwd, session.cwd_set) != (self.cwd, self.known):
             session.set_dir(self.cwd, self.known)
+        if (self.sockets or session.sockets) and session.sockets != (self.sockets or {}):
+            session.set_sockets(self.sockets or {})
 
 
 class _Walk:
@@ -943,8 +984,16 @@ class _Walk:
                     self.out.append(Cmd(name="test", path=_text(node.children[0]) if node.children else "[",
                                         args=words, flags=split_flags(words), via=via))
             else:
-                for child in node.named_children:
-                    self.node(child, via, env, depth)
+                children = node.children
+                last = len(children) - 1
+                for at, child in enumerate(children):
+                    if not child.is_named:
+                        continue
+                    if at < last and children[at + 1].type == "&":
+                        with self.own_directory():  # (a background job runs in a subshell of its own)
+                            self.node(child, via, env, depth)
+                    else:
+                        self.node(child, via, env, depth)
         finally:
             self.nesting -= 1
 
@@ -1097,6 +1146,7 @@ class _Walk:
         words: list[str] = []
         glued_to = -1
         assigned: list[str] = []
+        zero_at = -1
         for child in node.named_children:
             if child.type == "variable_assignment":
                 self.assign(child, local, via, depth)
@@ -1105,7 +1155,11 @@ class _Walk:
                 redirects = [*redirects, child]
             else:
                 self.add_words(words, child, glued_to, local, via, depth)
+                zero_at = len(words) - 1 if child.type == "number" and words and words[-1] == "0" else -1
             glued_to = child.end_byte
+        if (zero_at >= 1 and zero_at == len(words) - 1 and redirects and redirects[0].type == "file_redirect"
+                and redirects[0].start_byte == glued_to and redirects[0].child_by_field_name("descriptor") is None):
+            words.pop()  # `sh 0<&3`: the grammar makes the 0 an argument; it is the redirection's descriptor
         for red in redirects:
             if red.type == "file_redirect" and words:
                 words.extend(self.redirect_target(red, local, via, depth)[1])
@@ -1382,15 +1436,12 @@ class _Walk:
             if self.session.sockets:
                 # a descriptor the run's shell holds on a socket, given by number, shown with it:
                 # `<&3=/dev/tcp/H/P` (`sh <&3 >&3` an action after `exec 3<>/dev/tcp/H/P`)
-                if op.endswith("&"):
-                    fd = target.rstrip("-")  # (`<&3-` moves it)
-                else:
-                    named = _FD_PATH.fullmatch(target)
-                    fd = named.group(1) if named is not None else ""
-                path = self.session.socket_of(fd) if fd.isdigit() else None
+                path = self.session.socket_of(_descriptor(target, op.endswith("&")))
                 if path is not None:
                     cmd.redirects.append(f"{op}{target}={path}")
                     cmd.known_endpoints.extend(from_word(path))
+                    if op.lstrip("0").startswith("<"):
+                        cmd.reads.append(path)  # (what it reads comes from there: a pipe after it carries it)
             bare = op.lstrip("0123456789")
             if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
                 cmd.writes.append(target)
@@ -1399,22 +1450,29 @@ class _Walk:
             cmd.known_endpoints.extend(from_word(target))
 
     def hold_sockets(self, targets: list[tuple[str, str]], args: list[str]) -> None:
-        """`exec N<>/dev/tcp/H/P` in the run's own shell keeps descriptor N open on that socket for
-        the actions after it; `exec N>&-` closes it, and so does opening N on anything else. (The
-        grammar has no `<>`: its target comes as exec's word, `args`; exec with a program replaces
-        the shell, and nothing after it runs in this one.)"""
-        words = [a for a in args if a.startswith(("/dev/tcp/", "/dev/udp/"))]
-        if len(words) != len(args):
+        """What `exec` with only redirections leaves open in the run's shell: `exec N<>/dev/tcp/H/P`
+        keeps descriptor N on that socket for the actions after it, `exec M<&N` copies one it holds,
+        `exec {v}<>/dev/tcp/H/P` keeps one under `$v`; closing N (`exec N>&-`) or pointing it
+        elsewhere (`exec 3>&1`, `exec 3>/tmp/f`) lets it go. (The grammar has no `<>`: its target
+        comes as exec's word, `args`; exec given a program replaces the shell, and keeps nothing.)"""
+        words = list(args)
+        named = words.pop(0)[1:-1] if words and _FD_NAME.fullmatch(words[0]) else None
+        split = sum(1 for op, target in targets if f"{op}{target}".endswith(("<>", "><")) and target in ("", ">", "<"))
+        if len(words) != split:
             return
         for op, target in targets:
             fd = op[:len(op) - len(op.lstrip("0123456789"))]
-            if not fd:
-                continue
             if f"{op}{target}".endswith(("<>", "><")) and target in ("", ">", "<") and words:
                 op, target = f"{op}{target}", words.pop(0)  # (the grammar splits `<>`: `3<` and `>`)
+            if not fd:
+                if named is None or op.endswith("&"):
+                    continue
+                fd = "$" + named.lower()
+            else:
+                fd = str(int(fd))
             if op.endswith("&"):
-                if target == "-":
-                    self.session.hold_socket(fd, None)
+                held = self.session.socket_of(_descriptor(target, True)) if target != "-" else None
+                self.session.hold_socket(fd, held)
                 continue
             self.session.hold_socket(fd, target if target.startswith(("/dev/tcp/", "/dev/udp/")) else None)
 
@@ -1622,8 +1680,15 @@ class _Walk:
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
         self.place(cmd, via)
         self.apply_redirects(cmd, targets)
-        if name == "exec" and targets and OWN_SHELL.issuperset(via):
-            self.hold_sockets(targets, args)
+        if name == "read" and self.session.sockets:
+            fd = _read_descriptor(args)  # `read -u 3 line` reads descriptor 3 as `read line <&3` does
+            path = self.session.socket_of(fd) if fd else None
+            if path is not None:
+                cmd.redirects.append(f"<&{fd}={path}")
+                cmd.reads.append(path)
+        if targets and (name == "exec" or name in ("builtin", "command") and args[:1] == ["exec"]) and all(
+                v in OWN_SHELL or v.startswith("function") for v in via):
+            self.hold_sockets(targets, args if name == "exec" else args[1:])
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
         stdout = decode.output_of(name, args, stdin)
