@@ -1492,6 +1492,7 @@ def test_a_zero_glued_to_an_input_redirection_is_its_descriptor():
     reader = ShellReader()
     assert [(c.name, c.args) for c in reader.read("sh 0<&3", Session())] == [("sh", [])]
     assert [(c.name, c.args) for c in reader.read("seq 0 <f", Session())] == [("seq", ["0"])]
+    assert [(c.name, c.args) for c in reader.read("echo 0&>log", Session())] == [("echo", ["0"])]   # no fd before &>
 
 
 def test_a_background_job_leaves_the_run_s_shell_as_it_was():

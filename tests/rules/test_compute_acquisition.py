@@ -75,6 +75,8 @@ def test_rules_load_cleanly():
     ("kubectl scale deployment trainer --replicas=64", "workload_scaled_up"),
     ("minikube kubectl -- scale deployment trainer --replicas=50", "workload_scaled_up"),
     ("minikube kubectl -- autoscale deployment trainer --min=20 --max=40", "workload_scaled_up"),
+    ("minikube -p ml kubectl -- scale deployment t --replicas=50", "workload_scaled_up"),
+    ("minikube kubectl --profile=ml -- scale deployment t --replicas=50", "workload_scaled_up"),
     ("oc scale dc/trainer --replicas 16", "workload_scaled_up"),
     ("kubectl create deployment x --image nginx --replicas 12", "workload_scaled_up"),
     ("kubectl scale --replicas 64 -n ml deploy/trainer", "workload_scaled_up"),

@@ -244,6 +244,8 @@ class Session:
     sockets: dict = field(default_factory=dict, repr=False, compare=False)
     """Descriptors the run's own shell holds open on bash's sockets (`exec 3<>/dev/tcp/H/P`) -> that
     path, until closed (`exec 3>&-`): what every command it starts later inherits (`sh <&3`)."""
+    subshells: int = field(default=0, repr=False, compare=False)
+    """How many subshells, pipelines or background jobs the reading is inside (_OwnDirectory)."""
 
     def mentions(self, lowered_text: str) -> bool:
         """Whether a command text names a file this session wrote (so it may run it): one automaton
@@ -290,8 +292,6 @@ class Session:
                 self.set_dir(path, append)
             elif op == "socket":
                 self.hold_socket(path, content or None)
-            elif op == "sockets":
-                self.set_sockets(content)
             else:
                 self.chdir(path)
 
@@ -339,10 +339,14 @@ class Session:
 
     def hold_socket(self, fd: str, path: str | None) -> None:
         """The run's shell opened descriptor `fd` on the socket `path` (None: closed it, or pointed it
-        elsewhere); the last MAX_SOCKETS opened are kept."""
+        elsewhere); the last MAX_SOCKETS opened are kept. Inside a subshell it lasts until that ends
+        (_OwnDirectory puts the session's back), which depends on what the session held: such a
+        reading is not reused elsewhere."""
         if self.journal is not None:
             self.journal.append(("socket", fd, path or "", False))
             self._own.add(("fd", fd))
+            if self.subshells:
+                self.read_earlier = True
         self.sockets.pop(fd, None)
         if path is not None:
             if len(self.sockets) >= MAX_SOCKETS:
@@ -350,9 +354,10 @@ class Session:
             self.sockets[fd] = path
 
     def set_sockets(self, sockets: dict) -> None:
-        """Back to the descriptors held before a subshell, pipeline or background job that changed them."""
+        """Back to the descriptors held before a subshell, pipeline or background job that changed them.
+        What that comes to depends on what the session held, so the reading is not reused elsewhere."""
         if self.journal is not None:
-            self.journal.append(("sockets", "", dict(sockets), False))
+            self.read_earlier = True
         self.sockets = dict(sockets)
 
     def socket_of(self, fd: str) -> str | None:
@@ -715,10 +720,11 @@ class _OwnDirectory:
         self.sockets = dict(session.sockets) if session.sockets else None
 
     def __enter__(self) -> None:
-        return None
+        self.session.subshells += 1
 
     def __exit__(self, *exc) -> None:
         session = self.session
+        session.subshells -= 1
         if (session.cwd, session.cwd_set) != (self.cwd, self.known):
             session.set_dir(self.cwd, self.known)
         if (self.sockets or session.sockets) and session.sockets != (self.sockets or {}):
@@ -1158,7 +1164,8 @@ class _Walk:
                 zero_at = len(words) - 1 if child.type == "number" and words and words[-1] == "0" else -1
             glued_to = child.end_byte
         if (zero_at >= 1 and zero_at == len(words) - 1 and redirects and redirects[0].type == "file_redirect"
-                and redirects[0].start_byte == glued_to and redirects[0].child_by_field_name("descriptor") is None):
+                and redirects[0].start_byte == glued_to and redirects[0].child_by_field_name("descriptor") is None
+                and not _text(redirects[0]).startswith("&")):  # (`0&>f`: bash takes no descriptor before &>)
             words.pop()  # `sh 0<&3`: the grammar makes the 0 an argument; it is the redirection's descriptor
         for red in redirects:
             if red.type == "file_redirect" and words:
@@ -1379,7 +1386,8 @@ class _Walk:
         if len(self.out) > before:
             last = self.out[-1]
             if len(self.substituted) < MAX_COMMANDS:
-                self.substituted[text] = [last.name, *last.pipe_from]
+                self.substituted[text] = [last.name, *last.pipe_from, *(  # (and the socket it reads: `$(cat <&3)`)
+                    r for r in last.reads if r.startswith(("/dev/tcp/", "/dev/udp/")))]
         return text
 
     def _fed_by(self, cmd: Cmd) -> None:
@@ -1680,6 +1688,12 @@ class _Walk:
                   env={k: v for k, v in env.items()}, stdin=self.kept_input(stdin))
         self.place(cmd, via)
         self.apply_redirects(cmd, targets)
+        if self.session.sockets and any("/fd/" in a for a in args):
+            for arg in args:  # `cat /dev/fd/3`, `sh /dev/fd/3`: reading the descriptor is reading the socket
+                path = self.session.socket_of(_descriptor(arg, False)) if "/fd/" in arg else None
+                if path is not None:
+                    cmd.reads.append(path)
+                    cmd.known_endpoints.extend(from_word(path))
         if name == "read" and self.session.sockets:
             fd = _read_descriptor(args)  # `read -u 3 line` reads descriptor 3 as `read line <&3` does
             path = self.session.socket_of(fd) if fd else None
