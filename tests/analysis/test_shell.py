@@ -1446,6 +1446,8 @@ def _shape(node) -> list:
     "x && ps aux | grep -v grep | awk '{print $2}'",
     "cat <<EOF | sh | tee log\necho hi\nEOF",
     "a 2>&1 | b | c > f &",
+    "a |\n b |\n c",                       # one pipeline over three lines
+    "cat f \\\n | grep x \\\n | sort",
 ])
 def test_parsed_with_a_newline_gives_the_same_tree(text):
     from vigiles.analysis.shell import _parse
@@ -1493,6 +1495,8 @@ def test_a_zero_glued_to_an_input_redirection_is_its_descriptor():
     assert [(c.name, c.args) for c in reader.read("sh 0<&3", Session())] == [("sh", [])]
     assert [(c.name, c.args) for c in reader.read("seq 0 <f", Session())] == [("seq", ["0"])]
     assert [(c.name, c.args) for c in reader.read("echo 0&>log", Session())] == [("echo", ["0"])]   # no fd before &>
+    (exec_,) = reader.read("exec 2>&1 0<&3", Session())      # the grammar gives this 0 to the 2>&1 before it
+    assert exec_.args == [] and exec_.redirects == ["2>&1", "<&3"]
 
 
 def test_a_background_job_leaves_the_run_s_shell_as_it_was():

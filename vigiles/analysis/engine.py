@@ -1041,11 +1041,16 @@ _DESCRIPTOR = re2.compile(r"[<>]&\s*(?:([0-9]+)|\$\{?([a-z_][a-z0-9_]*))|/(?:dev
 """A descriptor a text (lowered) names: `<&3`, `2>&03`, `<&$fd`, `/dev/fd/3`, `read -u 3`."""
 
 
+_INDIRECT_DESCRIPTOR = searcher(r"[<>]&\s*[\"'\\$`]|/fd/[\"'\\$`]|\bread\b[^\n;|&]*-[a-z]*u\s*[\"'\\$`]")
+
+
 def _uses_socket(session: Session, lowered: str) -> bool:
     """Whether a text names a descriptor the session's shell holds on a socket (`sh <&3` after
     `exec 3<>/dev/tcp/H/P`): what runs with it talks to that socket."""
     if "&" not in lowered and "/fd/" not in lowered and "u" not in lowered:
         return False
+    if _INDIRECT_DESCRIPTOR(lowered):
+        return True  # (`<&"3"`, `<&$fd`, `/dev/fd/$n`: which descriptor is not read off the text; read it)
     sockets = session.sockets
     for match in _DESCRIPTOR.finditer(lowered[:CACHE_TEXT]):
         number, name = match.group(1) or match.group(3) or match.group(4), match.group(2) or match.group(5)

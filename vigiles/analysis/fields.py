@@ -85,10 +85,16 @@ def _args(s: Subject) -> Any:
 
 
 def _saved(s: Subject) -> Any:
+    """As written only (a needle field: the prefilter looks for its literals in the text): wget's
+    `-P DIR` is not joined to the name, and a directory's index.html, which no word says, is left out."""
     cmd = s.cmd
     if cmd is None:
         return None
-    return [*cmd.writes, *saved_files(cmd.name, cmd.args)]
+    saved = saved_files(cmd.name, cmd.args)
+    if not saved:
+        return cmd.writes
+    words = " ".join(cmd.args)
+    return [*cmd.writes, *(path for path in saved if path in words)]
 
 
 def _uploads(s: Subject) -> Any:
@@ -207,7 +213,7 @@ _LIST = [
     Field("cmd.fed_by", _cmd("fed_by"), "Programs whose output the command runs: a shell or interpreter given a whole-word <(...) or $(...) of theirs, or a file they wrote earlier in the text.", "cmd", True),
     Field("cmd.sent_files", _cmd("sent_files"), "Run on another host over ssh: the local files an earlier command of the run copied there (scp, rsync) that the command line names.", "cmd"),
     Field("cmd.uploads", _uploads, "Local files the command copies to another host or a bucket: the sources of scp/rsync/gcloud compute scp to HOST:PATH, rclone copy/sync/move to REMOTE:PATH, kubectl/oc cp and oc rsync to POD:PATH, aws s3/gsutil/gcloud storage/s3cmd/s5cmd to a bucket, azcopy to a URL, huggingface-cli/hf upload, aws s3api put-object --body, az storage uploads; not a fetch, nor a copy a command runs elsewhere. After a `cd`, relative ones also as paths in that directory.", "cmd", True),
-    Field("cmd.saved", _saved, "Files a downloader saves what it fetched to: curl -o/--output, wget -O, the URL's own name (curl -O, wget; wget -P DIR prefixed), and the command's redirections (curl URL > f).", "cmd"),
+    Field("cmd.saved", _saved, "Files a downloader saves what it fetched to, as written: curl -o/--output, wget -O, the URL's own name (curl -O, wget), and the command's redirections (curl URL > f).", "cmd", True),
     Field("cmd.hosts", _hosts, "Remote hosts the command names (URLs, user@host, host:port, /dev/tcp).", "cmd", True),
     Field("cmd.ports", _ports, "Remote ports the command names.", "cmd"),
     Field("cmd.env", _env, "Variables set for the command, as NAME=value.", "cmd", True),

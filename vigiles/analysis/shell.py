@@ -149,6 +149,22 @@ _FD_PATH = re2.compile(r"/(?:dev|proc/self)/fd/([0-9]+)")
 _FD_NAME = re2.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
+def _in_own_shell(via: tuple) -> bool:
+    """Whether what is reached through `via` runs in the run's own shell: through builtin, command,
+    eval, source or `.` (and the script `source` reads), or a call of a function (`function f`; not
+    its definition, `function`, whose body runs only if called)."""
+    sourced = False
+    for step in via:
+        if step in OWN_SHELL or step in ("eval", "source", ".") or step.startswith("function "):
+            sourced = step in ("source", ".")
+            continue
+        if sourced and step.startswith("script "):
+            sourced = False
+            continue
+        return False
+    return True
+
+
 def _read_descriptor(args: list[str]) -> str:
     """The descriptor `read -u N` (or `-uN`, in a cluster `-ru N`) reads from; '' for none."""
     for at, arg in enumerate(args):
@@ -340,13 +356,11 @@ class Session:
     def hold_socket(self, fd: str, path: str | None) -> None:
         """The run's shell opened descriptor `fd` on the socket `path` (None: closed it, or pointed it
         elsewhere); the last MAX_SOCKETS opened are kept. Inside a subshell it lasts until that ends
-        (_OwnDirectory puts the session's back), which depends on what the session held: such a
-        reading is not reused elsewhere."""
+        (_OwnDirectory puts the session's back)."""
         if self.journal is not None:
-            self.journal.append(("socket", fd, path or "", False))
             self._own.add(("fd", fd))
-            if self.subshells:
-                self.read_earlier = True
+            if not self.subshells:  # (inside one, _OwnDirectory undoes it: a reused reading has nothing to do)
+                self.journal.append(("socket", fd, path or "", False))
         self.sockets.pop(fd, None)
         if path is not None:
             if len(self.sockets) >= MAX_SOCKETS:
@@ -354,10 +368,8 @@ class Session:
             self.sockets[fd] = path
 
     def set_sockets(self, sockets: dict) -> None:
-        """Back to the descriptors held before a subshell, pipeline or background job that changed them.
-        What that comes to depends on what the session held, so the reading is not reused elsewhere."""
-        if self.journal is not None:
-            self.read_earlier = True
+        """Back to the descriptors held before a subshell, pipeline or background job that changed them
+        (not journaled: what changed inside was not either)."""
         self.sockets = dict(sockets)
 
     def socket_of(self, fd: str) -> str | None:
@@ -1163,10 +1175,10 @@ class _Walk:
                 self.add_words(words, child, glued_to, local, via, depth)
                 zero_at = len(words) - 1 if child.type == "number" and words and words[-1] == "0" else -1
             glued_to = child.end_byte
-        if (zero_at >= 1 and zero_at == len(words) - 1 and redirects and redirects[0].type == "file_redirect"
-                and redirects[0].start_byte == glued_to and redirects[0].child_by_field_name("descriptor") is None
-                and not _text(redirects[0]).startswith("&")):  # (`0&>f`: bash takes no descriptor before &>)
-            words.pop()  # `sh 0<&3`: the grammar makes the 0 an argument; it is the redirection's descriptor
+        if zero_at >= 1 and zero_at == len(words) - 1 and any(
+                red.type == "file_redirect" and red.start_byte == glued_to and red.child_by_field_name("descriptor") is None
+                and not _text(red).startswith("&") for red in redirects):  # (`0&>f`: bash takes no descriptor before &>)
+            words.pop()  # `sh 0<&3`, `exec 1>&3 0<&3`: the grammar makes the 0 an argument; it is the redirection's
         for red in redirects:
             if red.type == "file_redirect" and words:
                 words.extend(self.redirect_target(red, local, via, depth)[1])
@@ -1396,16 +1408,23 @@ class _Walk:
         content is unknown."""
         runs_file = cmd.name in decode.SHELLS or cmd.name in ("source", ".", "eval") or codemod.language_of(cmd.name)
         if runs_file and self.substituted:
+            operands = [a for a in cmd.args if not a.startswith("-")]
+            runs = set(cmd.args) if cmd.name == "eval" else {*operands[:1], *cmd.reads}
+            if "-c" in cmd.args and cmd.args.index("-c") + 1 < len(cmd.args):
+                runs.add(cmd.args[cmd.args.index("-c") + 1])
             for word in [*cmd.args, *cmd.reads]:
                 producers = self.substituted.get(word)
                 if producers:
-                    cmd.fed_by.extend(producers)
+                    # (a socket that made the word counts only where the word is what runs, not an argument)
+                    cmd.fed_by.extend(producers if word in runs else
+                                      [p for p in producers if not p.startswith(("/dev/tcp/", "/dev/udp/"))])
         if self.fetched or self.session.has_fetched:
             script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
             for path in (cmd.path if "/" in cmd.path else None, script):
                 writer = self.fetched.get(self.session.lookup_key(path)) if path and self.fetched else None
-                if writer is not None:  # what wrote it, and what was piped into that
-                    cmd.fed_by.extend([writer.name, *writer.pipe_from])
+                if writer is not None:  # what wrote it, what was piped into that, and a socket it read
+                    cmd.fed_by.extend([writer.name, *writer.pipe_from,
+                                       *(r for r in writer.reads if r.startswith(("/dev/tcp/", "/dev/udp/")))])
                 elif path and self.session.has_fetched:  # fetched by an earlier action of the session
                     cmd.fed_by.extend(self.session.fetched_by(path))
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
@@ -1436,6 +1455,11 @@ class _Walk:
                 target = self.word(child, env, via, depth)
             elif child.is_named:
                 rest.append(self.word(child, env, via, depth))
+                if rest[-1] == "0" and child.type == "number" and child.end_byte == node.end_byte:
+                    after = node.next_sibling  # `2>&3 0<&3`: the grammar gives the 0 to the redirection before
+                    if (after is not None and after.type == "file_redirect" and after.start_byte == node.end_byte
+                            and after.child_by_field_name("descriptor") is None and not _text(after).startswith("&")):
+                        rest.pop()
         return ([(fd + op, target)] if target is not None else []), rest
 
     def apply_redirects(self, cmd: Cmd, targets: list[tuple[str, str]]) -> None:
@@ -1479,8 +1503,10 @@ class _Walk:
             else:
                 fd = str(int(fd))
             if op.endswith("&"):
-                held = self.session.socket_of(_descriptor(target, True)) if target != "-" else None
-                self.session.hold_socket(fd, held)
+                source = _descriptor(target, True) if target != "-" else ""
+                self.session.hold_socket(fd, self.session.socket_of(source) if source else None)
+                if source and target.endswith("-") and source != fd:
+                    self.session.hold_socket(source, None)  # (`exec 4<&3-` moves 3 to 4)
                 continue
             self.session.hold_socket(fd, target if target.startswith(("/dev/tcp/", "/dev/udp/")) else None)
 
@@ -1689,7 +1715,12 @@ class _Walk:
         self.place(cmd, via)
         self.apply_redirects(cmd, targets)
         if self.session.sockets and any("/fd/" in a for a in args):
-            for arg in args:  # `cat /dev/fd/3`, `sh /dev/fd/3`: reading the descriptor is reading the socket
+            # `cat /dev/fd/3`, `sh /dev/fd/3`: reading the descriptor is reading the socket; a shell or
+            # source reads only its script, the first operand (`bash ./r.sh /dev/fd/3` passes it on)
+            read_words = args
+            if name in decode.SHELLS or name in ("source", "."):
+                read_words = [a for a in args if not a.startswith("-")][:1]
+            for arg in read_words:
                 path = self.session.socket_of(_descriptor(arg, False)) if "/fd/" in arg else None
                 if path is not None:
                     cmd.reads.append(path)
@@ -1700,8 +1731,7 @@ class _Walk:
             if path is not None:
                 cmd.redirects.append(f"<&{fd}={path}")
                 cmd.reads.append(path)
-        if targets and (name == "exec" or name in ("builtin", "command") and args[:1] == ["exec"]) and all(
-                v in OWN_SHELL or v.startswith("function") for v in via):
+        if targets and (name == "exec" or name in ("builtin", "command") and args[:1] == ["exec"]) and _in_own_shell(via):
             self.hold_sockets(targets, args if name == "exec" else args[1:])
         self.out.append(cmd)
         self.features(cmd, stdin, via, env, depth, piped)
@@ -3704,15 +3734,29 @@ _ANSI_QUOTE = 0x100
 """_list_pieces's mark for being inside $'...', where a backslash escapes a quote."""
 
 
+def _last_line(data: bytes) -> int:
+    """Where the last line begins, a line continued from the one before (`\\`, or a pipe ending it)
+    being part of it."""
+    start = len(data)
+    while True:
+        newline = data.rfind(b"\n", 0, start)
+        if newline < 0:
+            return 0
+        if not data[:newline].rstrip(b" \t").endswith((b"|", b"\\")):
+            return newline + 1
+        start = newline
+
+
 def _parse(parser: Parser, data: bytes):
     """`data`'s tree, parsed with a newline after it. tree-sitter-bash (0.21 to 0.25, on cores 0.23 to
     0.26) spends about 45 µs more on a pipeline of three or more stages that ends the input than on one
     a newline ends (`a | b | c`: 50 µs, `a | b | c` and a newline: 4 µs), and a newline at the end
-    runs nothing more; a text whose last line has fewer than two pipes is parsed once, as given. Where
+    runs nothing more; a text whose last line (with the lines it continues) has fewer than two pipes is
+    parsed once, as given. Where
     that tree has an error, the text as given is parsed instead: a newline
     would then change what the error recovery keeps (an unclosed quote holds it; a trailing backslash
     joins it), and the trees otherwise agree (36,135 corpus commands: no difference without an error)."""
-    if data.endswith((b"\n", b"\\")) or data.count(b"|", data.rfind(b"\n") + 1) < 2:
+    if data.endswith((b"\n", b"\\")) or data.count(b"|", _last_line(data)) < 2:
         return parser.parse(data)  # (no pipeline of three stages can end it: parsed once, as given)
     tree = parser.parse(data + b"\n")
     return parser.parse(data) if tree.root_node.has_error else tree
