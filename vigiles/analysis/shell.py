@@ -1474,6 +1474,8 @@ class _Walk:
                     cmd.known_endpoints.extend(from_word(path))
                     if op.lstrip("0").startswith("<"):
                         cmd.reads.append(path)  # (what it reads comes from there: a pipe after it carries it)
+                    elif ">" in op:
+                        cmd.writes.append(path)  # (what it prints goes there: `cat ~/.ssh/id_rsa >&3`)
             bare = op.lstrip("0123456789")
             if bare in (">", ">>", "&>", "&>>", ">|", "<>"):
                 cmd.writes.append(target)
