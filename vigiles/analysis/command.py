@@ -83,8 +83,6 @@ class Cmd:
     redirected into a file, tee), at most MAX_WRITTEN characters."""
     args_network: bool | None = None
     """Set: the words are still to be read for endpoints (as a network program's when True)."""
-    args_valued: frozenset | None = field(default=None, repr=False)
-    """The program's options that take the next word (curl's, wget's), for reading its words' hosts."""
     args_at: int = 0
     cwd: str | None = None
     """The directory the command runs in, where a `cd` of the run set it (Session.cwd_set); else
@@ -123,15 +121,14 @@ class Cmd:
         """Read the words for endpoints when a rule first asks (`endpoints`), not for every command:
         most commands are never asked, and the search costs as much as the rest of their reading."""
         self.args_network, self.args_at = network_program, len(self.known_endpoints)
-        if network_program and self.name in _VALUED_BY_PROGRAM:
-            self.args_valued = _VALUED_BY_PROGRAM[self.name]
 
     @property
     def endpoints(self) -> list[Endpoint]:
         """Remote endpoints the command names, in the order the reading met them."""
         if self.args_network is not None:
             at = self.args_at
-            self.known_endpoints[at:at] = from_args(self.args, self.args_network, self.args_valued)
+            valued = _VALUED_BY_PROGRAM.get(self.name) if self.args_network else None  # (curl's, wget's options)
+            self.known_endpoints[at:at] = from_args(self.args, self.args_network, valued)
             self.args_network = None
         return self.known_endpoints
 

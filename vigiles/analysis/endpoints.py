@@ -5,6 +5,8 @@ import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .copies import takes_next
+
 _SOCAT_TYPES = frozenset({"tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "openssl", "ssl", "tcp-connect",
                           "tcp4-connect", "udp-connect", "socks4", "socks4a", "socks5", "proxy",
                           "tcp-listen", "tcp4-listen", "udp-listen", "openssl-listen"})
@@ -182,20 +184,17 @@ def _takes_value(option: str, valued: frozenset) -> bool:
     """Whether an option word leaves its value to the next word: a valued long option without `=`
     (`--expand-OPTION` as OPTION; a prefix of exactly one of wget's), or a short cluster read left to
     right whose first valued letter ends it (`-sSLo F`; in `-oF` the value is attached)."""
-    if option[1] == "-":
-        if "=" in option:
-            return False
-        name = option
-        if name.startswith("--expand-"):
-            name = "--" + name[len("--expand-"):]
-        if name in valued:
-            return True
-        if valued is WGET_VALUED and len(name) > 4:
-            return sum(1 for long in _WGET_LONG if long.startswith(name)) == 1
+    if option[1] != "-":
+        return takes_next(option, valued)
+    if "=" in option:
         return False
-    for at in range(1, len(option)):
-        if "-" + option[at] in valued:
-            return at == len(option) - 1
+    name = option
+    if name.startswith("--expand-"):
+        name = "--" + name[len("--expand-"):]
+    if name in valued:
+        return True
+    if valued is WGET_VALUED and len(name) > 4:
+        return sum(1 for long in _WGET_LONG if long.startswith(name)) == 1
     return False
 
 

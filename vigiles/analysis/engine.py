@@ -28,7 +28,8 @@ from .findings import Finding, finding_id
 from .patch import is_patch
 from .regex import searcher
 from .rules import Rule, RuleSet
-from .shell import MAX_PATH, SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, exec_command, streamed_names
+from .shell import (MAX_PATH, SHELL_ALIAS, SHELL_VAR, START_CWD, Session, ShellReader, copy_names, descriptor,
+                    exec_command, streamed_names)
 
 _MARKERS = ("base64", "b64decode", "xxd", "\\x", "fromhex", "rot13", "eval", "printf", "openssl", "$'",
             "| rev", "|rev", "decode(", "decompress", "base32", "basenc", "unhexlify", "pack(", "chr(", "[::-1]",
@@ -1053,8 +1054,8 @@ def _uses_socket(session: Session, lowered: str) -> bool:
         return True  # (`<&"3"`, `<&$fd`, `/dev/fd/$n`: which descriptor is not read off the text; read it)
     sockets = session.sockets
     for match in _DESCRIPTOR.finditer(lowered[:CACHE_TEXT]):
-        number, name = match.group(1) or match.group(3) or match.group(4), match.group(2) or match.group(5)
-        if (str(int(number)) if number and len(number) < 6 else "$" + (name or "")) in sockets:
+        number = match.group(1) or match.group(3) or match.group(4)
+        if descriptor(number or "$" + (match.group(2) or match.group(5)), True) in sockets:  # (as Session.sockets keys it)
             return True
     return False
 

@@ -145,6 +145,8 @@ _UNKNOWN_PLACE = frozenset("$`*?[\x00")
 """A directory holding one of these is not known: an expansion, a glob, a NUL."""
 _READ_ELSEWHERE = ("writes ", "recipe ", "image ", "manifest", "config ", "rules ")
 """How commands read where they are written, not run, are reached (Cmd.via): their directory is not known."""
+SOCKET_PATHS = ("/dev/tcp/", "/dev/udp/")
+"""How bash's socket paths begin."""
 _FD_PATH = re2.compile(r"/(?:dev|proc/self)/fd/([0-9]+)")
 _FD_NAME = re2.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
@@ -172,11 +174,11 @@ def _read_descriptor(args: list[str]) -> str:
             break
         if "u" in arg[1:]:
             value = arg[arg.index("u", 1) + 1:] or (args[at + 1] if at + 1 < len(args) else "")
-            return _descriptor(value, True)
+            return descriptor(value, True)
     return ""
 
 
-def _descriptor(target: str, duplicated: bool) -> str:
+def descriptor(target: str, duplicated: bool) -> str:
     """The descriptor a redirection's target names, as Session.sockets keys it: `3` (of `<&3`, `>&03`,
     `<&3-`), `$s` (of `<&$s`, `<&${s}`), or that of `/dev/fd/3`; '' for any other target."""
     named = _FD_PATH.fullmatch(target)
@@ -190,6 +192,8 @@ def _descriptor(target: str, duplicated: bool) -> str:
     if target.startswith("${") and target.endswith("}"):
         target = "$" + target[2:-1]
     return target.lower() if target.startswith("$") and target[1:].isidentifier() else ""  # (as texts are searched)
+
+
 MAX_SOCKETS = 16
 """Socket descriptors a session keeps (Session.sockets)."""
 OWN_SHELL = frozenset({"builtin", "command", "time"})
@@ -1399,7 +1403,7 @@ class _Walk:
             last = self.out[-1]
             if len(self.substituted) < MAX_COMMANDS:
                 self.substituted[text] = [last.name, *last.pipe_from, *(  # (and the socket it reads: `$(cat <&3)`)
-                    r for r in last.reads if r.startswith(("/dev/tcp/", "/dev/udp/")))]
+                    r for r in last.reads if r.startswith(SOCKET_PATHS))]
         return text
 
     def _fed_by(self, cmd: Cmd) -> None:
@@ -1410,21 +1414,22 @@ class _Walk:
         if runs_file and self.substituted:
             operands = [a for a in cmd.args if not a.startswith("-")]
             runs = set(cmd.args) if cmd.name == "eval" else {*operands[:1], *cmd.reads}
-            if "-c" in cmd.args and cmd.args.index("-c") + 1 < len(cmd.args):
-                runs.add(cmd.args[cmd.args.index("-c") + 1])
+            at = cmd.args.index("-c") + 1 if "-c" in cmd.args else 0
+            if 0 < at < len(cmd.args):
+                runs.add(cmd.args[at])
             for word in [*cmd.args, *cmd.reads]:
                 producers = self.substituted.get(word)
                 if producers:
                     # (a socket that made the word counts only where the word is what runs, not an argument)
                     cmd.fed_by.extend(producers if word in runs else
-                                      [p for p in producers if not p.startswith(("/dev/tcp/", "/dev/udp/"))])
+                                      [p for p in producers if not p.startswith(SOCKET_PATHS)])
         if self.fetched or self.session.has_fetched:
             script = next((a for a in cmd.args if not a.startswith("-")), None) if runs_file else None
             for path in (cmd.path if "/" in cmd.path else None, script):
                 writer = self.fetched.get(self.session.lookup_key(path)) if path and self.fetched else None
                 if writer is not None:  # what wrote it, what was piped into that, and a socket it read
                     cmd.fed_by.extend([writer.name, *writer.pipe_from,
-                                       *(r for r in writer.reads if r.startswith(("/dev/tcp/", "/dev/udp/")))])
+                                       *(r for r in writer.reads if r.startswith(SOCKET_PATHS))])
                 elif path and self.session.has_fetched:  # fetched by an earlier action of the session
                     cmd.fed_by.extend(self.session.fetched_by(path))
         if cmd.stdout is None and len(self.fetched) < MAX_COMMANDS:
@@ -1468,7 +1473,7 @@ class _Walk:
             if self.session.sockets:
                 # a descriptor the run's shell holds on a socket, given by number, shown with it:
                 # `<&3=/dev/tcp/H/P` (`sh <&3 >&3` an action after `exec 3<>/dev/tcp/H/P`)
-                path = self.session.socket_of(_descriptor(target, op.endswith("&")))
+                path = self.session.socket_of(descriptor(target, op.endswith("&")))
                 if path is not None:
                     cmd.redirects.append(f"{op}{target}={path}")
                     cmd.known_endpoints.extend(from_word(path))
@@ -1491,12 +1496,12 @@ class _Walk:
         comes as exec's word, `args`; exec given a program replaces the shell, and keeps nothing.)"""
         words = list(args)
         named = words.pop(0)[1:-1] if words and _FD_NAME.fullmatch(words[0]) else None
-        split = sum(1 for op, target in targets if f"{op}{target}".endswith(("<>", "><")) and target in ("", ">", "<"))
-        if len(words) != split:
+        split = [target in ("", ">", "<") and f"{op}{target}".endswith(("<>", "><")) for op, target in targets]
+        if len(words) != sum(split):
             return
-        for op, target in targets:
+        for (op, target), splits in zip(targets, split):
             fd = op[:len(op) - len(op.lstrip("0123456789"))]
-            if f"{op}{target}".endswith(("<>", "><")) and target in ("", ">", "<") and words:
+            if splits:
                 op, target = f"{op}{target}", words.pop(0)  # (the grammar splits `<>`: `3<` and `>`)
             if not fd:
                 if named is None or op.endswith("&"):
@@ -1505,12 +1510,12 @@ class _Walk:
             else:
                 fd = str(int(fd))
             if op.endswith("&"):
-                source = _descriptor(target, True) if target != "-" else ""
+                source = descriptor(target, True) if target != "-" else ""
                 self.session.hold_socket(fd, self.session.socket_of(source) if source else None)
                 if source and target.endswith("-") and source != fd:
                     self.session.hold_socket(source, None)  # (`exec 4<&3-` moves 3 to 4)
                 continue
-            self.session.hold_socket(fd, target if target.startswith(("/dev/tcp/", "/dev/udp/")) else None)
+            self.session.hold_socket(fd, target if target.startswith(SOCKET_PATHS) else None)
 
     def expand_heredoc(self, body: Node, env, via, depth) -> str:
         text = _text(body)
@@ -1723,7 +1728,7 @@ class _Walk:
             if name in decode.SHELLS or name in ("source", "."):
                 read_words = [a for a in args if not a.startswith("-")][:1]
             for arg in read_words:
-                path = self.session.socket_of(_descriptor(arg, False)) if "/fd/" in arg else None
+                path = self.session.socket_of(descriptor(arg, False)) if "/fd/" in arg else None
                 if path is not None:
                     cmd.reads.append(path)
                     cmd.known_endpoints.extend(from_word(path))
